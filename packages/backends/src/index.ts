@@ -1,0 +1,2 @@
+// Filled by the backends work; see README.md.
+export {};

@@ -1,0 +1,7 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  resolve: { conditions: ['@distilljs/source'] },
+  ssr: { resolve: { conditions: ['@distilljs/source'] } },
+  test: { name: 'backends', environment: 'node', testTimeout: 60_000 },
+});

@@ -1,0 +1,19 @@
+export type { BackendAttempt, BackendName, BackendRequest, BackendSelection } from './backend.js';
+export { BACKEND_REQUESTS, isBackendRequest } from './backend.js';
+export type { Batch, BatchStream, DatasetSplit, ImageDataset, ImageShape } from './data.js';
+export {
+  assertInRange,
+  assertInteger,
+  assertPositive,
+  ConfigError,
+  DistillError,
+  describeValue,
+  InvalidArgumentError,
+  InvalidFileError,
+  invalidArgument,
+  NotInstalledError,
+} from './errors.js';
+export type { Logs, TrainBeginInfo, TrainingCallbacks } from './events.js';
+export { dispatch } from './events.js';
+export type { RngState } from './rng.js';
+export { Rng } from './rng.js';

@@ -1,0 +1,2 @@
+// Filled by the datasets work; see README.md.
+export {};

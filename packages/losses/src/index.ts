@@ -1,0 +1,2 @@
+// Filled by the losses work; see README.md.
+export {};

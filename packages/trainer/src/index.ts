@@ -1,0 +1,2 @@
+// Filled by the trainer work; see README.md.
+export {};
