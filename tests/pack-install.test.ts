@@ -12,7 +12,12 @@ const pkgs = publishablePackages();
 let project = '';
 
 function run(cmd: string, args: string[], cwd: string): string {
-  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+  return execFileSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 300_000,
+  });
 }
 
 describe('packed packages install and their README examples run', () => {
@@ -20,9 +25,13 @@ describe('packed packages install and their README examples run', () => {
     project = mkdtempSync(join(tmpdir(), 'distilljs-pack-'));
     const tarballs = join(project, 'tarballs');
     mkdirSync(tarballs);
-    for (const pkg of pkgs) run('npx', ['-y', 'pnpm@9.15.9', 'pack', '--pack-destination', tarballs], pkg.dir);
+    for (const pkg of pkgs)
+      run('npx', ['-y', 'pnpm@9.15.9', 'pack', '--pack-destination', tarballs], pkg.dir);
     const files = readdirSync(tarballs).map((f) => join(tarballs, f));
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'npm-user', private: true, type: 'module' }));
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'npm-user', private: true, type: 'module' }),
+    );
     run(
       'npm',
       [

@@ -31,6 +31,6 @@ export function publishablePackages(): WorkspacePackage[] {
 
 /** The first fenced code block of the given language in a README, or undefined. */
 export function firstCodeBlock(markdown: string, lang: string): string | undefined {
-  const re = new RegExp('```' + lang + '\\s*\\n([\\s\\S]*?)```', 'm');
+  const re = new RegExp(`\`\`\`${lang}\\s*\\n([\\s\\S]*?)\`\`\``, 'm');
   return re.exec(markdown)?.[1];
 }

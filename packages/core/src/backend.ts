@@ -1,5 +1,13 @@
 /** What a caller may ask for; `auto` picks the fastest installed backend. */
-export const BACKEND_REQUESTS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu', 'webgl', 'webgpu'] as const;
+export const BACKEND_REQUESTS = [
+  'auto',
+  'tensorflow-gpu',
+  'tensorflow',
+  'wasm',
+  'cpu',
+  'webgl',
+  'webgpu',
+] as const;
 
 /** A backend request: `auto` or one named backend. */
 export type BackendRequest = (typeof BACKEND_REQUESTS)[number];

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { assertInRange, assertPositive, DistillError, InvalidArgumentError, NotInstalledError } from './errors.js';
+import {
+  assertInRange,
+  assertPositive,
+  DistillError,
+  InvalidArgumentError,
+  NotInstalledError,
+} from './errors.js';
 
 describe('errors', () => {
   it('names the function, the argument and what was expected', () => {
@@ -22,7 +28,10 @@ describe('errors', () => {
   });
 
   it('tells how to install what is missing', () => {
-    const e = new NotInstalledError('@tensorflow/tfjs-node-gpu is not installed.', 'npm i @tensorflow/tfjs-node-gpu');
+    const e = new NotInstalledError(
+      '@tensorflow/tfjs-node-gpu is not installed.',
+      'npm i @tensorflow/tfjs-node-gpu',
+    );
     expect(e.message).toContain('Install it with: npm i @tensorflow/tfjs-node-gpu');
     expect(e.installCommand).toBe('npm i @tensorflow/tfjs-node-gpu');
   });

@@ -57,10 +57,13 @@ export class NotInstalledError extends DistillError {
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as Uint8Array).length}`;
+  if (ArrayBuffer.isView(value))
+    return `a ${value.constructor.name} of length ${(value as Uint8Array).length}`;
   if (typeof value === 'object' && value !== null && 'shape' in value && 'dtype' in value) {
     const t = value as { shape: number[]; dtype: string };
     return `a ${t.dtype} tensor of shape [${t.shape.join(', ')}]`;
@@ -86,7 +89,13 @@ export function assertPositive(fn: string, arg: string, value: unknown): asserts
 }
 
 /** Checks a number lies in [lo, hi]; throws the house error otherwise. */
-export function assertInRange(fn: string, arg: string, value: unknown, lo: number, hi: number): asserts value is number {
+export function assertInRange(
+  fn: string,
+  arg: string,
+  value: unknown,
+  lo: number,
+  hi: number,
+): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < lo || value > hi) {
     invalidArgument(fn, arg, `a number in [${lo}, ${hi}]`, value);
   }

@@ -30,7 +30,8 @@ export class Rng {
   private d: number;
 
   constructor(seed: number) {
-    if (typeof seed !== 'number' || !Number.isFinite(seed)) invalidArgument('Rng', 'seed', 'a finite number', seed);
+    if (typeof seed !== 'number' || !Number.isFinite(seed))
+      invalidArgument('Rng', 'seed', 'a finite number', seed);
     const sm = splitmix32(Math.floor(seed) ^ Math.floor(seed / 2 ** 32));
     this.a = sm();
     this.b = sm();
