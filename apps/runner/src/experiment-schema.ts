@@ -1,0 +1,259 @@
+import { BACKEND_REQUESTS, ConfigError, describeValue } from '@distilljs/core';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+
+/** Dataset names the runner can load. */
+export const DATASET_NAMES = ['mnist-embedded', 'mnist', 'fashion-mnist', 'cifar10', 'synthetic'] as const;
+/** A dataset name. */
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
+/** Optimiser names accepted in experiment files and `--optimizer`. */
+export const OPTIMIZER_NAMES = ['adam', 'adamw', 'sgd', 'momentum', 'nesterov'] as const;
+
+/** Loss names: `ce` trains on labels alone (a baseline); the others distil from the teacher. */
+export const LOSS_NAMES = ['ce', 'kd', 'dkd', 'logit-matching'] as const;
+/** A loss name. */
+export type LossName = (typeof LOSS_NAMES)[number];
+
+const positive = z.number().gt(0);
+const positiveInt = z.number().int().gt(0);
+const nonNegativeInt = z.number().int().gte(0);
+const unit = z.number().gte(0).lte(1);
+
+const modelSchema = z.union([
+  z.string().min(1),
+  z.strictObject({
+    name: z.string().min(1),
+    hidden: z.array(positiveInt).optional(),
+    dropout: unit.optional(),
+    inputDropout: unit.optional(),
+  }),
+]);
+
+const augmentSchema = z.strictObject({
+  /** Random shifts of up to this many pixels (the paper jitters MNIST by up to 2). */
+  shift: nonNegativeInt.optional(),
+  /** Random crop after zero-padding by this many pixels (CIFAR: 4). */
+  crop: nonNegativeInt.optional(),
+  /** Random horizontal flips. */
+  flip: z.boolean().optional(),
+});
+
+const trainingFields = {
+  epochs: positiveInt.optional(),
+  batchSize: positiveInt.optional(),
+  optimizer: z.enum(OPTIMIZER_NAMES).optional(),
+  lr: positive.optional(),
+  momentum: unit.optional(),
+  weightDecay: z.number().gte(0).optional(),
+  schedule: z.enum(['constant', 'step', 'cosine']).optional(),
+  warmupEpochs: nonNegativeInt.optional(),
+  clipNorm: positive.optional(),
+  augment: augmentSchema.optional(),
+};
+
+const teacherSchema = z.union([
+  z.strictObject({ model: modelSchema, ...trainingFields }),
+  z.strictObject({
+    /** A run directory of ours, a model.json path or an http(s) URL of any tfjs Layers model. */
+    path: z.string().min(1),
+  }),
+]);
+
+const studentSchema = z.strictObject({
+  /** Label in the results table; unique. */
+  name: z.string().min(1),
+  model: modelSchema,
+  /** `ce` trains on labels alone (the baseline); `kd` (default) distils from the teacher. */
+  loss: z.enum(LOSS_NAMES).optional(),
+  temperature: positive.optional(),
+  alpha: unit.optional(),
+  /** Class ids left out of the transfer set (the paper's omitted-digit experiment). */
+  excludeClasses: z.array(nonNegativeInt).optional(),
+  ...trainingFields,
+});
+
+const datasetSchema = z.strictObject({
+  name: z.enum(DATASET_NAMES),
+  /** Directory with the dataset's files (IDX or CIFAR binary). */
+  dir: z.string().min(1).optional(),
+  /** Use only the first N training examples. */
+  trainSize: positiveInt.optional(),
+  /** Use only the first N test examples. */
+  testSize: positiveInt.optional(),
+  /** For `synthetic`: number of classes and image side (square, one channel). */
+  numClasses: z.number().int().gte(2).optional(),
+  imageSize: positiveInt.optional(),
+});
+
+/** The zod schema of an experiment file (YAML or JSON). */
+export const experimentSchema = z
+  .strictObject({
+    name: z.string().min(1).optional(),
+    description: z.string().optional(),
+    dataset: datasetSchema,
+    backend: z.enum(BACKEND_REQUESTS).optional(),
+    seeds: z.array(z.number().int()).min(1).optional(),
+    /** Defaults for every stage. */
+    defaults: z.strictObject(trainingFields).optional(),
+    teacher: teacherSchema.optional(),
+    students: z.array(studentSchema).min(1),
+    sweep: z
+      .strictObject({
+        temperature: z.array(positive).min(1).optional(),
+        alpha: z.array(unit).min(1).optional(),
+      })
+      .optional(),
+  })
+  .superRefine((exp, ctx) => {
+    const seen = new Map<string, number>();
+    exp.students.forEach((s, i) => {
+      const first = seen.get(s.name);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['students', i, 'name'],
+          message: `duplicate student name ${JSON.stringify(s.name)} (also students[${first}].name)`,
+        });
+      }
+      seen.set(s.name, i);
+      if ((s.loss ?? 'kd') !== 'ce' && exp.teacher === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['students', i, 'loss'],
+          message: `student ${JSON.stringify(s.name)} distils (loss ${s.loss ?? 'kd'}) but the experiment has no teacher; add a teacher or set loss: ce`,
+        });
+      }
+    });
+  });
+
+/** A validated experiment. */
+export type Experiment = z.infer<typeof experimentSchema>;
+/** One student of an experiment. */
+export type StudentSpec = Experiment['students'][number];
+/** A model reference: a zoo name, or a zoo name with options. */
+export type ModelSpec = z.infer<typeof modelSchema>;
+/** Shared training settings. */
+export type TrainingSpec = z.infer<z.ZodObject<typeof trainingFields>>;
+/** The teacher of an experiment. */
+export type TeacherSpec = z.infer<typeof teacherSchema>;
+
+/** `students[1].temperature` from a zod path. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out || '(top level)';
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+function describeBound(issue: z.core.$ZodIssue): string {
+  const i = issue as unknown as { origin?: string; minimum?: number; maximum?: number; inclusive?: boolean };
+  const bound = issue.code === 'too_small' ? i.minimum : i.maximum;
+  const op = issue.code === 'too_small' ? (i.inclusive ? '>=' : '>') : i.inclusive ? '<=' : '<';
+  if (i.origin === 'array') return `expected a list with ${op} ${bound} items`;
+  if (i.origin === 'string') return `expected a string with ${op} ${bound} characters`;
+  return `expected a number ${op} ${bound}`;
+}
+
+/** One line per zod issue, in the house form `students[1].temperature: expected a number > 0, got -1`. */
+export function formatIssue(issue: z.core.$ZodIssue, input: unknown): string {
+  const where = formatPath(issue.path);
+  const got = valueAt(input, issue.path);
+  let what: string;
+  switch (issue.code) {
+    case 'too_small':
+    case 'too_big':
+      what = describeBound(issue);
+      break;
+    case 'invalid_type': {
+      const expected = (issue as unknown as { expected: string }).expected;
+      const article = /^[aeiou]/.test(expected) ? 'an' : 'a';
+      what = got === undefined ? `required ${expected} is missing` : `expected ${article} ${expected}`;
+      if (expected === 'int') what = 'expected an integer';
+      break;
+    }
+    case 'invalid_value': {
+      const values = (issue as unknown as { values: unknown[] }).values;
+      what = `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
+      break;
+    }
+    case 'unrecognized_keys': {
+      const keys = (issue as unknown as { keys: string[] }).keys;
+      return `${where}: unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => JSON.stringify(k)).join(', ')}`;
+    }
+    case 'invalid_union':
+      what =
+        'does not match any allowed form (a zoo model name, or { name, hidden, dropout }; a teacher is { model, ... } or { path })';
+      break;
+    case 'custom':
+      return `${where}: ${issue.message}`;
+    default:
+      what = issue.message;
+  }
+  if (issue.code === 'invalid_type' && got === undefined) return `${where}: ${what}`;
+  return `${where}: ${what}, got ${describeValue(got)}`;
+}
+
+/**
+ * Validates an already-parsed experiment object. Throws a {@link ConfigError} whose message lists every
+ * problem with its path in the file (the first one leads, so a one-line print stays useful).
+ */
+export function validateExperiment(input: unknown, file = 'experiment'): Experiment {
+  const result = experimentSchema.safeParse(input);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => formatIssue(issue, input));
+  const more = lines.length > 1 ? ` (and ${lines.length - 1} more: ${lines.slice(1).join('; ')})` : '';
+  throw new ConfigError(`${file}: ${lines[0]}${more}`, {
+    where: `${file}:${formatPath(result.error.issues[0]!.path)}`,
+  });
+}
+
+/**
+ * Parses and validates the text of an experiment file. JSON when the name ends in `.json`, YAML
+ * otherwise (YAML is a superset of JSON). Syntax errors name the file, line and column.
+ */
+export function parseExperiment(text: string, file = 'experiment.yaml'): Experiment {
+  let data: unknown;
+  if (file.endsWith('.json')) {
+    try {
+      data = JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError(`${file}: not valid JSON: ${(error as Error).message}`, {
+        where: file,
+        cause: error,
+      });
+    }
+  } else {
+    try {
+      data = parseYaml(text);
+    } catch (error) {
+      if (error instanceof YAMLParseError) {
+        const pos = error.linePos?.[0];
+        const at = pos ? `:${pos.line}:${pos.col}` : '';
+        const msg = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+        throw new ConfigError(`${file}${at}: not valid YAML: ${msg}`, {
+          where: `${file}${at}`,
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError(`${file}: expected a mapping of experiment settings, got ${describeValue(data)}`, {
+      where: file,
+    });
+  }
+  return validateExperiment(data, file);
+}

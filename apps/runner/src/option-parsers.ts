@@ -1,0 +1,100 @@
+import { BACKEND_REQUESTS, type BackendRequest, isBackendRequest } from '@distilljs/core';
+import { InvalidArgumentError } from 'commander';
+import {
+  DATASET_NAMES,
+  type DatasetName,
+  LOSS_NAMES,
+  type LossName,
+  OPTIMIZER_NAMES,
+} from './experiment-schema.js';
+
+/** Commander parser: an integer > 0. */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isInteger(n) || n <= 0) {
+    throw new InvalidArgumentError(`expected an integer > 0, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** Commander parser: an integer >= 0. */
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isInteger(n)) {
+    throw new InvalidArgumentError(`expected an integer >= 0, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** Commander parser: any integer (seeds). */
+export function integer(value: string): number {
+  const n = Number(value);
+  if (!/^\s*-?\d+\s*$/.test(value) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError(`expected an integer, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** Commander parser: a finite number > 0. */
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError(`expected a number > 0, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** Commander parser: a number in [0, 1]. */
+export function unitNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+    throw new InvalidArgumentError(`expected a number in [0, 1], got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(valid: readonly T[]): (value: string) => T {
+  return (value: string) => {
+    if (!(valid as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(`expected one of ${valid.join(', ')}, got ${JSON.stringify(value)}`);
+    }
+    return value as T;
+  };
+}
+
+/** Commander parser: a backend request. */
+export function backendRequest(value: string): BackendRequest {
+  if (!isBackendRequest(value)) {
+    throw new InvalidArgumentError(
+      `expected one of ${BACKEND_REQUESTS.join(', ')}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Commander parser: a dataset name. */
+export const datasetName: (value: string) => DatasetName = oneOf(DATASET_NAMES);
+/** Commander parser: an optimiser name. */
+export const optimizerName: (value: string) => (typeof OPTIMIZER_NAMES)[number] = oneOf(OPTIMIZER_NAMES);
+/** Commander parser: a loss name. */
+export const lossName: (value: string) => LossName = oneOf(LOSS_NAMES);
+
+/** Commander parser: `shift:2`, `crop:4,flip` -> augmentation settings. */
+export function augmentSpec(value: string): { shift?: number; crop?: number; flip?: boolean } {
+  const out: { shift?: number; crop?: number; flip?: boolean } = {};
+  for (const part of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const [key, arg] = part.split(':');
+    if (key === 'flip' && arg === undefined) out.flip = true;
+    else if ((key === 'shift' || key === 'crop') && arg !== undefined && /^\d+$/.test(arg))
+      out[key] = Number(arg);
+    else {
+      throw new InvalidArgumentError(
+        `expected a comma-separated list of shift:PX, crop:PAD and flip (e.g. "crop:4,flip"), got ${JSON.stringify(value)}`,
+      );
+    }
+  }
+  return out;
+}

@@ -1,0 +1,243 @@
+import { Command, Option } from 'commander';
+import type { Io } from './io.js';
+import {
+  augmentSpec,
+  backendRequest,
+  datasetName,
+  integer,
+  lossName,
+  nonNegativeInt,
+  optimizerName,
+  positiveInt,
+  positiveNumber,
+  unitNumber,
+} from './option-parsers.js';
+import { RUNNER_VERSION } from './version.js';
+
+/** Options every training command shares. */
+function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu')
+        .default('auto')
+        .argParser(backendRequest),
+    )
+    .option('--out <dir>', 'run directory to create (default: runs/<command>-<time>); never overwritten')
+    .option('--json', 'print the result as one JSON object on stdout (progress stays on stderr)')
+    .option('--quiet', 'no progress output');
+}
+
+function addDataOptions(cmd: Command, defaultDataset = 'mnist-embedded'): Command {
+  return cmd
+    .addOption(
+      new Option('--dataset <name>', 'mnist-embedded | mnist | fashion-mnist | cifar10 | synthetic')
+        .default(defaultDataset)
+        .argParser(datasetName),
+    )
+    .option('--data-dir <dir>', 'directory holding the dataset files (IDX or CIFAR binary)')
+    .option('--train-size <n>', 'use only the first N training examples', positiveInt)
+    .option('--test-size <n>', 'use only the first N test examples', positiveInt);
+}
+
+function addTrainingOptions(cmd: Command): Command {
+  return cmd
+    .option('--epochs <n>', 'training epochs', positiveInt)
+    .option('--batch-size <n>', 'examples per step', positiveInt)
+    .option('--optimizer <name>', 'adam | adamw | sgd | momentum | nesterov', optimizerName)
+    .option('--lr <rate>', 'learning rate', positiveNumber)
+    .option(
+      '--augment <spec>',
+      'random augmentation: shift:PX, crop:PAD, flip (comma-separated)',
+      augmentSpec,
+    )
+    .option('--seed <n>', 'seed for initialisation, shuffling, dropout and augmentation', integer, 1)
+    .option('--resume <dir>', 'continue an interrupted run from its last checkpoint');
+}
+
+/** Loads a command module only when it runs, so `--help` and bad usage answer at once. */
+type Action = (opts: Record<string, unknown>, io: Io, args: string[]) => Promise<void>;
+function lazy(load: () => Promise<Action>, io: Io) {
+  return async (...params: unknown[]) => {
+    const cmd = params[params.length - 1] as Command;
+    const args = cmd.args;
+    const action = await load();
+    await action({ ...cmd.optsWithGlobals() }, io, args);
+  };
+}
+
+/**
+ * The `distill` command line as a commander program. Parsing errors throw (exitOverride) so that
+ * {@link main} can turn them into exit code 2 with one line.
+ */
+export function createProgram(io: Io): Command {
+  const program = new Command('distill')
+    .description(
+      'Knowledge distillation on TensorFlow.js: train teachers, distil students, reproduce the paper.',
+    )
+    .version(RUNNER_VERSION, '-V, --version')
+    .option('--verbose', 'print stacks with errors')
+    .showSuggestionAfterError()
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(`distill: ${s.replace(/^error: /, '')}`),
+    });
+
+  const apply = (cmd: Command) => {
+    cmd.exitOverride().configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(`distill: ${s.replace(/^error: /, '')}`),
+    });
+    cmd.showSuggestionAfterError();
+    return cmd;
+  };
+
+  apply(
+    addCommonOptions(
+      program
+        .command('demo')
+        .description(
+          'the main job: on the embedded MNIST digits, train hinton-teacher, a baseline hinton-student and a hinton-student distilled at T = 20, and compare them',
+        )
+        .option('--quick', 'a smaller, faster run (under 2 minutes on 2 cores)')
+        .option('--seed <n>', 'seed', integer, 1)
+        .option('--resume <dir>', 'continue an interrupted demo run'),
+    ),
+  ).action(lazy(async () => (await import('./commands/demo.js')).demoCommand, io));
+
+  apply(
+    addCommonOptions(
+      addTrainingOptions(
+        addDataOptions(
+          program.command('train').description('train one model on labels alone (a teacher or a baseline)'),
+        ),
+      ).option('--model <name>', 'zoo model name (see `distill models`)', 'hinton-teacher'),
+    ),
+  ).action(lazy(async () => (await import('./commands/train.js')).trainCommand, io));
+
+  apply(
+    addCommonOptions(
+      addTrainingOptions(
+        addDataOptions(program.command('distill').description('distil a student from a teacher')),
+      )
+        .requiredOption(
+          '--teacher <ref>',
+          'a run directory of ours, a model.json path or URL of any tfjs Layers model, or a zoo name (trained first)',
+        )
+        .option('--student <name>', 'zoo model name of the student', 'hinton-student')
+        .option('--temperature <T>', 'softmax temperature of the soft targets', positiveNumber, 20)
+        .option(
+          '--alpha <a>',
+          'weight of the soft (distillation) term; 1 - alpha goes to the hard labels',
+          unitNumber,
+          0.9,
+        )
+        .option('--loss <name>', 'kd | dkd | logit-matching', lossName, 'kd')
+        .option('--exclude-class <ids>', 'leave these class ids out of the transfer set (comma-separated)')
+        .option('--teacher-epochs <n>', 'epochs to train a zoo-name teacher first', positiveInt),
+    ),
+  ).action(lazy(async () => (await import('./commands/distill.js')).distillCommand, io));
+
+  apply(
+    addDataOptions(program.command('eval').description('evaluate a trained model on a test split'))
+      .requiredOption('--model <ref>', 'a run directory of ours, or a model.json path or URL')
+      .addOption(new Option('--backend <name>', 'backend').default('auto').argParser(backendRequest))
+      .option('--json', 'print the result as JSON'),
+  ).action(lazy(async () => (await import('./commands/eval.js')).evalCommand, io));
+
+  apply(
+    addCommonOptions(
+      program
+        .command('run')
+        .description(
+          'run an experiment file (YAML or JSON): teacher, students, sweeps over temperature/alpha and seeds',
+        )
+        .argument('<file>', 'experiment file')
+        .option('--resume <dir>', 'continue an interrupted experiment run')
+        .option('--seeds <list>', 'override the seeds (comma-separated)'),
+    ),
+  ).action(lazy(async () => (await import('./commands/run.js')).runCommand, io));
+
+  const data = apply(program.command('data').description('datasets'));
+  apply(
+    addDataOptions(
+      data
+        .command('inspect')
+        .description('show a dataset: sizes, shape, class counts')
+        .argument('<name>', 'dataset name'),
+    ).option('--json', 'print as JSON'),
+  ).action(lazy(async () => (await import('./commands/data-inspect.js')).dataInspectCommand, io));
+
+  apply(
+    program
+      .command('models')
+      .description('the model zoo with parameter counts')
+      .option('--json', 'print as JSON'),
+  ).action(lazy(async () => (await import('./commands/models.js')).modelsCommand, io));
+
+  apply(
+    program
+      .command('backends')
+      .description("what is installed, what 'auto' picks and why, and which tfjs-core every package uses")
+      .option('--json', 'print as JSON')
+      .addOption(
+        new Option('--backend <name>', 'request to resolve').default('auto').argParser(backendRequest),
+      ),
+  ).action(lazy(async () => (await import('./commands/backends.js')).backendsCommand, io));
+
+  apply(
+    program
+      .command('bench')
+      .description('training throughput of zoo models (one JSON object per line with --json)')
+      .option('--json', 'one JSON object per line')
+      .addOption(new Option('--backend <name>', 'backend').default('auto').argParser(backendRequest))
+      .option('--models <names>', 'comma-separated model names')
+      .option('--batch <n>', 'batch size', positiveInt, 128)
+      .option('--steps <n>', 'timed steps per model', positiveInt),
+  ).action(lazy(async () => (await import('./commands/bench.js')).benchCommand, io));
+
+  const reproduce = apply(program.command('reproduce').description("reproduce the paper's experiments"));
+  apply(
+    addCommonOptions(
+      reproduce
+        .command('hinton')
+        .description(
+          "Hinton et al. (2015) MNIST: teacher, baseline and distilled student (T = 20), a temperature sweep and a 30-unit student sweep, mean ± std over seeds beside the paper's numbers",
+        )
+        .addOption(
+          new Option('--dataset <name>', 'mnist-embedded | mnist | fashion-mnist')
+            .choices(['mnist-embedded', 'mnist', 'fashion-mnist'])
+            .default('mnist-embedded'),
+        )
+        .option('--data-dir <dir>', 'directory holding the dataset files')
+        .option('--seeds <n>', 'number of seeds', positiveInt, 3)
+        .option('--quick', 'small subsets and few epochs (CI)')
+        .option('--no-sweeps', 'skip the temperature and small-student sweeps')
+        .option('--resume <dir>', 'continue an interrupted run'),
+    ),
+  ).action(lazy(async () => (await import('./commands/reproduce-hinton.js')).reproduceHintonCommand, io));
+  apply(
+    addCommonOptions(
+      reproduce
+        .command('hinton-omit')
+        .description(
+          'the left-out class: distil with every example of one class removed from the transfer set, then raise that class bias',
+        )
+        .option('--class <id>', 'class to leave out', nonNegativeInt, 3)
+        .addOption(
+          new Option('--dataset <name>', 'mnist-embedded | mnist | fashion-mnist')
+            .choices(['mnist-embedded', 'mnist', 'fashion-mnist'])
+            .default('mnist-embedded'),
+        )
+        .option('--data-dir <dir>', 'directory holding the dataset files')
+        .option('--seed <n>', 'seed', integer, 1)
+        .option('--quick', 'small subsets and few epochs (CI)')
+        .option('--resume <dir>', 'continue an interrupted run'),
+    ),
+  ).action(lazy(async () => (await import('./commands/reproduce-omit.js')).reproduceOmitCommand, io));
+
+  return program;
+}
