@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { comparisonRows, gapSummary, type RunResult, testErrors } from './comparison.js';
+
+const base = { testLoss: 0.1, testCount: 2000, epochs: 3, seconds: 4.2, stopped: false };
+const results: RunResult[] = [
+  { ...base, run: 'distilled', model: 'mlp-small', params: 25_450, accuracy: 0.95 },
+  { ...base, run: 'teacher', model: 'mlp', params: 1_275_210, accuracy: 0.97 },
+  { ...base, run: 'baseline', model: 'mlp-small', params: 25_450, accuracy: 0.93 },
+];
+
+describe('comparisonRows', () => {
+  it('orders teacher, baseline, distilled and formats every column', () => {
+    const rows = comparisonRows(results);
+    expect(rows.map((r) => r.run)).toEqual(['teacher', 'baseline', 'distilled']);
+    expect(rows[0]).toMatchObject({
+      params: '1,275,210',
+      testErrors: '60 / 2,000',
+      accuracy: '97.00%',
+      vsBaseline: '',
+    });
+    expect(rows[2]).toMatchObject({
+      name: 'Distilled student',
+      testErrors: '100 / 2,000',
+      vsBaseline: '-40',
+    });
+    expect(rows[1]!.time).toBe('4.2 s');
+  });
+
+  it('marks stopped runs and works with a partial set', () => {
+    const rows = comparisonRows([{ ...results[1]!, stopped: true }]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.name).toBe('Teacher (stopped)');
+  });
+});
+
+describe('testErrors / gapSummary', () => {
+  it('rounds errors from accuracy', () => {
+    expect(testErrors(0.9735, 2000)).toBe(53);
+  });
+  it('summarises the share of the gap closed', () => {
+    expect(gapSummary(results)).toBe(
+      'The distilled student made 40 fewer test errors than the baseline student (100 vs 140; teacher 60). It closed 50% of the gap between baseline and teacher.',
+    );
+    expect(gapSummary(results.slice(0, 2))).toBeUndefined();
+  });
+});

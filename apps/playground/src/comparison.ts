@@ -1,0 +1,91 @@
+import { RUN_STYLE, type RunId } from './chart-data.js';
+
+/** What one finished (or stopped) run measured on the test split. */
+export interface RunResult {
+  readonly run: RunId;
+  readonly model: string;
+  readonly params: number;
+  /** Test accuracy as a fraction. */
+  readonly accuracy: number;
+  readonly testLoss: number;
+  readonly testCount: number;
+  readonly epochs: number;
+  readonly seconds: number;
+  /** True when the run was stopped before its last epoch. */
+  readonly stopped: boolean;
+}
+
+/** One row of the comparison table, as text. */
+export interface ComparisonRow {
+  readonly run: RunId;
+  readonly name: string;
+  readonly model: string;
+  readonly params: string;
+  readonly testErrors: string;
+  readonly accuracy: string;
+  readonly testLoss: string;
+  readonly epochs: string;
+  readonly time: string;
+  /** Test errors relative to the baseline student, e.g. `-12` (fewer), `+3`, or empty. */
+  readonly vsBaseline: string;
+}
+
+/** Number of misclassified test examples implied by an accuracy over `count` examples. */
+export function testErrors(accuracy: number, count: number): number {
+  return Math.round((1 - accuracy) * count);
+}
+
+/** `1234567` -> `1,234,567`. */
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** The comparison table: teacher, baseline, distilled (whichever exist), in that order. */
+export function comparisonRows(results: readonly RunResult[]): ComparisonRow[] {
+  const order: RunId[] = ['teacher', 'baseline', 'distilled'];
+  const baseline = results.find((r) => r.run === 'baseline');
+  return order
+    .map((id) => results.find((r) => r.run === id))
+    .filter((r): r is RunResult => r !== undefined)
+    .map((r) => {
+      const errors = testErrors(r.accuracy, r.testCount);
+      let vs = '';
+      if (baseline && r.run !== 'baseline' && r.run !== 'teacher') {
+        const d = errors - testErrors(baseline.accuracy, baseline.testCount);
+        vs = d === 0 ? '±0' : d > 0 ? `+${d}` : `${d}`;
+      }
+      return {
+        run: r.run,
+        name: RUN_STYLE[r.run].label + (r.stopped ? ' (stopped)' : ''),
+        model: r.model,
+        params: formatCount(r.params),
+        testErrors: `${formatCount(errors)} / ${formatCount(r.testCount)}`,
+        accuracy: `${(r.accuracy * 100).toFixed(2)}%`,
+        testLoss: Number.isFinite(r.testLoss) ? r.testLoss.toFixed(4) : 'n/a',
+        epochs: String(r.epochs),
+        time: `${r.seconds.toFixed(1)} s`,
+        vsBaseline: vs,
+      };
+    });
+}
+
+/**
+ * One sentence on what distillation did: the share of the teacher-baseline gap the distilled student
+ * closed, or undefined when there is nothing to compare.
+ */
+export function gapSummary(results: readonly RunResult[]): string | undefined {
+  const get = (id: RunId) => results.find((r) => r.run === id);
+  const t = get('teacher');
+  const b = get('baseline');
+  const d = get('distilled');
+  if (!t || !b || !d) return undefined;
+  const eb = testErrors(b.accuracy, b.testCount);
+  const ed = testErrors(d.accuracy, d.testCount);
+  const et = testErrors(t.accuracy, t.testCount);
+  const diff = eb - ed;
+  const fewer = diff >= 0 ? `${diff} fewer` : `${-diff} more`;
+  const gap = eb - et;
+  const closed =
+    gap > 0 ? ` It closed ${Math.round((100 * diff) / gap)}% of the gap between baseline and teacher.` : '';
+  return `The distilled student made ${fewer} test errors than the baseline student (${ed} vs ${eb}; teacher ${et}).${closed}`;
+}
