@@ -1,0 +1,305 @@
+import { InvalidArgumentError, invalidArgument } from '@distilljs/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { attentionTransferLoss } from './attention-transfer-loss.js';
+import { crossEntropyResolved, resolveLabelSmoothing } from './cross-entropy.js';
+import { distillationLossParts, type LossParts } from './distillation-loss.js';
+import { dkdLossParts } from './dkd-loss.js';
+import { hintLoss } from './hint-loss.js';
+import { type Labels, resolveLabels } from './labels.js';
+import { logitMatchingLoss } from './logit-matching-loss.js';
+import { assertLogits, assertOptions, assertSameShape } from './validate.js';
+
+/**
+ * What a logits loss's `compute` takes. The trainer passes the same object to every logits loss;
+ * each loss reads what it needs.
+ */
+export interface LogitsLossInput {
+  /** `[batch, classes]` student logits (the only input that receives a gradient). */
+  studentLogits: tf.Tensor2D;
+  /** `[batch, classes]` teacher logits; optional for `'cross-entropy'`, required otherwise. */
+  teacherLogits?: tf.Tensor2D;
+  /**
+   * Class ids (`-1` marks an unlabelled example, which adds nothing to the hard term) or probability
+   * rows; see {@link Labels}.
+   */
+  labels: Labels;
+  /** Softmax temperature T of the soft term (KD, DKD); ignored by the others. */
+  temperature: number;
+  /** Weight in [0, 1] of the soft term: `loss = alpha * soft + (1 - alpha) * hard`. */
+  alpha: number;
+  /** Label smoothing of the hard term (PyTorch convention). Default 0. */
+  labelSmoothing?: number;
+  /** DKD's weight of the target-class term TCKD. Default 1. */
+  dkdAlpha?: number;
+  /** DKD's weight of the non-target-class term NCKD. Default 8. */
+  dkdBeta?: number;
+}
+
+/**
+ * What a feature loss's `compute` takes: the student/teacher feature pairs taken at matching layers.
+ * `'hint'` uses `regressors[j]` (or identity) on pair j and averages the pairs' hint losses;
+ * `'attention-transfer'` uses `p` and `beta` (see `attentionTransferLoss`).
+ */
+export interface FeatureLossInput {
+  /** `[studentFeatures, teacherFeatures]` pairs (NHWC for attention transfer). */
+  pairs: ReadonlyArray<readonly [tf.Tensor, tf.Tensor]>;
+  /** Per-pair FitNets regressors (hint only); a missing entry means identity. */
+  regressors?: ReadonlyArray<((x: tf.Tensor) => tf.Tensor) | undefined>;
+  /** Attention-map exponent (attention transfer only). Default 2. */
+  p?: number;
+  /** Attention-transfer weight. Default 1. */
+  beta?: number;
+}
+
+/** A registered loss that works on logits (KD, DKD, logit matching, cross-entropy). */
+export interface LogitsLossDescriptor {
+  readonly name: string;
+  readonly description: string;
+  readonly kind: 'logits';
+  /**
+   * Computes `{ loss, soft, hard }` (scalars the caller owns): `soft` is the teacher term, `hard` the
+   * cross-entropy with the labels, `loss = alpha * soft + (1 - alpha) * hard` (for 'cross-entropy',
+   * `soft = 0` and `loss = hard`).
+   */
+  compute(input: LogitsLossInput): LossParts;
+}
+
+/** A registered loss that works on intermediate features (hints, attention transfer). */
+export interface FeatureLossDescriptor {
+  readonly name: string;
+  readonly description: string;
+  readonly kind: 'features';
+  /** Computes the scalar feature loss (the caller owns it and adds it to its logits loss). */
+  compute(input: FeatureLossInput): tf.Scalar;
+}
+
+/** Any registered loss; switch on `kind`. */
+export type LossDescriptor = LogitsLossDescriptor | FeatureLossDescriptor;
+
+/** Name and one-line description of a registered loss, as {@link listLosses} returns them. */
+export interface LossInfo {
+  readonly name: string;
+  readonly description: string;
+  readonly kind: 'logits' | 'features';
+  readonly aliases: readonly string[];
+}
+
+const UNLABELLED = -1;
+
+function teacherOf(fn: string, input: LogitsLossInput): tf.Tensor2D {
+  if (input.teacherLogits === undefined) {
+    invalidArgument(fn, 'teacherLogits', 'a [batch, classes] float32 tensor', undefined);
+  }
+  return input.teacherLogits;
+}
+
+function weighted(soft: tf.Scalar, hard: tf.Scalar, alpha: number): LossParts {
+  const loss = tf.tidy(() => tf.add(tf.mul(soft, alpha), tf.mul(hard, 1 - alpha)) as tf.Scalar);
+  return { loss, soft, hard };
+}
+
+function checkAlpha(fn: string, alpha: unknown): number {
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0 || alpha > 1) {
+    invalidArgument(fn, 'alpha', 'a number in [0, 1]', alpha);
+  }
+  return alpha;
+}
+
+/** Hard term for the registry: cross-entropy with -1 marking unlabelled examples. */
+function hardTerm(fn: string, student: tf.Tensor2D, labels: Labels, labelSmoothing: unknown): tf.Scalar {
+  const s = assertLogits(fn, 'studentLogits', student);
+  const eps = resolveLabelSmoothing(fn, labelSmoothing);
+  const [batch, classes] = s.shape as [number, number];
+  const resolved = resolveLabels(fn, labels, batch, classes, {
+    probabilities: true,
+    ignoreIndex: UNLABELLED,
+  });
+  return crossEntropyResolved(s, resolved, eps, 'batchmean') as tf.Scalar;
+}
+
+const kd: LogitsLossDescriptor = {
+  name: 'kd',
+  description: "Hinton's KD: alpha * T^2 * KL(softmax(t/T) || softmax(s/T)) + (1 - alpha) * CE(s, y)",
+  kind: 'logits',
+  compute(input) {
+    const fn = "getLoss('kd').compute";
+    const opts = assertOptions<LogitsLossInput>(fn, input, true);
+    return distillationLossParts(opts.studentLogits, teacherOf(fn, opts), opts.labels, {
+      temperature: opts.temperature,
+      alpha: opts.alpha,
+      ignoreIndex: UNLABELLED,
+      ...(opts.labelSmoothing === undefined ? {} : { labelSmoothing: opts.labelSmoothing }),
+    });
+  },
+};
+
+const dkd: LogitsLossDescriptor = {
+  name: 'dkd',
+  description:
+    'Decoupled KD (Zhao et al. 2022): soft = dkdAlpha * TCKD + dkdBeta * NCKD (defaults 1 and 8), ' +
+    'loss = alpha * soft + (1 - alpha) * CE; alpha = 0.5 is the paper recipe (CE weight 1) up to a factor 2',
+  kind: 'logits',
+  compute(input) {
+    const fn = "getLoss('dkd').compute";
+    const opts = assertOptions<LogitsLossInput>(fn, input, true);
+    const teacher = teacherOf(fn, opts);
+    const alpha = checkAlpha(fn, opts.alpha);
+    const s = assertLogits(fn, 'studentLogits', opts.studentLogits);
+    const t = assertLogits(fn, 'teacherLogits', teacher);
+    assertSameShape(fn, 'studentLogits', s, 'teacherLogits', t);
+    const [batch, classes] = s.shape as [number, number];
+    const resolved = resolveLabels(fn, opts.labels, batch, classes, {
+      probabilities: true,
+      ignoreIndex: UNLABELLED,
+    });
+    // DKD needs a target class for every example: unlabelled ones (and probability rows) use the
+    // teacher's top class, read back once.
+    let targets: Int32Array;
+    if (resolved.kind === 'ids' && resolved.labelled === batch) {
+      targets = resolved.ids;
+    } else {
+      const source = resolved.kind === 'ids' ? teacher : (opts.labels as tf.Tensor2D);
+      const top = tf.tidy(() => tf.argMax(source, 1));
+      const topIds = top.dataSync() as Int32Array;
+      top.dispose();
+      targets =
+        resolved.kind === 'ids'
+          ? resolved.ids.map((id, i) => (id < 0 ? topIds[i]! : id))
+          : Int32Array.from(topIds);
+    }
+    const hard = hardTerm(fn, opts.studentLogits, opts.labels, opts.labelSmoothing);
+    let parts: ReturnType<typeof dkdLossParts>;
+    try {
+      parts = dkdLossParts(s as tf.Tensor2D, t as tf.Tensor2D, targets, {
+        alpha: opts.dkdAlpha ?? 1,
+        beta: opts.dkdBeta ?? 8,
+        temperature: opts.temperature,
+      });
+    } catch (error) {
+      hard.dispose();
+      throw error;
+    }
+    tf.dispose([parts.tckd, parts.nckd]);
+    return weighted(parts.loss, hard, alpha);
+  },
+};
+
+const logitMatching: LogitsLossDescriptor = {
+  name: 'logit-matching',
+  description: 'Logit matching (Ba and Caruana 2014): alpha * mean((s - t)^2) + (1 - alpha) * CE(s, y)',
+  kind: 'logits',
+  compute(input) {
+    const fn = "getLoss('logit-matching').compute";
+    const opts = assertOptions<LogitsLossInput>(fn, input, true);
+    const alpha = checkAlpha(fn, opts.alpha);
+    const soft = logitMatchingLoss(opts.studentLogits, teacherOf(fn, opts));
+    let hard: tf.Scalar;
+    try {
+      hard = hardTerm(fn, opts.studentLogits, opts.labels, opts.labelSmoothing);
+    } catch (error) {
+      soft.dispose();
+      throw error;
+    }
+    return weighted(soft, hard, alpha);
+  },
+};
+
+const crossEntropyLoss: LogitsLossDescriptor = {
+  name: 'cross-entropy',
+  description:
+    'Plain cross-entropy with the labels, no teacher (baselines, teacher training): loss = CE(s, y)',
+  kind: 'logits',
+  compute(input) {
+    const fn = "getLoss('cross-entropy').compute";
+    const opts = assertOptions<LogitsLossInput>(fn, input, true);
+    const hard = hardTerm(fn, opts.studentLogits, opts.labels, opts.labelSmoothing);
+    return { loss: hard.clone(), soft: tf.scalar(0), hard };
+  },
+};
+
+function assertPairs(fn: string, input: unknown): FeatureLossInput {
+  const opts = assertOptions<FeatureLossInput>(fn, input, true);
+  if (!Array.isArray(opts.pairs) || opts.pairs.length === 0) {
+    invalidArgument(fn, 'pairs', 'a non-empty array of [studentFeatures, teacherFeatures] pairs', opts.pairs);
+  }
+  return opts;
+}
+
+const hint: FeatureLossDescriptor = {
+  name: 'hint',
+  description: 'FitNets hints (Romero et al. 2015): mean over pairs of mean((regressor(f_s) - f_t)^2)',
+  kind: 'features',
+  compute(input) {
+    const fn = "getLoss('hint').compute";
+    const opts = assertPairs(fn, input);
+    const terms: tf.Scalar[] = [];
+    try {
+      opts.pairs.forEach(([s, t], j) => {
+        const regressor = opts.regressors?.[j];
+        terms.push(hintLoss(s, t, regressor === undefined ? undefined : { regressor }));
+      });
+      return tf.tidy(() => tf.div(tf.addN(terms), terms.length) as tf.Scalar);
+    } finally {
+      tf.dispose(terms);
+    }
+  },
+};
+
+const attentionTransfer: FeatureLossDescriptor = {
+  name: 'attention-transfer',
+  description:
+    'Attention transfer (Zagoruyko and Komodakis 2017): beta * mean over pairs of mean((q_s - q_t)^2), q = normalised mean_c |A|^p',
+  kind: 'features',
+  compute(input) {
+    const opts = assertPairs("getLoss('attention-transfer').compute", input);
+    return attentionTransferLoss(opts.pairs, {
+      ...(opts.p === undefined ? {} : { p: opts.p }),
+      ...(opts.beta === undefined ? {} : { beta: opts.beta }),
+    });
+  },
+};
+
+const LOSSES: readonly LossDescriptor[] = [kd, dkd, logitMatching, crossEntropyLoss, hint, attentionTransfer];
+const ALIASES: Readonly<Record<string, string>> = {
+  hinton: 'kd',
+  ce: 'cross-entropy',
+  fitnets: 'hint',
+  at: 'attention-transfer',
+};
+
+/**
+ * Looks a loss up by name (or alias: `hinton` = `kd`, `ce` = `cross-entropy`, `fitnets` = `hint`,
+ * `at` = `attention-transfer`). Names are case-insensitive.
+ *
+ * @example
+ * ```ts
+ * const kd = getLoss('kd');
+ * if (kd.kind === 'logits') {
+ *   const { loss, soft, hard } = kd.compute({ studentLogits, teacherLogits, labels, temperature: 4, alpha: 0.9 });
+ * }
+ * ```
+ * @throws InvalidArgumentError listing the valid names when `name` is unknown.
+ */
+export function getLoss(name: string): LossDescriptor {
+  const key = typeof name === 'string' ? name.trim().toLowerCase() : name;
+  const resolved = typeof key === 'string' ? (ALIASES[key] ?? key) : key;
+  const found = LOSSES.find((l) => l.name === resolved);
+  if (found === undefined) {
+    const valid = [...LOSSES.map((l) => l.name), ...Object.keys(ALIASES)].map((n) => `'${n}'`).join(', ');
+    throw new InvalidArgumentError(
+      `getLoss: argument 'name' must be one of ${valid}, got ${typeof name === 'string' ? `'${name}'` : typeof name}`,
+      { where: 'getLoss(name)' },
+    );
+  }
+  return found;
+}
+
+/** Every registered loss with its description, kind and aliases, in a stable order. */
+export function listLosses(): LossInfo[] {
+  return LOSSES.map((l) => ({
+    name: l.name,
+    description: l.description,
+    kind: l.kind,
+    aliases: Object.keys(ALIASES).filter((a) => ALIASES[a] === l.name),
+  }));
+}
