@@ -1,0 +1,395 @@
+import {
+  type Batch,
+  type BatchStream,
+  ConfigError,
+  describeValue,
+  InvalidArgumentError,
+  invalidArgument,
+} from '@distilljs/core';
+import {
+  ensembleSoftTargets,
+  type FeatureLossDescriptor,
+  getLoss,
+  type LogitsLossDescriptor,
+  type LossDescriptor,
+} from '@distilljs/losses';
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { CheckpointStore } from './checkpoint-store.js';
+import { forwardAll, modelNumClasses } from './forward.js';
+import type { History } from './history.js';
+import {
+  fillTeacherCache,
+  sha256Hex,
+  type TeacherCacheOptions,
+  TeacherOutputCache,
+} from './teacher-cache.js';
+import type { TrainOptions } from './train-options.js';
+import { runTraining, type TrainEngine } from './training-loop.js';
+import { checkDataFitsModel, checkModel, checkStream } from './validate.js';
+
+/** A loss by registry name (`'kd'`, `'dkd'`, `'logit-matching'`, ...) or a descriptor of @distilljs/losses. */
+export type LossSpec = string | LogitsLossDescriptor;
+
+/**
+ * A feature-based term (FitNets hints, attention transfer) added to the logits loss:
+ * `loss = logitsLoss + weight * featureLoss(pairs)`. Student and teacher must be feature-tap models
+ * (outputs `[logits, ...features]`, e.g. from `withFeatureTaps` of @distilljs/models); output `j + 1` of
+ * the student is paired with output `j + 1` of the teacher.
+ */
+export interface FeatureLossOptions {
+  /** `'hint'`, `'attention-transfer'` (aliases `fitnets`, `at`) or a descriptor. */
+  readonly loss: string | FeatureLossDescriptor;
+  /** Weight of the feature term; default 1. */
+  readonly weight?: number;
+  /**
+   * Per-pair FitNets regressors mapping student features to the teacher's shape (hint only), e.g. a
+   * 1x1 conv model. Their trainable weights are trained (and checkpointed) with the student's.
+   */
+  readonly regressors?: readonly (LayersModel | undefined)[];
+  /** Attention-map exponent (attention transfer); default 2. */
+  readonly p?: number;
+  /** Attention-transfer weight; default 1. */
+  readonly beta?: number;
+}
+
+/** Options of {@link distill}. */
+export interface DistillOptions extends TrainOptions {
+  /** The teacher: a logits model, run in evaluation mode, never trained. */
+  readonly teacher?: LayersModel;
+  /** Several teachers: targets are their (weighted) average probabilities at `temperature`. */
+  readonly teachers?: readonly LayersModel[];
+  /** One weight >= 0 per teacher (normalised); default equal. */
+  readonly teacherWeights?: readonly number[];
+  /** The model that learns. Only its trainable weights receive gradients. */
+  readonly student: LayersModel;
+  /** The transfer set; labels of -1 mark unlabelled examples, which get the soft term alone. */
+  readonly data: BatchStream;
+  /** Default `'kd'` (Hinton: `alpha * T^2 KL + (1 - alpha) CE`). */
+  readonly loss?: LossSpec;
+  /** Softmax temperature T > 0; default 4. */
+  readonly temperature?: number;
+  /** Weight of the soft term in [0, 1]; default 0.9. */
+  readonly alpha?: number;
+  /** Label smoothing of the hard term; default 0. */
+  readonly labelSmoothing?: number;
+  /** DKD's TCKD and NCKD weights (defaults 1 and 8). */
+  readonly dkdAlpha?: number;
+  readonly dkdBeta?: number;
+  /** An added feature-based term. */
+  readonly featureLoss?: FeatureLossOptions;
+  /** Teacher-output cache; default `{ mode: 'auto' }`. */
+  readonly teacherCache?: TeacherCacheOptions;
+}
+
+interface Prepared {
+  targets: tf.Tensor2D;
+  features: tf.Tensor[];
+}
+
+function resolveLogitsLoss(spec: LossSpec | undefined): LogitsLossDescriptor {
+  if (spec !== undefined && typeof spec === 'object') {
+    if (spec.kind !== 'logits' || typeof spec.compute !== 'function') {
+      throw new ConfigError(
+        "distill: option 'loss' must be a logits loss descriptor ({ kind: 'logits', compute })",
+        {
+          where: 'distill(options.loss)',
+        },
+      );
+    }
+    return spec;
+  }
+  let d: LossDescriptor;
+  try {
+    d = getLoss(spec ?? 'kd');
+  } catch (err) {
+    throw new ConfigError(`distill: option 'loss' is not a known loss: ${(err as Error).message}`, {
+      where: 'distill(options.loss)',
+      cause: err,
+    });
+  }
+  if (d.kind !== 'logits') {
+    throw new ConfigError(
+      `distill: '${d.name}' is a feature loss; pass it as featureLoss: { loss: '${d.name}' } next to a logits loss such as 'kd' (feature-tap models needed)`,
+      { where: 'distill(options.loss)' },
+    );
+  }
+  return d;
+}
+
+function resolveFeatureLoss(spec: FeatureLossOptions['loss']): FeatureLossDescriptor {
+  if (typeof spec === 'object' && spec !== null) return spec;
+  let d: LossDescriptor;
+  try {
+    d = getLoss(spec);
+  } catch (err) {
+    throw new ConfigError(
+      `distill: option 'featureLoss.loss' is not a known loss: ${(err as Error).message}`,
+      {
+        where: 'distill(options.featureLoss.loss)',
+        cause: err,
+      },
+    );
+  }
+  if (d.kind !== 'features') {
+    throw new ConfigError(
+      `distill: option 'featureLoss.loss' must be a feature loss ('hint', 'attention-transfer'), got '${d.name}'`,
+      {
+        where: 'distill(options.featureLoss.loss)',
+      },
+    );
+  }
+  return d;
+}
+
+/** @internal Teacher-ensemble targets for a batch, as logits whose softmax at T is the target. */
+function teacherTargets(
+  teachers: readonly LayersModel[],
+  weights: readonly number[] | undefined,
+  temperature: number,
+  xs: tf.Tensor,
+  withFeatures: boolean,
+): Prepared {
+  return tf.tidy(() => {
+    const outs = teachers.map((t) => forwardAll(t, xs, false));
+    const logits = outs.map((o) => o[0] as tf.Tensor2D);
+    const features = withFeatures ? outs[0]!.slice(1) : [];
+    if (teachers.length === 1) return { targets: logits[0]!, features };
+    const probs = ensembleSoftTargets(
+      logits,
+      weights === undefined ? { temperature } : { temperature, weights },
+    );
+    // softmax(T * log(p) / T) = p, so every logits loss sees the ensemble's probabilities at T.
+    return { targets: tf.mul(tf.log(tf.maximum(probs, 1e-30)), temperature) as tf.Tensor2D, features };
+  });
+}
+
+/**
+ * Knowledge distillation: trains `student` on the teacher's (or teachers') outputs over the transfer
+ * set `data`, with any logits loss of @distilljs/losses (Hinton KD by default) plus optional feature
+ * terms, and the optimiser, schedule, callbacks, checkpoints and early stopping of {@link TrainOptions}.
+ *
+ * - Only the student learns: gradients are taken with `tf.variableGrads` over the student's trainable
+ *   weights (and feature regressors) alone; teachers run in evaluation mode outside the gradient.
+ * - Unlabelled examples (label -1) contribute the soft term alone.
+ * - Teacher-output cache: when `data.augmented` is false the teacher logits are computed once (batched,
+ *   evaluation mode) and reused every epoch; with augmentation the teacher runs on every batch. The
+ *   choice is reported in `History.notes`, `TrainBeginInfo.notes` and `onMessage`.
+ * - Every argument is validated before any training: class counts of teacher(s) and student, data shape,
+ *   temperature, alpha, loss and optimiser names, a resume checkpoint of another model.
+ */
+export async function distill(options: DistillOptions): Promise<History> {
+  const fn = 'distill';
+  if (!options || typeof options !== 'object') invalidArgument(fn, 'options', 'an options object', options);
+  const { student, data } = options;
+  checkModel(fn, 'student', student);
+  checkStream(fn, 'data', data);
+  if (options.teacher !== undefined && options.teachers !== undefined) {
+    throw new ConfigError("distill: pass either 'teacher' or 'teachers', not both", {
+      where: 'distill(options.teachers)',
+    });
+  }
+  const teachers = options.teachers ?? (options.teacher === undefined ? [] : [options.teacher]);
+  if (!Array.isArray(teachers) || teachers.length === 0) {
+    invalidArgument(
+      fn,
+      'teacher',
+      "a tf.LayersModel (or 'teachers': a non-empty array of them)",
+      options.teacher,
+    );
+  }
+  const studentClasses = checkDataFitsModel(fn, student, data, 'student');
+  teachers.forEach((t, k) => {
+    const arg = teachers.length === 1 && options.teacher ? 'teacher' : `teachers[${k}]`;
+    checkModel(fn, arg, t);
+    if (t === student) {
+      throw new InvalidArgumentError(
+        `distill: '${arg}' and 'student' are the same model; the teacher must be a separate, frozen model`,
+        {
+          where: `distill(${arg})`,
+        },
+      );
+    }
+    const c = modelNumClasses(t);
+    if (c !== studentClasses) {
+      throw new InvalidArgumentError(
+        `distill: '${arg}' outputs ${c} classes but 'student' outputs ${studentClasses}; teacher and student must have the same class count`,
+        { where: `distill(${arg})` },
+      );
+    }
+    checkDataFitsModel(fn, t, data, arg);
+  });
+  if (options.teacherWeights !== undefined) {
+    const w = options.teacherWeights;
+    if (
+      !Array.isArray(w) ||
+      w.length !== teachers.length ||
+      !w.every((v) => Number.isFinite(v) && v >= 0) ||
+      !w.some((v) => v > 0)
+    ) {
+      invalidArgument(
+        fn,
+        'teacherWeights',
+        `${teachers.length} numbers >= 0, not all 0 (one per teacher)`,
+        w,
+      );
+    }
+  }
+  const temperature = options.temperature ?? 4;
+  if (typeof temperature !== 'number' || !Number.isFinite(temperature) || temperature <= 0) {
+    invalidArgument(fn, 'temperature', 'a finite number > 0', temperature);
+  }
+  const alpha = options.alpha ?? 0.9;
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0 || alpha > 1) {
+    invalidArgument(fn, 'alpha', 'a number in [0, 1]', alpha);
+  }
+  const lossFn = resolveLogitsLoss(options.loss);
+  const feature = options.featureLoss;
+  const featureFn = feature ? resolveFeatureLoss(feature.loss) : undefined;
+  const featureWeight = feature?.weight ?? 1;
+  if (feature && !(Number.isFinite(featureWeight) && featureWeight >= 0)) {
+    invalidArgument(fn, 'featureLoss.weight', 'a finite number >= 0', featureWeight);
+  }
+  if (featureFn) {
+    const ns = student.outputs.length - 1;
+    const nt = teachers[0]!.outputs.length - 1;
+    if (ns < 1 || ns !== nt || teachers.length !== 1) {
+      throw new InvalidArgumentError(
+        `distill: a feature loss needs one teacher and feature-tap models with the same number of feature outputs (withFeatureTaps of @distilljs/models); got student ${ns}, teacher ${nt} feature outputs, ${teachers.length} teacher(s)`,
+        { where: 'distill(featureLoss)' },
+      );
+    }
+  }
+  const regressors = feature?.regressors ?? [];
+  const extraWeights = regressors.flatMap((r) => (r ? r.weights : []));
+
+  const cacheOpts = options.teacherCache ?? {};
+  const mode = cacheOpts.mode ?? 'auto';
+  if (!['auto', 'on', 'off'].includes(mode)) {
+    throw new ConfigError(
+      `distill: 'teacherCache.mode' must be 'auto', 'on' or 'off', got ${describeValue(mode)}`,
+      {
+        where: 'distill(options.teacherCache.mode)',
+      },
+    );
+  }
+  if (mode === 'on' && (data.augmented || featureFn)) {
+    throw new ConfigError(
+      `distill: teacherCache.mode 'on' is impossible: ${data.augmented ? 'the transfer set is randomly augmented, so each batch needs fresh teacher outputs' : 'feature losses need the teacher features of every batch'}`,
+      { where: 'distill(options.teacherCache.mode)' },
+    );
+  }
+  const useCache = mode !== 'off' && !data.augmented && !featureFn;
+  let cache: TeacherOutputCache | undefined;
+
+  const engine: TrainEngine<Prepared> = {
+    kind: 'distill',
+    fn,
+    student,
+    extraWeights,
+    async setup(notes, message) {
+      if (!useCache) {
+        const why =
+          mode === 'off'
+            ? "teacherCache.mode is 'off'"
+            : data.augmented
+              ? 'the transfer set is randomly augmented, so the teacher runs on every augmented batch'
+              : 'a feature loss needs the teacher features of every batch';
+        notes.push(`teacher-output cache: off (${why})`);
+        return;
+      }
+      const t0 = performance.now();
+      let store: CheckpointStore | undefined = cacheOpts.store;
+      if (!store && cacheOpts.dir) {
+        const { FileCheckpointStore } = await import('./file-checkpoint-store.js');
+        store = new FileCheckpointStore(cacheOpts.dir);
+      }
+      let name: string | undefined;
+      if (store) {
+        const chunks: Uint8Array[] = [
+          new TextEncoder().encode(
+            JSON.stringify({
+              data: (data as { dataFingerprint?: string }).dataFingerprint ?? data.fingerprint,
+              teachers: teachers.length,
+              weights: options.teacherWeights ?? null,
+              temperature: teachers.length > 1 ? temperature : null,
+            }),
+          ),
+        ];
+        for (const t of teachers) {
+          for (const w of t.weights) {
+            const v = w.read().dataSync() as Float32Array;
+            chunks.push(
+              new TextEncoder().encode(w.shape.join('x')),
+              new Uint8Array(v.buffer, v.byteOffset, v.byteLength),
+            );
+          }
+        }
+        name = `teacher-${(await sha256Hex(chunks)).slice(0, 32)}.djscache`;
+        const bytes = await store.read(name);
+        if (bytes) {
+          cache = TeacherOutputCache.decode(bytes, `${store.location}/${name}`, studentClasses);
+          notes.push(
+            `teacher-output cache: on (transfer set not augmented); ${cache.size} outputs loaded from ${store.location}/${name}`,
+          );
+          return;
+        }
+      }
+      cache = await fillTeacherCache(data, studentClasses, (batch) => {
+        const p = teacherTargets(teachers, options.teacherWeights, temperature, batch.xs, false);
+        return p.targets;
+      });
+      const secs = ((performance.now() - t0) / 1000).toFixed(2);
+      let note = `teacher-output cache: on (transfer set not augmented); ${cache.size} teacher outputs computed once in evaluation mode in ${secs} s (${(cache.bytes / 1024).toFixed(0)} KiB)`;
+      if (store && name) {
+        await store.write(name, cache.encode());
+        note += `, saved to ${store.location}/${name}`;
+      }
+      notes.push(note);
+      await message(note).catch(() => undefined);
+    },
+    prepare(batch: Batch): Prepared {
+      if (cache) {
+        const hit = cache.get(batch.indices);
+        if (hit) return { targets: hit, features: [] };
+        // An example the first pass did not see (e.g. a dropped last batch): fill it now.
+        const p = teacherTargets(teachers, options.teacherWeights, temperature, batch.xs, false);
+        cache.put(batch.indices, p.targets.dataSync() as Float32Array);
+        return p;
+      }
+      return teacherTargets(teachers, options.teacherWeights, temperature, batch.xs, !!featureFn);
+    },
+    loss(batch, prepared) {
+      const outs = forwardAll(student, batch.xs, true);
+      const logits = outs[0] as tf.Tensor2D;
+      const parts = lossFn.compute({
+        studentLogits: logits,
+        teacherLogits: prepared.targets,
+        labels: batch.labels,
+        temperature,
+        alpha,
+        ...(options.labelSmoothing === undefined ? {} : { labelSmoothing: options.labelSmoothing }),
+        ...(options.dkdAlpha === undefined ? {} : { dkdAlpha: options.dkdAlpha }),
+        ...(options.dkdBeta === undefined ? {} : { dkdBeta: options.dkdBeta }),
+      });
+      if (!featureFn) return { ...parts, logits };
+      const pairs = outs.slice(1).map((s, j) => [s, prepared.features[j]!] as const);
+      const featureTerm = featureFn.compute({
+        pairs,
+        regressors: regressors.map((r) => (r ? (x: tf.Tensor) => r.apply(x) as tf.Tensor : undefined)),
+        ...(feature?.p === undefined ? {} : { p: feature.p }),
+        ...(feature?.beta === undefined ? {} : { beta: feature.beta }),
+      });
+      return {
+        loss: tf.add(parts.loss, tf.mul(featureTerm, featureWeight)) as tf.Scalar,
+        soft: parts.soft,
+        hard: parts.hard,
+        logits,
+      };
+    },
+    disposePrepared(p) {
+      tf.dispose([p.targets, ...p.features]);
+    },
+  };
+  return runTraining(engine, data, options, []);
+}

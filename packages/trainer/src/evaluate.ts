@@ -1,0 +1,87 @@
+import type { BatchStream } from '@distilljs/core';
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { forwardLogits } from './forward.js';
+import { checkDataFitsModel } from './validate.js';
+
+/** Number of equal-width confidence bins of the expected calibration error. */
+export const ECE_BINS = 15;
+
+/** What {@link evaluate} measures over the labelled examples of a stream. */
+export interface EvaluationResult {
+  /** Labelled examples seen (unlabelled ones, label -1, are skipped). */
+  readonly count: number;
+  /** Fraction classified correctly (arg-max of the logits). */
+  readonly accuracy: number;
+  /** Number misclassified: the figure the distillation paper reports ("test errors"). */
+  readonly errors: number;
+  /** Mean negative log-likelihood (cross entropy) in nats. */
+  readonly nll: number;
+  /**
+   * Expected calibration error over 15 equal-width bins of confidence (max softmax probability):
+   * `sum_b n_b / N * |acc_b - conf_b|`, bins `(k/15, (k+1)/15]` as in Guo et al. 2017.
+   */
+  readonly ece: number;
+  /** `confusionMatrix[true][predicted]` counts. */
+  readonly confusionMatrix: number[][];
+  /** Accuracy per true class; `null` for a class with no examples. */
+  readonly perClassAccuracy: (number | null)[];
+}
+
+/**
+ * Evaluates a logits model on every batch of `data.epoch(0)` in evaluation mode (no dropout): accuracy,
+ * error count, NLL, 15-bin ECE, confusion matrix and per-class accuracy. Disposes every batch.
+ */
+export async function evaluate(model: LayersModel, data: BatchStream): Promise<EvaluationResult> {
+  const numClasses = checkDataFitsModel('evaluate', model, data, 'model');
+  const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
+  const binCount = new Float64Array(ECE_BINS);
+  const binConf = new Float64Array(ECE_BINS);
+  const binCorrect = new Float64Array(ECE_BINS);
+  let count = 0;
+  let correct = 0;
+  let nllSum = 0;
+  for await (const batch of data.epoch(0)) {
+    try {
+      const logProbs = tf.tidy(() => tf.logSoftmax(forwardLogits(model, batch.xs, false)));
+      const lp = (await logProbs.data()) as Float32Array;
+      logProbs.dispose();
+      for (let i = 0; i < batch.labels.length; i++) {
+        const label = batch.labels[i]!;
+        if (label < 0) continue;
+        const row = i * numClasses;
+        let pred = 0;
+        for (let c = 1; c < numClasses; c++) if (lp[row + c]! > lp[row + pred]!) pred = c;
+        const conf = Math.exp(lp[row + pred]!);
+        const bin = Math.min(ECE_BINS - 1, Math.max(0, Math.ceil(conf * ECE_BINS) - 1));
+        binCount[bin]! += 1;
+        binConf[bin]! += conf;
+        if (pred === label) {
+          binCorrect[bin]! += 1;
+          correct += 1;
+        }
+        nllSum -= lp[row + label]!;
+        confusion[label]![pred]! += 1;
+        count += 1;
+      }
+    } finally {
+      batch.xs.dispose();
+    }
+  }
+  let ece = 0;
+  for (let b = 0; b < ECE_BINS; b++) {
+    if (binCount[b]! > 0) ece += Math.abs(binCorrect[b]! - binConf[b]!) / Math.max(count, 1);
+  }
+  return {
+    count,
+    accuracy: count > 0 ? correct / count : 0,
+    errors: count - correct,
+    nll: count > 0 ? nllSum / count : 0,
+    ece,
+    confusionMatrix: confusion,
+    perClassAccuracy: confusion.map((row, c) => {
+      const n = row.reduce((a, b) => a + b, 0);
+      return n > 0 ? row[c]! / n : null;
+    }),
+  };
+}

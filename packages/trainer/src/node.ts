@@ -1,0 +1,2 @@
+// Node-only entry point: `@distilljs/trainer/node` (file system access).
+export { FileCheckpointStore } from './file-checkpoint-store.js';
