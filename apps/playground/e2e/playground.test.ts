@@ -1,0 +1,149 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { build, type InlineConfig, type PreviewServer, preview } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import config from '../vite.config.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = fileURLToPath(new URL('..', import.meta.url));
+const artifacts = join(root, 'test-artifacts');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Reads the probabilities the page shows in a bar container. */
+function readBars(page: Page, id: string): Promise<number[]> {
+  return page.$$eval(`#${id} .bar`, (bars) => bars.map((b) => Number((b as HTMLElement).dataset.p)));
+}
+
+describe('playground in Chromium', () => {
+  let browser: Browser | undefined;
+  let server: PreviewServer | undefined;
+  let outDir = '';
+  let url = '';
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `e2e: ${CHROMIUM} is missing; install Debian's Chromium with 'apt-get install -y chromium' (.ci/run does this)`,
+      );
+    }
+    outDir = mkdtempSync(join(tmpdir(), 'playground-dist-'));
+    const inline: InlineConfig = { ...(config as InlineConfig), configFile: false, logLevel: 'warn' };
+    await build({ ...inline, build: { ...inline.build, outDir, emptyOutDir: true } });
+    const port = await freePort();
+    server = await preview({
+      ...inline,
+      build: { ...inline.build, outDir },
+      preview: { ...inline.preview, host: '127.0.0.1', port, strictPort: true, open: false },
+    });
+    url = server.resolvedUrls?.local[0] ?? `http://127.0.0.1:${port}/`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('distils on wasm, fills the comparison table and shows the soft targets change with T', async () => {
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(url);
+
+    // Served cross-origin isolated (COOP/COEP), so wasm may use threads.
+    expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+
+    // The backend selector goes through selectBackend and shows what runs.
+    await page.selectOption('#backend', 'wasm');
+    await page.waitForSelector('#backend-status[data-backend="wasm"]', { timeout: 60_000 });
+    await page.waitForSelector('#data-status[data-ready="true"]', { timeout: 60_000 });
+
+    // Bad input cannot start a run and says why.
+    await page.fill('#temperature', 'hot');
+    await page.fill('#teacher-epochs', '0');
+    await page.click('#run');
+    const problems = await page.textContent('#form-problems');
+    expect(problems).toContain('Temperature must be a number between 1 and 20; got "hot".');
+    expect(problems).toContain('Teacher epochs must be a whole number between 1 and 50; got "0".');
+    expect(await page.isDisabled('#stop')).toBe(true);
+
+    // A file that is not a model is refused with a message.
+    await page.setInputFiles('#load-teacher', {
+      name: 'notes.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('not a model'),
+    });
+    await page.waitForSelector('#message:not([hidden])');
+    expect(await page.textContent('#message')).toContain('notes.txt is not a model');
+
+    // A short distillation on wasm.
+    await page.fill('#temperature', '4');
+    await page.fill('#teacher-epochs', '2');
+    await page.fill('#student-epochs', '2');
+    await page.fill('#train-size', '1500');
+    await page.fill('#test-size', '500');
+    await page.click('#run');
+    await page.waitForSelector('#comparison-table:not([hidden]) tbody tr:nth-child(3)', { timeout: 150_000 });
+    expect(await page.textContent('#backend-status')).toContain('wasm');
+    const rows = await page.$$eval('#comparison-table tbody tr', (trs) =>
+      trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')),
+    );
+    expect(rows.map((r) => r[0])).toEqual(['Teacher', 'Baseline student', 'Distilled student']);
+    for (const r of rows) {
+      const acc = Number.parseFloat(r[5]!);
+      // 10 classes: chance is 10%; even two short epochs learn far more than that.
+      expect(acc, `accuracy of ${r[0]}`).toBeGreaterThan(50);
+    }
+    expect(await page.isEnabled('#download-student')).toBe(true);
+
+    // The dark-knowledge view: the bars at the slider's T change when the slider moves.
+    await page.waitForSelector('#bars-t .bar');
+    const t1 = await readBars(page, 'bars-t1');
+    const before = await readBars(page, 'bars-t');
+    expect(t1).toHaveLength(10);
+    await page.fill('#dk-temperature', '12');
+    await page.waitForFunction(() => document.getElementById('slider-value')?.textContent === '12');
+    const after = await readBars(page, 'bars-t');
+    const entropy = (p: number[]) => p.reduce((h, x) => (x > 0 ? h - x * Math.log(x) : h), 0);
+    expect(Math.max(...after.map((p, i) => Math.abs(p - before[i]!)))).toBeGreaterThan(1e-3);
+    expect(entropy(after)).toBeGreaterThan(entropy(before));
+    expect(await readBars(page, 'bars-t1')).toEqual(t1);
+    expect(Math.abs(after.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-3);
+    expect(await page.locator('#similar-digit li').count()).toBe(3);
+
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: join(artifacts, 'playground.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  });
+});

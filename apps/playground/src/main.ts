@@ -1,0 +1,714 @@
+import type { BackendRequest, BackendSelection, ImageDataset, Logs } from '@distilljs/core';
+import { isBackendRequest } from '@distilljs/core';
+import { createBatchStream } from '@distilljs/datasets';
+import { countTrainableParams, listModels, loadTeacher, saveModel } from '@distilljs/models';
+import { evaluate, TrainingController } from '@distilljs/trainer';
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { type DataManifest, loadManifest, loadPackedDataset } from './app-data.js';
+import { useBackend } from './backend.js';
+import { renderBars } from './bars-view.js';
+import { Curves, RUN_IDS, RUN_STYLE, type RunId, sharedXMax } from './chart-data.js';
+import { LiveCharts } from './charts.js';
+import { comparisonRows, formatCount, gapSummary, type RunResult } from './comparison.js';
+import { byId, el } from './dom.js';
+import { drawingToMnist, rgbaToInk } from './draw-to-mnist.js';
+import { availableChoices, DEFAULT_STUDENT, DEFAULT_TEACHER } from './model-choices.js';
+import { checkModelFiles } from './model-files.js';
+import { forgetModels, readMeta, restoreModels, storeMeta, storeModel } from './model-store.js';
+import {
+  fieldLabel,
+  parseRunSettings,
+  parseTemperature,
+  type RawRunSettings,
+  type RunSettings,
+} from './run-settings.js';
+import { runSession } from './session.js';
+import { similarClassPairs, topSimilarClasses } from './similar-classes.js';
+import { barValues, temperatureSoftmax } from './soft-target-bars.js';
+import { parseUrlPreset } from './url-params.js';
+
+// ---------------------------------------------------------------- state
+
+interface DigitSource {
+  readonly kind: 'test' | 'drawn';
+  readonly pixels: Uint8Array;
+  readonly label: number | undefined;
+  readonly index: number | undefined;
+}
+
+const state = {
+  manifest: undefined as DataManifest | undefined,
+  datasets: new Map<string, Promise<ImageDataset>>(),
+  data: undefined as ImageDataset | undefined,
+  backend: undefined as BackendSelection | undefined,
+  models: {} as Partial<Record<RunId, LayersModel>>,
+  teacherName: '',
+  results: {} as Partial<Record<RunId, RunResult>>,
+  running: false,
+  controller: undefined as TrainingController | undefined,
+  digit: undefined as DigitSource | undefined,
+  digitLogits: undefined as number[] | undefined,
+  testLogits: undefined as { logits: Float32Array; labels: Uint8Array } | undefined,
+};
+
+const curves = new Curves(0.8);
+const charts = new LiveCharts(
+  byId<HTMLCanvasElement>('loss-chart'),
+  byId<HTMLCanvasElement>('acc-chart'),
+  curves,
+);
+const form = byId<HTMLFormElement>('run-form');
+
+// ---------------------------------------------------------------- messages
+
+function showMessage(text: string, kind: 'error' | 'info' = 'error'): void {
+  const box = byId('message');
+  box.textContent = text;
+  box.className = kind === 'error' ? 'message' : 'message info';
+  box.hidden = false;
+}
+
+function clearMessage(): void {
+  byId('message').hidden = true;
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+window.addEventListener('error', (e) =>
+  showMessage(`Something went wrong: ${errorText(e.error ?? e.message)}`),
+);
+window.addEventListener('unhandledrejection', (e) =>
+  showMessage(`Something went wrong: ${errorText(e.reason)}`),
+);
+
+// ---------------------------------------------------------------- backend
+
+async function chooseBackend(request: BackendRequest): Promise<void> {
+  const status = byId('backend-status');
+  status.textContent = 'starting…';
+  status.dataset.backend = '';
+  try {
+    const sel = await useBackend(request);
+    state.backend = sel;
+    status.textContent = sel.backend;
+    status.dataset.backend = sel.backend;
+    byId('backend-reason').textContent = sel.reason;
+  } catch (err) {
+    status.textContent = 'none';
+    byId('backend-reason').textContent = '';
+    showMessage(`Could not start the ${request} backend: ${errorText(err)}`);
+  }
+}
+
+byId<HTMLSelectElement>('backend').addEventListener('change', (e) => {
+  const v = (e.target as HTMLSelectElement).value;
+  if (isBackendRequest(v)) void chooseBackend(v);
+});
+
+// ---------------------------------------------------------------- data
+
+function getDataset(id: string): Promise<ImageDataset> {
+  let p = state.datasets.get(id);
+  if (!p) {
+    const entry = state.manifest?.datasets.find((d) => d.id === id);
+    if (!entry) return Promise.reject(new Error(`No dataset '${id}' in the data manifest.`));
+    p = loadPackedDataset(entry);
+    state.datasets.set(id, p);
+    p.catch(() => state.datasets.delete(id));
+  }
+  return p;
+}
+
+async function selectDataset(id: string): Promise<void> {
+  const status = byId('data-status');
+  status.dataset.ready = 'false';
+  status.textContent = `Loading ${id}…`;
+  try {
+    const data = await getDataset(id);
+    if (state.data !== data) {
+      state.data = data;
+      state.testLogits = undefined;
+    }
+    status.textContent = `${data.name}: ${formatCount(data.train.count)} training and ${formatCount(data.test.count)} test images`;
+    status.dataset.ready = 'true';
+    pickTestDigit(Number(byId<HTMLInputElement>('digit-index').value) || 0);
+  } catch (err) {
+    status.textContent = `Could not load ${id}.`;
+    showMessage(`Could not load the ${id} data: ${errorText(err)}`);
+  }
+}
+
+byId<HTMLSelectElement>('dataset').addEventListener('change', (e) => {
+  const id = (e.target as HTMLSelectElement).value;
+  const entry = state.manifest?.datasets.find((d) => d.id === id);
+  if (entry) {
+    byId<HTMLInputElement>('train-size').value = String(entry.trainCount);
+    byId<HTMLInputElement>('test-size').value = String(entry.testCount);
+  }
+  void selectDataset(id);
+});
+
+// ---------------------------------------------------------------- form
+
+function readForm(): RawRunSettings {
+  const raw: Record<string, string> = {};
+  for (const elt of Array.from(form.elements)) {
+    const input = elt as HTMLInputElement | HTMLSelectElement;
+    if (input.name) raw[input.name] = input.value;
+  }
+  return raw as RawRunSettings;
+}
+
+function showProblems(problems: readonly { field: keyof RunSettings; message: string }[]): void {
+  const list = byId<HTMLUListElement>('form-problems');
+  for (const elt of Array.from(form.elements)) (elt as HTMLElement).removeAttribute('aria-invalid');
+  list.replaceChildren(...problems.map((p) => el('li', undefined, p.message)));
+  list.hidden = problems.length === 0;
+  for (const p of problems) form.querySelector(`[name="${p.field}"]`)?.setAttribute('aria-invalid', 'true');
+}
+
+function setRunning(running: boolean): void {
+  state.running = running;
+  byId<HTMLButtonElement>('run').disabled = running;
+  byId<HTMLButtonElement>('stop').disabled = !running;
+  byId<HTMLSelectElement>('backend').disabled = running;
+  byId<HTMLSelectElement>('dataset').disabled = running;
+  byId<HTMLInputElement>('load-teacher').disabled = running;
+  byId<HTMLButtonElement>('clear-stored').disabled = running;
+  updateButtons();
+}
+
+function updateButtons(): void {
+  byId<HTMLButtonElement>('download-student').disabled = state.running || !state.models.distilled;
+  const reuse = byId<HTMLInputElement>('reuse-teacher');
+  reuse.disabled = state.running || !state.models.teacher;
+  if (reuse.disabled) reuse.checked = false;
+}
+
+// ---------------------------------------------------------------- panels and table
+
+function panel(run: RunId): HTMLElement {
+  return byId(`panel-${run}`);
+}
+
+function setPanel(
+  run: RunId,
+  fields: Partial<Record<'model' | 'params' | 'progress' | 'loss' | 'acc', string>>,
+): void {
+  for (const [k, v] of Object.entries(fields)) {
+    const dd = panel(run).querySelector(`.p-${k}`);
+    if (dd) dd.textContent = v;
+  }
+}
+
+function setPanelState(run: RunId, s: 'idle' | 'training' | 'done' | 'stopped' | 'failed'): void {
+  panel(run).dataset.state = s;
+}
+
+function setProgress(run: RunId, fraction: number): void {
+  (panel(run).querySelector('.p-bar') as HTMLProgressElement).value = fraction;
+}
+
+function renderComparison(): void {
+  const rows = comparisonRows(Object.values(state.results));
+  const table = byId<HTMLTableElement>('comparison-table');
+  const body = table.tBodies[0]!;
+  body.replaceChildren(
+    ...rows.map((r) => {
+      const tr = el('tr');
+      tr.dataset.run = r.run;
+      const cells = [
+        r.name,
+        r.model,
+        r.params,
+        r.testErrors,
+        r.vsBaseline,
+        r.accuracy,
+        r.testLoss,
+        r.epochs,
+        r.time,
+      ];
+      cells.forEach((c, i) => {
+        const td = el('td', undefined, c);
+        if (i === 4 && c.startsWith('-')) td.className = 'better';
+        if (i === 4 && c.startsWith('+')) td.className = 'worse';
+        tr.append(td);
+      });
+      return tr;
+    }),
+  );
+  table.hidden = rows.length === 0;
+  byId('comparison-empty').hidden = rows.length > 0;
+  byId('comparison-summary').textContent = gapSummary(Object.values(state.results)) ?? '';
+}
+
+function showResultInPanel(result: RunResult): void {
+  setPanel(result.run, {
+    model: result.model,
+    params: formatCount(result.params),
+    acc: `${(result.accuracy * 100).toFixed(2)}%`,
+    progress: `${result.epochs} epoch${result.epochs === 1 ? '' : 's'}${result.stopped ? ' (stopped)' : ''}`,
+  });
+  setProgress(result.run, 1);
+  setPanelState(result.run, result.stopped ? 'stopped' : 'done');
+}
+
+// ---------------------------------------------------------------- training
+
+async function startRun(): Promise<void> {
+  if (state.running) return;
+  clearMessage();
+  const ctx = {
+    models: availableChoices(listModels().map((m) => m.name)).map((c) => c.id),
+    datasets: state.manifest?.datasets ?? [],
+  };
+  const parsed = parseRunSettings(readForm(), ctx);
+  if (!parsed.ok) {
+    showProblems(parsed.problems);
+    byId('run-status').textContent = 'Fix the fields above to start a run.';
+    return;
+  }
+  showProblems([]);
+  const settings = parsed.settings;
+  const reuseTeacher = byId<HTMLInputElement>('reuse-teacher').checked && state.models.teacher !== undefined;
+  const controller = new TrainingController();
+  state.controller = controller;
+  setRunning(true);
+  byId('run-status').textContent = 'Loading data…';
+  const runsNow: RunId[] = reuseTeacher ? ['baseline', 'distilled'] : [...RUN_IDS];
+  try {
+    const data = await getDataset(settings.dataset);
+    state.data = data;
+    for (const run of runsNow) {
+      curves.clear(run);
+      delete state.results[run];
+      setPanel(run, { progress: 'waiting', loss: '–', acc: '–' });
+      setProgress(run, 0);
+      setPanelState(run, 'idle');
+    }
+    charts.setXMax(sharedXMax({ teacher: settings.teacherEpochs, baseline: settings.studentEpochs }));
+    renderComparison();
+    const started = performance.now();
+    let epochsPlanned: Record<RunId, number> = { teacher: 0, baseline: 0, distilled: 0 };
+    const models = await runSession(
+      settings,
+      data,
+      {
+        onRunStart(run, info) {
+          epochsPlanned = { ...epochsPlanned, [run]: info.epochs };
+          setPanel(run, {
+            model: info.model,
+            params: formatCount(info.params),
+            progress: `epoch 1 / ${info.epochs}`,
+          });
+          setPanelState(run, 'training');
+          byId('run-status').textContent = `Training the ${RUN_STYLE[run].label.toLowerCase()}…`;
+        },
+        onBatch(run, epoch, step, stepsPerEpoch, logs: Logs) {
+          const loss = logs.hardLoss ?? logs.loss;
+          if (loss !== undefined) curves.addLoss(run, epoch, step, stepsPerEpoch, loss);
+          const total = epochsPlanned[run] * stepsPerEpoch;
+          setProgress(run, (epoch * stepsPerEpoch + step + 1) / Math.max(1, total));
+          setPanel(run, {
+            progress: `epoch ${epoch + 1} / ${epochsPlanned[run]}, batch ${step + 1} / ${stepsPerEpoch}`,
+            loss: loss === undefined ? '–' : loss.toFixed(4),
+          });
+          charts.schedule();
+        },
+        onEpoch(run, epoch, logs: Logs) {
+          if (logs.val_acc !== undefined) {
+            curves.addAccuracy(run, epoch + 1, logs.val_acc);
+            setPanel(run, { acc: `${(logs.val_acc * 100).toFixed(2)}%` });
+          }
+          charts.schedule();
+          if (run === 'teacher' && state.models.teacher) void refreshDigit();
+        },
+        async onRunEnd(run, result, model) {
+          state.results[run] = result;
+          state.models[run] = model;
+          if (run === 'teacher') {
+            state.teacherName = result.model;
+            state.testLogits = undefined;
+            await refreshDarkKnowledge();
+          }
+          showResultInPanel(result);
+          renderComparison();
+          try {
+            await storeModel(run, model);
+            storeMeta({
+              dataset: settings.dataset,
+              results: state.results,
+              settings,
+              ...(state.backend ? { backend: state.backend.backend } : {}),
+            });
+            byId('storage-status').textContent = 'Models are kept in this browser (IndexedDB).';
+          } catch (err) {
+            byId('storage-status').textContent =
+              `Could not keep the ${run} model in IndexedDB: ${errorText(err)}`;
+          }
+        },
+        onMessage() {},
+      },
+      controller,
+      reuseTeacher ? { model: state.models.teacher!, name: state.teacherName } : undefined,
+    );
+    if (reuseTeacher) state.models.teacher = models.teacher;
+    const secs = ((performance.now() - started) / 1000).toFixed(1);
+    byId('run-status').textContent = controller.stopRequested
+      ? `Stopped after ${secs} s.`
+      : `Done in ${secs} s.`;
+  } catch (err) {
+    for (const run of runsNow) if (panel(run).dataset.state === 'training') setPanelState(run, 'failed');
+    byId('run-status').textContent = 'Training failed.';
+    showMessage(`Training failed: ${errorText(err)}`);
+  } finally {
+    state.controller = undefined;
+    setRunning(false);
+  }
+}
+
+form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  void startRun();
+});
+
+byId('stop').addEventListener('click', () => {
+  state.controller?.stop('Stop button');
+  byId('run-status').textContent = 'Stopping after this batch…';
+});
+
+// ---------------------------------------------------------------- models: download, load, forget
+
+byId('download-student').addEventListener('click', async () => {
+  const m = state.models.distilled;
+  if (!m) return;
+  try {
+    await saveModel(m, 'downloads://distilljs-distilled-student');
+  } catch (err) {
+    showMessage(`Could not download the distilled student: ${errorText(err)}`);
+  }
+});
+
+byId<HTMLInputElement>('load-teacher').addEventListener('change', async (e) => {
+  const input = e.target as HTMLInputElement;
+  const files = Array.from(input.files ?? []);
+  input.value = '';
+  if (files.length === 0) return;
+  clearMessage();
+  try {
+    const texts = await Promise.all(
+      files.map((f) => (f.name.toLowerCase().endsWith('.json') ? f.text() : '')),
+    );
+    const check = checkModelFiles(files, (i) => texts[i] ?? '');
+    if (!check.ok) {
+      showMessage(check.message);
+      return;
+    }
+    const data = state.data;
+    if (!data) throw new Error('the data is not loaded yet');
+    const jsonFile = files[check.jsonIndex]!;
+    const handler = tf.io.browserFiles([jsonFile, ...check.weightIndices.map((i) => files[i]!)]);
+    const loaded = await loadTeacher(handler, {
+      inputShape: [...data.imageShape],
+      numClasses: data.numClasses,
+    });
+    state.models.teacher = loaded.model;
+    state.teacherName = jsonFile.name;
+    const test = createBatchStream(data, { split: 'test', batchSize: 500 });
+    const ev = await evaluate(loaded.model, test);
+    state.results.teacher = {
+      run: 'teacher',
+      model: jsonFile.name,
+      params: countTrainableParams(loaded.model),
+      accuracy: ev.accuracy,
+      testLoss: ev.nll,
+      testCount: ev.count,
+      epochs: 0,
+      seconds: 0,
+      stopped: false,
+    };
+    showResultInPanel(state.results.teacher);
+    renderComparison();
+    state.testLogits = undefined;
+    await refreshDarkKnowledge();
+    updateButtons();
+    byId<HTMLInputElement>('reuse-teacher').checked = true;
+    showMessage(
+      `Loaded ${jsonFile.name} as the teacher (${(ev.accuracy * 100).toFixed(2)}% test accuracy).${loaded.messages.length ? ` ${loaded.messages.join(' ')}` : ''}`,
+      'info',
+    );
+  } catch (err) {
+    showMessage(`Could not load the teacher: ${errorText(err)}`);
+  }
+});
+
+byId('clear-stored').addEventListener('click', async () => {
+  try {
+    const n = await forgetModels();
+    byId('storage-status').textContent = `Removed ${n} stored model${n === 1 ? '' : 's'}.`;
+  } catch (err) {
+    showMessage(`Could not clear IndexedDB: ${errorText(err)}`);
+  }
+});
+
+// ---------------------------------------------------------------- dark knowledge
+
+const digitView = byId<HTMLCanvasElement>('digit-view');
+const drawPad = byId<HTMLCanvasElement>('draw-pad');
+const slider = byId<HTMLInputElement>('dk-temperature');
+
+function showDigit(pixels: Uint8Array): void {
+  const ctx = digitView.getContext('2d')!;
+  const img = ctx.createImageData(28, 28);
+  for (let i = 0; i < 784; i++) {
+    img.data[i * 4] = pixels[i]!;
+    img.data[i * 4 + 1] = pixels[i]!;
+    img.data[i * 4 + 2] = pixels[i]!;
+    img.data[i * 4 + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+function pickTestDigit(index: number): void {
+  const data = state.data;
+  if (!data) return;
+  const n = data.test.count;
+  const i = ((Math.round(index) % n) + n) % n;
+  byId<HTMLInputElement>('digit-index').value = String(i);
+  const px = data.imageShape[0] * data.imageShape[1] * data.imageShape[2];
+  const pixels = data.test.images.slice(i * px, (i + 1) * px);
+  const label = data.test.labels[i]!;
+  state.digit = { kind: 'test', pixels, label, index: i };
+  showDigit(pixels.length === 784 ? pixels : pixels.filter((_, k) => k % data.imageShape[2] === 0));
+  byId('digit-caption').textContent = `test #${i}, label ${data.classNames[label] ?? label}`;
+  void refreshDigit();
+}
+
+/** Teacher logits for the current digit, then the bars. */
+async function refreshDigit(): Promise<void> {
+  const teacher = state.models.teacher;
+  const digit = state.digit;
+  const data = state.data;
+  if (!teacher || !digit || !data) {
+    state.digitLogits = undefined;
+    renderDarkKnowledge();
+    return;
+  }
+  const logits = tf.tidy(() => {
+    const x = tf.div(tf.tensor4d(digit.pixels, [1, ...data.imageShape], 'float32'), 255);
+    return teacher.predict(x) as tf.Tensor;
+  });
+  state.digitLogits = Array.from(await logits.data());
+  logits.dispose();
+  renderDarkKnowledge();
+}
+
+/** Teacher logits over the test examples (for the class-similarity list). */
+async function refreshTestLogits(): Promise<void> {
+  const teacher = state.models.teacher;
+  const data = state.data;
+  if (!teacher || !data) return;
+  const n = Math.min(data.test.count, 2000);
+  const stream = createBatchStream(data, { split: 'test', batchSize: 500, take: n });
+  const logits = new Float32Array(n * data.numClasses);
+  const labels = new Uint8Array(n);
+  let k = 0;
+  for (const batch of stream.epoch(0)) {
+    const out = tf.tidy(() => teacher.predict(batch.xs) as tf.Tensor);
+    logits.set(await out.data(), k * data.numClasses);
+    out.dispose();
+    batch.xs.dispose();
+    labels.set(batch.labels, k);
+    k += batch.labels.length;
+  }
+  state.testLogits = { logits, labels };
+}
+
+async function refreshDarkKnowledge(): Promise<void> {
+  await refreshTestLogits();
+  await refreshDigit();
+}
+
+function renderDarkKnowledge(): void {
+  const t = parseTemperature(slider.value);
+  const T = t.ok ? t.value : 1;
+  byId('slider-value').textContent = String(T);
+  const data = state.data;
+  const labels = data?.classNames ?? [];
+  const logScale = byId<HTMLInputElement>('log-scale').checked ? 'log' : 'linear';
+  const status = byId('dk-status');
+  if (!state.digitLogits || !data) {
+    status.textContent = state.models.teacher
+      ? 'Pick a digit.'
+      : 'Train or load a teacher to see its soft targets.';
+    return;
+  }
+  const p1 = temperatureSoftmax(state.digitLogits, 1);
+  const pT = temperatureSoftmax(state.digitLogits, T);
+  renderBars(byId('bars-t1'), barValues(p1, labels, logScale));
+  renderBars(byId('bars-t'), barValues(pT, labels, logScale));
+  const predicted = p1.indexOf(Math.max(...p1));
+  const exclude = state.digit?.label ?? predicted;
+  byId('similar-digit').replaceChildren(
+    ...topSimilarClasses(pT, exclude, labels, 3).map((c) =>
+      el('li', undefined, `${c.label}: ${(c.probability * 100).toFixed(2)}% at T = ${T}`),
+    ),
+  );
+  if (state.testLogits) {
+    const { logits, labels: ys } = state.testLogits;
+    const probs = new Float64Array(logits.length);
+    const k = data.numClasses;
+    for (let i = 0; i < ys.length; i++) {
+      probs.set(temperatureSoftmax(logits.subarray(i * k, (i + 1) * k), T), i * k);
+    }
+    byId('similar-pairs').replaceChildren(
+      ...similarClassPairs(probs, ys, k, labels, 5).map((pair) =>
+        el(
+          'li',
+          undefined,
+          `${pair.trueLabel} looks like ${pair.similarLabel}: ${(pair.meanProbability * 100).toFixed(2)}%`,
+        ),
+      ),
+    );
+  }
+  const who = state.digit?.kind === 'drawn' ? 'your drawing' : `test digit #${state.digit?.index}`;
+  status.textContent = `The teacher (${state.teacherName}) says ${labels[predicted] ?? predicted} for ${who}.`;
+}
+
+slider.addEventListener('input', renderDarkKnowledge);
+byId('log-scale').addEventListener('change', renderDarkKnowledge);
+byId('digit-index').addEventListener('change', (e) => {
+  const v = Number((e.target as HTMLInputElement).value);
+  if (Number.isInteger(v)) pickTestDigit(v);
+  else
+    showMessage(
+      `Test digit # must be a whole number; got ${JSON.stringify((e.target as HTMLInputElement).value)}.`,
+    );
+});
+byId('digit-prev').addEventListener('click', () => pickTestDigit((state.digit?.index ?? 0) - 1));
+byId('digit-next').addEventListener('click', () => pickTestDigit((state.digit?.index ?? 0) + 1));
+byId('digit-random').addEventListener('click', () =>
+  pickTestDigit(Math.floor(Math.random() * (state.data?.test.count ?? 1))),
+);
+
+// The drawing pad: white strokes on black, turned into an MNIST-style digit on release.
+{
+  const ctx = drawPad.getContext('2d', { willReadFrequently: true })!;
+  const clear = () => {
+    ctx.fillStyle = '#000';
+    ctx.fillRect(0, 0, drawPad.width, drawPad.height);
+  };
+  clear();
+  let drawing = false;
+  const pos = (e: PointerEvent) => {
+    const r = drawPad.getBoundingClientRect();
+    return [
+      ((e.clientX - r.left) / r.width) * drawPad.width,
+      ((e.clientY - r.top) / r.height) * drawPad.height,
+    ] as const;
+  };
+  drawPad.addEventListener('pointerdown', (e) => {
+    drawing = true;
+    drawPad.setPointerCapture(e.pointerId);
+    const [x, y] = pos(e);
+    ctx.beginPath();
+    ctx.moveTo(x, y);
+  });
+  drawPad.addEventListener('pointermove', (e) => {
+    if (!drawing) return;
+    const [x, y] = pos(e);
+    ctx.strokeStyle = '#fff';
+    ctx.lineWidth = 22;
+    ctx.lineCap = 'round';
+    ctx.lineJoin = 'round';
+    ctx.lineTo(x, y);
+    ctx.stroke();
+  });
+  const finish = () => {
+    if (!drawing) return;
+    drawing = false;
+    const ink = rgbaToInk(ctx.getImageData(0, 0, drawPad.width, drawPad.height).data);
+    const pixels = drawingToMnist(ink, drawPad.width, drawPad.height);
+    if (!pixels || state.data?.imageShape[2] !== 1) return;
+    state.digit = { kind: 'drawn', pixels, label: undefined, index: undefined };
+    showDigit(pixels);
+    byId('digit-caption').textContent = 'your drawing (28x28)';
+    void refreshDigit();
+  };
+  drawPad.addEventListener('pointerup', finish);
+  drawPad.addEventListener('pointercancel', finish);
+  byId('draw-clear').addEventListener('click', () => {
+    clear();
+    pickTestDigit(Number(byId<HTMLInputElement>('digit-index').value) || 0);
+  });
+}
+
+// ---------------------------------------------------------------- start
+
+async function init(): Promise<void> {
+  const preset = parseUrlPreset(location.search);
+  // Model choices (only those the installed zoo has).
+  const choices = availableChoices(listModels().map((m) => m.name));
+  for (const id of ['teacher-model', 'student-model']) {
+    const select = byId<HTMLSelectElement>(id);
+    select.replaceChildren(...choices.map((c) => new Option(c.label, c.id)));
+    select.value = id === 'teacher-model' ? DEFAULT_TEACHER : DEFAULT_STUDENT;
+  }
+  const backendSelect = byId<HTMLSelectElement>('backend');
+  if (preset.backend && isBackendRequest(preset.backend)) backendSelect.value = preset.backend;
+  const backendReady = chooseBackend(backendSelect.value as BackendRequest);
+
+  try {
+    state.manifest = await loadManifest();
+  } catch (err) {
+    showMessage(errorText(err));
+    return;
+  }
+  const dsSelect = byId<HTMLSelectElement>('dataset');
+  dsSelect.replaceChildren(...state.manifest.datasets.map((d) => new Option(d.name, d.id)));
+  const first = state.manifest.datasets[0]!;
+  byId<HTMLInputElement>('train-size').value = String(first.trainCount);
+  byId<HTMLInputElement>('test-size').value = String(first.testCount);
+  // URL presets go into the form as text and are checked like typed input.
+  for (const [name, value] of Object.entries(preset.fields)) {
+    const input = form.querySelector<HTMLInputElement | HTMLSelectElement>(`[name="${name}"]`);
+    if (input && value !== undefined) input.value = value;
+  }
+  await backendReady;
+  await selectDataset(dsSelect.value || first.id);
+
+  // Models from an earlier visit.
+  try {
+    const restored = await restoreModels();
+    const meta = readMeta();
+    const names = Object.keys(restored) as RunId[];
+    if (names.length > 0) {
+      Object.assign(state.models, restored);
+      if (meta && meta.dataset === dsSelect.value) {
+        Object.assign(state.results, meta.results);
+        for (const r of Object.values(meta.results)) if (r && restored[r.run]) showResultInPanel(r);
+        renderComparison();
+      }
+      state.teacherName = meta?.results.teacher?.model ?? 'restored teacher';
+      byId('storage-status').textContent =
+        `Restored ${names.map((n) => RUN_STYLE[n].label.toLowerCase()).join(', ')} from IndexedDB.`;
+      updateButtons();
+      await refreshDarkKnowledge();
+    }
+  } catch (err) {
+    byId('storage-status').textContent = `Could not read stored models: ${errorText(err)}`;
+  }
+  if (preset.autorun) void startRun();
+}
+
+void init().catch((err) => showMessage(`The playground could not start: ${errorText(err)}`));
+
+// Fields named in problems keep their label in the tooltip for screen readers.
+for (const elt of Array.from(form.elements)) {
+  const input = elt as HTMLInputElement;
+  if (input.name) input.title = fieldLabel(input.name as keyof RunSettings);
+}
