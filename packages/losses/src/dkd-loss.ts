@@ -106,7 +106,9 @@ function computeDkd(
       const lseOthers = tf.add(tf.log(tf.sum(e, 1, true)), m);
       const logPg = tf.sub(tf.sum(tf.where(mask, x, tf.zerosLike(x)), 1, true), lseAll);
       const logRest = tf.sub(lseOthers, lseAll);
-      const logQ = tf.sub(x, lseOthers);
+      // Target entries are set to 0 before any exp(): exp(x_g - lseOthers) can overflow, and 0 * Inf
+      // would turn the (zero) gradient of the masked entry into NaN.
+      const logQ = tf.where(mask, tf.zerosLike(x), tf.sub(x, lseOthers));
       return { logPg, logRest, logQ };
     };
     const st = split(s);
