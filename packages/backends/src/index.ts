@@ -1,2 +1,6 @@
-// Filled by the backends work; see README.md.
-export {};
+export type { WasmTrainingKernelsReport } from './register-wasm-training-kernels.js';
+export {
+  hasWasmTrainingKernels,
+  registerWasmTrainingKernels,
+  unregisterWasmTrainingKernels,
+} from './register-wasm-training-kernels.js';

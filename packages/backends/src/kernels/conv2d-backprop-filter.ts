@@ -1,0 +1,101 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  type KernelBackendLike,
+  type KernelImpl,
+  requireKernel,
+  run1,
+  type TensorInfo,
+  withScratch,
+} from './wasm-kernel-utils.js';
+
+/** The backend kernels the filter gradient is built from. */
+export interface Conv2DBackpropFilterParts {
+  readonly conv2d: KernelImpl;
+  readonly transpose: KernelImpl;
+  readonly slice: KernelImpl;
+}
+
+/** Captures the backend kernels the filter gradient needs. */
+export function conv2DBackpropFilterParts(backendName: string): Conv2DBackpropFilterParts {
+  return {
+    conv2d: requireKernel('Conv2D', backendName),
+    transpose: requireKernel('Transpose', backendName),
+    slice: requireKernel('Slice', backendName),
+  };
+}
+
+/**
+ * `Conv2DBackpropFilter` (the gradient of a 2-D convolution with respect to its filter, NHWC, dilation 1)
+ * computed as one forward convolution, so it runs in the backend's XNNPACK convolution:
+ *
+ *   dW[kh, kw, ci, co] = sum over n, oh, ow of xPadded[n, oh*sh + kh, ow*sw + kw, ci] * dy[n, oh, ow, co]
+ *
+ * is a convolution of x transposed to [ci, h, w, n] (the batch becomes the channels) with dy transposed to
+ * [oh, ow, n, co] used as the filter, dilated by the forward stride, stride 1, padded by the forward
+ * padding at the top/left and so that the output is [ci, kh, kw, co]; a transpose gives [kh, kw, ci, co].
+ * Rows and columns the forward pass never read (valid padding with a stride that does not divide) are
+ * cropped first.
+ */
+export function conv2DBackpropFilter(
+  parts: Conv2DBackpropFilterParts,
+  args: { inputs: Record<string, TensorInfo>; backend: KernelBackendLike; attrs?: Record<string, unknown> },
+): TensorInfo {
+  const { backend } = args;
+  const x = args.inputs.x as TensorInfo;
+  const dy = args.inputs.dy as TensorInfo;
+  const attrs = (args.attrs ?? {}) as unknown as tf.Conv2DBackpropFilterAttrs;
+  const dataFormat = tf.backend_util.convertConv2DDataFormat(attrs.dataFormat);
+  if (dataFormat !== 'channelsLast') {
+    throw new Error(
+      `Conv2DBackpropFilter (wasm, @distilljs/backends): dataFormat '${attrs.dataFormat}' is not supported; use 'NHWC'.`,
+    );
+  }
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    dataFormat,
+  );
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, inChannels: ci, batchSize: n } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  // Padding after the data so that the output is exactly kh x kw; negative means crop.
+  const bottom = kh + (oh - 1) * sh - h - top;
+  const right = kw + (ow - 1) * sw - w - left;
+
+  return withScratch(backend, (keep) => {
+    let xUsed = x;
+    if (bottom < 0 || right < 0) {
+      xUsed = keep(
+        run1(
+          parts.slice,
+          backend,
+          { x },
+          { begin: [0, 0, 0, 0], size: [n, h + Math.min(bottom, 0), w + Math.min(right, 0), ci] },
+        ),
+      );
+    }
+    const xT = keep(run1(parts.transpose, backend, { x: xUsed }, { perm: [3, 1, 2, 0] }));
+    const dyT = keep(run1(parts.transpose, backend, { x: dy }, { perm: [1, 2, 0, 3] }));
+    const pad = [
+      [0, 0],
+      [top, Math.max(bottom, 0)],
+      [left, Math.max(right, 0)],
+      [0, 0],
+    ];
+    const grad = keep(
+      run1(
+        parts.conv2d,
+        backend,
+        { x: xT, filter: dyT },
+        { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [sh, sw], dimRoundingMode: undefined },
+      ),
+    );
+    return run1(parts.transpose, backend, { x: grad }, { perm: [1, 2, 0, 3] });
+  });
+}

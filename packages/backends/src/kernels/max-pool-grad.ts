@@ -1,0 +1,79 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelBackendLike, TensorInfo } from './wasm-kernel-utils.js';
+
+/** The wasm backend's memory access (tfjs-backend-wasm 4.x `BackendWasm`). */
+export interface HeapBackend extends KernelBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): tf.backend_util.TypedArray;
+}
+
+/**
+ * `MaxPoolGrad` (NHWC) in one pass over the pooling windows, directly on the wasm heap: each window's
+ * first maximum (row-major, as TensorFlow and the tfjs cpu backend choose it) receives that window's
+ * incoming gradient. The wasm backend's own kernel is a scalar loop over every input pixel and every
+ * window that may cover it, which dominated the training step of small CNNs.
+ */
+export function maxPoolGrad(args: {
+  inputs: Record<string, TensorInfo>;
+  backend: KernelBackendLike;
+  attrs?: Record<string, unknown>;
+}): TensorInfo {
+  const backend = args.backend as HeapBackend;
+  const x = args.inputs.input as TensorInfo;
+  const dy = args.inputs.dy as TensorInfo;
+  const attrs = (args.attrs ?? {}) as unknown as tf.MaxPoolGradAttrs;
+  const info = tf.backend_util.computePool2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+  const out = backend.makeOutput(x.shape.slice(), 'float32');
+  // Views are taken after the allocation: growing the heap replaces its buffer.
+  const dx = backend.typedArrayFromHeap(out) as Float32Array;
+  const xv = backend.typedArrayFromHeap(x) as Float32Array;
+  const dyv = backend.typedArrayFromHeap(dy) as Float32Array;
+  dx.fill(0);
+  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth } = info;
+  const { strideHeight, strideWidth, effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info;
+  const padTop = info.padInfo.top;
+  const padLeft = info.padInfo.left;
+  const rowStride = inWidth * c;
+  const best = new Float32Array(c);
+  const bestAt = new Int32Array(c);
+  for (let b = 0; b < batchSize; b++) {
+    const xBatch = b * inHeight * rowStride;
+    for (let oy = 0; oy < outHeight; oy++) {
+      const y0 = oy * strideHeight - padTop;
+      const yStart = Math.max(0, y0);
+      const yEnd = Math.min(inHeight, y0 + fh);
+      for (let ox = 0; ox < outWidth; ox++) {
+        const x0 = ox * strideWidth - padLeft;
+        const xStart = Math.max(0, x0);
+        const xEnd = Math.min(inWidth, x0 + fw);
+        best.fill(Number.NEGATIVE_INFINITY);
+        bestAt.fill(-1);
+        for (let yy = yStart; yy < yEnd; yy++) {
+          for (let xx = xStart; xx < xEnd; xx++) {
+            const base = xBatch + yy * rowStride + xx * c;
+            for (let ch = 0; ch < c; ch++) {
+              const v = xv[base + ch] as number;
+              if (v > (best[ch] as number)) {
+                best[ch] = v;
+                bestAt[ch] = base + ch;
+              }
+            }
+          }
+        }
+        const dyBase = ((b * outHeight + oy) * outWidth + ox) * c;
+        for (let ch = 0; ch < c; ch++) {
+          const at = bestAt[ch] as number;
+          if (at >= 0) dx[at] = (dx[at] as number) + (dyv[dyBase + ch] as number);
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,245 @@
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { Rng } from '@distilljs/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  hasWasmTrainingKernels,
+  registerWasmTrainingKernels,
+  unregisterWasmTrainingKernels,
+} from './register-wasm-training-kernels.js';
+
+/** Runs `fn` on the named backend with fresh tensors built from plain arrays; returns its values. */
+async function on(backend: string, fn: () => tf.Tensor): Promise<{ shape: number[]; values: Float32Array }> {
+  await tf.setBackend(backend);
+  const before = tf.memory().numTensors;
+  const out = tf.tidy(fn);
+  const values = (await out.data()) as Float32Array;
+  const shape = out.shape;
+  out.dispose();
+  expect(tf.memory().numTensors).toBe(before);
+  return { shape, values };
+}
+
+function randomArray(rng: Rng, shape: number[]): Float32Array {
+  const a = new Float32Array(shape.reduce((p, d) => p * d, 1));
+  for (let i = 0; i < a.length; i++) a[i] = rng.normal();
+  return a;
+}
+
+/** Max |a - b| / max(|b|, 1e-3 * scale): relative error against the cpu reference. */
+function expectClose(actual: Float32Array, expected: Float32Array, tol = 1e-4): void {
+  expect(actual.length).toBe(expected.length);
+  let scale = 0;
+  for (const v of expected) scale = Math.max(scale, Math.abs(v));
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const e = expected[i] as number;
+    const err = Math.abs((actual[i] as number) - e) / Math.max(Math.abs(e), scale * 1e-2, 1e-6);
+    worst = Math.max(worst, err);
+  }
+  expect(worst).toBeLessThan(tol);
+}
+
+async function compare(fn: () => tf.Tensor): Promise<void> {
+  const ref = await on('cpu', fn);
+  const got = await on('wasm', fn);
+  expect(got.shape).toEqual(ref.shape);
+  expectClose(got.values, ref.values);
+}
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  registerWasmTrainingKernels();
+});
+
+afterAll(() => {
+  unregisterWasmTrainingKernels();
+});
+
+describe('registerWasmTrainingKernels', () => {
+  it('is idempotent and reports what it registered', () => {
+    expect(hasWasmTrainingKernels()).toBe(true);
+    const again = registerWasmTrainingKernels();
+    expect(again.alreadyRegistered).toBe(true);
+    expect(again.kernels).toContain('Conv2DBackpropFilter (added)');
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+  });
+
+  it('matches cpu for matMul with every transpose combination on random shapes', async () => {
+    const rng = new Rng(7);
+    for (let trial = 0; trial < 12; trial++) {
+      const m = 1 + rng.int(70);
+      const k = 1 + rng.int(70);
+      const n = 1 + rng.int(70);
+      const ta = rng.next() < 0.5;
+      const tb = rng.next() < 0.5;
+      const aShape = ta ? [k, m] : [m, k];
+      const bShape = tb ? [n, k] : [k, n];
+      const a = randomArray(rng, aShape);
+      const b = randomArray(rng, bShape);
+      await compare(() => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), ta, tb));
+    }
+  });
+
+  it('matches cpu for batched matMul, with broadcasting and transposes', async () => {
+    const rng = new Rng(8);
+    for (const [batchA, batchB] of [
+      [[3], [3]],
+      [[2, 2], [1]],
+      [[1], [4]],
+      [[2], [2]],
+    ] as Array<[number[], number[]]>) {
+      const [m, k, n] = [40, 33, 37];
+      const ta = rng.next() < 0.5;
+      const tb = rng.next() < 0.5;
+      const aShape = [...batchA, ...(ta ? [k, m] : [m, k])];
+      const bShape = [...batchB, ...(tb ? [n, k] : [k, n])];
+      const a = randomArray(rng, aShape);
+      const b = randomArray(rng, bShape);
+      await compare(() => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), ta, tb));
+    }
+  });
+
+  it('matches cpu for fused matMul (bias, relu) with transposes', async () => {
+    const rng = new Rng(9);
+    for (const [ta, tb] of [
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as Array<[boolean, boolean]>) {
+      const [m, k, n] = [17, 29, 23];
+      const aShape = ta ? [k, m] : [m, k];
+      const bShape = tb ? [n, k] : [k, n];
+      const a = randomArray(rng, aShape);
+      const b = randomArray(rng, bShape);
+      const bias = randomArray(rng, [n]);
+      await compare(() =>
+        tf.fused.matMul({
+          a: tf.tensor(a, aShape),
+          b: tf.tensor(b, bShape),
+          transposeA: ta,
+          transposeB: tb,
+          bias: tf.tensor(bias),
+          activation: 'relu',
+        }),
+      );
+    }
+  });
+
+  it('matches cpu for conv2d gradients (filter and input) over strides and padding', async () => {
+    const rng = new Rng(10);
+    const cases: Array<{
+      x: number[];
+      k: [number, number];
+      co: number;
+      s: [number, number];
+      pad: 'same' | 'valid';
+    }> = [
+      { x: [2, 7, 7, 3], k: [3, 3], co: 4, s: [1, 1], pad: 'same' },
+      { x: [3, 8, 6, 2], k: [3, 3], co: 5, s: [1, 1], pad: 'valid' },
+      { x: [2, 9, 9, 3], k: [3, 3], co: 4, s: [2, 2], pad: 'same' },
+      { x: [2, 8, 8, 3], k: [3, 3], co: 4, s: [2, 2], pad: 'same' },
+      { x: [2, 9, 8, 2], k: [2, 3], co: 3, s: [2, 3], pad: 'valid' },
+      { x: [1, 10, 10, 4], k: [5, 5], co: 2, s: [1, 1], pad: 'same' },
+      { x: [2, 7, 7, 3], k: [1, 1], co: 6, s: [2, 2], pad: 'valid' },
+      { x: [2, 6, 6, 3], k: [4, 4], co: 2, s: [1, 1], pad: 'same' },
+    ];
+    for (const c of cases) {
+      const ci = c.x[3] as number;
+      const fShape = [c.k[0], c.k[1], ci, c.co];
+      const x = randomArray(rng, c.x);
+      const f = randomArray(rng, fShape);
+      const xShape = c.x as [number, number, number, number];
+      const outShape = tf.backend_util.computeConv2DInfo(
+        xShape,
+        fShape as [number, number, number, number],
+        c.s,
+        1,
+        c.pad,
+      ).outShape;
+      const dy = randomArray(rng, outShape);
+      // Forward pass, for reference.
+      await compare(() =>
+        tf.conv2d(
+          tf.tensor4d(x, xShape),
+          tf.tensor4d(f, fShape as [number, number, number, number]),
+          c.s,
+          c.pad,
+        ),
+      );
+      // Filter gradient: the kernel this package adds.
+      await compare(
+        () =>
+          tf.engine().runKernel(
+            'Conv2DBackpropFilter',
+            { x: tf.tensor4d(x, xShape), dy: tf.tensor4d(dy, outShape) },
+            {
+              strides: c.s,
+              pad: c.pad,
+              dataFormat: 'NHWC',
+
+              filterShape: fShape,
+            },
+          ) as tf.Tensor,
+      );
+      // Input gradient.
+      await compare(
+        () =>
+          tf.engine().runKernel(
+            'Conv2DBackpropInput',
+            {
+              dy: tf.tensor4d(dy, outShape),
+              filter: tf.tensor4d(f, fShape as [number, number, number, number]),
+            },
+            {
+              strides: c.s,
+              pad: c.pad,
+              dataFormat: 'NHWC',
+
+              inputShape: xShape,
+            },
+          ) as tf.Tensor,
+      );
+    }
+  });
+
+  it('matches cpu for maxPool gradients, including ties and overlapping padded windows', async () => {
+    const rng = new Rng(11);
+    const cases: Array<{ x: number[]; f: [number, number]; s: [number, number]; pad: 'same' | 'valid' }> = [
+      { x: [2, 8, 8, 3], f: [2, 2], s: [2, 2], pad: 'valid' },
+      { x: [2, 7, 9, 2], f: [3, 3], s: [2, 2], pad: 'same' },
+      { x: [1, 6, 6, 4], f: [3, 2], s: [1, 2], pad: 'valid' },
+      { x: [3, 5, 5, 1], f: [2, 2], s: [1, 1], pad: 'same' },
+    ];
+    for (const c of cases) {
+      const values = randomArray(rng, c.x);
+      // ReLU-like zeros make ties: the first maximum of a window must get the whole gradient.
+      for (let i = 0; i < values.length; i++) if ((values[i] as number) < 0.3) values[i] = 0;
+      const outShape = tf.backend_util.computePool2DInfo(
+        c.x as [number, number, number, number],
+        c.f,
+        c.s,
+        1,
+        c.pad,
+      ).outShape;
+      const dy = randomArray(rng, outShape);
+      await compare(() => {
+        const x = tf.tensor4d(values, c.x as [number, number, number, number]);
+        return tf.grad((z: tf.Tensor) =>
+          tf.mul(tf.maxPool(z as tf.Tensor4D, c.f, c.s, c.pad), tf.tensor(dy, outShape)),
+        )(x);
+      });
+    }
+  });
+
+  it('frees its intermediates when a kernel throws', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const bytes = tf.memory().numBytes;
+    expect(() => tf.tidy(() => tf.matMul(tf.ones([3, 4]), tf.ones([5, 4]), true, false))).toThrow();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(tf.memory().numBytes).toBe(bytes);
+  });
+});
