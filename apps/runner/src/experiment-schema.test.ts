@@ -34,7 +34,7 @@ describe('experiment schema', () => {
         /dataset.name: expected one of "mnist-embedded", .*got "imagenet"/,
       ],
       [{ ...good, seeds: ['a'] }, /seeds\[0\]: expected a number, got "a"/],
-      [{ dataset: good.dataset }, /students: required array is missing/],
+      [{ dataset: good.dataset }, /students: nothing to train/],
       [
         { ...good, students: [{ name: 's', model: 'm', alpha: 2 }] },
         /students\[0\].alpha: expected a number <= 1, got 2/,

@@ -24,9 +24,10 @@ const modelSchema = z.union([
   z.string().min(1),
   z.strictObject({
     name: z.string().min(1),
-    hidden: z.array(positiveInt).optional(),
-    dropout: unit.optional(),
-    inputDropout: unit.optional(),
+    hiddenUnits: z.array(positiveInt).min(1).optional(),
+    dropout: z.number().gte(0).lt(1).optional(),
+    inputDropout: z.number().gte(0).lt(1).optional(),
+    maxNorm: positive.optional(),
   }),
 ]);
 
@@ -53,7 +54,7 @@ const trainingFields = {
 };
 
 const teacherSchema = z.union([
-  z.strictObject({ model: modelSchema, ...trainingFields }),
+  z.strictObject({ name: z.string().min(1).optional(), model: modelSchema, ...trainingFields }),
   z.strictObject({
     /** A run directory of ours, a model.json path or an http(s) URL of any tfjs Layers model. */
     path: z.string().min(1),
@@ -97,7 +98,7 @@ export const experimentSchema = z
     /** Defaults for every stage. */
     defaults: z.strictObject(trainingFields).optional(),
     teacher: teacherSchema.optional(),
-    students: z.array(studentSchema).min(1),
+    students: z.array(studentSchema).default([]),
     sweep: z
       .strictObject({
         temperature: z.array(positive).min(1).optional(),
@@ -106,6 +107,13 @@ export const experimentSchema = z
       .optional(),
   })
   .superRefine((exp, ctx) => {
+    if (exp.students.length === 0 && !(exp.teacher && 'model' in exp.teacher)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['students'],
+        message: 'nothing to train: give students, or a teacher with a model',
+      });
+    }
     const seen = new Map<string, number>();
     exp.students.forEach((s, i) => {
       const first = seen.get(s.name);
@@ -129,6 +137,8 @@ export const experimentSchema = z
 
 /** A validated experiment. */
 export type Experiment = z.infer<typeof experimentSchema>;
+/** An experiment as written (optional fields may be left out). */
+export type ExperimentInput = z.input<typeof experimentSchema>;
 /** One student of an experiment. */
 export type StudentSpec = Experiment['students'][number];
 /** A model reference: a zoo name, or a zoo name with options. */
@@ -194,7 +204,7 @@ export function formatIssue(issue: z.core.$ZodIssue, input: unknown): string {
     }
     case 'invalid_union':
       what =
-        'does not match any allowed form (a zoo model name, or { name, hidden, dropout }; a teacher is { model, ... } or { path })';
+        'does not match any allowed form (a zoo model name, or { name, hiddenUnits, dropout, inputDropout, maxNorm }; a teacher is { model, ... } or { path })';
       break;
     case 'custom':
       return `${where}: ${issue.message}`;

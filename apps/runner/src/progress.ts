@@ -48,6 +48,9 @@ export function createProgress(options: ProgressOptions): TrainingCallbacks {
   let step = 0;
   let started = 0;
   let startStep = 0;
+  let batchStart = 0;
+  const seen = new Set<string>();
+  let throughput = 0;
   const say = (line: string) => {
     if (!options.silent) stream.write(`${line}\n`);
   };
@@ -70,7 +73,10 @@ export function createProgress(options: ProgressOptions): TrainingCallbacks {
       lastLine = started;
       const resumed = info.initialStep > 0 ? `, resuming at step ${info.initialStep}` : '';
       say(`${options.label}: ${info.epochs} epochs x ${info.stepsPerEpoch} steps${resumed}`);
-      for (const note of info.notes) say(`  ${note}`);
+      for (const note of info.notes) {
+        seen.add(note);
+        say(`  ${note}`);
+      }
       if (!plain && !options.silent) {
         bar = new cliProgress.SingleBar(
           {
@@ -91,9 +97,19 @@ export function createProgress(options: ProgressOptions): TrainingCallbacks {
         });
       }
     },
+    onBatchBegin() {
+      if (batchStart === 0) batchStart = performance.now();
+    },
     onBatchEnd(s: number, logs: Logs) {
       step = s + 1;
-      const sps = logs.samplesPerSec === undefined ? '-' : Math.round(logs.samplesPerSec).toString();
+      const now = performance.now();
+      if (batchStart > 0 && logs.size !== undefined) {
+        const rate = logs.size / Math.max((now - batchStart) / 1000, 1e-6);
+        throughput = throughput === 0 ? rate : 0.9 * throughput + 0.1 * rate;
+      }
+      batchStart = now;
+      const measured = logs.samplesPerSec ?? (throughput > 0 ? throughput : undefined);
+      const sps = measured === undefined ? '-' : Math.round(measured).toString();
       const ep = `${Math.min(epochs, Math.floor(s / Math.max(1, stepsPerEpoch)) + 1)}/${epochs}`;
       if (bar) {
         bar.update(step, { ep, loss: lossParts(logs), sps });
@@ -102,10 +118,13 @@ export function createProgress(options: ProgressOptions): TrainingCallbacks {
         say(`  step ${step}/${total} (epoch ${ep}) ${lossParts(logs)} | ${sps} samples/s | ETA ${eta()}`);
       }
     },
+    onEpochBegin() {
+      batchStart = 0;
+    },
     onEpochEnd(epoch: number, logs: Logs) {
       const held = [
-        logs.valAcc !== undefined ? `val acc ${fmt(logs.valAcc)}` : '',
-        logs.valLoss !== undefined ? `val loss ${fmt(logs.valLoss)}` : '',
+        logs.val_acc !== undefined ? `val acc ${fmt(logs.val_acc)}` : '',
+        logs.val_loss !== undefined ? `val loss ${fmt(logs.val_loss)}` : '',
         logs.samplesPerSec !== undefined ? `${Math.round(logs.samplesPerSec)} samples/s` : '',
       ].filter(Boolean);
       const line = `  epoch ${epoch + 1}/${epochs}: ${lossParts(logs)}${logs.acc !== undefined ? ` acc ${fmt(logs.acc)}` : ''}${held.length ? ` | ${held.join(' | ')}` : ''}`;
@@ -127,6 +146,9 @@ export function createProgress(options: ProgressOptions): TrainingCallbacks {
       bar = undefined;
     },
     onMessage(message: string) {
+      // checkpoint writes are routine (listed in the run record); repeated notes are said once
+      if (/^checkpoint\b/.test(message) || seen.has(message)) return;
+      seen.add(message);
       if (bar) {
         bar.stop();
         say(`  ${message}`);

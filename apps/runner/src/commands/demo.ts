@@ -1,0 +1,128 @@
+import type { BackendRequest } from '@distilljs/core';
+import { runExperiment } from '../experiment-runner.js';
+import { type Experiment, type ExperimentInput, validateExperiment } from '../experiment-schema.js';
+import type { SoftTargetPicture } from '../html-report.js';
+import { type Io, println } from '../io.js';
+import { resultsTable, softTargetsTable, writeRunOutputs } from '../run-outputs.js';
+import { withSession } from '../session.js';
+import { softTargetPicture } from '../soft-target-picture.js';
+
+/** Test errors of Hinton et al. (2015), section 3, on the full MNIST (60k train / 10k test). */
+export const PAPER_MNIST_ERRORS = { teacher: 67, baseline: 146, distilled: 74 } as const;
+
+/**
+ * The demo as an experiment: hinton-teacher (dropout, 2-px jitter), a baseline hinton-student on labels
+ * alone, and a hinton-student distilled at T = 20, on the embedded MNIST digits (8,500 train / 1,500 test).
+ * `quick` trains on 2,000 digits for a few epochs.
+ */
+export function demoExperiment(quick: boolean, seed: number): Experiment {
+  const input: ExperimentInput = {
+    name: quick ? 'demo (quick)' : 'demo',
+    description: 'Hinton, Vinyals and Dean (2015), section 3, on the embedded MNIST digits',
+    dataset: { name: 'mnist-embedded', ...(quick ? { trainSize: 2000, testSize: 1000 } : {}) },
+    seeds: [seed],
+    defaults: { batchSize: 128, optimizer: 'adam', lr: 1e-3 },
+    teacher: { name: 'teacher', model: 'hinton-teacher', epochs: quick ? 4 : 24, augment: { shift: 2 } },
+    students: [
+      { name: 'baseline student', model: 'hinton-student', loss: 'ce', epochs: quick ? 4 : 16 },
+      {
+        name: 'distilled student',
+        model: 'hinton-student',
+        loss: 'kd',
+        temperature: 20,
+        alpha: 0.9,
+        epochs: quick ? 4 : 16,
+      },
+    ],
+  };
+  return validateExperiment(input, quick ? 'demo --quick' : 'demo');
+}
+
+/** `distill demo`: the README's main command. */
+export async function demoCommand(opts: Record<string, unknown>, io: Io): Promise<void> {
+  const quick = Boolean(opts.quick);
+  await withSession(
+    {
+      kind: 'demo',
+      io,
+      backend: (opts.backend as BackendRequest) ?? 'auto',
+      out: opts.out as string | undefined,
+      resume: opts.resume as string | undefined,
+      quiet: opts.quiet as boolean | undefined,
+      config: demoExperiment(quick, (opts.seed as number | undefined) ?? 1),
+    },
+    async (session, exp) => {
+      let picture: SoftTargetPicture | undefined;
+      const result = await runExperiment(exp, {
+        runDir: session.runDir,
+        io,
+        quiet: session.quiet,
+        interrupts: session.interrupts,
+        record: session.record,
+        async onTeacher(teacher, _seed, ctx) {
+          picture = await softTargetPicture(teacher, ctx.dataset, ctx.test, [1, 20]);
+        },
+      });
+      const paper: Record<string, number> = {
+        teacher: PAPER_MNIST_ERRORS.teacher,
+        'baseline student': PAPER_MNIST_ERRORS.baseline,
+        'distilled student': PAPER_MNIST_ERRORS.distilled,
+      };
+      const table = resultsTable(result.rows, {
+        head: 'paper (10k test)',
+        cell: (r) => (paper[r.name] === undefined ? '' : `${paper[r.name]} / 10000`),
+      });
+      const byRole = (role: string) => result.rows.find((r) => r.role === role);
+      const t = byRole('teacher');
+      const b = byRole('baseline');
+      const d = byRole('distilled');
+      const notes: string[] = [];
+      if (t && b && d) {
+        const gap = b.errors.mean - t.errors.mean;
+        const recovered = gap > 0 ? (b.errors.mean - d.errors.mean) / gap : Number.NaN;
+        notes.push(
+          `Distillation recovered ${Number.isFinite(recovered) ? `${(recovered * 100).toFixed(0)}%` : 'n/a (the teacher did not beat the baseline)'} of the teacher-baseline error gap (paper: ${(((146 - 74) / (146 - 67)) * 100).toFixed(0)}%).`,
+        );
+      }
+      const subtitle = [
+        `${result.dataset.name}: ${result.dataset.train.count} train / ${result.dataset.test.count} test digits; backend ${session.backend.backend}; seed ${(exp.seeds ?? [1]).join(', ')}`,
+        'teacher: hinton-teacher 784-1200-1200-10, dropout 0.2/0.5, max-norm, inputs jittered by up to 2 px; students: hinton-student 784-800-800-10, no regularisation; distilled at T = 20, alpha 0.9',
+      ];
+      const files = writeRunOutputs(session.runDir, {
+        title: 'distill demo: Hinton, Vinyals and Dean (2015) on the embedded MNIST digits',
+        subtitle,
+        table,
+        stages: result.stages,
+        softTargets: picture,
+        notes,
+      });
+      session.record.summary = {
+        rows: result.rows,
+        notes,
+        softTargets: picture && { ...picture, image: undefined },
+      };
+      if (opts.json) {
+        println(
+          io.stdout,
+          JSON.stringify({
+            runDir: session.runDir,
+            report: files.report,
+            rows: result.rows,
+            notes,
+            softTargets: picture && { ...picture, image: undefined },
+          }),
+        );
+        return;
+      }
+      println(io.stdout, `\n${subtitle[0]}`);
+      println(io.stdout, table.text);
+      for (const n of notes) println(io.stdout, n);
+      if (picture) {
+        println(io.stdout, `\n${picture.caption}`);
+        println(io.stdout, softTargetsTable(picture));
+      }
+      println(io.stdout, `\nrun directory: ${session.runDir}`);
+      println(io.stdout, `report: ${files.report}`);
+    },
+  );
+}

@@ -1,0 +1,67 @@
+import { existsSync } from 'node:fs';
+import { UsageError } from '../exit-code.js';
+import { validateExperiment } from '../experiment-schema.js';
+import type { Io } from '../io.js';
+import * as toolkit from '../toolkit.js';
+import { datasetFromFlags, runFlagExperiment, trainingFromFlags } from './train.js';
+
+function parseClassList(value: unknown): number[] | undefined {
+  if (value === undefined) return undefined;
+  const parts = String(value)
+    .split(',')
+    .map((s) => s.trim());
+  if (!parts.every((p) => /^\d+$/.test(p))) {
+    throw new UsageError(
+      `--exclude-class: expected comma-separated class ids such as 3 or 3,5, got ${JSON.stringify(value)}`,
+    );
+  }
+  return parts.map(Number);
+}
+
+/** `distill distill`: a student distilled from a teacher (a zoo name is trained first). */
+export async function distillCommand(opts: Record<string, unknown>, io: Io): Promise<void> {
+  const ref = opts.teacher as string;
+  const student = opts.student as string;
+  const isZoo = toolkit.MODEL_NAMES.includes(ref);
+  if (!isZoo && !/^https?:\/\//.test(ref) && !existsSync(ref) && opts.resume === undefined) {
+    throw new UsageError(
+      `--teacher ${ref}: no such file or directory, and not a zoo model (${toolkit.MODEL_NAMES.join(', ')})`,
+    );
+  }
+  const excludeClasses = parseClassList(opts.excludeClass);
+  const training = trainingFromFlags(opts);
+  await runFlagExperiment(
+    'distill',
+    opts,
+    io,
+    () =>
+      validateExperiment(
+        {
+          name: `distill ${ref} -> ${student}`,
+          dataset: datasetFromFlags(opts),
+          seeds: [opts.seed as number],
+          teacher: isZoo
+            ? {
+                name: `teacher ${ref}`,
+                model: ref,
+                ...training,
+                ...(opts.teacherEpochs ? { epochs: opts.teacherEpochs as number } : {}),
+              }
+            : { path: ref },
+          students: [
+            {
+              name: `student ${student} (T=${opts.temperature}, alpha=${opts.alpha})`,
+              model: student,
+              loss: opts.loss as 'kd',
+              temperature: opts.temperature as number,
+              alpha: opts.alpha as number,
+              ...(excludeClasses ? { excludeClasses } : {}),
+              ...training,
+            },
+          ],
+        },
+        'distill distill',
+      ),
+    `distill: ${ref} -> ${student}`,
+  );
+}

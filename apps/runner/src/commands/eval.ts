@@ -1,0 +1,72 @@
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { BackendRequest } from '@distilljs/core';
+import { UsageError } from '../exit-code.js';
+import { type Io, println } from '../io.js';
+import { formatPercent, renderTable } from '../results-table.js';
+import { loadRunRecord } from '../run-record.js';
+import * as toolkit from '../toolkit.js';
+import { datasetFromFlags } from './train.js';
+
+/** The models an `--model` reference names: every finished model of a run directory, or one model. */
+function modelLocations(ref: string): { name: string; location: string }[] {
+  if (/^https?:\/\//.test(ref)) return [{ name: ref, location: ref }];
+  const abs = resolve(ref);
+  if (!existsSync(abs)) throw new UsageError(`--model ${ref}: no such file or directory`);
+  if (
+    statSync(abs).isDirectory() &&
+    existsSync(join(abs, 'run.json')) &&
+    !existsSync(join(abs, 'model.json'))
+  ) {
+    const record = loadRunRecord(abs);
+    const found = record.stages.filter((s) => s.modelDir && existsSync(join(abs, s.modelDir, 'model.json')));
+    if (found.length === 0) throw new UsageError(`--model ${ref}: the run directory holds no finished model`);
+    return found.map((s) => ({ name: `${s.name} (seed ${s.seed})`, location: join(abs, s.modelDir!) }));
+  }
+  return [{ name: ref, location: abs }];
+}
+
+/** `distill eval`: test errors, accuracy, NLL and calibration of trained models. */
+export async function evalCommand(opts: Record<string, unknown>, io: Io): Promise<void> {
+  const targets = modelLocations(opts.model as string);
+  const selection = await toolkit.setupBackend((opts.backend as BackendRequest) ?? 'auto');
+  const dataset = await toolkit.loadDataset(datasetFromFlags(opts) as toolkit.DatasetSpec);
+  const test = toolkit.makeStream(dataset, { split: 'test', batchSize: 256, seed: 0, shuffle: false });
+  const results = [];
+  for (const t of targets) {
+    const { model, notes } = await toolkit.loadTeacherFrom(t.location, dataset);
+    for (const n of notes) io.stderr.write(`${t.name}: ${n}\n`);
+    const e = await toolkit.evaluate(model, test);
+    results.push({ name: t.name, location: t.location, params: toolkit.countParams(model), ...e });
+    model.dispose();
+  }
+  if (opts.json) {
+    println(
+      io.stdout,
+      JSON.stringify({
+        backend: selection.backend,
+        dataset: dataset.name,
+        testCount: dataset.test.count,
+        results,
+      }),
+    );
+    return;
+  }
+  println(
+    io.stdout,
+    `${dataset.name} test split (${dataset.test.count} examples), backend ${selection.backend}`,
+  );
+  println(
+    io.stdout,
+    renderTable(
+      ['model', 'test errors', 'accuracy', 'NLL', 'ECE (15 bins)'],
+      results.map((r) => [
+        r.name,
+        `${r.errors} / ${r.count}`,
+        formatPercent(r.accuracy),
+        r.nll.toFixed(4),
+        r.ece.toFixed(4),
+      ]),
+    ),
+  );
+}

@@ -1,0 +1,178 @@
+import type { BackendRequest } from '@distilljs/core';
+import { type AggregateRow, runExperiment } from '../experiment-runner.js';
+import { type Experiment, type ExperimentInput, validateExperiment } from '../experiment-schema.js';
+import { type Io, println } from '../io.js';
+import { resultsTable, writeRunOutputs } from '../run-outputs.js';
+import { withSession } from '../session.js';
+import { formatMeanStd } from '../stats.js';
+
+/** The paper's MNIST test errors (Hinton, Vinyals and Dean 2015, section 3; 10,000 test digits). */
+export const PAPER = { teacher: 67, baseline: 146, distilled: 74 } as const;
+
+/** Temperatures of the sweep of the distilled hinton-student (T = 20 is the main row). */
+export const SWEEP_TEMPERATURES = [1, 2, 4, 8] as const;
+/** Temperatures of the 30-unit student sweep (the paper finds 2.5-4 best for such small students). */
+export const SMALL_TEMPERATURES = [1, 2.5, 4, 8, 20] as const;
+
+/** Options of {@link hintonExperiment}. */
+export interface HintonOptions {
+  readonly dataset: 'mnist-embedded' | 'mnist' | 'fashion-mnist';
+  readonly dataDir?: string | undefined;
+  readonly seeds: number;
+  readonly quick: boolean;
+  readonly sweeps: boolean;
+}
+
+/**
+ * The paper's MNIST experiment as an experiment file would state it: hinton-teacher (dropout, max-norm,
+ * 2-px jitter), hinton-student on labels, hinton-student distilled at T = 20 (alpha 0.9), plus a temperature
+ * sweep and a 30-30 student (baseline and distilled over T). `quick` uses small subsets and few epochs.
+ */
+export function hintonExperiment(o: HintonOptions): Experiment {
+  const big = o.dataset !== 'mnist-embedded';
+  const epochs = o.quick
+    ? { teacher: 3, student: 3 }
+    : big
+      ? { teacher: 30, student: 20 }
+      : { teacher: 24, student: 16 };
+  const students: NonNullable<ExperimentInput['students']> = [
+    { name: 'baseline', model: 'hinton-student', loss: 'ce', epochs: epochs.student },
+    {
+      name: 'distilled (T=20)',
+      model: 'hinton-student',
+      loss: 'kd',
+      temperature: 20,
+      alpha: 0.9,
+      epochs: epochs.student,
+    },
+  ];
+  if (o.sweeps) {
+    for (const t of SWEEP_TEMPERATURES) {
+      students.push({
+        name: `distilled (T=${t})`,
+        model: 'hinton-student',
+        loss: 'kd',
+        temperature: t,
+        alpha: 0.9,
+        epochs: epochs.student,
+      });
+    }
+    const small = { name: 'mlp', hiddenUnits: [30, 30] };
+    students.push({ name: '30-30 baseline', model: small, loss: 'ce', epochs: epochs.student });
+    for (const t of SMALL_TEMPERATURES) {
+      students.push({
+        name: `30-30 distilled (T=${t})`,
+        model: small,
+        loss: 'kd',
+        temperature: t,
+        alpha: 0.9,
+        epochs: epochs.student,
+      });
+    }
+  }
+  return validateExperiment(
+    {
+      name: `reproduce hinton (${o.dataset}${o.quick ? ', quick' : ''})`,
+      dataset: {
+        name: o.dataset,
+        ...(o.dataDir ? { dir: o.dataDir } : {}),
+        ...(o.quick ? { trainSize: 1500, testSize: 1000 } : {}),
+      },
+      seeds: Array.from({ length: o.seeds }, (_, i) => i + 1),
+      defaults: { batchSize: 128, optimizer: 'adam', lr: 1e-3 },
+      teacher: { name: 'teacher', model: 'hinton-teacher', epochs: epochs.teacher, augment: { shift: 2 } },
+      students,
+    },
+    'reproduce hinton',
+  );
+}
+
+/** The share of the teacher-baseline error gap the distilled student recovers, per seed and as mean ± std. */
+export function gapRecovered(
+  rows: readonly AggregateRow[],
+  distilledName = 'distilled (T=20)',
+): number | undefined {
+  const t = rows.find((r) => r.role === 'teacher');
+  const b = rows.find((r) => r.name === 'baseline');
+  const d = rows.find((r) => r.name === distilledName);
+  if (!t || !b || !d) return undefined;
+  const gap = b.errors.mean - t.errors.mean;
+  return gap > 0 ? (b.errors.mean - d.errors.mean) / gap : Number.NaN;
+}
+
+/** `distill reproduce hinton`. */
+export async function reproduceHintonCommand(opts: Record<string, unknown>, io: Io): Promise<void> {
+  const options: HintonOptions = {
+    dataset: opts.dataset as HintonOptions['dataset'],
+    dataDir: opts.dataDir as string | undefined,
+    seeds: opts.seeds as number,
+    quick: Boolean(opts.quick),
+    sweeps: opts.sweeps !== false,
+  };
+  await withSession(
+    {
+      kind: 'reproduce-hinton',
+      io,
+      backend: (opts.backend as BackendRequest) ?? 'auto',
+      out: opts.out as string | undefined,
+      resume: opts.resume as string | undefined,
+      quiet: opts.quiet as boolean | undefined,
+      config: hintonExperiment(options),
+    },
+    async (session, exp) => {
+      const result = await runExperiment(exp, {
+        runDir: session.runDir,
+        io,
+        quiet: session.quiet,
+        interrupts: session.interrupts,
+        record: session.record,
+      });
+      const isMnist = exp.dataset.name !== 'fashion-mnist';
+      const paper: Record<string, number> = {
+        teacher: PAPER.teacher,
+        baseline: PAPER.baseline,
+        'distilled (T=20)': PAPER.distilled,
+      };
+      const table = resultsTable(result.rows, {
+        head: 'paper (MNIST, 10k test)',
+        cell: (r) => (isMnist && paper[r.name] !== undefined ? String(paper[r.name]) : ''),
+      });
+      const recovered = gapRecovered(result.rows);
+      const notes = [
+        `Distilled student (T=20) recovers ${recovered === undefined || !Number.isFinite(recovered) ? 'n/a' : `${(recovered * 100).toFixed(0)}%`} of the teacher-baseline error gap, on mean errors over ${exp.seeds?.length ?? 1} seed(s) (paper: ${(((PAPER.baseline - PAPER.distilled) / (PAPER.baseline - PAPER.teacher)) * 100).toFixed(0)}%).`,
+      ];
+      const t = result.rows.find((r) => r.role === 'teacher');
+      const b = result.rows.find((r) => r.name === 'baseline');
+      if (t && b)
+        notes.push(`Teacher ${formatMeanStd(t.errors)} vs baseline ${formatMeanStd(b.errors)} test errors.`);
+      session.record.summary = { rows: result.rows, gapRecovered: recovered, notes };
+      const files = writeRunOutputs(session.runDir, {
+        title: `distill reproduce hinton: ${exp.dataset.name}`,
+        subtitle: [
+          `${result.dataset.train.count} train / ${result.dataset.test.count} test; backend ${session.backend.backend}; seeds ${(exp.seeds ?? []).join(', ')}`,
+          new Date().toISOString(),
+        ],
+        table,
+        stages: result.stages,
+        notes,
+      });
+      if (opts.json) {
+        println(
+          io.stdout,
+          JSON.stringify({
+            runDir: session.runDir,
+            report: files.report,
+            rows: result.rows,
+            gapRecovered: recovered,
+          }),
+        );
+        return;
+      }
+      println(io.stdout, `\n${exp.name}: mean ± std over ${exp.seeds?.length ?? 1} seed(s)`);
+      println(io.stdout, table.text);
+      for (const n of notes) println(io.stdout, n);
+      println(io.stdout, `run directory: ${session.runDir}`);
+      println(io.stdout, `report: ${files.report}`);
+    },
+  );
+}

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import type { BackendRequest } from '@distilljs/core';
+import { UsageError } from '../exit-code.js';
+import { checkExperimentNames, runExperiment } from '../experiment-runner.js';
+import { type Experiment, parseExperiment, validateExperiment } from '../experiment-schema.js';
+import { type Io, println } from '../io.js';
+import { resultsTable, writeRunOutputs } from '../run-outputs.js';
+import { withSession } from '../session.js';
+
+/** Reads and validates an experiment file (exit 2 for a missing, unreadable or invalid file). */
+export function readExperimentFile(file: string): Experiment {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'ENOENT'
+        ? `experiment file ${file}: no such file`
+        : `experiment file ${file}: cannot read it (${code})`,
+      { where: file },
+    );
+  }
+  const exp = parseExperiment(text, file);
+  checkExperimentNames(exp, file);
+  return exp;
+}
+
+/** `distill run FILE`: runs an experiment file and prints mean ± std over seeds. */
+export async function runCommand(opts: Record<string, unknown>, io: Io, args: string[]): Promise<void> {
+  const file = args[0]!;
+  let exp: Experiment | undefined;
+  if (opts.resume === undefined) {
+    exp = readExperimentFile(file);
+    if (typeof opts.seeds === 'string') {
+      const seeds = opts.seeds.split(',').map((s) => Number(s.trim()));
+      exp = validateExperiment({ ...exp, seeds }, '--seeds');
+    }
+  }
+  const asked = (opts.backend as BackendRequest | undefined) ?? 'auto';
+  const backend = asked !== 'auto' ? asked : (exp?.backend ?? 'auto');
+  await withSession(
+    {
+      kind: 'run',
+      io,
+      backend,
+      out: opts.out as string | undefined,
+      resume: opts.resume as string | undefined,
+      quiet: opts.quiet as boolean | undefined,
+      config: exp as Experiment,
+    },
+    async (session, config) => {
+      const result = await runExperiment(config, {
+        runDir: session.runDir,
+        io,
+        quiet: session.quiet,
+        interrupts: session.interrupts,
+        record: session.record,
+      });
+      const table = resultsTable(result.rows);
+      const title = config.name ?? file;
+      const files = writeRunOutputs(session.runDir, {
+        title: `distill run: ${title}`,
+        subtitle: [
+          `dataset ${config.dataset.name} (${result.dataset.train.count} train / ${result.dataset.test.count} test)`,
+          `backend ${session.backend.backend}; seeds ${(config.seeds ?? [1]).join(', ')}`,
+          new Date().toISOString(),
+        ],
+        table,
+        stages: result.stages,
+      });
+      if (opts.json) {
+        println(
+          io.stdout,
+          JSON.stringify({ runDir: session.runDir, rows: result.rows, report: files.report }),
+        );
+      } else {
+        println(
+          io.stdout,
+          `\n${title}: ${result.dataset.name}, mean ± std over ${(config.seeds ?? [1]).length} seed(s)`,
+        );
+        println(io.stdout, table.text);
+        println(io.stdout, `run directory: ${session.runDir}`);
+        println(io.stdout, `report: ${files.report}`);
+      }
+    },
+  );
+}

@@ -1,0 +1,103 @@
+import type { BackendRequest } from '@distilljs/core';
+import { checkExperimentNames, runExperiment } from '../experiment-runner.js';
+import { type Experiment, type ExperimentInput, validateExperiment } from '../experiment-schema.js';
+import { type Io, println } from '../io.js';
+import { resultsTable, writeRunOutputs } from '../run-outputs.js';
+import { withSession } from '../session.js';
+
+/** The dataset part of an experiment from the shared data flags. */
+export function datasetFromFlags(opts: Record<string, unknown>): ExperimentInput['dataset'] {
+  return {
+    name: opts.dataset as ExperimentInput['dataset']['name'],
+    ...(opts.dataDir ? { dir: opts.dataDir as string } : {}),
+    ...(opts.trainSize ? { trainSize: opts.trainSize as number } : {}),
+    ...(opts.testSize ? { testSize: opts.testSize as number } : {}),
+  };
+}
+
+/** The training settings from the shared training flags. */
+export function trainingFromFlags(opts: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of ['epochs', 'batchSize', 'optimizer', 'lr', 'augment'] as const) {
+    if (opts[key] !== undefined) out[key] = opts[key];
+  }
+  return out;
+}
+
+/** Runs a one-off experiment built from flags, prints its table, writes its outputs. */
+export async function runFlagExperiment(
+  kind: string,
+  opts: Record<string, unknown>,
+  io: Io,
+  build: () => Experiment,
+  title: string,
+): Promise<void> {
+  const exp = opts.resume === undefined ? build() : undefined;
+  if (exp) checkExperimentNames(exp, `distill ${kind}`);
+  await withSession(
+    {
+      kind,
+      io,
+      backend: (opts.backend as BackendRequest) ?? 'auto',
+      out: opts.out as string | undefined,
+      resume: opts.resume as string | undefined,
+      quiet: opts.quiet as boolean | undefined,
+      config: exp as Experiment,
+    },
+    async (session, config) => {
+      const result = await runExperiment(config, {
+        runDir: session.runDir,
+        io,
+        quiet: session.quiet,
+        interrupts: session.interrupts,
+        record: session.record,
+      });
+      const table = resultsTable(result.rows);
+      const files = writeRunOutputs(session.runDir, {
+        title,
+        subtitle: [
+          `dataset ${result.dataset.name}; backend ${session.backend.backend}`,
+          new Date().toISOString(),
+        ],
+        table,
+        stages: result.stages,
+      });
+      if (opts.json) {
+        println(
+          io.stdout,
+          JSON.stringify({
+            runDir: session.runDir,
+            report: files.report,
+            rows: result.rows,
+            stages: result.stages.map(({ history: _h, ...s }) => s),
+          }),
+        );
+        return;
+      }
+      println(io.stdout, table.text);
+      println(io.stdout, `run directory: ${session.runDir}`);
+      println(io.stdout, `report: ${files.report}`);
+    },
+  );
+}
+
+/** `distill train`: one model on labels alone. */
+export async function trainCommand(opts: Record<string, unknown>, io: Io): Promise<void> {
+  const model = opts.model as string;
+  await runFlagExperiment(
+    'train',
+    opts,
+    io,
+    () =>
+      validateExperiment(
+        {
+          name: `train ${model}`,
+          dataset: datasetFromFlags(opts),
+          seeds: [opts.seed as number],
+          teacher: { name: model, model, ...trainingFromFlags(opts) },
+        },
+        'distill train',
+      ),
+    `distill train: ${model}`,
+  );
+}

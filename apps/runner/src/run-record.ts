@@ -1,0 +1,109 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BackendSelection } from '@distilljs/core';
+import { InvalidFileError } from '@distilljs/core';
+import { writeFileAtomic } from './run-dir.js';
+import { RUNNER_VERSION } from './version.js';
+
+/** Test-set figures of one trained model. */
+export interface TestFigures {
+  readonly count: number;
+  readonly errors: number;
+  readonly accuracy: number;
+  readonly nll: number;
+  readonly ece: number;
+  readonly perClassAccuracy?: readonly (number | null)[];
+}
+
+/** One trained (or loaded) model of a run. */
+export interface StageResult {
+  /** Directory-safe id, unique in the run: `teacher-s1`, `distilled-t20-s2`. */
+  readonly id: string;
+  /** Row name in tables: `teacher`, `baseline`, `distilled (T=20)`. */
+  readonly name: string;
+  readonly role: 'teacher' | 'baseline' | 'distilled';
+  readonly seed: number;
+  readonly model: string;
+  readonly params: number;
+  readonly epochs: number;
+  readonly steps: number;
+  /** Training wall time in seconds (over every session of a resumed run). */
+  readonly seconds: number;
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly test: TestFigures;
+  /** Per-epoch logs (loss, softLoss, hardLoss, acc, val_acc, ...). */
+  readonly history: readonly { epoch: number; logs: Record<string, number> }[];
+  readonly notes: readonly string[];
+  /** Where the trained model was saved, relative to the run directory. */
+  readonly modelDir?: string;
+}
+
+/** The JSON record of a run: what was asked, where it ran, what each stage gave. */
+export interface RunRecord {
+  readonly format: 'distilljs-run';
+  readonly version: 1;
+  readonly runner: string;
+  readonly command: readonly string[];
+  readonly kind: string;
+  status: 'running' | 'interrupted' | 'complete' | 'failed';
+  readonly createdAt: string;
+  updatedAt: string;
+  backend?: BackendSelection;
+  readonly node: string;
+  readonly platform: string;
+  /** The resolved configuration (experiment), enough to resume. */
+  readonly config: unknown;
+  stages: StageResult[];
+  /** Command-specific results (tables, sweeps, bias search). */
+  summary?: unknown;
+  error?: string;
+}
+
+/** File name of the run record inside a run directory. */
+export const RUN_RECORD_FILE = 'run.json';
+
+/** A new record for a run that is about to start. */
+export function newRunRecord(kind: string, config: unknown, command: readonly string[]): RunRecord {
+  const now = new Date().toISOString();
+  return {
+    format: 'distilljs-run',
+    version: 1,
+    runner: RUNNER_VERSION,
+    command: [...command],
+    kind,
+    status: 'running',
+    createdAt: now,
+    updatedAt: now,
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    config,
+    stages: [],
+  };
+}
+
+/** Writes `run.json` atomically. */
+export function saveRunRecord(runDir: string, record: RunRecord): void {
+  record.updatedAt = new Date().toISOString();
+  writeFileAtomic(join(runDir, RUN_RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** Reads `run.json` of a run directory (for `--resume`, `eval` and a run-directory teacher). */
+export function loadRunRecord(runDir: string): RunRecord {
+  const file = join(runDir, RUN_RECORD_FILE);
+  if (!existsSync(file))
+    throw new InvalidFileError(`${file}: no run record (not a distill run directory)`, { where: file });
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new InvalidFileError(`${file}: not valid JSON: ${(error as Error).message}`, {
+      where: file,
+      cause: error,
+    });
+  }
+  const r = data as Partial<RunRecord>;
+  if (r?.format !== 'distilljs-run' || r.version !== 1 || !Array.isArray(r.stages)) {
+    throw new InvalidFileError(`${file}: not a distilljs run record of version 1`, { where: file });
+  }
+  return r as RunRecord;
+}

@@ -1,0 +1,146 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BatchStream, ImageDataset, TrainingCallbacks } from '@distilljs/core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { InterruptedError } from './exit-code.js';
+import type { LossName, ModelSpec, TrainingSpec } from './experiment-schema.js';
+import type { InterruptHandler } from './interrupt.js';
+import type { Io } from './io.js';
+import { createProgress } from './progress.js';
+import { type RunRecord, type StageResult, saveRunRecord } from './run-record.js';
+import * as toolkit from './toolkit.js';
+
+/** What every stage of a run shares. */
+export interface RunContext {
+  readonly runDir: string;
+  readonly io: Io;
+  readonly quiet: boolean;
+  readonly interrupts: InterruptHandler;
+  readonly record: RunRecord;
+  readonly dataset: ImageDataset;
+  /** The test split as a stream (evaluation and per-epoch curves). */
+  readonly test: BatchStream;
+  /** Extra callbacks for every stage (tests). */
+  readonly callbacks?: readonly TrainingCallbacks[];
+}
+
+/** One model to train (or to load, when a finished stage is resumed). */
+export interface StageSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly role: StageResult['role'];
+  readonly seed: number;
+  readonly model: ModelSpec;
+  readonly training: TrainingSpec & { epochs: number; batchSize: number };
+  readonly distill?: {
+    readonly teacher: tfl.LayersModel;
+    readonly loss: Exclude<LossName, 'ce'>;
+    readonly temperature: number;
+    readonly alpha: number;
+  };
+  readonly excludeClasses?: readonly number[] | undefined;
+  /** Train on these positions of the train split only (a validation split is held out). */
+  readonly trainPositions?: Int32Array | undefined;
+}
+
+function modelLabel(spec: ModelSpec): string {
+  if (typeof spec === 'string') return spec;
+  const h = spec.hiddenUnits ? `[${spec.hiddenUnits.join('-')}]` : '';
+  return `${spec.name}${h}`;
+}
+
+/**
+ * Trains one model with the trainer (fit, or distill when `spec.distill` is set), checkpointing into
+ * `<run>/checkpoints/<id>`, then evaluates it on the test split and saves it to `<run>/models/<id>`.
+ * A stage already finished in the run record is loaded instead of retrained; an unfinished one resumes
+ * from its newest checkpoint. Ctrl-C stops after the current step (a checkpoint is written) and throws
+ * {@link InterruptedError}.
+ */
+export async function runStage(
+  ctx: RunContext,
+  spec: StageSpec,
+): Promise<{ result: StageResult; model: tfl.LayersModel }> {
+  const modelDir = join('models', spec.id);
+  const done = ctx.record.stages.find((s) => s.id === spec.id);
+  if (done && existsSync(join(ctx.runDir, modelDir, 'model.json'))) {
+    const model = await toolkit.loadModelFrom(join(ctx.runDir, modelDir));
+    if (!ctx.quiet)
+      ctx.io.stderr.write(`${spec.name} (seed ${spec.seed}): done earlier, loaded from ${modelDir}\n`);
+    return { result: done, model };
+  }
+  const model = toolkit.buildModel(spec.model, ctx.dataset, spec.seed);
+  const data = toolkit.makeStream(ctx.dataset, {
+    batchSize: spec.training.batchSize,
+    seed: spec.seed,
+    shuffle: true,
+    augment: spec.training.augment,
+    excludeClasses: spec.excludeClasses,
+    ...(spec.trainPositions ? { positions: spec.trainPositions } : {}),
+  });
+  const controller = toolkit.newController();
+  const release = ctx.interrupts.add(controller);
+  const progress = createProgress({
+    label: `${spec.name} (seed ${spec.seed})`,
+    silent: ctx.quiet,
+    stream: ctx.io.stderr,
+  });
+  let history: Awaited<ReturnType<typeof toolkit.train>>;
+  try {
+    history = await toolkit.train({
+      model,
+      data,
+      validation: ctx.test,
+      training: spec.training,
+      seed: spec.seed,
+      checkpointDir: join(ctx.runDir, 'checkpoints', spec.id),
+      callbacks: [progress, ...(ctx.callbacks ?? [])],
+      controller,
+      ...(spec.distill ? { distill: spec.distill } : {}),
+    });
+  } finally {
+    release();
+  }
+  if (history.stopReason === 'stopped') {
+    model.dispose();
+    ctx.record.status = 'interrupted';
+    saveRunRecord(ctx.runDir, ctx.record);
+    throw new InterruptedError(
+      `interrupted during ${spec.name} (seed ${spec.seed}) at step ${history.steps}; checkpoint written. Continue with: --resume ${ctx.runDir}`,
+      ctx.runDir,
+    );
+  }
+  const evaluation = await toolkit.evaluate(model, ctx.test);
+  await toolkit.saveModelDir(model, join(ctx.runDir, modelDir));
+  const result: StageResult = {
+    id: spec.id,
+    name: spec.name,
+    role: spec.role,
+    seed: spec.seed,
+    model: modelLabel(spec.model),
+    params: toolkit.countParams(model),
+    epochs: spec.training.epochs,
+    steps: history.steps,
+    seconds: history.seconds,
+    settings: {
+      ...spec.training,
+      ...(spec.distill
+        ? { loss: spec.distill.loss, temperature: spec.distill.temperature, alpha: spec.distill.alpha }
+        : { loss: 'ce' }),
+      ...(spec.excludeClasses?.length ? { excludeClasses: spec.excludeClasses } : {}),
+    },
+    test: {
+      count: evaluation.count,
+      errors: evaluation.errors,
+      accuracy: evaluation.accuracy,
+      nll: evaluation.nll,
+      ece: evaluation.ece,
+      perClassAccuracy: evaluation.perClassAccuracy,
+    },
+    history: history.epochs.map((e) => ({ epoch: e.epoch, logs: { ...e.logs } })),
+    notes: [...history.notes],
+    modelDir,
+  };
+  ctx.record.stages = [...ctx.record.stages.filter((s) => s.id !== spec.id), result];
+  saveRunRecord(ctx.runDir, ctx.record);
+  return { result, model };
+}

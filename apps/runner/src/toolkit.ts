@@ -1,0 +1,312 @@
+// The runner's one place of contact with the distilljs packages: every call into backends, datasets,
+// models and trainer goes through here, so commands only compose.
+
+import * as backends from '@distilljs/backends';
+import type {
+  BackendRequest,
+  BackendSelection,
+  BatchStream,
+  ImageDataset,
+  TrainingCallbacks,
+} from '@distilljs/core';
+import { ConfigError, InvalidArgumentError, NotInstalledError } from '@distilljs/core';
+import * as datasets from '@distilljs/datasets';
+import * as models from '@distilljs/models/node';
+import * as trainer from '@distilljs/trainer';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { DatasetName, LossName, ModelSpec, TrainingSpec } from './experiment-schema.js';
+
+type SelectBackend = (request: BackendRequest) => Promise<BackendSelection>;
+
+/**
+ * Selects and initialises the backend through @distilljs/backends (tfjs-node-gpu, tfjs-node, wasm, cpu
+ * for `auto`); on wasm the fast training kernels are registered.
+ */
+export async function setupBackend(request: BackendRequest): Promise<BackendSelection> {
+  const select = (backends as unknown as { selectBackend?: SelectBackend }).selectBackend;
+  if (select) return select(request);
+  // Until @distilljs/backends exports selectBackend: wasm (with the training kernels), else cpu.
+  const tf = await import('@tensorflow/tfjs-core');
+  const attempts: { backend: 'wasm' | 'cpu'; ok: boolean; reason: string }[] = [];
+  if (request === 'auto' || request === 'wasm') {
+    try {
+      await import('@tensorflow/tfjs-backend-wasm');
+      backends.registerWasmTrainingKernels();
+      if (await tf.setBackend('wasm')) {
+        await tf.ready();
+        attempts.push({
+          backend: 'wasm',
+          ok: true,
+          reason: 'wasm backend initialised with the training kernels',
+        });
+        return {
+          requested: request,
+          backend: 'wasm',
+          tfjsName: 'wasm',
+          reason: attempts[0]!.reason,
+          attempts,
+        };
+      }
+    } catch (error) {
+      attempts.push({ backend: 'wasm', ok: false, reason: (error as Error).message });
+    }
+  }
+  if (request === 'auto' || request === 'cpu') {
+    await import('@tensorflow/tfjs-backend-cpu');
+    await tf.setBackend('cpu');
+    await tf.ready();
+    return { requested: request, backend: 'cpu', tfjsName: 'cpu', reason: 'pure-JS cpu backend', attempts };
+  }
+  throw new NotInstalledError(`backend '${request}' is not available.`, 'npm i @tensorflow/tfjs-node');
+}
+
+/** Dataset settings the runner understands (from flags or an experiment file). */
+export interface DatasetSpec {
+  readonly name: DatasetName;
+  readonly dir?: string | undefined;
+  readonly trainSize?: number | undefined;
+  readonly testSize?: number | undefined;
+  readonly numClasses?: number | undefined;
+  readonly imageSize?: number | undefined;
+  /** Seed of a synthetic dataset. */
+  readonly seed?: number | undefined;
+}
+
+function take(dataset: ImageDataset, trainSize?: number, testSize?: number): ImageDataset {
+  if (trainSize === undefined && testSize === undefined) return dataset;
+  const cut = (split: ImageDataset['train'], n: number | undefined) => {
+    if (n === undefined || n >= split.count) return split;
+    const px = split.images.length / split.count;
+    return { images: split.images.subarray(0, n * px), labels: split.labels.subarray(0, n), count: n };
+  };
+  return { ...dataset, train: cut(dataset.train, trainSize), test: cut(dataset.test, testSize) };
+}
+
+/** Loads a dataset by name (embedded, from a directory, its default location, or a download). */
+export async function loadDataset(spec: DatasetSpec): Promise<ImageDataset> {
+  let dataset: ImageDataset;
+  switch (spec.name) {
+    case 'mnist-embedded':
+      dataset = await datasets.loadMnist({ source: 'embedded' });
+      break;
+    case 'mnist':
+      dataset = await datasets.loadMnist(spec.dir ? { source: 'dir', dir: spec.dir } : { source: 'url' });
+      break;
+    case 'fashion-mnist':
+      dataset = await datasets.loadFashionMnist(spec.dir ? { source: 'dir', dir: spec.dir } : {});
+      break;
+    case 'cifar10':
+      dataset = await datasets.loadCifar10(spec.dir ? { dir: spec.dir } : { download: true });
+      break;
+    case 'synthetic': {
+      const side = spec.imageSize ?? 28;
+      dataset = datasets.syntheticDataset({
+        seed: spec.seed ?? 0,
+        numClasses: spec.numClasses ?? 10,
+        imageShape: [side, side, 1],
+        trainCount: spec.trainSize ?? 1000,
+        testCount: spec.testSize ?? 200,
+      });
+      break;
+    }
+    default:
+      throw new InvalidArgumentError(`unknown dataset ${JSON.stringify(spec.name)}`);
+  }
+  return take(dataset, spec.trainSize, spec.testSize);
+}
+
+/** Options of {@link makeStream}. */
+export interface StreamOptions {
+  readonly batchSize: number;
+  readonly seed: number;
+  readonly shuffle: boolean;
+  readonly augment?: TrainingSpec['augment'];
+  readonly excludeClasses?: readonly number[] | undefined;
+  /** Which split (default train). */
+  readonly split?: 'train' | 'test';
+  /** Positions of the split to keep (e.g. the train part when a validation split is held out). */
+  readonly positions?: Int32Array;
+}
+
+/** Per-channel normalisation of CIFAR-10 (as labml's recipe); MNIST-like data stays in [0, 1] as in the paper. */
+const CIFAR_NORMALIZATION = { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] };
+
+/** A batch stream over one split of a dataset. */
+export function makeStream(dataset: ImageDataset, options: StreamOptions): BatchStream {
+  const augment: datasets.Augmentation[] = [];
+  if (options.augment?.shift) augment.push(datasets.randomShift(options.augment.shift));
+  if (options.augment?.crop) augment.push(datasets.randomCropWithPadding(options.augment.crop));
+  if (options.augment?.flip) augment.push(datasets.horizontalFlip());
+  let view = datasets.datasetView(dataset, options.split ?? 'train');
+  if (options.positions)
+    view = {
+      ...view,
+      positions: options.positions,
+      steps: [...view.steps, `positions=${options.positions.length}`],
+    };
+  return datasets.createBatchStream(view, {
+    batchSize: options.batchSize,
+    seed: options.seed,
+    shuffle: options.shuffle,
+    ...(augment.length ? { augment } : {}),
+    ...(options.excludeClasses?.length ? { excludeClasses: options.excludeClasses } : {}),
+    ...(dataset.name.startsWith('cifar') ? { normalize: CIFAR_NORMALIZATION } : {}),
+  });
+}
+
+/** Builds a zoo model from a name or `{ name, ...options }`. */
+export function buildModel(spec: ModelSpec, dataset: ImageDataset, seed: number): tfl.LayersModel {
+  const { name, ...opts } = typeof spec === 'string' ? { name: spec } : spec;
+  return models.createModel(name as models.ModelName, {
+    ...opts,
+    inputShape: dataset.imageShape,
+    numClasses: dataset.numClasses,
+    seed,
+  });
+}
+
+/** Trainable parameters of a model. */
+export function countParams(model: tfl.LayersModel): number {
+  return models.countTrainableParams(model);
+}
+
+/** The model zoo. */
+export function listZoo(): models.ModelInfo[] {
+  return models.listModels();
+}
+
+/** Names of the zoo models. */
+export const MODEL_NAMES: readonly string[] = models.MODEL_NAMES;
+
+/** Rejects an unknown zoo name up front (exit 2), listing the valid ones. */
+export function checkModelName(spec: ModelSpec, where: string): void {
+  const name = typeof spec === 'string' ? spec : spec.name;
+  if (!MODEL_NAMES.includes(name)) {
+    throw new ConfigError(
+      `${where}: unknown model ${JSON.stringify(name)}; valid names are ${MODEL_NAMES.join(', ')}`,
+      {
+        where,
+      },
+    );
+  }
+}
+
+// ---- training ------------------------------------------------------------------------------------
+
+/** Options for one call of the trainer, in the runner's terms. */
+export interface TrainCall {
+  readonly model: tfl.LayersModel;
+  readonly data: BatchStream;
+  readonly validation?: BatchStream | undefined;
+  readonly training: TrainingSpec & { epochs: number };
+  readonly seed: number;
+  readonly checkpointDir: string;
+  readonly callbacks: readonly TrainingCallbacks[];
+  readonly controller: trainer.TrainingController;
+  /** For distillation: the teacher and the loss. */
+  readonly distill?: {
+    readonly teacher: tfl.LayersModel;
+    readonly loss: Exclude<LossName, 'ce'>;
+    readonly temperature: number;
+    readonly alpha: number;
+  };
+}
+
+function optimizerSpec(t: TrainingSpec): trainer.OptimizerSpec {
+  const lr = t.lr;
+  const wd = t.weightDecay;
+  switch (t.optimizer ?? 'adam') {
+    case 'adam':
+      return { name: 'adam', ...(lr ? { lr } : {}), ...(wd ? { weightDecay: wd } : {}) };
+    case 'adamw':
+      return { name: 'adamw', ...(lr ? { lr } : {}), ...(wd !== undefined ? { weightDecay: wd } : {}) };
+    case 'sgd':
+      return {
+        name: 'sgd',
+        ...(lr ? { lr } : {}),
+        momentum: t.momentum ?? 0,
+        ...(wd ? { weightDecay: wd } : {}),
+      };
+    case 'momentum':
+      return {
+        name: 'sgd',
+        ...(lr ? { lr } : {}),
+        momentum: t.momentum ?? 0.9,
+        ...(wd ? { weightDecay: wd } : {}),
+      };
+    case 'nesterov':
+      return {
+        name: 'sgd',
+        ...(lr ? { lr } : {}),
+        momentum: t.momentum ?? 0.9,
+        nesterov: true,
+        ...(wd ? { weightDecay: wd } : {}),
+      };
+  }
+}
+
+function scheduleSpec(t: TrainingSpec, stepsPerEpoch: number): trainer.ScheduleSpec {
+  const warmupSteps = (t.warmupEpochs ?? 0) * stepsPerEpoch;
+  return { name: t.schedule ?? 'constant', ...(warmupSteps > 0 ? { warmupSteps } : {}) };
+}
+
+/** Runs `fit` or `distill` of the trainer with checkpoints in `checkpointDir` (resuming when any exist). */
+export async function train(call: TrainCall): Promise<trainer.History> {
+  const common = {
+    epochs: call.training.epochs,
+    optimizer: optimizerSpec(call.training),
+    schedule: scheduleSpec(call.training, call.data.batchesPerEpoch),
+    ...(call.training.clipNorm ? { clipGradNorm: call.training.clipNorm } : {}),
+    seed: call.seed,
+    callbacks: call.callbacks,
+    ...(call.validation ? { validation: call.validation } : {}),
+    checkpoint: { dir: call.checkpointDir, keep: 2 },
+    resume: true,
+    controller: call.controller,
+  };
+  if (!call.distill) return trainer.fit(call.model, call.data, common);
+  return trainer.distill({
+    ...common,
+    teacher: call.distill.teacher,
+    student: call.model,
+    data: call.data,
+    loss: call.distill.loss,
+    temperature: call.distill.temperature,
+    alpha: call.distill.alpha,
+  });
+}
+
+/** A controller to stop training from outside (Ctrl-C). */
+export function newController(): trainer.TrainingController {
+  return new trainer.TrainingController();
+}
+
+/** Evaluates a model on a stream: accuracy, errors, NLL, ECE, per-class accuracy. */
+export function evaluate(model: tfl.LayersModel, data: BatchStream): Promise<trainer.EvaluationResult> {
+  return trainer.evaluate(model, data);
+}
+
+/** Saves a model (tfjs Layers format) into a directory. */
+export async function saveModelDir(model: tfl.LayersModel, dir: string): Promise<void> {
+  await models.saveModel(model, dir);
+}
+
+/** Loads a model saved by {@link saveModelDir} (or any tfjs Layers model.json path / URL). */
+export function loadModelFrom(location: string): Promise<tfl.LayersModel> {
+  return models.loadModel(location);
+}
+
+/**
+ * Loads a teacher from a model.json path, directory or URL: any tfjs Layers model; a softmax head is
+ * removed so it yields logits; its input shape and class count are checked against the dataset.
+ */
+export async function loadTeacherFrom(
+  location: string,
+  dataset: ImageDataset,
+): Promise<{ model: tfl.LayersModel; notes: string[] }> {
+  const result = await models.loadTeacher(location, {
+    inputShape: dataset.imageShape,
+    numClasses: dataset.numClasses,
+  });
+  return { model: result.model, notes: [...result.messages] };
+}
