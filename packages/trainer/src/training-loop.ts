@@ -188,7 +188,9 @@ export async function runTraining<P>(
 
   const extra = engine.extraWeights ?? [];
   const weights = [...student.weights, ...extra];
-  const trainable = [...student.trainableWeights, ...extra.filter((w) => w.trainable)].map((w) => w.read() as tf.Variable);
+  const trainable = [...student.trainableWeights, ...extra.filter((w) => w.trainable)].map(
+    (w) => w.read() as tf.Variable,
+  );
   if (trainable.length === 0) {
     throw new ConfigError(
       `${fn}: the ${engine.kind === 'fit' ? 'model' : 'student'} has no trainable weights`,
