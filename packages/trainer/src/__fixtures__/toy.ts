@@ -128,3 +128,19 @@ export function mlp(
 export function weightBytes(model: tfl.LayersModel): Float32Array[] {
   return model.getWeights().map((w) => (w.dataSync() as Float32Array).slice());
 }
+
+/** True when two weight lists are bitwise equal. */
+export function sameBits(a: readonly Float32Array[], b: readonly Float32Array[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((w, i) => {
+      const v = b[i]!;
+      return (
+        w.length === v.length &&
+        Buffer.from(w.buffer, w.byteOffset, w.byteLength).equals(
+          Buffer.from(v.buffer, v.byteOffset, v.byteLength),
+        )
+      );
+    })
+  );
+}
