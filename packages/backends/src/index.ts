@@ -1,6 +1,14 @@
+export type { BackendInfo } from './backend-catalog.js';
+export { AUTO_ORDER, BACKENDS, backendInfo } from './backend-catalog.js';
+export type { BackendStatus, BackendsReport } from './list-backends.js';
+export { describeBackends, listBackends } from './list-backends.js';
 export type { WasmTrainingKernelsReport } from './register-wasm-training-kernels.js';
 export {
   hasWasmTrainingKernels,
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
 } from './register-wasm-training-kernels.js';
+export type { Runtime } from './runtime.js';
+export { detectRuntime } from './runtime.js';
+export type { SelectBackendOptions, SelectedBackend, WasmPaths } from './select-backend.js';
+export { installCommand, selectBackend } from './select-backend.js';

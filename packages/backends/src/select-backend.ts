@@ -1,0 +1,325 @@
+import {
+  BACKEND_REQUESTS,
+  type BackendAttempt,
+  type BackendName,
+  type BackendRequest,
+  type BackendSelection,
+  DistillError,
+  invalidArgument,
+  isBackendRequest,
+  NotInstalledError,
+} from '@distilljs/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { AUTO_ORDER, type BackendInfo, backendInfo } from './backend-catalog.js';
+import { registerWasmTrainingKernels } from './register-wasm-training-kernels.js';
+import { detectRuntime, firstLine, importNode, importOptional, isNotFound, type Runtime } from './runtime.js';
+import { type NodeThreadsPlan, prepareNodeWasmThreads, type WasmModuleApi } from './wasm-node-threads.js';
+
+/** Where the wasm backend finds its `.wasm` binaries: a URL/path prefix ending in `/`, or one URL per file. */
+export type WasmPaths =
+  | string
+  | Partial<
+      Record<
+        'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm',
+        string
+      >
+    >;
+
+/** Options of {@link selectBackend}. */
+export interface SelectBackendOptions {
+  /**
+   * Register {@link registerWasmTrainingKernels} when the wasm backend is chosen (default true): without
+   * them no CNN trains on wasm and dense layers train several times slower.
+   */
+  readonly trainingKernels?: boolean;
+  /**
+   * XNNPACK threads for the wasm backend. In Node, `'auto'` (the default) uses up to 4 threads, one per
+   * core, through the workaround described in the README; `1` keeps tfjs's single-threaded default. In a
+   * browser, tfjs uses threads only on cross-origin-isolated pages; a number caps them.
+   */
+  readonly threads?: number | 'auto';
+  /**
+   * Where the `.wasm` files are. In Node the default is the `dist/` directory of the installed
+   * `@tensorflow/tfjs-backend-wasm`, so bundling the JavaScript does not lose them. In a bundled page pass
+   * the URLs the bundler emitted (with Vite: `import simd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url'`).
+   */
+  readonly wasmPaths?: WasmPaths;
+  /**
+   * Loaders that import a backend's package, for bundlers that must see a literal `import()`, e.g.
+   * `{ webgl: () => import('@tensorflow/tfjs-backend-webgl') }`. Without one, the package is imported by
+   * name at run time (works in Node and with import maps). A backend the app imported itself is used as is.
+   */
+  readonly loaders?: Partial<Record<BackendName, () => Promise<unknown>>>;
+  /** Where the code runs; detected when omitted. */
+  readonly runtime?: Runtime;
+}
+
+/** The result of {@link selectBackend}: the core selection plus what was set up. */
+export interface SelectedBackend extends BackendSelection {
+  /** `tfjs 4.22.0 wasm (simd, 2 threads, distilljs kernels)`: the engine, for logs and run records. */
+  readonly engine: string;
+  /** XNNPACK threads of the wasm backend, when it is the one selected. */
+  readonly threads?: number;
+  /** Whether the distilljs wasm training kernels are registered. */
+  readonly trainingKernels: boolean;
+}
+
+/** The command that installs a backend's package at the version of the running tfjs. */
+export function installCommand(backend: BackendName): string {
+  return `npm install ${backendInfo(backend).packageName}@${tf.version_core}`;
+}
+
+interface TryResult {
+  readonly ok: boolean;
+  readonly reason: string;
+  readonly notInstalled?: boolean;
+  readonly threads?: number;
+  readonly kernels?: boolean;
+}
+
+function engineRegistry(): Record<string, unknown> {
+  return (tf.engine() as unknown as { registry: Record<string, unknown> }).registry;
+}
+
+function wasmApiOf(mod: unknown): (WasmModuleApi & { setWasmPaths(p: WasmPaths): void }) | undefined {
+  const m = mod as Record<string, unknown> & { default?: Record<string, unknown> };
+  const pick = (k: string) => (typeof m?.[k] === 'function' ? m[k] : m?.default?.[k]);
+  const setThreadsCount = pick('setThreadsCount');
+  const getThreadsCount = pick('getThreadsCount');
+  const setWasmPaths = pick('setWasmPaths');
+  if (typeof setThreadsCount !== 'function' || typeof setWasmPaths !== 'function') return undefined;
+  return {
+    setThreadsCount: setThreadsCount as (n: number) => void,
+    getThreadsCount: getThreadsCount as () => number,
+    setWasmPaths: setWasmPaths as (p: WasmPaths) => void,
+  };
+}
+
+async function nodeWasmPackageDir(): Promise<string | undefined> {
+  try {
+    const { createRequire } = await importNode<typeof import('node:module')>('node:module');
+    const { dirname } = await importNode<typeof import('node:path')>('node:path');
+    const req = createRequire(import.meta.url);
+    return dirname(req.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+  } catch {
+    return undefined;
+  }
+}
+
+async function autoThreads(runtime: Runtime): Promise<number> {
+  if (runtime !== 'node') return 0;
+  const os = await importNode<typeof import('node:os')>('node:os');
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(4, cores));
+}
+
+async function load(
+  info: BackendInfo,
+  options: SelectBackendOptions,
+): Promise<{ module?: unknown; error?: TryResult }> {
+  const loader = options.loaders?.[info.backend];
+  try {
+    if (loader !== undefined) return { module: await loader() };
+    if (tf.findBackendFactory(info.tfjsName) !== null && info.backend !== 'wasm') return {};
+    return { module: await importOptional(info.packageName) };
+  } catch (error) {
+    if (tf.findBackendFactory(info.tfjsName) !== null) return {};
+    if (isNotFound(error, info.packageName)) {
+      return { error: { ok: false, notInstalled: true, reason: `${info.packageName} is not installed` } };
+    }
+    return { error: { ok: false, reason: `${info.packageName} failed to load: ${firstLine(error)}` } };
+  }
+}
+
+async function activate(name: string): Promise<string | undefined> {
+  try {
+    const ok = await tf.setBackend(name);
+    if (!ok) return `tf.setBackend('${name}') failed to initialise it`;
+    await tf.ready();
+    return undefined;
+  } catch (error) {
+    return `initialising it failed: ${firstLine(error)}`;
+  }
+}
+
+async function tryWasm(
+  info: BackendInfo,
+  options: SelectBackendOptions,
+  runtime: Runtime,
+): Promise<TryResult> {
+  const loaded = await load(info, options);
+  if (loaded.error) return loaded.error;
+  const alreadyStarted = engineRegistry().wasm !== undefined;
+  let api = wasmApiOf(loaded.module);
+  if (api === undefined && runtime === 'node') {
+    api = wasmApiOf(await importOptional(info.packageName).catch(() => undefined));
+  }
+  const notes: string[] = [];
+  let plan: NodeThreadsPlan | undefined;
+  const wanted =
+    options.threads === undefined || options.threads === 'auto'
+      ? await autoThreads(runtime)
+      : options.threads;
+  if (!alreadyStarted && api !== undefined) {
+    const dir = runtime === 'node' ? await nodeWasmPackageDir() : undefined;
+    const paths = options.wasmPaths ?? (dir === undefined ? undefined : `${dir}/dist/`);
+    if (paths !== undefined) api.setWasmPaths(paths);
+    if (runtime === 'node' && wanted > 1 && dir !== undefined && options.wasmPaths === undefined) {
+      try {
+        plan = await prepareNodeWasmThreads(tf.env(), api, wanted, dir);
+      } catch (error) {
+        notes.push(`threads off: ${firstLine(error)}`);
+      }
+    } else if (runtime === 'browser' && wanted > 0) {
+      api.setThreadsCount(wanted);
+    }
+  } else if (alreadyStarted && options.threads !== undefined && options.threads !== 'auto') {
+    notes.push('the wasm backend was already initialised, so its thread count could not change');
+  }
+  let failure: string | undefined;
+  try {
+    failure = await activate(info.tfjsName);
+  } finally {
+    plan?.restore();
+  }
+  if (failure !== undefined && plan !== undefined) {
+    // Threads failed: start again single-threaded.
+    notes.push(`threads off: ${failure}`);
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    api?.setThreadsCount(1);
+    plan = undefined;
+    failure = await activate(info.tfjsName);
+  }
+  if (failure !== undefined) return { ok: false, reason: `${info.packageName}: ${failure}` };
+  if (plan !== undefined) plan.unrefWorkers(tf.backend());
+  let threads = 1;
+  try {
+    threads = api?.getThreadsCount() ?? 1;
+  } catch {
+    threads = 1;
+  }
+  const kernels = options.trainingKernels !== false;
+  if (kernels) registerWasmTrainingKernels(info.tfjsName);
+  const parts = [
+    tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'SIMD' : 'no SIMD',
+    `${threads} thread${threads === 1 ? '' : 's'}`,
+    kernels ? 'distilljs training kernels' : 'stock kernels',
+  ];
+  return {
+    ok: true,
+    reason: `wasm (${parts.join(', ')})${notes.length ? `; ${notes.join('; ')}` : ''}`,
+    threads,
+    kernels,
+  };
+}
+
+async function tryBackend(
+  backend: BackendName,
+  options: SelectBackendOptions,
+  runtime: Runtime,
+): Promise<TryResult> {
+  const info = backendInfo(backend);
+  if (!info.runtimes.includes(runtime)) {
+    return {
+      ok: false,
+      reason: `${backend} runs only in ${info.runtimes.includes('node') ? 'Node.js' : 'a browser'}`,
+    };
+  }
+  if (backend === 'wasm') return tryWasm(info, options, runtime);
+  if (backend === 'webgpu' && !(typeof navigator !== 'undefined' && 'gpu' in navigator)) {
+    return { ok: false, reason: 'this browser has no WebGPU (navigator.gpu is missing)' };
+  }
+  const loaded = await load(info, options);
+  if (loaded.error) return loaded.error;
+  const failure = await activate(info.tfjsName);
+  if (failure !== undefined) return { ok: false, reason: `${info.packageName}: ${failure}` };
+  return { ok: true, reason: `${backend} (${info.description})` };
+}
+
+function engineName(backend: BackendName, tfjsName: string, result: TryResult): string {
+  const base = `tfjs ${tf.version_core} ${tfjsName}`;
+  if (backend === 'tensorflow-gpu') return `${base} (gpu)`;
+  if (backend !== 'wasm') return base;
+  const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'simd' : 'no simd';
+  return `${base} (${simd}, ${result.threads ?? 1} thread${result.threads === 1 ? '' : 's'}${result.kernels ? ', distilljs kernels' : ''})`;
+}
+
+/**
+ * Chooses, loads and activates a TensorFlow.js backend, and says why.
+ *
+ * `auto` tries, in Node: `@tensorflow/tfjs-node-gpu`, `@tensorflow/tfjs-node` (optional packages, loaded by
+ * dynamic import when installed), then wasm, then cpu; in a browser: webgpu, webgl, wasm, cpu. The first
+ * that loads and initialises wins. When wasm is chosen, the distilljs training kernels are registered and,
+ * in Node, XNNPACK threads are enabled (see {@link SelectBackendOptions}).
+ *
+ * @param request `auto` or one backend name.
+ * @returns the backend, its tfjs name, one sentence of reason and every attempt in order.
+ * @throws {NotInstalledError} when a named backend's package is not installed (the message names the
+ *   package and the install command).
+ * @throws {DistillError} code `backend-unavailable` when a named backend is installed but cannot run here,
+ *   or when `auto` finds nothing that runs.
+ * @throws {InvalidArgumentError} for a request that is not a backend name.
+ */
+export async function selectBackend(
+  request: BackendRequest = 'auto',
+  options: SelectBackendOptions = {},
+): Promise<SelectedBackend> {
+  if (!isBackendRequest(request)) {
+    invalidArgument(
+      'selectBackend',
+      'request',
+      `one of ${BACKEND_REQUESTS.map((r) => `'${r}'`).join(', ')}`,
+      request,
+    );
+  }
+  if (
+    options.threads !== undefined &&
+    options.threads !== 'auto' &&
+    !(Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= 64)
+  ) {
+    invalidArgument('selectBackend', 'options.threads', "'auto' or an integer in [1, 64]", options.threads);
+  }
+  const runtime = options.runtime ?? detectRuntime();
+  const candidates = request === 'auto' ? AUTO_ORDER[runtime] : [request];
+  const attempts: BackendAttempt[] = [];
+  for (const backend of candidates) {
+    const result = await tryBackend(backend, options, runtime);
+    attempts.push({ backend, ok: result.ok, reason: result.reason });
+    if (result.ok) {
+      const info = backendInfo(backend);
+      const skipped = attempts.filter((a) => !a.ok).map((a) => `${a.backend}: ${a.reason}`);
+      const reason =
+        request === 'auto'
+          ? `auto picked ${result.reason}${skipped.length ? ` after ${skipped.join('; ')}` : ' (the first choice)'}`
+          : `requested explicitly: ${result.reason}`;
+      return {
+        requested: request,
+        backend,
+        tfjsName: info.tfjsName,
+        reason,
+        attempts,
+        engine: engineName(backend, info.tfjsName, result),
+        trainingKernels: result.kernels === true,
+        ...(result.threads !== undefined ? { threads: result.threads } : {}),
+      };
+    }
+    if (request !== 'auto') {
+      const info = backendInfo(backend);
+      if (result.notInstalled) {
+        throw new NotInstalledError(
+          `selectBackend: backend '${backend}' needs the package ${info.packageName}, which is not installed.`,
+          installCommand(backend),
+        );
+      }
+      throw new DistillError(`selectBackend: backend '${backend}' is not available here: ${result.reason}.`, {
+        code: 'backend-unavailable',
+        where: 'selectBackend(request)',
+      });
+    }
+  }
+  throw new DistillError(
+    `selectBackend: no backend could start (${attempts.map((a) => `${a.backend}: ${a.reason}`).join('; ')}). ` +
+      `Install one, e.g. ${installCommand('wasm')}.`,
+    { code: 'backend-unavailable', where: 'selectBackend(request)' },
+  );
+}
