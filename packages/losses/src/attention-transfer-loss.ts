@@ -32,7 +32,8 @@ function attention(f: tf.Tensor, p: number): tf.Tensor2D {
   const [b, h, w] = f.shape as [number, number, number, number];
   const a = p === 2 ? tf.square(f) : tf.pow(tf.abs(f), p);
   const q = tf.reshape(tf.mean(a, 3), [b, h * w]);
-  const norm = tf.maximum(tf.norm(q, 'euclidean', 1, true), 1e-12);
+  // sqrt(max(||Q||^2, 1e-24)) = max(||Q||, 1e-12), with a finite gradient when Q = 0 (a dead feature map).
+  const norm = tf.sqrt(tf.maximum(tf.sum(tf.square(q), 1, true), 1e-24));
   return tf.div(q, norm) as tf.Tensor2D;
 }
 

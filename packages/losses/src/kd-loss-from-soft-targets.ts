@@ -41,9 +41,8 @@ export function kdLossFromSoftTargets(
   return tf.tidy(() => {
     const logPs = tf.logSoftmax(tf.div(s, temperature));
     const target = stopGradient(q);
-    const positive = tf.greater(target, 0);
-    const safe = tf.where(positive, target, tf.onesLike(target));
-    const terms = tf.where(positive, tf.mul(target, tf.sub(tf.log(safe), logPs)), tf.zerosLike(target));
+    // q * log(max(q, 1e-30)) is exactly 0 where q = 0 and differs from q * log q by < 1e-28 elsewhere.
+    const terms = tf.mul(target, tf.sub(tf.log(tf.maximum(target, 1e-30)), logPs));
     const perExample = tf.mul(tf.sum(terms, 1), temperature * temperature) as tf.Tensor1D;
     return reduce(perExample, reduction) as tf.Scalar;
   });

@@ -27,3 +27,17 @@ export function rows(flat: readonly number[], cols: number): number[][] {
   for (let i = 0; i < flat.length; i += cols) out.push(flat.slice(i, i + cols));
   return out;
 }
+
+/**
+ * Absolute error floor of a T^2-scaled KL computed in float32: each log-probability carries about one
+ * ulp of logsumexp(z / T) (magnitude max|z| / T + log C), and the result is scaled by T^2. PyTorch in
+ * float32 has the same floor; the golden values are checked with the plain 1e-5 absolute tolerance.
+ */
+export function float32KlFloor(maxAbsLogit: number, temperature: number, classes: number): number {
+  return 4 * 2 ** -23 * (maxAbsLogit / temperature + Math.log(classes) + 1) * temperature * temperature;
+}
+
+/** Largest |value| in a matrix. */
+export function maxAbs(m: readonly number[][]): number {
+  return Math.max(0, ...m.flat().map(Math.abs));
+}
