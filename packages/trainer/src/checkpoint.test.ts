@@ -159,7 +159,7 @@ describe('checkpoints and resume', () => {
     }
     const resumed = await fit(mlp(8, [12], 4, 1), toyStream(data, { batchSize: 16 }), {
       epochs: 3,
-      checkpoint: { dir, everySteps: 2, keep: 2 },
+      checkpoint: { store: new FileCheckpointStore(dir), everySteps: 2, keep: 2 },
       resume: true,
     });
     expect(resumed.steps).toBe(15);
@@ -183,7 +183,7 @@ describe('checkpoints and resume', () => {
     await expect(
       fit(mlp(8, [4], 4, 1), toyStream(data, { batchSize: 40 }), {
         epochs: 1,
-        checkpoint: { dir },
+        checkpoint: { store: new FileCheckpointStore(dir) },
         resume: true,
       }),
     ).rejects.toThrow(InvalidFileError);

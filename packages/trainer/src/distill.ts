@@ -299,11 +299,7 @@ export async function distill(options: DistillOptions): Promise<History> {
         return;
       }
       const t0 = performance.now();
-      let store: CheckpointStore | undefined = cacheOpts.store;
-      if (!store && cacheOpts.dir) {
-        const { FileCheckpointStore } = await import('./file-checkpoint-store.js');
-        store = new FileCheckpointStore(cacheOpts.dir);
-      }
+      const store: CheckpointStore | undefined = cacheOpts.store;
       let name: string | undefined;
       if (store) {
         const chunks: Uint8Array[] = [

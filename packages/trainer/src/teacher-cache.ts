@@ -112,10 +112,12 @@ export interface TeacherCacheOptions {
    * every batch; `'on'`: cache, and fail if the data is augmented.
    */
   readonly mode?: 'auto' | 'on' | 'off';
-  /** Also keep the cache in this store, keyed by sha256 of teacher weights + data + preprocessing. */
+  /**
+   * Also keep the cache in this store (e.g. `new FileCheckpointStore(dir)` from
+   * `@distilljs/trainer/node`), keyed by sha256 of teacher weights + data + preprocessing, so later runs
+   * with the same teacher and transfer set skip the teacher pass.
+   */
   readonly store?: CheckpointStore;
-  /** Node shortcut for a `FileCheckpointStore(dir)` as `store`. */
-  readonly dir?: string;
 }
 
 /** @internal sha256 hex of byte chunks (WebCrypto: Node 20 and browsers). */

@@ -7,10 +7,11 @@ import type { TrainingController } from './training-controller.js';
 
 /** Where and how often to checkpoint. */
 export interface CheckpointOptions {
-  /** Where to write; in Node, `dir` is a shortcut for `new FileCheckpointStore(dir)`. */
-  readonly store?: CheckpointStore;
-  /** Directory for a {@link FileCheckpointStore} (Node only; loaded on demand). */
-  readonly dir?: string;
+  /**
+   * Where to write: `new MemoryCheckpointStore()`, in Node `new FileCheckpointStore(dir)` from
+   * `@distilljs/trainer/node`, or your own (e.g. IndexedDB) implementation.
+   */
+  readonly store: CheckpointStore;
   /** Also write every N steps (always at the end of each epoch and when stopped). */
   readonly everySteps?: number;
   /** How many recent checkpoints to keep; default 2. */

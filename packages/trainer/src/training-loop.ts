@@ -85,25 +85,30 @@ function checkInteger(fn: string, field: string, v: unknown, min: number): void 
   }
 }
 
-/** @internal Resolves the checkpoint store (loading the Node file store on demand). */
-async function resolveStore(fn: string, options: TrainOptions): Promise<CheckpointStore | undefined> {
+/** @internal Checks the checkpoint store option. */
+function resolveStore(fn: string, options: TrainOptions): CheckpointStore | undefined {
   const c = options.checkpoint;
   if (!c) {
     if (options.resume) {
-      throw new ConfigError(`${fn}: 'resume' needs the 'checkpoint' option (a store or dir to resume from)`, {
+      throw new ConfigError(`${fn}: 'resume' needs the 'checkpoint' option (a store to resume from)`, {
         where: `${fn}(options.resume)`,
       });
     }
     return undefined;
   }
-  if (c.store) return c.store;
-  if (typeof c.dir === 'string' && c.dir.length > 0) {
-    const { FileCheckpointStore } = await import('./file-checkpoint-store.js');
-    return new FileCheckpointStore(c.dir);
+  const store = c.store as Partial<CheckpointStore> | undefined;
+  if (
+    store &&
+    typeof store.write === 'function' &&
+    typeof store.read === 'function' &&
+    typeof store.list === 'function'
+  ) {
+    return c.store;
   }
-  throw new ConfigError(`${fn}: option 'checkpoint' needs a 'store' (CheckpointStore) or a 'dir' (Node)`, {
-    where: `${fn}(options.checkpoint)`,
-  });
+  throw new ConfigError(
+    `${fn}: option 'checkpoint.store' must be a CheckpointStore: new MemoryCheckpointStore(), or in Node new FileCheckpointStore(dir) from '@distilljs/trainer/node'`,
+    { where: `${fn}(options.checkpoint.store)` },
+  );
 }
 
 /** @internal Newest checkpoint of a store, decoded. */
@@ -184,7 +189,7 @@ export async function runTraining<P>(
     !!options.validation,
     !!options.earlyStopping,
   );
-  const store = await resolveStore(fn, options);
+  const store = resolveStore(fn, options);
 
   const extra = engine.extraWeights ?? [];
   const weights = [...student.weights, ...extra];
