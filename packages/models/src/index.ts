@@ -1,2 +1,18 @@
-// Filled by the models work; see README.md.
-export {};
+export { applyWeightConstraints } from './apply-weight-constraints.js';
+export { withFeatureTaps } from './feature-taps.js';
+export type { LoadedTeacher, LoadTeacherOptions, LogitsModelResult } from './load-teacher.js';
+export { loadTeacher, toLogitsModel } from './load-teacher.js';
+export type {
+  DescribedIOHandler,
+  HandlerResolver,
+  LoadModelOptions,
+  ModelLocation,
+  SaveModelOptions,
+} from './model-files.js';
+export { loadModel, MODEL_FORMAT_VERSION, saveModel } from './model-files.js';
+export type { DistillModelMetadata } from './model-metadata.js';
+export { getModelMetadata, METADATA_KEY, setModelMetadata } from './model-metadata.js';
+export type { PadShortcutArgs } from './pad-shortcut.js';
+export { PadShortcut, registerCustomLayers } from './pad-shortcut.js';
+export type { CreateModelOptions, ModelInfo, ModelName } from './registry.js';
+export { countTrainableParams, createModel, listModels, MODEL_NAMES } from './registry.js';
