@@ -189,6 +189,20 @@ describe('createBatchStream', () => {
     expect(variants[5]?.dataFingerprint).not.toBe(createBatchStream(ds, base).dataFingerprint);
   });
 
+  it('leaks no tensor when an augmentation throws mid-epoch', () => {
+    let calls = 0;
+    const boom = {
+      name: 'boom',
+      apply(src: Uint8Array, dst: Uint8Array) {
+        if (++calls > 20) throw new Error('boom');
+        dst.set(src);
+      },
+    };
+    const before = tf.memory().numTensors;
+    expect(() => collect(createBatchStream(ds, { batchSize: 16, augment: boom }).epoch(0))).toThrow('boom');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('accepts a view and rejects bad options with the house error', () => {
     const view = subset(ds, { classes: [0], split: 'test' });
     const s = createBatchStream(view, { batchSize: 4 });
