@@ -183,7 +183,7 @@ describe('checkpoints and resume', () => {
     await expect(
       fit(mlp(8, [4], 4, 1), toyStream(data, { batchSize: 40 }), {
         epochs: 1,
-        checkpoint: { store: new FileCheckpointStore(dir) },
+        checkpoint: { dir },
         resume: true,
       }),
     ).rejects.toThrow(InvalidFileError);

@@ -287,6 +287,7 @@ export async function distill(options: DistillOptions): Promise<History> {
     fn,
     student,
     extraWeights,
+    extraModels: regressors.filter((r): r is LayersModel => r !== undefined),
     async setup(notes, message) {
       if (!useCache) {
         const why =
@@ -299,7 +300,11 @@ export async function distill(options: DistillOptions): Promise<History> {
         return;
       }
       const t0 = performance.now();
-      const store: CheckpointStore | undefined = cacheOpts.store;
+      let store: CheckpointStore | undefined = cacheOpts.store;
+      if (!store && cacheOpts.dir) {
+        const { FileCheckpointStore } = await import('./file-checkpoint-store.js');
+        store = new FileCheckpointStore(cacheOpts.dir);
+      }
       let name: string | undefined;
       if (store) {
         const chunks: Uint8Array[] = [

@@ -118,6 +118,8 @@ export interface TeacherCacheOptions {
    * with the same teacher and transfer set skip the teacher pass.
    */
   readonly store?: CheckpointStore;
+  /** Node only: shortcut for `store: new FileCheckpointStore(dir)`. */
+  readonly dir?: string;
 }
 
 /** @internal sha256 hex of byte chunks (WebCrypto: Node 20 and browsers). */

@@ -8,10 +8,15 @@ import type { TrainingController } from './training-controller.js';
 /** Where and how often to checkpoint. */
 export interface CheckpointOptions {
   /**
-   * Where to write: `new MemoryCheckpointStore()`, in Node `new FileCheckpointStore(dir)` from
+   * Where to write: `new MemoryCheckpointStore()`, `new FileCheckpointStore(dir)` from
    * `@distilljs/trainer/node`, or your own (e.g. IndexedDB) implementation.
    */
-  readonly store: CheckpointStore;
+  readonly store?: CheckpointStore;
+  /**
+   * Node only: a directory, shortcut for `store: new FileCheckpointStore(dir)` (the file store is loaded
+   * on demand, so browser bundles that never pass `dir` do not need node:fs).
+   */
+  readonly dir?: string;
   /** Also write every N steps (always at the end of each epoch and when stopped). */
   readonly everySteps?: number;
   /** How many recent checkpoints to keep; default 2. */

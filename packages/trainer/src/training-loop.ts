@@ -10,6 +10,7 @@ import {
   Rng,
   type TrainingCallbacks,
 } from '@distilljs/core';
+import { applyWeightConstraints } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import {
@@ -47,6 +48,8 @@ export interface TrainEngine<P> {
   readonly student: LayersModel;
   /** Extra weights (e.g. a hint regressor's) trained and checkpointed with the student's. */
   readonly extraWeights?: readonly LayerWeight[];
+  /** Models owning `extraWeights` (their weight constraints are applied after each update). */
+  readonly extraModels?: readonly LayersModel[];
   /** Runs after all validation, before the first step (e.g. fills the teacher-output cache). */
   setup?(notes: string[], message: (m: string) => Promise<void>): Promise<void>;
   /** Tensors computed outside the gradient for one batch (teacher outputs); disposed after the step. */
@@ -85,8 +88,8 @@ function checkInteger(fn: string, field: string, v: unknown, min: number): void 
   }
 }
 
-/** @internal Checks the checkpoint store option. */
-function resolveStore(fn: string, options: TrainOptions): CheckpointStore | undefined {
+/** @internal Resolves the checkpoint store (loading the Node file store on demand for `dir`). */
+async function resolveStore(fn: string, options: TrainOptions): Promise<CheckpointStore | undefined> {
   const c = options.checkpoint;
   if (!c) {
     if (options.resume) {
@@ -96,18 +99,23 @@ function resolveStore(fn: string, options: TrainOptions): CheckpointStore | unde
     }
     return undefined;
   }
-  const store = c.store as Partial<CheckpointStore> | undefined;
-  if (
-    store &&
-    typeof store.write === 'function' &&
-    typeof store.read === 'function' &&
-    typeof store.list === 'function'
-  ) {
-    return c.store;
+  if (c.store) {
+    const store = c.store as Partial<CheckpointStore>;
+    if (
+      typeof store.write === 'function' &&
+      typeof store.read === 'function' &&
+      typeof store.list === 'function'
+    ) {
+      return c.store;
+    }
+  } else if (typeof c.dir === 'string' && c.dir.length > 0) {
+    // Loaded on demand so browser bundles never pull in node:fs.
+    const { FileCheckpointStore } = await import('./file-checkpoint-store.js');
+    return new FileCheckpointStore(c.dir);
   }
   throw new ConfigError(
-    `${fn}: option 'checkpoint.store' must be a CheckpointStore: new MemoryCheckpointStore(), or in Node new FileCheckpointStore(dir) from '@distilljs/trainer/node'`,
-    { where: `${fn}(options.checkpoint.store)` },
+    `${fn}: option 'checkpoint' needs a 'store' (a CheckpointStore such as new MemoryCheckpointStore()) or, in Node, a 'dir'`,
+    { where: `${fn}(options.checkpoint)` },
   );
 }
 
@@ -189,7 +197,7 @@ export async function runTraining<P>(
     !!options.validation,
     !!options.earlyStopping,
   );
-  const store = resolveStore(fn, options);
+  const store = await resolveStore(fn, options);
 
   const extra = engine.extraWeights ?? [];
   const weights = [...student.weights, ...extra];
@@ -393,6 +401,9 @@ export async function runTraining<P>(
             optimizer.applyGradients(trainable, gradList, lr);
             tf.dispose(Object.values(grads));
           }
+          // Max-norm and other constraints project the weights after every update, as Keras does.
+          applyWeightConstraints(student);
+          for (const m of engine.extraModels ?? []) applyWeightConstraints(m);
         } finally {
           if (prepared !== undefined) engine.disposePrepared?.(prepared);
           batch.xs.dispose();
