@@ -123,6 +123,12 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   }
   const resumed =
     start > 0 && res.status === 206 && (res.headers.get('content-range') ?? '').startsWith(`bytes ${start}-`);
+  if (res.status === 206 && !resumed) {
+    // A range we did not ask for: start over with the whole file.
+    await res.body?.cancel();
+    await removeQuietly(part);
+    res = await fetchFn(url, { headers: {}, ...(signal ? { signal } : {}) });
+  }
   if (!res.ok) {
     await res.body?.cancel();
     throw new DistillError(`${fn}: GET ${url} failed with HTTP ${res.status} ${res.statusText}`.trim(), {
