@@ -1,0 +1,149 @@
+// Benchmark: does a distillation epoch from the teacher-output cache cost about the same as a plain
+// student epoch? Runs against the built package (`npx tsup` in packages/trainer and its dependencies).
+//
+//   node bench/cache-overhead.mjs [--backend wasm|cpu] [--examples 2048] [--epochs 4] [--student 800,800]
+//
+// Prints, per mode, the median process CPU seconds (user + system; robust to other processes sharing
+// the machine, as tfjs runs single-threaded in Node) of the epochs after the first (which warms up):
+//   fit            the student trained on labels alone
+//   distill cache  the same student distilled from cached teacher logits (the teacher pass is reported apart)
+//   distill live   the same, with the teacher run on every batch (what augmentation forces)
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { parseArgs } from 'node:util';
+import { Rng } from '@distilljs/core';
+import { distill, fit } from '@distilljs/trainer';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'wasm' },
+    examples: { type: 'string', default: '2048' },
+    epochs: { type: 'string', default: '4' },
+    batch: { type: 'string', default: '128' },
+    student: { type: 'string', default: '800,800' },
+  },
+});
+await tf.setBackend(values.backend);
+const n = Number(values.examples);
+const epochs = Number(values.epochs);
+const batchSize = Number(values.batch);
+const dim = 784;
+const classes = 10;
+
+// MNIST-sized random data with a learnable signal.
+const rng = new Rng(1);
+const x = new Float32Array(n * dim);
+const y = new Int32Array(n);
+for (let i = 0; i < n; i++) {
+  y[i] = i % classes;
+  for (let j = 0; j < dim; j++) x[i * dim + j] = rng.next() + (j % classes === y[i] ? 0.5 : 0);
+}
+const stream = {
+  size: n,
+  batchSize,
+  inputShape: [dim],
+  numClasses: classes,
+  augmented: false,
+  fingerprint: `bench:${n}`,
+  batchesPerEpoch: Math.ceil(n / batchSize),
+  *epoch(e) {
+    const order = new Rng(100 + e).permutation(n);
+    for (let s = 0; s < n; s += batchSize) {
+      const idx = order.slice(s, Math.min(n, s + batchSize));
+      const xs = new Float32Array(idx.length * dim);
+      const labels = new Int32Array(idx.length);
+      idx.forEach((src, i) => {
+        xs.set(x.subarray(src * dim, (src + 1) * dim), i * dim);
+        labels[i] = y[src];
+      });
+      yield { xs: tf.tensor2d(xs, [idx.length, dim]), labels, indices: idx };
+    }
+  },
+};
+
+function mlp(hidden, seed) {
+  const m = tfl.sequential();
+  hidden.forEach((h, i) =>
+    m.add(
+      tfl.layers.dense({
+        units: h,
+        activation: 'relu',
+        ...(i === 0 ? { inputShape: [dim] } : {}),
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + i }),
+      }),
+    ),
+  );
+  m.add(
+    tfl.layers.dense({
+      units: classes,
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 99 }),
+    }),
+  );
+  return m;
+}
+
+const median = (a) => {
+  const s = [...a].sort((p, q) => p - q);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+/** Callbacks recording each epoch's process CPU seconds. */
+function cpuTimer() {
+  const seconds = [];
+  let start;
+  return {
+    seconds,
+    callbacks: {
+      onEpochBegin: () => {
+        start = process.cpuUsage();
+      },
+      onEpochEnd: () => {
+        const d = process.cpuUsage(start);
+        seconds.push((d.user + d.system) / 1e6);
+      },
+    },
+  };
+}
+const epochSeconds = (t) => median(t.seconds.slice(1));
+
+const teacher = mlp([1200, 1200], 1); // the size of Hinton's MNIST teacher
+const studentHidden = values.student.split(',').map(Number); // default: the size of his student
+const common = { epochs, optimizer: { name: 'sgd', lr: 0.01, momentum: 0.9 }, seed: 1 };
+
+const fitT = cpuTimer();
+await fit(mlp(studentHidden, 2), stream, { ...common, callbacks: fitT.callbacks });
+const notes = [];
+const cacheT = cpuTimer();
+await distill({
+  teacher,
+  student: mlp(studentHidden, 2),
+  data: stream,
+  ...common,
+  callbacks: [cacheT.callbacks, { onMessage: (m) => notes.push(m) }],
+});
+const liveT = cpuTimer();
+await distill({
+  teacher,
+  student: mlp(studentHidden, 2),
+  data: stream,
+  ...common,
+  teacherCache: { mode: 'off' },
+  callbacks: liveT.callbacks,
+});
+
+const fitS = epochSeconds(fitT);
+const cacheS = epochSeconds(cacheT);
+const liveS = epochSeconds(liveT);
+const arch = `784-${studentHidden.join('-')}-10`;
+console.log(
+  `backend ${tf.getBackend()}, ${n} examples of ${dim}, batch ${batchSize}, teacher 784-1200-1200-10, student ${arch}, ${epochs} epochs (median CPU s of epochs 2..${epochs})`,
+);
+console.log(`fit (labels only)          ${fitS.toFixed(3)} CPU s/epoch`);
+console.log(
+  `distill, teacher cache     ${cacheS.toFixed(3)} CPU s/epoch  (${((cacheS / fitS - 1) * 100).toFixed(1)}% vs fit)`,
+);
+console.log(
+  `distill, teacher per batch ${liveS.toFixed(3)} CPU s/epoch  (${((liveS / fitS - 1) * 100).toFixed(1)}% vs fit)`,
+);
+console.log(notes.find((m) => m.startsWith('teacher-output cache')) ?? '');
