@@ -65,7 +65,7 @@ const stream = {
 
 function mlp(hidden, seed) {
   const m = tfl.sequential();
-  hidden.forEach((h, i) =>
+  hidden.forEach((h, i) => {
     m.add(
       tfl.layers.dense({
         units: h,
@@ -73,8 +73,8 @@ function mlp(hidden, seed) {
         ...(i === 0 ? { inputShape: [dim] } : {}),
         kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + i }),
       }),
-    ),
-  );
+    );
+  });
   m.add(
     tfl.layers.dense({
       units: classes,
