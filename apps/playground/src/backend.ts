@@ -1,26 +1,25 @@
-import { registerWasmTrainingKernels, selectBackend } from '@distilljs/backends';
-import type { BackendRequest, BackendSelection } from '@distilljs/core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-webgl';
-import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { type SelectedBackend, selectBackend } from '@distilljs/backends';
+import type { BackendRequest } from '@distilljs/core';
 
 /** The requests the page offers, in the order `auto` tries them. */
 export const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 
-let wasmPathsSet = false;
-
 /**
- * Switches tfjs to the requested backend through @distilljs/backends (`auto`: webgpu, webgl, wasm,
- * cpu, the first that initialises). The wasm binaries are served from `wasm/` next to the page; on wasm
- * the fast training kernels of @distilljs/backends are registered.
+ * Switches tfjs to the requested backend through @distilljs/backends (`auto`: webgpu, webgl, wasm, cpu,
+ * the first that initialises). Each backend package is a separate chunk, loaded only when tried. The
+ * wasm binaries are served from `wasm/` next to the page (copied there at build time); on wasm the fast
+ * training kernels of @distilljs/backends are registered, and on this cross-origin-isolated page tfjs
+ * may use threads.
  */
-export async function useBackend(request: BackendRequest): Promise<BackendSelection> {
-  if (!wasmPathsSet) {
-    setWasmPaths(new URL('wasm/', document.baseURI).toString());
-    wasmPathsSet = true;
-  }
-  const selection = await selectBackend(request);
-  if (selection.backend === 'wasm') registerWasmTrainingKernels(selection.tfjsName);
-  return selection;
+export function useBackend(request: BackendRequest): Promise<SelectedBackend> {
+  return selectBackend(request, {
+    wasmPaths: new URL('wasm/', document.baseURI).toString(),
+    trainingKernels: true,
+    loaders: {
+      webgpu: () => import('@tensorflow/tfjs-backend-webgpu'),
+      webgl: () => import('@tensorflow/tfjs-backend-webgl'),
+      wasm: () => import('@tensorflow/tfjs-backend-wasm'),
+      cpu: () => import('@tensorflow/tfjs-backend-cpu'),
+    },
+  });
 }

@@ -43,4 +43,10 @@ describe('testErrors / gapSummary', () => {
     );
     expect(gapSummary(results.slice(0, 2))).toBeUndefined();
   });
+  it('says so when distillation made things worse, without a gap share', () => {
+    const worse = results.map((r) => (r.run === 'distilled' ? { ...r, accuracy: 0.92 } : r));
+    expect(gapSummary(worse)).toBe(
+      'The distilled student made 20 more test errors than the baseline student (160 vs 140; teacher 60).',
+    );
+  });
 });

@@ -1,7 +1,8 @@
-import type { BackendRequest, BackendSelection, ImageDataset, Logs } from '@distilljs/core';
+import type { SelectedBackend } from '@distilljs/backends';
+import type { BackendRequest, ImageDataset, Logs } from '@distilljs/core';
 import { isBackendRequest } from '@distilljs/core';
 import { createBatchStream } from '@distilljs/datasets';
-import { countTrainableParams, listModels, loadTeacher, saveModel } from '@distilljs/models';
+import { countTrainableParams, loadTeacher, MODEL_NAMES, saveModel } from '@distilljs/models';
 import { evaluate, TrainingController } from '@distilljs/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -41,7 +42,7 @@ const state = {
   manifest: undefined as DataManifest | undefined,
   datasets: new Map<string, Promise<ImageDataset>>(),
   data: undefined as ImageDataset | undefined,
-  backend: undefined as BackendSelection | undefined,
+  backend: undefined as SelectedBackend | undefined,
   models: {} as Partial<Record<RunId, LayersModel>>,
   teacherName: '',
   results: {} as Partial<Record<RunId, RunResult>>,
@@ -96,7 +97,7 @@ async function chooseBackend(request: BackendRequest): Promise<void> {
     state.backend = sel;
     status.textContent = sel.backend;
     status.dataset.backend = sel.backend;
-    byId('backend-reason').textContent = sel.reason;
+    byId('backend-reason').textContent = `${sel.engine}: ${sel.reason}`;
   } catch (err) {
     status.textContent = 'none';
     byId('backend-reason').textContent = '';
@@ -263,7 +264,7 @@ async function startRun(): Promise<void> {
   if (state.running) return;
   clearMessage();
   const ctx = {
-    models: availableChoices(listModels().map((m) => m.name)).map((c) => c.id),
+    models: availableChoices(MODEL_NAMES).map((c) => c.id),
     datasets: state.manifest?.datasets ?? [],
   };
   const parsed = parseRunSettings(readForm(), ctx);
@@ -652,7 +653,7 @@ byId('digit-random').addEventListener('click', () =>
 async function init(): Promise<void> {
   const preset = parseUrlPreset(location.search);
   // Model choices (only those the installed zoo has).
-  const choices = availableChoices(listModels().map((m) => m.name));
+  const choices = availableChoices(MODEL_NAMES);
   for (const id of ['teacher-model', 'student-model']) {
     const select = byId<HTMLSelectElement>(id);
     select.replaceChildren(...choices.map((c) => new Option(c.label, c.id)));

@@ -1,64 +1,58 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { embeddedMnistFromDigits, parseIdx } from '@distilljs/datasets';
 import { afterAll, describe, expect, it } from 'vitest';
-import { copyWasmBinaries, encodeIdx, packData, packEmbeddedMnist } from './pack-data.js';
+import { copyWasmBinaries, packData, readMnistDigits, takeSplit } from './pack-data.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'playground-data-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe('encodeIdx', () => {
-  it('writes the big-endian IDX header before the bytes', () => {
-    const out = encodeIdx(new Uint8Array([1, 2, 3, 4, 5, 6]), [3, 2]);
-    expect([...out]).toEqual([0, 0, 8, 2, 0, 0, 0, 3, 0, 0, 0, 2, 1, 2, 3, 4, 5, 6]);
-  });
-  it('refuses data that does not match the dims', () => {
-    expect(() => encodeIdx(new Uint8Array(5), [2, 3])).toThrow(/5 bytes but dims \[2, 3\] need 6/);
-  });
-});
-
-describe('packEmbeddedMnist', () => {
-  it('splits each class 80/20, scales to bytes and keeps image/label pairs together', () => {
-    // class c, example i: every pixel = (c * 10 + i) / 255
-    const digits = Array.from({ length: 3 }, (_, c) =>
-      Array.from({ length: 10 * 784 }, (_, k) => (c * 10 + Math.floor(k / 784)) / 255),
-    );
-    const { train, test } = packEmbeddedMnist(digits);
-    expect(train.labels.length).toBe(24);
-    expect(test.labels.length).toBe(6);
-    for (const split of [train, test]) {
-      split.labels.forEach((y, n) => {
-        const v = split.images[n * 784]!;
-        expect(Math.floor(v / 10)).toBe(y);
-        expect(split.images[n * 784 + 783]).toBe(v);
-      });
-    }
-    // test holds examples 8 and 9 of each class
-    expect([...test.images.filter((_, k) => k % 784 === 0)].map((v) => v % 10).sort()).toEqual([
-      8, 8, 8, 9, 9, 9,
-    ]);
-    // shuffled: not sorted by class
-    expect([...train.labels]).not.toEqual([...train.labels].sort());
+describe('takeSplit', () => {
+  it('keeps the first n images with their labels', () => {
+    const split = {
+      images: Uint8Array.from([1, 1, 2, 2, 3, 3]),
+      labels: Uint8Array.from([7, 8, 9]),
+      count: 3,
+    };
+    expect(takeSplit(split, 2, 2)).toEqual({
+      images: Uint8Array.from([1, 1, 2, 2]),
+      labels: Uint8Array.from([7, 8]),
+      count: 2,
+    });
+    expect(takeSplit(split, 10, 2).count).toBe(3);
   });
 });
 
 describe('packData', () => {
-  it('packs the embedded MNIST digits into gzipped IDX files of the expected size', () => {
-    const manifest = packData(tmp, { fashionDir: join(tmp, 'no-fashion-here') });
+  it('packs the embedded MNIST digits into gzipped IDX files that decode to the datasets split', async () => {
+    const manifest = await packData(tmp, { fashionDir: join(tmp, 'no-fashion-here') });
     expect(manifest.datasets.map((d) => d.id)).toEqual(['mnist']);
-    const mnist = manifest.datasets[0]!;
-    expect(mnist.trainCount + mnist.testCount).toBe(10_000);
-    const images = new Uint8Array(gunzipSync(readFileSync(join(tmp, mnist.files.trainImages))));
-    expect(images.length).toBe(16 + mnist.trainCount * 784);
-    expect(new DataView(images.buffer).getUint32(4, false)).toBe(mnist.trainCount);
-    const labels = new Uint8Array(gunzipSync(readFileSync(join(tmp, mnist.files.testLabels))));
-    const counts = new Array(10).fill(0);
-    for (const y of labels.subarray(8)) counts[y] += 1;
-    expect(Math.min(...counts)).toBeGreaterThan(150);
-    const gz = Object.values(mnist.files).reduce((a, f) => a + statSync(join(tmp, f)).size, 0);
+    const entry = manifest.datasets[0]!;
+    const reference = embeddedMnistFromDigits(readMnistDigits());
+    expect(entry.trainCount).toBe(reference.train.count);
+    expect(entry.testCount).toBe(reference.test.count);
+    expect(entry.trainCount + entry.testCount).toBe(10_000);
+
+    const read = (f: { file: string; sha256: string }) => {
+      const gz = readFileSync(join(tmp, 'mnist', f.file));
+      expect(createHash('sha256').update(gz).digest('hex')).toBe(f.sha256);
+      return parseIdx(new Uint8Array(gunzipSync(gz)));
+    };
+    const trainImages = read(entry.files.trainImages);
+    expect(trainImages.dims).toEqual([reference.train.count, 28, 28]);
+    expect(Buffer.from(trainImages.data).equals(Buffer.from(reference.train.images))).toBe(true);
+    const testLabels = read(entry.files.testLabels);
+    expect([...testLabels.data]).toEqual([...reference.test.labels]);
+
+    // Compact: the 21 MB of JSON become well under 3 MB.
+    const gz = Object.values(entry.files).reduce((a, f) => a + statSync(join(tmp, 'mnist', f.file)).size, 0);
     expect(gz).toBeLessThan(3_000_000);
     expect(JSON.parse(readFileSync(join(tmp, 'manifest.json'), 'utf8'))).toEqual(manifest);
+    // A second call finds the manifest up to date and returns it unchanged.
+    expect(await packData(tmp, { fashionDir: join(tmp, 'no-fashion-here') })).toEqual(manifest);
   });
 
   it('copies the wasm binaries', () => {
