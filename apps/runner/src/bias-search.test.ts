@@ -6,7 +6,7 @@ describe('bias search', () => {
   const rows = [
     [5, 3, 0, 1], // true 1, predicted 0 at bias 0
     [5, 4, 0, 1], // true 1
-    [0, 3, 5, 2], // true 2
+    [0, 1, 5, 2], // true 2
     [5, 0, 0, 0], // true 0
     [4, 3.5, 0, 0], // true 0: a bias > 0.5 makes this wrong
   ];
@@ -26,6 +26,7 @@ describe('bias search', () => {
   it('picks the smallest bias with the fewest errors', () => {
     const best = bestBias(data, 1, biasGrid(5, 0.5));
     expect(best.errors).toBe(1);
-    expect(best.bias).toBe(1.5);
+    expect(best.bias).toBe(2.5);
+    expect(errorsWithBias(data, 1, 4.5)).toMatchObject({ errors: 2 });
   });
 });

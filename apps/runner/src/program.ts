@@ -61,7 +61,13 @@ function lazy(load: () => Promise<Action>, io: Io) {
     const cmd = params[params.length - 1] as Command;
     const args = cmd.args;
     const action = await load();
-    await action({ ...cmd.optsWithGlobals() }, io, args);
+    const opts: Record<string, unknown> = { ...cmd.optsWithGlobals() };
+    // which options the user gave (commands may fill defaults from a run directory instead)
+    opts.$given = Object.keys(opts).filter((k) => {
+      const source = cmd.getOptionValueSourceWithGlobals(k);
+      return source !== 'default' && source !== undefined;
+    });
+    await action(opts, io, args);
   };
 }
 
@@ -196,7 +202,9 @@ export function createProgram(io: Io): Command {
       .addOption(new Option('--backend <name>', 'backend').default('auto').argParser(backendRequest))
       .option('--models <names>', 'comma-separated model names')
       .option('--batch <n>', 'batch size', positiveInt, 128)
-      .option('--steps <n>', 'timed steps per model', positiveInt),
+      .option('--steps <n>', 'timed steps per model', positiveInt)
+      .option('--warmup <n>', 'untimed warm-up steps per model', positiveInt)
+      .option('--tasks <list>', 'train, distill, distill-online (comma-separated)'),
   ).action(lazy(async () => (await import('./commands/bench.js')).benchCommand, io));
 
   const reproduce = apply(program.command('reproduce').description("reproduce the paper's experiments"));

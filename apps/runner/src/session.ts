@@ -62,7 +62,10 @@ export async function withSession<C, T>(
   saveRunRecord(runDir, record);
   const quiet = Boolean(options.quiet);
   if (!quiet) {
-    options.io.stderr.write(`backend: ${backend.backend} (${backend.reason})\n`);
+    const engine = (backend as { engine?: string }).engine;
+    options.io.stderr.write(
+      `backend: ${backend.backend}${engine ? ` [${engine}]` : ''} (${backend.reason})\n`,
+    );
     options.io.stderr.write(`${resumed ? 'resuming' : 'run directory'}: ${runDir}\n`);
   }
   const interrupts = new InterruptHandler().install();

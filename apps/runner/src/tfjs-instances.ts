@@ -41,6 +41,14 @@ function packageRoot(file: string): string | undefined {
   return undefined;
 }
 
+function packageName(root: string): string | undefined {
+  try {
+    return JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).name as string;
+  } catch {
+    return undefined;
+  }
+}
+
 function resolveFrom(
   req: NodeRequire,
   id: string,
@@ -78,12 +86,12 @@ export function checkTfjsInstances(pkg = '@tensorflow/tfjs-core'): TfjsInstanceR
     resolutions.push({ from: dep, ...resolveFrom(createRequire(join(depRoot, 'package.json')), pkg) });
   }
   const distinct = [...new Set(resolutions.map((r) => r.path).filter((p): p is string => p !== undefined))];
-  const marker = `${pkg.replace('/', '+')}`;
   const loaded = [
     ...new Set(
       Object.keys(runnerRequire.cache)
-        .filter((k) => k.includes(`${pkg}/dist/`) || k.includes(`${marker}@`))
-        .map((k) => packageRoot(realpathSync(k)) ?? k),
+        .filter((k) => k.includes(`/${pkg}/`))
+        .map((k) => packageRoot(realpathSync(k)))
+        .filter((root): root is string => root !== undefined && packageName(root) === pkg),
     ),
   ];
   return { package: pkg, resolutions, distinct, loaded, single: distinct.length === 1 && loaded.length <= 1 };

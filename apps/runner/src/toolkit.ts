@@ -9,55 +9,24 @@ import type {
   ImageDataset,
   TrainingCallbacks,
 } from '@distilljs/core';
-import { ConfigError, InvalidArgumentError, NotInstalledError } from '@distilljs/core';
+import { ConfigError, InvalidArgumentError } from '@distilljs/core';
 import * as datasets from '@distilljs/datasets';
 import * as models from '@distilljs/models/node';
 import * as trainer from '@distilljs/trainer';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { DatasetName, LossName, ModelSpec, TrainingSpec } from './experiment-schema.js';
 
-type SelectBackend = (request: BackendRequest) => Promise<BackendSelection>;
-
 /**
- * Selects and initialises the backend through @distilljs/backends (tfjs-node-gpu, tfjs-node, wasm, cpu
- * for `auto`); on wasm the fast training kernels are registered.
+ * Selects and initialises the backend through @distilljs/backends: `auto` tries tfjs-node-gpu, then
+ * tfjs-node, then wasm (with the distilljs training kernels), then cpu.
  */
-export async function setupBackend(request: BackendRequest): Promise<BackendSelection> {
-  const select = (backends as unknown as { selectBackend?: SelectBackend }).selectBackend;
-  if (select) return select(request);
-  // Until @distilljs/backends exports selectBackend: wasm (with the training kernels), else cpu.
-  const tf = await import('@tensorflow/tfjs-core');
-  const attempts: { backend: 'wasm' | 'cpu'; ok: boolean; reason: string }[] = [];
-  if (request === 'auto' || request === 'wasm') {
-    try {
-      await import('@tensorflow/tfjs-backend-wasm');
-      backends.registerWasmTrainingKernels();
-      if (await tf.setBackend('wasm')) {
-        await tf.ready();
-        attempts.push({
-          backend: 'wasm',
-          ok: true,
-          reason: 'wasm backend initialised with the training kernels',
-        });
-        return {
-          requested: request,
-          backend: 'wasm',
-          tfjsName: 'wasm',
-          reason: attempts[0]!.reason,
-          attempts,
-        };
-      }
-    } catch (error) {
-      attempts.push({ backend: 'wasm', ok: false, reason: (error as Error).message });
-    }
-  }
-  if (request === 'auto' || request === 'cpu') {
-    await import('@tensorflow/tfjs-backend-cpu');
-    await tf.setBackend('cpu');
-    await tf.ready();
-    return { requested: request, backend: 'cpu', tfjsName: 'cpu', reason: 'pure-JS cpu backend', attempts };
-  }
-  throw new NotInstalledError(`backend '${request}' is not available.`, 'npm i @tensorflow/tfjs-node');
+export function setupBackend(request: BackendRequest): Promise<backends.SelectedBackend> {
+  return backends.selectBackend(request);
+}
+
+/** Every backend distilljs knows, installed or not, without loading any. */
+export function listBackends(): Promise<backends.BackendStatus[]> {
+  return backends.listBackends();
 }
 
 /** Dataset settings the runner understands (from flags or an experiment file). */

@@ -1,36 +1,12 @@
-import { createRequire } from 'node:module';
 import type { BackendRequest } from '@distilljs/core';
 import { type Io, println } from '../io.js';
 import { renderTable } from '../results-table.js';
 import { checkTfjsInstances } from '../tfjs-instances.js';
 import * as toolkit from '../toolkit.js';
 
-const CANDIDATES = [
-  {
-    backend: 'tensorflow-gpu',
-    pkg: '@tensorflow/tfjs-node-gpu',
-    note: 'libtensorflow with CUDA (NVIDIA GPUs)',
-  },
-  { backend: 'tensorflow', pkg: '@tensorflow/tfjs-node', note: 'libtensorflow on the CPU' },
-  {
-    backend: 'wasm',
-    pkg: '@tensorflow/tfjs-backend-wasm',
-    note: 'WebAssembly + XNNPACK, with distilljs training kernels',
-  },
-  { backend: 'cpu', pkg: '@tensorflow/tfjs-backend-cpu', note: 'pure JavaScript' },
-] as const;
-
 /** `distill backends`: what is installed, what the request resolves to and why, and the tfjs-core instances. */
 export async function backendsCommand(opts: Record<string, unknown>, io: Io): Promise<void> {
-  const require = createRequire(import.meta.url);
-  const installed = CANDIDATES.map((c) => {
-    try {
-      require.resolve(`${c.pkg}/package.json`);
-      return { ...c, installed: true };
-    } catch {
-      return { ...c, installed: false };
-    }
-  });
+  const installed = (await toolkit.listBackends()).filter((b) => b.runsHere);
   const selection = await toolkit.setupBackend((opts.backend as BackendRequest) ?? 'auto');
   const tfjsCore = checkTfjsInstances('@tensorflow/tfjs-core');
   const tfjsLayers = checkTfjsInstances('@tensorflow/tfjs-layers');
@@ -41,11 +17,18 @@ export async function backendsCommand(opts: Record<string, unknown>, io: Io): Pr
   println(
     io.stdout,
     renderTable(
-      ['backend', 'package', 'installed', 'what'],
-      installed.map((c) => [c.backend, c.pkg, c.installed ? 'yes' : 'no', c.note]),
+      ['backend', 'package', 'installed', 'auto order', 'what'],
+      installed.map((b) => [
+        b.backend,
+        b.packageName,
+        b.installed ? 'yes' : `no (${b.installCommand})`,
+        b.autoRank === undefined ? '-' : String(b.autoRank),
+        b.description,
+      ]),
     ),
   );
   println(io.stdout, `'${selection.requested}' -> ${selection.backend}: ${selection.reason}`);
+  println(io.stdout, `engine: ${selection.engine}`);
   for (const a of selection.attempts)
     println(io.stdout, `  ${a.ok ? 'ok  ' : 'skip'} ${a.backend}: ${a.reason}`);
   const core = tfjsCore.resolutions[0];

@@ -1,22 +1,11 @@
 import type { BackendRequest } from '@distilljs/core';
+import { type BenchResult, type BenchTask, runBench } from '../bench.js';
+import { UsageError } from '../exit-code.js';
 import { type Io, println } from '../io.js';
 import { renderTable } from '../results-table.js';
 
-/** One line of `distill bench`, as ../shared/bench/torch_reference.py prints it. */
-export interface BenchLine {
-  readonly model: string;
-  readonly task: string;
-  readonly batchSize: number;
-  readonly samplesPerSec: number;
-  readonly msPerStep: number;
-  readonly engine: string;
-}
-
 /** `distill bench`: training throughput per model (one JSON object per line with --json). */
 export async function benchCommand(opts: Record<string, unknown>, io: Io): Promise<void> {
-  const { runBench } = (await import('../bench.js')) as unknown as {
-    runBench: (o: Record<string, unknown>) => AsyncIterable<BenchLine>;
-  };
   const models =
     typeof opts.models === 'string'
       ? opts.models
@@ -24,12 +13,19 @@ export async function benchCommand(opts: Record<string, unknown>, io: Io): Promi
           .map((m) => m.trim())
           .filter(Boolean)
       : undefined;
-  const rows: BenchLine[] = [];
+  const tasks = typeof opts.tasks === 'string' ? opts.tasks.split(',').map((t) => t.trim()) : undefined;
+  const valid = ['train', 'distill', 'distill-online'];
+  const bad = tasks?.find((t) => !valid.includes(t));
+  if (bad !== undefined)
+    throw new UsageError(`--tasks: expected some of ${valid.join(', ')}, got ${JSON.stringify(bad)}`);
+  const rows: BenchResult[] = [];
   for await (const line of runBench({
     backend: (opts.backend as BackendRequest) ?? 'auto',
     batchSize: opts.batch as number,
     ...(models ? { models } : {}),
     ...(opts.steps ? { steps: opts.steps as number } : {}),
+    ...(opts.warmup ? { warmup: opts.warmup as number } : {}),
+    ...(tasks ? { tasks: tasks as BenchTask[] } : {}),
   })) {
     rows.push(line);
     if (opts.json) println(io.stdout, JSON.stringify(line));

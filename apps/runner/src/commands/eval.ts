@@ -9,7 +9,7 @@ import * as toolkit from '../toolkit.js';
 import { datasetFromFlags } from './train.js';
 
 /** The models an `--model` reference names: every finished model of a run directory, or one model. */
-function modelLocations(ref: string): { name: string; location: string }[] {
+function modelLocations(ref: string): { name: string; location: string; dataset?: unknown }[] {
   if (/^https?:\/\//.test(ref)) return [{ name: ref, location: ref }];
   const abs = resolve(ref);
   if (!existsSync(abs)) throw new UsageError(`--model ${ref}: no such file or directory`);
@@ -21,7 +21,12 @@ function modelLocations(ref: string): { name: string; location: string }[] {
     const record = loadRunRecord(abs);
     const found = record.stages.filter((s) => s.modelDir && existsSync(join(abs, s.modelDir, 'model.json')));
     if (found.length === 0) throw new UsageError(`--model ${ref}: the run directory holds no finished model`);
-    return found.map((s) => ({ name: `${s.name} (seed ${s.seed})`, location: join(abs, s.modelDir!) }));
+    const dataset = (record.config as { dataset?: unknown } | undefined)?.dataset;
+    return found.map((s) => ({
+      name: `${s.name} (seed ${s.seed})`,
+      location: join(abs, s.modelDir!),
+      dataset,
+    }));
   }
   return [{ name: ref, location: abs }];
 }
@@ -30,7 +35,18 @@ function modelLocations(ref: string): { name: string; location: string }[] {
 export async function evalCommand(opts: Record<string, unknown>, io: Io): Promise<void> {
   const targets = modelLocations(opts.model as string);
   const selection = await toolkit.setupBackend((opts.backend as BackendRequest) ?? 'auto');
-  const dataset = await toolkit.loadDataset(datasetFromFlags(opts) as toolkit.DatasetSpec);
+  // a run directory is evaluated on its own dataset unless --dataset is given
+  const given = (opts.$given as string[] | undefined) ?? [];
+  const recorded = targets[0]?.dataset as toolkit.DatasetSpec | undefined;
+  const spec =
+    recorded && !given.includes('dataset')
+      ? {
+          ...recorded,
+          ...(opts.testSize ? { testSize: opts.testSize as number } : {}),
+          ...(opts.dataDir ? { dir: opts.dataDir as string } : {}),
+        }
+      : (datasetFromFlags(opts) as toolkit.DatasetSpec);
+  const dataset = await toolkit.loadDataset(spec);
   const test = toolkit.makeStream(dataset, { split: 'test', batchSize: 256, seed: 0, shuffle: false });
   const results = [];
   for (const t of targets) {
