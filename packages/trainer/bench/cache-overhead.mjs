@@ -1,16 +1,19 @@
 // Benchmark: does a distillation epoch from the teacher-output cache cost about the same as a plain
 // student epoch? Runs against the built package (`npx tsup` in packages/trainer and its dependencies).
 //
-//   node bench/cache-overhead.mjs [--backend wasm|cpu] [--examples 2048] [--epochs 4] [--student 800,800]
+//   node bench/cache-overhead.mjs [--backend wasm|cpu] [--examples 2048] [--epochs 3] [--rounds 3] [--student 800,800] [--stock]
 //
-// Prints, per mode, the median process CPU seconds (user + system; robust to other processes sharing
-// the machine, as tfjs runs single-threaded in Node) of the epochs after the first (which warms up):
+// On wasm the training kernels of @distilljs/backends are registered (as the runner does) unless --stock.
+// Prints, per mode, the median process CPU seconds (user + system; less sensitive than wall time to
+// other processes sharing the machine, as tfjs runs single-threaded in Node) of the epochs after the
+// first of each run (which warms up):
 //   fit            the student trained on labels alone
 //   distill cache  the same student distilled from cached teacher logits (the teacher pass is reported apart)
 //   distill live   the same, with the teacher run on every batch (what augmentation forces)
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { parseArgs } from 'node:util';
+import { registerWasmTrainingKernels } from '@distilljs/backends';
 import { Rng } from '@distilljs/core';
 import { distill, fit } from '@distilljs/trainer';
 import * as tf from '@tensorflow/tfjs-core';
@@ -20,14 +23,19 @@ const { values } = parseArgs({
   options: {
     backend: { type: 'string', default: 'wasm' },
     examples: { type: 'string', default: '2048' },
-    epochs: { type: 'string', default: '4' },
+    epochs: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
     batch: { type: 'string', default: '128' },
     student: { type: 'string', default: '800,800' },
+    stock: { type: 'boolean', default: false },
   },
 });
 await tf.setBackend(values.backend);
+const kernels = values.backend === 'wasm' && !values.stock;
+if (kernels) registerWasmTrainingKernels();
 const n = Number(values.examples);
 const epochs = Number(values.epochs);
+const rounds = Number(values.rounds);
 const batchSize = Number(values.batch);
 const dim = 784;
 const classes = 10;
@@ -88,7 +96,7 @@ const median = (a) => {
   const s = [...a].sort((p, q) => p - q);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-/** Callbacks recording each epoch's process CPU seconds. */
+/** Callbacks recording the process CPU seconds of each epoch but the first of every run (warm-up). */
 function cpuTimer() {
   const seconds = [];
   let start;
@@ -98,46 +106,49 @@ function cpuTimer() {
       onEpochBegin: () => {
         start = process.cpuUsage();
       },
-      onEpochEnd: () => {
+      onEpochEnd: (epoch) => {
         const d = process.cpuUsage(start);
-        seconds.push((d.user + d.system) / 1e6);
+        if (epoch > 0) seconds.push((d.user + d.system) / 1e6);
       },
     },
   };
 }
-const epochSeconds = (t) => median(t.seconds.slice(1));
+const epochSeconds = (t) => median(t.seconds);
 
 const teacher = mlp([1200, 1200], 1); // the size of Hinton's MNIST teacher
 const studentHidden = values.student.split(',').map(Number); // default: the size of his student
 const common = { epochs, optimizer: { name: 'sgd', lr: 0.01, momentum: 0.9 }, seed: 1 };
 
+// The three modes take turns, `rounds` times, so a slow spell of the (shared) machine hits them alike.
 const fitT = cpuTimer();
-await fit(mlp(studentHidden, 2), stream, { ...common, callbacks: fitT.callbacks });
-const notes = [];
 const cacheT = cpuTimer();
-await distill({
-  teacher,
-  student: mlp(studentHidden, 2),
-  data: stream,
-  ...common,
-  callbacks: [cacheT.callbacks, { onMessage: (m) => notes.push(m) }],
-});
 const liveT = cpuTimer();
-await distill({
-  teacher,
-  student: mlp(studentHidden, 2),
-  data: stream,
-  ...common,
-  teacherCache: { mode: 'off' },
-  callbacks: liveT.callbacks,
-});
+const notes = [];
+for (let round = 0; round < rounds; round++) {
+  await fit(mlp(studentHidden, 2), stream, { ...common, callbacks: fitT.callbacks });
+  await distill({
+    teacher,
+    student: mlp(studentHidden, 2),
+    data: stream,
+    ...common,
+    callbacks: [cacheT.callbacks, { onMessage: (m) => notes.push(m) }],
+  });
+  await distill({
+    teacher,
+    student: mlp(studentHidden, 2),
+    data: stream,
+    ...common,
+    teacherCache: { mode: 'off' },
+    callbacks: liveT.callbacks,
+  });
+}
 
 const fitS = epochSeconds(fitT);
 const cacheS = epochSeconds(cacheT);
 const liveS = epochSeconds(liveT);
 const arch = `784-${studentHidden.join('-')}-10`;
 console.log(
-  `backend ${tf.getBackend()}, ${n} examples of ${dim}, batch ${batchSize}, teacher 784-1200-1200-10, student ${arch}, ${epochs} epochs (median CPU s of epochs 2..${epochs})`,
+  `backend ${tf.getBackend()}${kernels ? ' + @distilljs/backends training kernels' : ''}, ${n} examples of ${dim}, batch ${batchSize}, teacher 784-1200-1200-10, student ${arch}, ${rounds} rounds of ${epochs} epochs per mode (median CPU s of epochs 2..${epochs})`,
 );
 console.log(`fit (labels only)          ${fitS.toFixed(3)} CPU s/epoch`);
 console.log(

@@ -1,5 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '@distilljs/backends';
+import { createBatchStream, syntheticDataset } from '@distilljs/datasets';
+import { createModel } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gaussianData, mlp, toyStream } from './__fixtures__/toy.js';
@@ -11,7 +14,8 @@ afterAll(async () => {
   await tf.setBackend('cpu');
 });
 
-// Dense models only: tfjs-backend-wasm 4.22 has the kernels an MLP needs to train, not Conv2DBackpropFilter.
+// Dense models on the stock backends; tfjs-backend-wasm 4.22 lacks Conv2DBackpropFilter, so CNNs are
+// checked on wasm with the training kernels of @distilljs/backends (last test).
 for (const backend of ['cpu', 'wasm'] as const) {
   describe(`no tensor leaks on ${backend}`, () => {
     const data = gaussianData({ seed: 1, count: 96 });
@@ -81,3 +85,26 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
   });
 }
+
+describe('no tensor leaks for a CNN on wasm with the @distilljs/backends training kernels', () => {
+  it('fit and distill (lenet5): numTensors after epoch 1 equals after epoch 3', async () => {
+    await tf.setBackend('wasm');
+    registerWasmTrainingKernels();
+    try {
+      const data = syntheticDataset({ seed: 1, numClasses: 4, imageShape: [12, 12, 1], trainCount: 32, testCount: 8 });
+      const stream = createBatchStream(data, { batchSize: 16, shuffle: true, seed: 1 });
+      const opts = { inputShape: [12, 12, 1], numClasses: 4 } as const;
+      const teacher = createModel('lenet5', { ...opts, seed: 1 });
+      const student = createModel('lenet5', { ...opts, seed: 2 });
+      for (const run of ['fit', 'distill'] as const) {
+        const counts: number[] = [];
+        const callbacks = { onEpochEnd: () => void counts.push(tf.memory().numTensors) };
+        if (run === 'fit') await fit(teacher, stream, { epochs: 3, callbacks });
+        else await distill({ teacher, student, data: stream, epochs: 3, callbacks });
+        expect(counts[2]).toBe(counts[0]);
+      }
+    } finally {
+      unregisterWasmTrainingKernels();
+    }
+  });
+});
