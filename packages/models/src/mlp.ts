@@ -14,14 +14,15 @@ export interface MlpOptions {
 }
 
 /**
- * A fully connected ReLU network on image input: Flatten, optional input dropout, hidden Dense+ReLU layers
+ * A fully connected ReLU network on image input: Flatten (for inputs of rank > 1), optional input dropout, hidden Dense+ReLU layers
  * (named `hidden1`, `hidden2`, ...) each followed by optional dropout, then a linear `logits` layer.
  * Feature taps: every hidden layer's output (after ReLU).
  */
 export function buildMlp(ctx: BuildContext, opts: MlpOptions): BuiltModel {
   const { seeds } = ctx;
   const input = tfl.input({ shape: [...ctx.inputShape], name: 'input' });
-  let x = tfl.layers.flatten({ name: 'flatten' }).apply(input) as tfl.SymbolicTensor;
+  let x: tfl.SymbolicTensor = input;
+  if (ctx.inputShape.length > 1) x = tfl.layers.flatten({ name: 'flatten' }).apply(x) as tfl.SymbolicTensor;
   if (opts.inputDropout > 0) {
     x = tfl.layers
       .dropout({ rate: opts.inputDropout, name: 'input_dropout', ...seeds.dropoutSeed() })

@@ -1,5 +1,5 @@
 import { DistillError, InvalidArgumentError, InvalidFileError } from '@distilljs/core';
-import { io } from '@tensorflow/tfjs-core';
+import { dispose, io, type Variable } from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { type DistillModelMetadata, getModelMetadata, METADATA_KEY } from './model-metadata.js';
 import { registerCustomLayers } from './pad-shortcut.js';
@@ -45,6 +45,7 @@ export type HandlerResolver = (
 
 /** The browser-safe resolver: tfjs-core's own routers (IndexedDB, downloads, local storage, http(s)). */
 export const tfjsRouters: HandlerResolver = (fn, location, mode) => {
+  if (mode === 'load' && io.isHTTPScheme(location)) return httpLoadHandler(location);
   const handlers = mode === 'save' ? io.getSaveHandlers(location) : io.getLoadHandlers(location);
   if (handlers.length > 1) {
     throw new InvalidArgumentError(
@@ -56,6 +57,43 @@ export const tfjsRouters: HandlerResolver = (fn, location, mode) => {
   }
   return handlers[0];
 };
+
+/** tfjs-core's http loader, recording the weight URLs it fetches so errors can name them. */
+function httpLoadHandler(url: string): DescribedIOHandler {
+  const fetched: string[] = [];
+  const inner = io.http(url, {
+    fetchFunc: (input: RequestInfo | URL, init?: RequestInit) => {
+      const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      if (href !== url) fetched.push(href);
+      return globalThis.fetch(input, init);
+    },
+  });
+  return {
+    load: () => (inner.load as io.LoadHandler)(),
+    modelPath: url,
+    get weightPaths() {
+      return fetched;
+    },
+  };
+}
+
+/**
+ * Sets constrained weights (max-norm kernels) to the saved values exactly: tfjs-layers re-applies a
+ * weight's constraint when loading, which moves values already inside the bound by a rounding error.
+ */
+function restoreConstrainedWeights(model: tfl.LayersModel, artifacts: io.ModelArtifacts): void {
+  const constrained = model.weights.filter((w) => w.constraint != null);
+  if (constrained.length === 0 || !artifacts.weightData || !artifacts.weightSpecs) return;
+  const byName = new Map(constrained.map((w) => [w.originalName, w]));
+  const saved = io.decodeWeights(artifacts.weightData, artifacts.weightSpecs);
+  for (const [name, value] of Object.entries(saved)) {
+    const parts = name.split('/');
+    const short = [...parts.slice(0, -2), parts[parts.length - 1]].join('/');
+    const w = byName.get(name) ?? byName.get(short);
+    if (w) (w.read() as Variable).assign(value);
+  }
+  dispose(Object.values(saved));
+}
 
 function resolveHandler(
   fn: string,
@@ -88,19 +126,9 @@ function labelOf(location: ModelLocation, handler: io.IOHandler): string {
   return typeof location === 'string' ? location : 'the model (IOHandler)';
 }
 
-function weightsLabel(
-  location: ModelLocation,
-  handler: io.IOHandler,
-  artifacts: io.ModelArtifacts,
-  label: string,
-): string {
+function weightsLabel(handler: io.IOHandler, label: string): string {
   const paths = (handler as DescribedIOHandler).weightPaths;
-  if (paths && paths.length > 0) return paths.join(', ');
-  if (typeof location === 'string' && /^https?:\/\//.test(location)) {
-    const manifest = (artifacts as { weightsManifest?: io.WeightsManifestConfig }).weightsManifest;
-    if (manifest) return manifest.flatMap((g) => g.paths.map((p) => new URL(p, location).href)).join(', ');
-  }
-  return `the weights of ${label}`;
+  return paths && paths.length > 0 ? paths.join(', ') : `the weights of ${label}`;
 }
 
 /**
@@ -173,16 +201,12 @@ export async function loadModelWith(
   const handler = resolveHandler(fn, location, 'load', resolve);
   const artifacts = await (handler.load as io.LoadHandler)();
   const label = labelOf(location, handler);
-  await verifyArtifacts(
-    fn,
-    artifacts,
-    label,
-    () => weightsLabel(location, handler, artifacts, label),
-    options,
-  );
+  await verifyArtifacts(fn, artifacts, label, () => weightsLabel(handler, label), options);
   registerCustomLayers();
   try {
-    return await tfl.loadLayersModel(io.fromMemory(artifacts));
+    const model = await tfl.loadLayersModel(io.fromMemory(artifacts));
+    restoreConstrainedWeights(model, artifacts);
+    return model;
   } catch (cause) {
     if (cause instanceof DistillError) throw cause;
     throw new InvalidFileError(

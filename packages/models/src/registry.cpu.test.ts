@@ -1,15 +1,28 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { useFastCpuConv2DBackpropFilter } from './__fixtures__/cpu-conv-filter-grad.js';
 import { forwardShape, sgdStep } from './__fixtures__/zoo-step.js';
 import { countTrainableParams, createModel, listModels, MODEL_NAMES } from './registry.js';
 
 // Every zoo model on the pure-JS cpu backend: its parameter count, a forward pass of its documented input
-// shape and one optimiser step that changes every trainable weight. Batches of 2 (batch norm needs more
-// than one value per channel in the last VGG block, which is 1x1). The 4x-wide ResNet-32 (1.1 GMAC per
-// 32x32 image) steps on 16x16 images on this slow backend: global average pooling makes its weights
-// independent of the spatial size, and its 32x32 forward pass is still checked.
+// shape and one optimiser step (batch 2, the documented shape) that changes every trainable weight.
+// The MLPs and the MNIST CNNs step on the stock kernels. The CIFAR CNNs step with the stock cpu
+// Conv2DBackpropFilter swapped for the equivalent fast fixture (checked against the stock kernel in
+// __fixtures__/cpu-conv-filter-grad.test.ts): the stock one is ~100x slower than the forward convolution,
+// minutes per step for the VGGs and wide ResNets. The 4x-wide ResNet-32 (1.1 GMAC per 32x32 image) does its
+// forward pass on one 32x32 image and its step on 16x16 images: global average pooling makes its weights
+// independent of the image size.
 const STEP_SHAPE: Partial<Record<string, number[]>> = { resnet32x4: [16, 16, 3] };
+const FORWARD_BATCH: Partial<Record<string, number>> = { resnet32x4: 1 };
+const FAST_FILTER_GRAD = new Set([
+  'cifar-vgg-large',
+  'cifar-vgg-small',
+  'resnet20',
+  'resnet56',
+  'resnet8x4',
+  'resnet32x4',
+]);
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -24,14 +37,20 @@ describe('zoo models on cpu', () => {
       const model = createModel(name, { seed: 5 });
       expect(countTrainableParams(model)).toBe(info.parameterCount);
       const start = tf.memory().numTensors;
-      const out = forwardShape(model, info.defaultInputShape, name === 'resnet32x4' ? 1 : 2);
-      expect(out.shape).toEqual([name === 'resnet32x4' ? 1 : 2, 10]);
+      const batch = FORWARD_BATCH[name] ?? 2;
+      const out = forwardShape(model, info.defaultInputShape, batch);
+      expect(out.shape).toEqual([batch, 10]);
       expect(out.finite).toBe(true);
-      const { unchanged, loss } = sgdStep(model, STEP_SHAPE[name] ?? info.defaultInputShape, 2);
-      expect(Number.isFinite(loss)).toBe(true);
-      expect(unchanged).toEqual([]);
+      const restore = FAST_FILTER_GRAD.has(name) ? useFastCpuConv2DBackpropFilter() : () => {};
+      try {
+        const { unchanged, loss } = sgdStep(model, STEP_SHAPE[name] ?? info.defaultInputShape, 2);
+        expect(Number.isFinite(loss)).toBe(true);
+        expect(unchanged).toEqual([]);
+      } finally {
+        restore();
+      }
       expect(tf.memory().numTensors).toBe(start);
       model.dispose();
-    });
+    }, 120_000);
   }
 });
