@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gaussianData, mlp, sameBits, toyStream, weightBytes } from './__fixtures__/toy.js';
+import { MemoryCheckpointStore } from './checkpoint-store.js';
 import { distill } from './distill.js';
 import { evaluate } from './evaluate.js';
 import { fit } from './fit.js';
@@ -264,5 +265,50 @@ describe('distill', () => {
     expect((err as DistillError).code).toBe('non-finite-loss');
     expect((err as Error).message).toMatch(/distill: the loss became NaN at step 6 \(epoch 1, batch 2\)/);
     expect(sameBits(weightBytes(student), weightsAtLastStep)).toBe(true);
+  });
+
+  it('a separate labelled stream gives the hard term, cycling through its epochs, and resumes exactly', async () => {
+    const transfer = toyStream(gaussianData({ seed: 20, count: 64 }), {
+      batchSize: 16,
+      unlabelled: () => true,
+    });
+    const labelled = toyStream(gaussianData({ seed: 21, count: 24 }), { batchSize: 8, seed: 5 }); // 3 batches
+    const teacher = mlp(8, [16], 4, 1);
+    const run = async (student: ReturnType<typeof mlp>, extra: object) => {
+      const logs: Record<string, number>[] = [];
+      const h = await distill({
+        teacher,
+        student,
+        data: transfer,
+        labelled,
+        epochs: 2,
+        alpha: 0.7,
+        callbacks: { onBatchEnd: (_s, l) => void logs.push(l) },
+        ...extra,
+      });
+      return { h, logs };
+    };
+    labelled.epochCalls.length = 0;
+    const full = await run(mlp(8, [8], 4, 2), {});
+    // 8 steps over a 3-batch labelled stream: its epochs 0, 1 and 2 (batches 0-2, 3-5, 6-7).
+    expect(labelled.epochCalls).toEqual([0, 1, 2]);
+    for (const l of full.logs) {
+      expect(l.hardLoss).toBeGreaterThan(0);
+      expect(l.loss).toBeCloseTo(0.7 * l.softLoss! + 0.3 * l.hardLoss!, 5);
+    }
+    const store = new MemoryCheckpointStore();
+    await run(mlp(8, [8], 4, 2), {
+      checkpoint: { store, everySteps: 5 },
+      callbacks: {
+        onBatchEnd: (step: number) => {
+          if (step === 6) throw new Error('crash');
+        },
+      },
+    }).catch(() => undefined);
+    const student = mlp(8, [8], 4, 2);
+    const resumed = await run(student, { checkpoint: { store }, resume: true });
+    expect(resumed.h.steps).toBe(8);
+    expect(resumed.h.history.loss).toEqual(full.h.history.loss);
+    expect(resumed.logs.map((l) => l.hardLoss)).toEqual(full.logs.slice(5).map((l) => l.hardLoss));
   });
 });

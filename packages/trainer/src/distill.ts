@@ -7,6 +7,7 @@ import {
   invalidArgument,
 } from '@distilljs/core';
 import {
+  crossEntropy,
   ensembleSoftTargets,
   type FeatureLossDescriptor,
   getLoss,
@@ -16,8 +17,9 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { CheckpointStore } from './checkpoint-store.js';
-import { forwardAll, modelNumClasses } from './forward.js';
+import { forwardAll, forwardLogits, modelNumClasses } from './forward.js';
 import type { History } from './history.js';
+import { LabelledCursor } from './labelled-cursor.js';
 import {
   fillTeacherCache,
   sha256Hex,
@@ -65,6 +67,13 @@ export interface DistillOptions extends TrainOptions {
   readonly student: LayersModel;
   /** The transfer set; labels of -1 mark unlabelled examples, which get the soft term alone. */
   readonly data: BatchStream;
+  /**
+   * A separate labelled set for the hard term. When given, every step takes one batch of the transfer set
+   * for the soft term and the next batch of `labelled` (cycling through its epochs) for the hard term:
+   * `loss = alpha * soft(transfer) + (1 - alpha) * CE(labelled)`; the transfer set's own labels are then
+   * not used.
+   */
+  readonly labelled?: BatchStream;
   /** Default `'kd'` (Hinton: `alpha * T^2 KL + (1 - alpha) CE`). */
   readonly loss?: LossSpec;
   /** Softmax temperature T > 0; default 4. */
@@ -85,6 +94,7 @@ export interface DistillOptions extends TrainOptions {
 interface Prepared {
   targets: tf.Tensor2D;
   features: tf.Tensor[];
+  labelled?: Batch;
 }
 
 function resolveLogitsLoss(spec: LossSpec | undefined): LogitsLossDescriptor {
@@ -199,6 +209,10 @@ export async function distill(options: DistillOptions): Promise<History> {
     );
   }
   const studentClasses = checkDataFitsModel(fn, student, data, 'student');
+  if (options.labelled !== undefined) {
+    checkStream(fn, 'labelled', options.labelled);
+    checkDataFitsModel(`${fn}(labelled)`, student, options.labelled, 'student');
+  }
   teachers.forEach((t, k) => {
     const arg = teachers.length === 1 && options.teacher ? 'teacher' : `teachers[${k}]`;
     checkModel(fn, arg, t);
@@ -281,6 +295,7 @@ export async function distill(options: DistillOptions): Promise<History> {
   }
   const useCache = mode !== 'off' && !data.augmented && !featureFn;
   let cache: TeacherOutputCache | undefined;
+  const cursor = options.labelled ? new LabelledCursor(options.labelled) : undefined;
 
   const engine: TrainEngine<Prepared> = {
     kind: 'distill',
@@ -349,16 +364,29 @@ export async function distill(options: DistillOptions): Promise<History> {
       notes.push(note);
       await message(note).catch(() => undefined);
     },
-    prepare(batch: Batch): Prepared {
+    async prepare(batch: Batch, step: number): Promise<Prepared> {
+      let p: Prepared | undefined;
       if (cache) {
         const hit = cache.get(batch.indices);
-        if (hit) return { targets: hit, features: [] };
-        // An example the first pass did not see (e.g. a dropped last batch): fill it now.
-        const p = teacherTargets(teachers, options.teacherWeights, temperature, batch.xs, false);
-        cache.put(batch.indices, p.targets.dataSync() as Float32Array);
-        return p;
+        if (hit) {
+          p = { targets: hit, features: [] };
+        } else {
+          // An example the first pass did not see (e.g. a dropped last batch): fill it now.
+          p = teacherTargets(teachers, options.teacherWeights, temperature, batch.xs, false);
+          cache.put(batch.indices, p.targets.dataSync() as Float32Array);
+        }
+      } else {
+        p = teacherTargets(teachers, options.teacherWeights, temperature, batch.xs, !!featureFn);
       }
-      return teacherTargets(teachers, options.teacherWeights, temperature, batch.xs, !!featureFn);
+      if (cursor) {
+        try {
+          p.labelled = await cursor.at(step);
+        } catch (err) {
+          tf.dispose([p.targets, ...p.features]);
+          throw err;
+        }
+      }
+      return p;
     },
     loss(batch, prepared) {
       const outs = forwardAll(student, batch.xs, true);
@@ -366,13 +394,26 @@ export async function distill(options: DistillOptions): Promise<History> {
       const parts = lossFn.compute({
         studentLogits: logits,
         teacherLogits: prepared.targets,
-        labels: batch.labels,
+        labels: prepared.labelled ? new Int32Array(batch.labels.length).fill(-1) : batch.labels,
         temperature,
         alpha,
         ...(options.labelSmoothing === undefined ? {} : { labelSmoothing: options.labelSmoothing }),
         ...(options.dkdAlpha === undefined ? {} : { dkdAlpha: options.dkdAlpha }),
         ...(options.dkdBeta === undefined ? {} : { dkdBeta: options.dkdBeta }),
       });
+      if (prepared.labelled) {
+        // The hard term from the labelled stream; the descriptor's loss is alpha * soft here (no labels).
+        const hard = crossEntropy(
+          forwardLogits(student, prepared.labelled.xs, true) as tf.Tensor2D,
+          prepared.labelled.labels,
+          {
+            ignoreIndex: -1,
+            ...(options.labelSmoothing === undefined ? {} : { labelSmoothing: options.labelSmoothing }),
+          },
+        );
+        parts.loss = tf.add(parts.loss, tf.mul(hard, 1 - alpha)) as tf.Scalar;
+        parts.hard = hard;
+      }
       if (!featureFn) return { ...parts, logits };
       const pairs = outs.slice(1).map((s, j) => [s, prepared.features[j]!] as const);
       const featureTerm = featureFn.compute({
@@ -390,6 +431,10 @@ export async function distill(options: DistillOptions): Promise<History> {
     },
     disposePrepared(p) {
       tf.dispose([p.targets, ...p.features]);
+      p.labelled?.xs.dispose();
+    },
+    teardown() {
+      cursor?.close();
     },
   };
   return runTraining(engine, data, options, []);

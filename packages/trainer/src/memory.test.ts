@@ -55,6 +55,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
           teachers: [teacher, teacher2],
           student,
           data: toyStream(data, { batchSize: 32, augmented }),
+          // The cached run also takes its hard term from a separate labelled stream.
+          ...(augmented
+            ? {}
+            : { labelled: toyStream(gaussianData({ seed: 3, count: 40 }), { batchSize: 16 }) }),
           epochs: 3,
           optimizer: 'adam',
           validation,
@@ -91,7 +95,13 @@ describe('no tensor leaks for a CNN on wasm with the @distilljs/backends trainin
     await tf.setBackend('wasm');
     registerWasmTrainingKernels();
     try {
-      const data = syntheticDataset({ seed: 1, numClasses: 4, imageShape: [12, 12, 1], trainCount: 32, testCount: 8 });
+      const data = syntheticDataset({
+        seed: 1,
+        numClasses: 4,
+        imageShape: [12, 12, 1],
+        trainCount: 32,
+        testCount: 8,
+      });
       const stream = createBatchStream(data, { batchSize: 16, shuffle: true, seed: 1 });
       const opts = { inputShape: [12, 12, 1], numClasses: 4 } as const;
       const teacher = createModel('lenet5', { ...opts, seed: 1 });

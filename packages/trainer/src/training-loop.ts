@@ -53,7 +53,7 @@ export interface TrainEngine<P> {
   /** Runs after all validation, before the first step (e.g. fills the teacher-output cache). */
   setup?(notes: string[], message: (m: string) => Promise<void>): Promise<void>;
   /** Tensors computed outside the gradient for one batch (teacher outputs); disposed after the step. */
-  prepare?(batch: Batch): P | Promise<P>;
+  prepare?(batch: Batch, step: number): P | Promise<P>;
   /** The loss inside the gradient. */
   loss(batch: Batch, prepared: P): StepLoss;
   disposePrepared?(prepared: P): void;
@@ -361,7 +361,7 @@ export async function runTraining<P>(
         let prepared: P | undefined;
         let stats: number[];
         try {
-          prepared = engine.prepare ? await engine.prepare(batch) : (undefined as P);
+          prepared = engine.prepare ? await engine.prepare(batch, step) : (undefined as P);
           let statsT: tf.Tensor | undefined;
           const { value, grads } = tf.variableGrads(() => {
             const r = engine.loss(batch, prepared as P);
