@@ -29,10 +29,9 @@ beforeAll(async () => {
 });
 
 describe('zoo models on cpu', () => {
-  const infos = new Map(listModels().map((m) => [m.name, m]));
   for (const name of MODEL_NAMES) {
     it(`${name}: parameter count, forward pass, one optimiser step`, () => {
-      const info = infos.get(name);
+      const info = listModels().find((m) => m.name === name);
       if (!info) throw new Error(`no listModels() row for ${name}`);
       const model = createModel(name, { seed: 5 });
       expect(countTrainableParams(model)).toBe(info.parameterCount);

@@ -236,6 +236,8 @@ function entryFor(fn: string, name: unknown): ZooEntry {
   return ZOO[name];
 }
 
+class ShapeError extends Error {}
+
 function build(name: ModelName, entry: ZooEntry, options: CreateModelOptions, counting = false): BuiltModel {
   const given = options as Record<string, unknown>;
   const accepted = [...COMMON_OPTIONS, ...Object.keys(entry.defaults)];
@@ -289,12 +291,14 @@ function build(name: ModelName, entry: ZooEntry, options: CreateModelOptions, co
       const shape = layer.outputShape as (number | null)[];
       if (shape.some((d) => d === 0 || (typeof d === 'number' && d < 0))) {
         built.model.dispose();
-        throw new Error(
+        throw new ShapeError(
           `layer '${layer.name}' would output shape [${shape.map((d) => d ?? '?').join(', ')}] (the input is too small)`,
         );
       }
     }
   } catch (cause) {
+    // tfjs-layers reports shape problems as ValueError; anything else (no backend, out of memory) passes through.
+    if (!(cause instanceof ShapeError) && (cause as Error)?.constructor?.name !== 'ValueError') throw cause;
     throw new InvalidArgumentError(
       `createModel: cannot build '${name}' for input shape [${inputShape.join(', ')}]: ${(cause as Error).message}`,
       { where: 'createModel(options.inputShape)', cause },

