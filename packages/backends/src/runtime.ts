@@ -16,18 +16,24 @@ export async function importOptional(specifier: string): Promise<unknown> {
   return import(/* @vite-ignore */ /* webpackIgnore: true */ spec);
 }
 
-/** True when `error` says that `pkg` itself (not one of its files or dependencies) could not be found. */
+/**
+ * True when `error` says that `pkg` itself could not be found, as Node (`ERR_MODULE_NOT_FOUND`), Vite's
+ * module runner ("Could not resolve ... Is it installed?") or a browser ("Failed to resolve module
+ * specifier") word it. A package that is present but fails to load (a missing native library, a broken
+ * dependency) is not "not found".
+ */
 export function isNotFound(error: unknown, pkg: string): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, message } = error as { code?: unknown; message?: unknown };
-  const text = typeof message === 'string' ? message : '';
-  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-    return (
-      text.includes(`'${pkg}'`) || text.includes(`"${pkg}"`) || text.includes(`${pkg}/`) || text.includes(pkg)
-    );
-  }
-  return /Failed to resolve module specifier|Cannot find (module|package)|Failed to fetch dynamically imported module/.test(
-    text,
+  const text = typeof message === 'string' ? (message.split('\n')[0] ?? '') : '';
+  const names = [`'${pkg}'`, `"${pkg}"`, ` ${pkg} `, `'${pkg}/`, `"${pkg}/`];
+  const mentionsPkg = names.some((n) => text.includes(n));
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return mentionsPkg;
+  return (
+    mentionsPkg &&
+    /Cannot find (module|package)|Could not resolve|Failed to resolve module specifier|Failed to load url/.test(
+      text,
+    )
   );
 }
 

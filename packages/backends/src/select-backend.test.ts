@@ -1,0 +1,143 @@
+import '@tensorflow/tfjs-backend-cpu';
+import { DistillError, InvalidArgumentError, NotInstalledError } from '@distilljs/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { listBackends } from './list-backends.js';
+import { hasWasmTrainingKernels } from './register-wasm-training-kernels.js';
+import { installCommand, selectBackend } from './select-backend.js';
+
+const notFound = (pkg: string) => () =>
+  Promise.reject(
+    Object.assign(new Error(`Cannot find package '${pkg}' imported from /app/x.js`), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    }),
+  );
+
+describe('selectBackend', () => {
+  it('rejects a request that is not a backend name, listing the valid ones', async () => {
+    await expect(selectBackend('tpu' as never)).rejects.toThrow(InvalidArgumentError);
+    await expect(selectBackend('tpu' as never)).rejects.toThrow(
+      /selectBackend: argument 'request' must be one of 'auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu', 'webgl', 'webgpu', got "tpu"/,
+    );
+    await expect(selectBackend('wasm', { threads: 0 })).rejects.toThrow(/options\.threads/);
+  });
+
+  it('names the package and the install command when an explicit backend is not installed', async () => {
+    const error = await selectBackend('tensorflow-gpu', {
+      loaders: { 'tensorflow-gpu': notFound('@tensorflow/tfjs-node-gpu') },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotInstalledError);
+    const e = error as NotInstalledError;
+    expect(e.installCommand).toBe(`npm install @tensorflow/tfjs-node-gpu@${tf.version_core}`);
+    expect(e.message).toContain("backend 'tensorflow-gpu' needs the package @tensorflow/tfjs-node-gpu");
+    expect(e.message).toContain(e.installCommand);
+  });
+
+  it('agrees with listBackends about tfjs-node in this installation', async () => {
+    const listed = (await listBackends()).find((b) => b.backend === 'tensorflow');
+    expect(listed?.installCommand).toBe(installCommand('tensorflow'));
+    if (listed?.installed === false) {
+      await expect(selectBackend('tensorflow')).rejects.toThrow(NotInstalledError);
+    } else {
+      // Installed: it either starts or fails with a reason, never as "not installed".
+      const outcome = await selectBackend('tensorflow').catch((e: unknown) => e);
+      expect(outcome).not.toBeInstanceOf(NotInstalledError);
+    }
+  });
+
+  it('reports a package that is installed but fails to load, with its error', async () => {
+    const error = await selectBackend('tensorflow', {
+      loaders: {
+        tensorflow: () => Promise.reject(new Error('libtensorflow.so.2: cannot open shared object file')),
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DistillError);
+    expect((error as DistillError).code).toBe('backend-unavailable');
+    expect((error as Error).message).toMatch(
+      /backend 'tensorflow' is not available here: @tensorflow\/tfjs-node failed to load: libtensorflow\.so\.2: cannot open/,
+    );
+  });
+
+  it('refuses browser-only backends in Node with a clear reason', async () => {
+    await expect(selectBackend('webgl', { runtime: 'node' })).rejects.toThrow(
+      /selectBackend: backend 'webgl' is not available here: webgl runs only in a browser/,
+    );
+  });
+
+  it('auto in Node falls through tfjs-node-gpu and tfjs-node to wasm, with threads and training kernels', async () => {
+    const selection = await selectBackend('auto', {
+      runtime: 'node',
+      threads: 2,
+      loaders: {
+        'tensorflow-gpu': notFound('@tensorflow/tfjs-node-gpu'),
+        tensorflow: notFound('@tensorflow/tfjs-node'),
+      },
+    });
+    expect(selection.backend).toBe('wasm');
+    expect(selection.tfjsName).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(selection.attempts.map((a) => [a.backend, a.ok])).toEqual([
+      ['tensorflow-gpu', false],
+      ['tensorflow', false],
+      ['wasm', true],
+    ]);
+    expect(selection.reason).toMatch(
+      /^auto picked wasm \(SIMD, 2 threads, distilljs training kernels\) after/,
+    );
+    expect(selection.reason).toContain('@tensorflow/tfjs-node is not installed');
+    // The Node threads workaround really gives XNNPACK two threads.
+    expect(selection.threads).toBe(2);
+    expect(selection.engine).toBe(`tfjs ${tf.version_core} wasm (simd, 2 threads, distilljs kernels)`);
+    expect(selection.trainingKernels).toBe(true);
+    expect(hasWasmTrainingKernels()).toBe(true);
+    // And computes correctly with them: a transposed product of ones.
+    const c = tf.tidy(() => tf.matMul(tf.ones([5, 3]), tf.ones([4, 5]), true, true));
+    expect(Array.from(await c.data())).toEqual(new Array(12).fill(5));
+    c.dispose();
+    // Asking again for the running backend is cheap and keeps it.
+    const again = await selectBackend('wasm');
+    expect(again.reason).toMatch(/^requested explicitly: wasm/);
+    expect(again.threads).toBe(2);
+  });
+
+  it('auto in a browser tries webgpu, webgl, then wasm', async () => {
+    const selection = await selectBackend('auto', {
+      runtime: 'browser',
+      loaders: { webgl: () => Promise.reject(new Error('WebGL is not supported on this device')) },
+    });
+    expect(selection.attempts.map((a) => a.backend)).toEqual(['webgpu', 'webgl', 'wasm']);
+    expect(selection.attempts[0]?.reason).toMatch(/no WebGPU/);
+    expect(selection.attempts[1]?.reason).toMatch(/failed to load: WebGL is not supported/);
+    expect(selection.backend).toBe('wasm');
+  });
+
+  it('selects cpu explicitly', async () => {
+    const selection = await selectBackend('cpu');
+    expect(selection).toMatchObject({
+      requested: 'cpu',
+      backend: 'cpu',
+      tfjsName: 'cpu',
+      trainingKernels: false,
+    });
+    expect(tf.getBackend()).toBe('cpu');
+  });
+});
+
+describe('listBackends', () => {
+  it('lists every backend with install state, runtime fit and auto order, loading none', async () => {
+    const rows = await listBackends({ runtime: 'node' });
+    expect(rows.map((r) => r.backend)).toEqual([
+      'tensorflow-gpu',
+      'tensorflow',
+      'webgpu',
+      'webgl',
+      'wasm',
+      'cpu',
+    ]);
+    const byName = Object.fromEntries(rows.map((r) => [r.backend, r]));
+    expect(byName.wasm).toMatchObject({ installed: true, runsHere: true, autoRank: 3 });
+    expect(byName.cpu).toMatchObject({ installed: true, runsHere: true, autoRank: 4 });
+    expect(byName.webgl).toMatchObject({ runsHere: false, autoRank: undefined });
+    expect(byName['tensorflow-gpu']?.autoRank).toBe(1);
+  });
+});
