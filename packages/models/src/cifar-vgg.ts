@@ -32,7 +32,7 @@ export function buildCifarVgg(
     widths.forEach((filters, c) => {
       if (convDropout > 0) {
         x = tfl.layers
-          .dropout({ rate: convDropout, name: `${p}_dropout${c + 1}`, ...seeds.dropoutSeed() })
+          .dropout({ rate: convDropout, name: `${p}_dropout${c + 1}` })
           .apply(x) as tfl.SymbolicTensor;
       }
       x = tfl.layers

@@ -7,6 +7,10 @@ type Initializer = ReturnType<typeof tfl.initializers.zeros>;
  * Derives one initializer seed per layer from a model seed with the core {@link Rng}, so the same model
  * seed gives identical weights on every backend (tfjs draws seeded initial values in tfjs-core, not in the
  * backend). Without a seed, layers get tfjs's usual unseeded initializers.
+ *
+ * Dropout layers are deliberately not seeded: tfjs's `dropout(x, rate, noiseShape, seed)` draws its mask
+ * from a generator re-seeded on every call, so a seeded Dropout layer would drop the same units at every
+ * training step.
  */
 export class LayerSeeds {
   private readonly rng: Rng | undefined;
@@ -35,11 +39,5 @@ export class LayerSeeds {
     const seed = this.next();
     if (this.zeros) return tfl.initializers.zeros();
     return tfl.initializers.heNormal(seed === undefined ? {} : { seed });
-  }
-
-  /** A seeded dropout layer's `seed` argument. */
-  dropoutSeed(): { seed?: number } {
-    const seed = this.next();
-    return seed === undefined ? {} : { seed };
   }
 }

@@ -1,5 +1,5 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '@distilljs/core';
@@ -53,6 +53,11 @@ describe('loadTeacher', () => {
     const keras = kerasSoftmaxMlp();
     const dir = join(root, 'keras-mlp');
     await saveModel(keras, dir);
+    // as tensorflowjs_converter writes it: no distilljs metadata
+    const file = join(dir, 'model.json');
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    delete json.userDefinedMetadata;
+    writeFileSync(file, JSON.stringify(json));
     const teacher = await loadTeacher(dir, { inputShape: [28, 28, 1], numClasses: 10 });
     expect(teacher.removedSoftmax).toBe(true);
     expect(teacher.messages.join('\n')).toMatch(

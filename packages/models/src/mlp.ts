@@ -24,9 +24,7 @@ export function buildMlp(ctx: BuildContext, opts: MlpOptions): BuiltModel {
   let x: tfl.SymbolicTensor = input;
   if (ctx.inputShape.length > 1) x = tfl.layers.flatten({ name: 'flatten' }).apply(x) as tfl.SymbolicTensor;
   if (opts.inputDropout > 0) {
-    x = tfl.layers
-      .dropout({ rate: opts.inputDropout, name: 'input_dropout', ...seeds.dropoutSeed() })
-      .apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.dropout({ rate: opts.inputDropout, name: 'input_dropout' }).apply(x) as tfl.SymbolicTensor;
   }
   const constraint =
     opts.maxNorm === undefined
@@ -40,9 +38,7 @@ export function buildMlp(ctx: BuildContext, opts: MlpOptions): BuiltModel {
       .apply(x) as tfl.SymbolicTensor;
     taps.push(name);
     if (opts.dropout > 0) {
-      x = tfl.layers
-        .dropout({ rate: opts.dropout, name: `dropout${i + 1}`, ...seeds.dropoutSeed() })
-        .apply(x) as tfl.SymbolicTensor;
+      x = tfl.layers.dropout({ rate: opts.dropout, name: `dropout${i + 1}` }).apply(x) as tfl.SymbolicTensor;
     }
   });
   const logits = tfl.layers

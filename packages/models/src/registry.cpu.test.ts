@@ -6,16 +6,16 @@ import { forwardShape, sgdStep } from './__fixtures__/zoo-step.js';
 import { countTrainableParams, createModel, listModels, MODEL_NAMES } from './registry.js';
 
 // Every zoo model on the pure-JS cpu backend: its parameter count, a forward pass of its documented input
-// shape and one optimiser step (batch 2, the documented shape) that changes every trainable weight.
-// The MLPs and the MNIST CNNs step on the stock kernels. The CIFAR CNNs step with the stock cpu
+// shape and one optimiser step (batch 2) that changes every trainable weight.
+// The MLPs and LeNet-5 step on the stock kernels. The other CNNs step with the stock cpu
 // Conv2DBackpropFilter swapped for the equivalent fast fixture (checked against the stock kernel in
 // __fixtures__/cpu-conv-filter-grad.test.ts): the stock one is ~100x slower than the forward convolution,
-// minutes per step for the VGGs and wide ResNets. The 4x-wide ResNet-32 (1.1 GMAC per 32x32 image) does its
-// forward pass on one 32x32 image and its step on 16x16 images: global average pooling makes its weights
-// independent of the image size.
-const STEP_SHAPE: Partial<Record<string, number[]>> = { resnet32x4: [16, 16, 3] };
-const FORWARD_BATCH: Partial<Record<string, number>> = { resnet32x4: 1 };
+// minutes per step for the VGGs and wide ResNets. To keep this file near a minute on 2 cores, the big
+// models do their forward pass on one 32x32 image, and the deep and wide ResNets (0.13 to 1.1 GMAC per
+// 32x32 image) step on 16x16 images: global average pooling makes their weights independent of the image
+// size, and resnet20 steps at 32x32.
 const FAST_FILTER_GRAD = new Set([
+  'mnist-cnn',
   'cifar-vgg-large',
   'cifar-vgg-small',
   'resnet20',
@@ -23,6 +23,17 @@ const FAST_FILTER_GRAD = new Set([
   'resnet8x4',
   'resnet32x4',
 ]);
+const STEP_SHAPE: Partial<Record<string, number[]>> = {
+  resnet56: [16, 16, 3],
+  resnet8x4: [16, 16, 3],
+  resnet32x4: [16, 16, 3],
+};
+const FORWARD_BATCH: Partial<Record<string, number>> = {
+  'cifar-vgg-large': 1,
+  resnet56: 1,
+  resnet8x4: 1,
+  resnet32x4: 1,
+};
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -111,6 +111,19 @@ describe('createModel', () => {
     student.dispose();
   });
 
+  it('draws a fresh dropout mask at every training call (seeded tfjs dropout would repeat one)', () => {
+    const teacher = createModel('hinton-teacher', { seed: 1 });
+    const x = tf.ones([1, 28, 28, 1]);
+    const a = teacher.apply(x, { training: true }) as tf.Tensor;
+    const b = teacher.apply(x, { training: true }) as tf.Tensor;
+    expect(Array.from(a.dataSync())).not.toEqual(Array.from(b.dataSync()));
+    const c = teacher.apply(x) as tf.Tensor;
+    const d = teacher.apply(x) as tf.Tensor;
+    expect(Array.from(c.dataSync())).toEqual(Array.from(d.dataSync()));
+    tf.dispose([x, a, b, c, d]);
+    teacher.dispose();
+  });
+
   it('takes mlp options, other input shapes and class counts', () => {
     const m = createModel('mlp', { hiddenUnits: [30], dropout: 0.1, numClasses: 3, inputShape: [8, 8, 1] });
     expect(countTrainableParams(m)).toBe(64 * 30 + 30 + 30 * 3 + 3);

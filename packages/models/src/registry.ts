@@ -35,7 +35,7 @@ export interface CreateModelOptions {
   inputShape?: readonly number[];
   /** Number of classes (logits); default 10. */
   numClasses?: number;
-  /** Seed for the initial weights and dropout masks; the same seed gives identical weights. */
+  /** Seed for the initial weights: the same seed gives identical weights (dropout masks stay unseeded). */
   seed?: number;
   /** Also return the default feature maps: outputs `[logits, ...features]` (see {@link withFeatureTaps}). */
   features?: boolean;
@@ -313,7 +313,8 @@ function build(name: ModelName, entry: ZooEntry, options: CreateModelOptions, co
 
 /**
  * Builds a zoo model by name. The output is logits (the last layer is linear). With a `seed`, the initial
- * weights (and dropout masks) are reproducible: the same seed gives identical weights on every backend.
+ * weights are reproducible: the same seed gives identical weights on every backend. Dropout masks come
+ * from tfjs's global generator (a seeded tfjs Dropout layer would repeat one mask at every step).
  *
  * The model records its zoo name, config and default feature taps in its user-defined metadata, so
  * {@link saveModel} and {@link withFeatureTaps} find them, also after a save/load round trip.
