@@ -4,7 +4,6 @@ export type { LoadedTeacher, LoadTeacherOptions, LogitsModelResult } from './loa
 export { loadTeacher, toLogitsModel } from './load-teacher.js';
 export type {
   DescribedIOHandler,
-  HandlerResolver,
   LoadModelOptions,
   ModelLocation,
   SaveModelOptions,
