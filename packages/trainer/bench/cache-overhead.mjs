@@ -4,9 +4,10 @@
 //   node bench/cache-overhead.mjs [--backend wasm|cpu] [--examples 2048] [--epochs 3] [--rounds 3] [--student 800,800] [--stock]
 //
 // On wasm the training kernels of @distilljs/backends are registered (as the runner does) unless --stock.
-// Prints, per mode, the median process CPU seconds (user + system; less sensitive than wall time to
-// other processes sharing the machine, as tfjs runs single-threaded in Node) of the epochs after the
-// first of each run (which warms up):
+// Prints, per mode, the median process CPU time (user + system; less sensitive than wall time to other
+// processes sharing the machine, as tfjs runs single-threaded in Node) of the epochs after the first of
+// each run (which warms up), and the median CPU time of one training step of those epochs (robust to
+// bursts of load on a shared machine):
 //   fit            the student trained on labels alone
 //   distill cache  the same student distilled from cached teacher logits (the teacher pass is reported apart)
 //   distill live   the same, with the teacher run on every batch (what augmentation forces)
@@ -96,24 +97,40 @@ const median = (a) => {
   const s = [...a].sort((p, q) => p - q);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-/** Callbacks recording the process CPU seconds of each epoch but the first of every run (warm-up). */
+/**
+ * Callbacks recording process CPU seconds per epoch and per step (onBatchBegin to onBatchEnd: teacher
+ * targets, forward, loss, gradients, update), skipping the first epoch of every run (warm-up).
+ */
 function cpuTimer() {
   const seconds = [];
-  let start;
+  const steps = [];
+  let epochStart;
+  let stepStart;
+  let warm = false;
   return {
     seconds,
+    steps,
     callbacks: {
-      onEpochBegin: () => {
-        start = process.cpuUsage();
+      onEpochBegin: (epoch) => {
+        warm = epoch > 0;
+        epochStart = process.cpuUsage();
       },
-      onEpochEnd: (epoch) => {
-        const d = process.cpuUsage(start);
-        if (epoch > 0) seconds.push((d.user + d.system) / 1e6);
+      onBatchBegin: () => {
+        stepStart = process.cpuUsage();
+      },
+      onBatchEnd: () => {
+        const d = process.cpuUsage(stepStart);
+        if (warm) steps.push((d.user + d.system) / 1e6);
+      },
+      onEpochEnd: () => {
+        const d = process.cpuUsage(epochStart);
+        if (warm) seconds.push((d.user + d.system) / 1e6);
       },
     },
   };
 }
 const epochSeconds = (t) => median(t.seconds);
+const stepMs = (t) => median(t.steps) * 1000;
 
 const teacher = mlp([1200, 1200], 1); // the size of Hinton's MNIST teacher
 const studentHidden = values.student.split(',').map(Number); // default: the size of his student
@@ -150,11 +167,13 @@ const arch = `784-${studentHidden.join('-')}-10`;
 console.log(
   `backend ${tf.getBackend()}${kernels ? ' + @distilljs/backends training kernels' : ''}, ${n} examples of ${dim}, batch ${batchSize}, teacher 784-1200-1200-10, student ${arch}, ${rounds} rounds of ${epochs} epochs per mode (median CPU s of epochs 2..${epochs})`,
 );
-console.log(`fit (labels only)          ${fitS.toFixed(3)} CPU s/epoch`);
-console.log(
-  `distill, teacher cache     ${cacheS.toFixed(3)} CPU s/epoch  (${((cacheS / fitS - 1) * 100).toFixed(1)}% vs fit)`,
-);
-console.log(
-  `distill, teacher per batch ${liveS.toFixed(3)} CPU s/epoch  (${((liveS / fitS - 1) * 100).toFixed(1)}% vs fit)`,
-);
+const pct = (a, b) => `${a >= b ? '+' : ''}${((a / b - 1) * 100).toFixed(1)}%`;
+const row = (label, t, s) =>
+  `${label.padEnd(27)}epoch ${s.toFixed(3)} CPU s (${t.seconds.length} epochs: ${Math.min(...t.seconds).toFixed(3)}..${Math.max(...t.seconds).toFixed(3)})` +
+  (t === fitT ? '' : ` ${pct(s, fitS)}`) +
+  `; step ${stepMs(t).toFixed(2)} CPU ms (median of ${t.steps.length})` +
+  (t === fitT ? '' : ` ${pct(stepMs(t), stepMs(fitT))}`);
+console.log(row('fit (labels only)', fitT, fitS));
+console.log(row('distill, teacher cache', cacheT, cacheS));
+console.log(row('distill, teacher per batch', liveT, liveS));
 console.log(notes.find((m) => m.startsWith('teacher-output cache')) ?? '');
