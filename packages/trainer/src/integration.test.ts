@@ -40,14 +40,16 @@ describe('with the zoo (@distilljs/models) and real batch streams (@distilljs/da
     testCount: 48,
   });
 
-  it('max-norm constraints hold after every update, as Keras applies them', async () => {
+  it('max-norm constraints hold after every update, as Keras applies them (a feature-tap model fits on its logits)', async () => {
     const model = createModel('mlp', {
       inputShape: [12, 12, 1],
       numClasses: 4,
       hiddenUnits: [16],
       maxNorm: 0.5,
       seed: 1,
+      features: true,
     });
+    expect(model.outputs.length).toBeGreaterThan(1);
     await fit(model, createBatchStream(dataset, { batchSize: 32, shuffle: true, seed: 1 }), {
       epochs: 2,
       optimizer: { name: 'sgd', lr: 1 },
