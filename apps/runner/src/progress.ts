@@ -74,8 +74,8 @@ export function createProgress(options: ProgressOptions): TrainingCallbacks {
       const resumed = info.initialStep > 0 ? `, resuming at step ${info.initialStep}` : '';
       say(`${options.label}: ${info.epochs} epochs x ${info.stepsPerEpoch} steps${resumed}`);
       for (const note of info.notes) {
+        if (!seen.has(note)) say(`  ${note}`);
         seen.add(note);
-        say(`  ${note}`);
       }
       if (!plain && !options.silent) {
         bar = new cliProgress.SingleBar(

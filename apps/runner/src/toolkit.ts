@@ -232,6 +232,8 @@ export async function train(call: TrainCall): Promise<trainer.History> {
     checkpoint: { dir: call.checkpointDir, keep: 2 },
     resume: true,
     controller: call.controller,
+    // let the event loop run every few steps, so Ctrl-C (a signal callback) is seen promptly
+    yieldEvery: 4,
   };
   if (!call.distill) return trainer.fit(call.model, call.data, common);
   return trainer.distill({

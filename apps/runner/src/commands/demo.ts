@@ -21,17 +21,17 @@ export function demoExperiment(quick: boolean, seed: number): Experiment {
     description: 'Hinton, Vinyals and Dean (2015), section 3, on the embedded MNIST digits',
     dataset: { name: 'mnist-embedded', ...(quick ? { trainSize: 2000, testSize: 1000 } : {}) },
     seeds: [seed],
-    defaults: { batchSize: 128, optimizer: 'adam', lr: 1e-3 },
-    teacher: { name: 'teacher', model: 'hinton-teacher', epochs: quick ? 4 : 20, augment: { shift: 2 } },
+    defaults: { batchSize: 128, optimizer: 'adam', lr: 1e-3, schedule: 'cosine' },
+    teacher: { name: 'teacher', model: 'hinton-teacher', epochs: quick ? 4 : 18, augment: { shift: 2 } },
     students: [
-      { name: 'baseline student', model: 'hinton-student', loss: 'ce', epochs: quick ? 4 : 12 },
+      { name: 'baseline student', model: 'hinton-student', loss: 'ce', epochs: quick ? 4 : 10 },
       {
         name: 'distilled student',
         model: 'hinton-student',
         loss: 'kd',
         temperature: 20,
         alpha: 0.9,
-        epochs: quick ? 4 : 12,
+        epochs: quick ? 4 : 10,
       },
     ],
   };

@@ -79,7 +79,7 @@ export function hintonExperiment(o: HintonOptions): Experiment {
         ...(o.quick ? { trainSize: 1500, testSize: 1000 } : {}),
       },
       seeds: Array.from({ length: o.seeds }, (_, i) => i + 1),
-      defaults: { batchSize: 128, optimizer: 'adam', lr: 1e-3 },
+      defaults: { batchSize: 128, optimizer: 'adam', lr: 1e-3, schedule: 'cosine' },
       teacher: { name: 'teacher', model: 'hinton-teacher', epochs: epochs.teacher, augment: { shift: 2 } },
       students,
     },

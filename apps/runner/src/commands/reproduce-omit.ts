@@ -88,7 +88,7 @@ export async function reproduceOmitCommand(opts: Record<string, unknown>, io: Io
         dataset,
         test,
       };
-      const base = { batchSize: 128, optimizer: 'adam' as const, lr: 1e-3 };
+      const base = { batchSize: 128, optimizer: 'adam' as const, lr: 1e-3, schedule: 'cosine' as const };
       const teacher = await runStage(ctx, {
         id: `teacher-s${cfg.seed}`,
         name: 'teacher',
