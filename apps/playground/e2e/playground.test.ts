@@ -3,6 +3,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build, type InlineConfig, type PreviewServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +26,37 @@ function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A well-formed tfjs model file whose weights are NaN: it loads as a teacher, and distilling from it
+ * makes the loss non-finite, so the trainer fails inside training.
+ */
+async function nanTeacherFiles(): Promise<{ name: string; mimeType: string; buffer: Buffer }[]> {
+  await tf.setBackend('cpu');
+  const model = tfl.sequential({
+    layers: [tfl.layers.flatten({ inputShape: [28, 28, 1] }), tfl.layers.dense({ units: 10 })],
+  });
+  model.setWeights(model.getWeights().map((w) => tf.fill(w.shape, Number.NaN)));
+  let json = '';
+  let weights = Buffer.alloc(0);
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const data = artifacts.weightData as ArrayBuffer;
+      weights = Buffer.from(new Uint8Array(data));
+      json = JSON.stringify({
+        modelTopology: artifacts.modelTopology,
+        format: 'layers-model',
+        weightsManifest: [{ paths: ['./nan-teacher.weights.bin'], weights: artifacts.weightSpecs }],
+      });
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  model.dispose();
+  return [
+    { name: 'nan-teacher.json', mimeType: 'application/json', buffer: Buffer.from(json) },
+    { name: 'nan-teacher.weights.bin', mimeType: 'application/octet-stream', buffer: weights },
+  ];
 }
 
 /** Reads the probabilities the page shows in a bar container. */
@@ -143,6 +177,42 @@ describe('playground in Chromium', () => {
 
     mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: join(artifacts, 'playground.png'), fullPage: true });
+
+    // Models survive a reload (IndexedDB): the table and the soft targets come back without training.
+    await page.reload();
+    await page.waitForSelector('#storage-status:has-text("Restored")', { timeout: 60_000 });
+    await page.waitForSelector('#comparison-table:not([hidden]) tbody tr:nth-child(3)');
+    await page.waitForSelector('#bars-t .bar');
+    expect(await page.isEnabled('#download-student')).toBe(true);
+
+    // The page stays responsive while training (the trainer yields between batches): Stop works mid-run.
+    await page.selectOption('#backend', 'wasm');
+    await page.waitForSelector('#backend-status[data-backend="wasm"]', { timeout: 60_000 });
+    await page.fill('#teacher-epochs', '20');
+    await page.fill('#train-size', '1500');
+    await page.fill('#test-size', '500');
+    await page.click('#run');
+    await page.waitForSelector('#panel-teacher .p-progress:has-text("batch 3 /")', { timeout: 60_000 });
+    await page.click('#stop');
+    await page.waitForSelector('#run-status:has-text("Stopped")', { timeout: 60_000 });
+    expect(await page.textContent('#comparison-table tbody')).toContain('Teacher (stopped)');
+    expect(await page.locator('#comparison-table tbody tr').count()).toBe(1);
+
+    // A failure inside training shows a message on the page, and the page stays usable.
+    await page.setInputFiles('#load-teacher', await nanTeacherFiles());
+    await page.waitForSelector('#message:has-text("Loaded nan-teacher.json as the teacher")', {
+      timeout: 60_000,
+    });
+    expect(await page.isChecked('#reuse-teacher')).toBe(true);
+    await page.fill('#student-epochs', '1');
+    await page.fill('#train-size', '300');
+    await page.fill('#test-size', '200');
+    await page.click('#run');
+    await page.waitForSelector('#message:has-text("Training failed")', { timeout: 90_000 });
+    expect(await page.textContent('#message')).toMatch(/non-finite|NaN/i);
+    expect(await page.isEnabled('#run')).toBe(true);
+    expect(await page.isDisabled('#stop')).toBe(true);
+
     expect(pageErrors).toEqual([]);
     await context.close();
   });

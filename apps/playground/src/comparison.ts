@@ -86,6 +86,8 @@ export function gapSummary(results: readonly RunResult[]): string | undefined {
   const fewer = diff >= 0 ? `${diff} fewer` : `${-diff} more`;
   const gap = eb - et;
   const closed =
-    gap > 0 ? ` It closed ${Math.round((100 * diff) / gap)}% of the gap between baseline and teacher.` : '';
+    gap > 0 && diff > 0
+      ? ` It closed ${Math.round((100 * diff) / gap)}% of the gap between baseline and teacher.`
+      : '';
   return `The distilled student made ${fewer} test errors than the baseline student (${ed} vs ${eb}; teacher ${et}).${closed}`;
 }
