@@ -201,6 +201,7 @@ describe('distill (built binary): runs', () => {
     expect(existsSync(join(tinyRun, 'models', 'distilled-s2', 'model.json'))).toBe(true);
     const html = readFileSync(join(tinyRun, 'report.html'), 'utf8');
     expect(html).toContain('Chart.js');
+    expect(html).toContain('Soft targets');
     expect(html).not.toMatch(/<script[^>]+src=/);
 
     const again = await distill(['run', join(experiments, 'tiny.yaml'), '--out', tinyRun, '--json']);

@@ -4,9 +4,11 @@ import type { ImageDataset, TrainingCallbacks } from '@distilljs/core';
 import { InvalidFileError } from '@distilljs/core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Experiment, StudentSpec, TrainingSpec } from './experiment-schema.js';
+import type { SoftTargetPicture } from './html-report.js';
 import type { InterruptHandler } from './interrupt.js';
 import type { Io } from './io.js';
 import { loadRunRecord, type RunRecord, type StageResult, saveRunRecord } from './run-record.js';
+import { softTargetPicture } from './soft-target-picture.js';
 import { type RunContext, runStage, type StageSpec } from './stage.js';
 import { type MeanStd, meanStd } from './stats.js';
 import * as toolkit from './toolkit.js';
@@ -33,6 +35,8 @@ export interface AggregateRow {
 /** What {@link runExperiment} returns. */
 export interface ExperimentResult {
   readonly dataset: ImageDataset;
+  /** The teacher's soft targets for one test image (first seed), when the experiment has a teacher. */
+  readonly softTargets?: SoftTargetPicture | undefined;
   readonly stages: readonly StageResult[];
   readonly rows: readonly AggregateRow[];
 }
@@ -203,6 +207,7 @@ export async function runExperiment(
     for (const note of loaded.notes) if (!options.quiet) options.io.stderr.write(`teacher: ${note}\n`);
   }
   const stages: StageResult[] = [];
+  let softTargets: SoftTargetPicture | undefined;
   for (const seed of seeds) {
     let teacher = loadedTeacher;
     if (exp.teacher && 'model' in exp.teacher) {
@@ -217,6 +222,10 @@ export async function runExperiment(
       } satisfies StageSpec);
       stages.push(result);
       teacher = model;
+    }
+    if (teacher && softTargets === undefined) {
+      const hot = students.find((st) => (st.spec.loss ?? 'kd') !== 'ce')?.temperature ?? 20;
+      softTargets = await softTargetPicture(teacher, dataset, test, hot > 1 ? [1, hot] : [1, 20]);
     }
     if (teacher && options.onTeacher) await options.onTeacher(teacher, seed, ctx);
     for (const st of students) {
@@ -250,5 +259,5 @@ export async function runExperiment(
   const rows = aggregate(stages);
   options.record.summary = { rows };
   saveRunRecord(options.runDir, options.record);
-  return { dataset, stages, rows };
+  return { dataset, stages, rows, softTargets };
 }

@@ -1,11 +1,9 @@
 import type { BackendRequest } from '@distilljs/core';
 import { runExperiment } from '../experiment-runner.js';
 import { type Experiment, type ExperimentInput, validateExperiment } from '../experiment-schema.js';
-import type { SoftTargetPicture } from '../html-report.js';
 import { type Io, println } from '../io.js';
 import { resultsTable, softTargetsTable, writeRunOutputs } from '../run-outputs.js';
 import { withSession } from '../session.js';
-import { softTargetPicture } from '../soft-target-picture.js';
 
 /** Test errors of Hinton et al. (2015), section 3, on the full MNIST (60k train / 10k test). */
 export const PAPER_MNIST_ERRORS = { teacher: 67, baseline: 146, distilled: 74 } as const;
@@ -52,17 +50,14 @@ export async function demoCommand(opts: Record<string, unknown>, io: Io): Promis
       config: demoExperiment(quick, (opts.seed as number | undefined) ?? 1),
     },
     async (session, exp) => {
-      let picture: SoftTargetPicture | undefined;
       const result = await runExperiment(exp, {
         runDir: session.runDir,
         io,
         quiet: session.quiet,
         interrupts: session.interrupts,
         record: session.record,
-        async onTeacher(teacher, _seed, ctx) {
-          picture = await softTargetPicture(teacher, ctx.dataset, ctx.test, [1, 20]);
-        },
       });
+      const picture = result.softTargets;
       const paper: Record<string, number> = {
         teacher: PAPER_MNIST_ERRORS.teacher,
         'baseline student': PAPER_MNIST_ERRORS.baseline,

@@ -154,6 +154,7 @@ export async function reproduceHintonCommand(opts: Record<string, unknown>, io: 
         ],
         table,
         stages: result.stages,
+        softTargets: result.softTargets,
         notes,
       });
       if (opts.json) {

@@ -7,6 +7,7 @@ import { collectLogits } from '../logits.js';
 import { renderTable } from '../results-table.js';
 import { writeRunOutputs } from '../run-outputs.js';
 import { withSession } from '../session.js';
+import { softTargetPicture } from '../soft-target-picture.js';
 import type { RunContext } from '../stage.js';
 import { runStage } from '../stage.js';
 import * as toolkit from '../toolkit.js';
@@ -109,6 +110,14 @@ export async function reproduceOmitCommand(opts: Record<string, unknown>, io: Io
         excludeClasses: [cfg.omit],
         trainPositions,
       });
+      const softTargets = await softTargetPicture(
+        teacher.model,
+        dataset,
+        test,
+        [1, 20],
+        cfg.omit,
+        cfg.omit === 3 ? 5 : 0,
+      );
       const valLogits = await collectLogits(student.model, validation);
       const testLogits = await collectLogits(student.model, test);
       const before = errorsWithBias(testLogits, cfg.omit, 0);
@@ -164,6 +173,7 @@ export async function reproduceOmitCommand(opts: Record<string, unknown>, io: Io
         ],
         table: { head, rows },
         stages: [teacher.result, student.result],
+        softTargets,
       });
       if (opts.json) {
         println(io.stdout, JSON.stringify({ runDir: session.runDir, report: files.report, ...summary }));

@@ -68,6 +68,7 @@ export async function runCommand(opts: Record<string, unknown>, io: Io, args: st
         ],
         table,
         stages: result.stages,
+        softTargets: result.softTargets,
       });
       if (opts.json) {
         println(

@@ -61,6 +61,7 @@ export async function runFlagExperiment(
         ],
         table,
         stages: result.stages,
+        softTargets: result.softTargets,
       });
       if (opts.json) {
         println(
