@@ -1,7 +1,7 @@
 // Benchmark: does a distillation epoch from the teacher-output cache cost about the same as a plain
 // student epoch? Runs against the built package (`npx tsup` in packages/trainer and its dependencies).
 //
-//   node bench/cache-overhead.mjs [--backend wasm|cpu] [--examples 2048] [--epochs 3] [--rounds 3] [--student 800,800] [--stock]
+//   node bench/cache-overhead.mjs [--backend wasm|cpu] [--examples 2048] [--epochs 3] [--rounds 3] [--student 800,800] [--modes fit,cache,live] [--stock]
 //
 // On wasm the training kernels of @distilljs/backends are registered (as the runner does) unless --stock.
 // Prints, per mode, the median process CPU time (user + system; less sensitive than wall time to other
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '128' },
     student: { type: 'string', default: '800,800' },
     stock: { type: 'boolean', default: false },
+    modes: { type: 'string', default: 'fit,cache,live' },
   },
 });
 await tf.setBackend(values.backend);
@@ -136,28 +137,35 @@ const teacher = mlp([1200, 1200], 1); // the size of Hinton's MNIST teacher
 const studentHidden = values.student.split(',').map(Number); // default: the size of his student
 const common = { epochs, optimizer: { name: 'sgd', lr: 0.01, momentum: 0.9 }, seed: 1 };
 
-// The three modes take turns, `rounds` times, so a slow spell of the (shared) machine hits them alike.
+// The modes take turns, `rounds` times, each round starting with the next mode, so neither a slow spell
+// of the (shared) machine nor the position in a round favours one of them.
 const fitT = cpuTimer();
 const cacheT = cpuTimer();
 const liveT = cpuTimer();
 const notes = [];
+const runs = {
+  fit: () => fit(mlp(studentHidden, 2), stream, { ...common, callbacks: fitT.callbacks }),
+  cache: () =>
+    distill({
+      teacher,
+      student: mlp(studentHidden, 2),
+      data: stream,
+      ...common,
+      callbacks: [cacheT.callbacks, { onMessage: (m) => notes.push(m) }],
+    }),
+  live: () =>
+    distill({
+      teacher,
+      student: mlp(studentHidden, 2),
+      data: stream,
+      ...common,
+      teacherCache: { mode: 'off' },
+      callbacks: liveT.callbacks,
+    }),
+};
+const modes = values.modes.split(',');
 for (let round = 0; round < rounds; round++) {
-  await fit(mlp(studentHidden, 2), stream, { ...common, callbacks: fitT.callbacks });
-  await distill({
-    teacher,
-    student: mlp(studentHidden, 2),
-    data: stream,
-    ...common,
-    callbacks: [cacheT.callbacks, { onMessage: (m) => notes.push(m) }],
-  });
-  await distill({
-    teacher,
-    student: mlp(studentHidden, 2),
-    data: stream,
-    ...common,
-    teacherCache: { mode: 'off' },
-    callbacks: liveT.callbacks,
-  });
+  for (let k = 0; k < modes.length; k++) await runs[modes[(round + k) % modes.length]]();
 }
 
 const fitS = epochSeconds(fitT);
@@ -174,6 +182,6 @@ const row = (label, t, s) =>
   `; step ${stepMs(t).toFixed(2)} CPU ms (median of ${t.steps.length})` +
   (t === fitT ? '' : ` ${pct(stepMs(t), stepMs(fitT))}`);
 console.log(row('fit (labels only)', fitT, fitS));
-console.log(row('distill, teacher cache', cacheT, cacheS));
-console.log(row('distill, teacher per batch', liveT, liveS));
+if (modes.includes('cache')) console.log(row('distill, teacher cache', cacheT, cacheS));
+if (modes.includes('live')) console.log(row('distill, teacher per batch', liveT, liveS));
 console.log(notes.find((m) => m.startsWith('teacher-output cache')) ?? '');
