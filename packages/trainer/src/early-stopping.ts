@@ -1,4 +1,5 @@
-import { ConfigError, describeValue } from '@distilljs/core';
+import { ConfigError, describeValue, type TrainingCallbacks } from '@distilljs/core';
+import type { TrainingController } from './training-controller.js';
 
 /**
  * Early stopping (Keras `EarlyStopping`): stop when `monitor` has not improved by more than
@@ -94,4 +95,39 @@ export class MetricMonitor {
   exhausted(): boolean {
     return this.stops && this.state.wait > 0 && this.state.wait >= this.patience;
   }
+}
+
+/**
+ * Early stopping as a Keras-style callback: when `monitor` has not improved for `patience` epochs it
+ * calls `controller.stop()`, and the run (given the same `controller`) ends after that epoch. The
+ * `earlyStopping` option of `fit`/`distill` does the same and also keeps its state in checkpoints; use
+ * this form to combine several stopping rules or to stop other loops.
+ *
+ * @example
+ * ```ts
+ * const controller = new TrainingController();
+ * await fit(model, data, { epochs: 50, validation, controller,
+ *   callbacks: [earlyStoppingCallback(controller, { monitor: 'val_acc', patience: 5 })] });
+ * ```
+ */
+export function earlyStoppingCallback(
+  controller: TrainingController,
+  options: EarlyStoppingOptions & { readonly monitor: string },
+): TrainingCallbacks & { readonly state: () => MonitorState } {
+  if (!controller || typeof controller.stop !== 'function') {
+    throw new ConfigError("earlyStoppingCallback: argument 'controller' must be a TrainingController", {
+      where: 'earlyStoppingCallback(controller)',
+    });
+  }
+  const monitor = new MetricMonitor(options, true, true);
+  return {
+    state: () => ({ ...monitor.state }),
+    onEpochEnd(epoch, logs) {
+      if (monitor.update(epoch, logs)) {
+        controller.stop(
+          `early stopping after epoch ${epoch}: '${monitor.monitor}' has not improved for ${monitor.patience} epochs`,
+        );
+      }
+    },
+  };
 }

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gaussianData, mlp, sameBits, toyStream, weightBytes } from './__fixtures__/toy.js';
 import { distill } from './distill.js';
+import { earlyStoppingCallback } from './early-stopping.js';
 import { evaluate } from './evaluate.js';
 import { fit } from './fit.js';
 import { multiSeed } from './multi-seed.js';
@@ -147,5 +148,24 @@ describe('fit', () => {
     expect(record.timings.epochSeconds).toHaveLength(1);
     expect(record.finalMetrics.accuracy).toBe(r.runs[2]!.accuracy);
     expect(record.config).toEqual({ loss: 'kd', T: 4 });
+  });
+
+  it('earlyStoppingCallback stops through the controller at the end of an epoch', async () => {
+    const data = gaussianData({ seed: 3, count: 64 });
+    const controller = new TrainingController();
+    let epochs = 0;
+    // 'lr' never improves under a constant schedule: the callback stops after 1 + patience epochs.
+    const h = await fit(mlp(8, [16], 4, 1), toyStream(data, { batchSize: 16 }), {
+      epochs: 10,
+      controller,
+      callbacks: [
+        earlyStoppingCallback(controller, { monitor: 'lr', patience: 2, mode: 'min' }),
+        { onEpochEnd: () => void epochs++ },
+      ],
+    });
+    expect(h.stopReason).toBe('stopped');
+    expect(epochs).toBe(3);
+    expect(h.steps).toBe(12);
+    expect(controller.reason).toMatch(/early stopping after epoch 2: 'lr' has not improved for 2 epochs/);
   });
 });

@@ -466,6 +466,8 @@ export async function runTraining<P>(
       }
       if (!stoppedMidEpoch) await writeCheckpoint(epoch + 1, 0);
       await dispatch(callbacks, 'onEpochEnd', epoch, logs);
+      // A callback (e.g. earlyStoppingCallback) may ask to stop at the end of an epoch.
+      if (options.controller?.stopRequested && stopReason === 'completed') stopReason = 'stopped';
     }
 
     const final = records[records.length - 1];
