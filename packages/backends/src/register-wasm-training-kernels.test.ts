@@ -234,6 +234,19 @@ describe('registerWasmTrainingKernels', () => {
     }
   });
 
+  it('matches cpu for sum and mean over leading axes, and falls back for other axes', async () => {
+    const rng = new Rng(12);
+    const x = randomArray(rng, [6, 5, 4, 3]);
+    const shape = [6, 5, 4, 3];
+    for (const axis of [[0], [0, 1], [0, 1, 2], [1, 0], [1], [2, 3], [0, 2], -1]) {
+      for (const keepDims of [false, true]) {
+        await compare(() => tf.sum(tf.tensor(x, shape), axis, keepDims));
+        await compare(() => tf.mean(tf.tensor(x, shape), axis, keepDims));
+      }
+    }
+    await compare(() => tf.sum(tf.tensor(x, shape)));
+  });
+
   it('frees its intermediates when a kernel throws', async () => {
     await tf.setBackend('wasm');
     const before = tf.memory().numTensors;

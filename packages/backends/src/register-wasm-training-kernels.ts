@@ -3,6 +3,7 @@ import { fastMatMul, matMulParts } from './kernels/batch-mat-mul.js';
 import { conv2DBackpropFilter, conv2DBackpropFilterParts } from './kernels/conv2d-backprop-filter.js';
 import { conv2DBackpropInput, conv2DBackpropInputParts } from './kernels/conv2d-backprop-input.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
+import { reduceLeadingAxes } from './kernels/reduce-leading-axes.js';
 import { type KernelImpl, requireKernel, type TensorInfo } from './kernels/wasm-kernel-utils.js';
 
 /** What {@link registerWasmTrainingKernels} did. */
@@ -15,7 +16,14 @@ export interface WasmTrainingKernelsReport {
   readonly alreadyRegistered: boolean;
 }
 
-const REPLACED = ['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'MaxPoolGrad'] as const;
+const REPLACED = [
+  'BatchMatMul',
+  '_FusedMatMul',
+  'Conv2DBackpropInput',
+  'MaxPoolGrad',
+  'Sum',
+  'Mean',
+] as const;
 const ADDED = ['Conv2DBackpropFilter'] as const;
 
 /** The original kernels, per backend, kept so the replacement can be undone. */
@@ -34,6 +42,8 @@ const originals = new Map<string, Map<string, tf.KernelConfig | undefined>>();
  *   backend's scalar loop.
  * - `MaxPoolGrad` as one pass over the pooling windows (the backend's kernel loops over every window that
  *   may cover each input pixel).
+ * - `Sum` and `Mean` over leading axes (bias gradients, batch-norm statistics) as one sequential pass
+ *   instead of a transpose followed by a reduction.
  *
  * Every other kernel the zoo's gradients need (`AvgPoolGrad`, `Step` for ReLU, the ops batch normalisation
  * and dropout are composed of) already exists in the wasm backend.
@@ -58,6 +68,8 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
   const batchMatMul = requireKernel('BatchMatMul', backendName);
   const fusedMatMul = requireKernel('_FusedMatMul', backendName);
   const backpropInput = requireKernel('Conv2DBackpropInput', backendName);
+  const sum = requireKernel('Sum', backendName);
+  const mean = requireKernel('Mean', backendName);
   const filterParts = conv2DBackpropFilterParts(backendName);
   const inputParts = conv2DBackpropInputParts(backendName);
 
@@ -70,6 +82,8 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
       (args) => conv2DBackpropInput(inputParts, args) ?? (backpropInput(args) as TensorInfo),
     ],
     ['MaxPoolGrad', (args) => maxPoolGrad(args)],
+    ['Sum', (args) => reduceLeadingAxes('sum', sum, args)],
+    ['Mean', (args) => reduceLeadingAxes('mean', mean, args)],
   ];
   for (const [kernelName, kernelFunc] of kernels) {
     const old = saved.get(kernelName);

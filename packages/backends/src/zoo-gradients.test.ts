@@ -9,7 +9,14 @@ import {
   unregisterWasmTrainingKernels,
 } from './register-wasm-training-kernels.js';
 
-const BATCH = 2;
+const BATCH = 1;
+
+/**
+ * Models whose cpu-backend reference costs over 15 CPU-seconds (cifar-vgg-large: ~70 s for one example). They
+ * use the same kernels as their smaller siblings here (cifar-vgg-small, resnet8x4) and are checked by
+ * `node scripts/check-zoo-gradients.mjs` (see the README for its last result).
+ */
+const HEAVY_MODELS = ['cifar-vgg-large', 'resnet32x4'] as const;
 
 /** Gradients of the cross entropy of one batch with respect to every trainable weight, as plain arrays. */
 async function gradients(
@@ -68,7 +75,11 @@ afterAll(() => {
 // first layers' gradients by ~1e-5 on cpu alone. Every kernel the distilljs wasm kernels replace runs the
 // same in both modes.
 describe('zoo gradients on wasm (with the distilljs kernels) match cpu', () => {
-  for (const name of MODEL_NAMES) {
+  it('names only zoo models as too heavy for the test run', () => {
+    for (const name of HEAVY_MODELS) expect(MODEL_NAMES).toContain(name);
+  });
+
+  for (const name of MODEL_NAMES.filter((n) => !(HEAVY_MODELS as readonly string[]).includes(n))) {
     it(name, async () => {
       const info = listModels().find((m) => m.name === name);
       // ResNets end in global average pooling: an 8x8 input exercises every layer at 1/16 of the cost.

@@ -1,0 +1,41 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { HeapBackend } from './max-pool-grad.js';
+import type { KernelBackendLike, KernelImpl, TensorInfo } from './wasm-kernel-utils.js';
+
+/**
+ * `Sum` and `Mean` over leading axes (`[0]`, `[0, 1, 2]` of NHWC: every bias gradient and batch-norm
+ * statistic) in one sequential pass over the wasm heap, accumulating in float64. The wasm backend's kernels
+ * first transpose the reduced axes to the end, which moves the whole tensor through memory with a strided
+ * pattern; the pass here reads it once, in order. Other reductions go to `fallback`.
+ */
+export function reduceLeadingAxes(
+  mode: 'sum' | 'mean',
+  fallback: KernelImpl,
+  args: { inputs: Record<string, TensorInfo>; backend: KernelBackendLike; attrs?: Record<string, unknown> },
+): TensorInfo {
+  const x = args.inputs.x as TensorInfo;
+  const attrs = (args.attrs ?? {}) as { axis?: number | number[]; keepDims?: boolean };
+  const rank = x.shape.length;
+  const axes = tf.util.parseAxisParam(attrs.axis ?? [], x.shape).sort((a, b) => a - b);
+  const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+  if (x.dtype !== 'float32' || !leading) {
+    const out = fallback(args);
+    return Array.isArray(out) ? (out[0] as TensorInfo) : out;
+  }
+  const backend = args.backend as HeapBackend;
+  const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
+  const cols = tf.util.sizeFromShape(x.shape.slice(axes.length));
+  const kept = x.shape.slice(axes.length);
+  const outShape = attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept;
+  const out = backend.makeOutput(outShape, 'float32');
+  const xv = backend.typedArrayFromHeap(x) as Float32Array;
+  const ov = backend.typedArrayFromHeap(out) as Float32Array;
+  const acc = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) acc[c] = (acc[c] as number) + (xv[base + c] as number);
+  }
+  const scale = mode === 'mean' && rows > 0 ? 1 / rows : 1;
+  for (let c = 0; c < cols; c++) ov[c] = (acc[c] as number) * scale;
+  return out;
+}
