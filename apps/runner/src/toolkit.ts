@@ -2,13 +2,7 @@
 // models and trainer goes through here, so commands only compose.
 
 import * as backends from '@distilljs/backends';
-import type {
-  BackendRequest,
-  BackendSelection,
-  BatchStream,
-  ImageDataset,
-  TrainingCallbacks,
-} from '@distilljs/core';
+import type { BackendRequest, BatchStream, ImageDataset, TrainingCallbacks } from '@distilljs/core';
 import { ConfigError, InvalidArgumentError } from '@distilljs/core';
 import * as datasets from '@distilljs/datasets';
 import * as models from '@distilljs/models/node';
