@@ -1,7 +1,7 @@
 // Benchmark: does a distillation epoch from the teacher-output cache cost about the same as a plain
 // student epoch? Runs against the built package (`npx tsup` in packages/trainer and its dependencies).
 //
-//   node bench/cache-overhead.mjs [--backend wasm|cpu] [--examples 2048] [--epochs 3] [--rounds 3] [--student 800,800] [--modes fit,cache,live] [--stock]
+//   node bench/cache-overhead.mjs [--backend wasm|cpu] [--examples 2048] [--epochs 3] [--rounds 3] [--student 800,800] [--modes fit,cache,live,cacheCe] [--stock]
 //
 // On wasm the training kernels of @distilljs/backends are registered (as the runner does) unless --stock.
 // Prints, per mode, the median process CPU time (user + system; less sensitive than wall time to other
@@ -11,6 +11,7 @@
 //   fit            the student trained on labels alone
 //   distill cache  the same student distilled from cached teacher logits (the teacher pass is reported apart)
 //   distill live   the same, with the teacher run on every batch (what augmentation forces)
+//   cacheCe        (optional) from the cache but with loss 'cross-entropy': the cache's own cost
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { parseArgs } from 'node:util';
@@ -142,6 +143,7 @@ const common = { epochs, optimizer: { name: 'sgd', lr: 0.01, momentum: 0.9 }, se
 const fitT = cpuTimer();
 const cacheT = cpuTimer();
 const liveT = cpuTimer();
+const cacheCeT = cpuTimer();
 const notes = [];
 const runs = {
   fit: () => fit(mlp(studentHidden, 2), stream, { ...common, callbacks: fitT.callbacks }),
@@ -152,6 +154,17 @@ const runs = {
       data: stream,
       ...common,
       callbacks: [cacheT.callbacks, { onMessage: (m) => notes.push(m) }],
+    }),
+  // Cached teacher outputs fetched and uploaded every step but a loss without a teacher term: the cost of
+  // the cache alone, apart from the cost of the KD term.
+  cacheCe: () =>
+    distill({
+      teacher,
+      student: mlp(studentHidden, 2),
+      data: stream,
+      ...common,
+      loss: 'cross-entropy',
+      callbacks: cacheCeT.callbacks,
     }),
   live: () =>
     distill({
@@ -177,11 +190,13 @@ console.log(
 );
 const pct = (a, b) => `${a >= b ? '+' : ''}${((a / b - 1) * 100).toFixed(1)}%`;
 const row = (label, t, s) =>
-  `${label.padEnd(27)}epoch ${s.toFixed(3)} CPU s (${t.seconds.length} epochs: ${Math.min(...t.seconds).toFixed(3)}..${Math.max(...t.seconds).toFixed(3)})` +
+  `${label.padEnd(28)}epoch ${s.toFixed(3)} CPU s (${t.seconds.length} epochs: ${Math.min(...t.seconds).toFixed(3)}..${Math.max(...t.seconds).toFixed(3)})` +
   (t === fitT ? '' : ` ${pct(s, fitS)}`) +
   `; step ${stepMs(t).toFixed(2)} CPU ms (median of ${t.steps.length})` +
   (t === fitT ? '' : ` ${pct(stepMs(t), stepMs(fitT))}`);
 console.log(row('fit (labels only)', fitT, fitS));
 if (modes.includes('cache')) console.log(row('distill, teacher cache', cacheT, cacheS));
 if (modes.includes('live')) console.log(row('distill, teacher per batch', liveT, liveS));
+if (modes.includes('cacheCe'))
+  console.log(row('distill from cache, CE only', cacheCeT, epochSeconds(cacheCeT)));
 console.log(notes.find((m) => m.startsWith('teacher-output cache')) ?? '');
