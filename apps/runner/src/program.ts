@@ -45,6 +45,9 @@ function addTrainingOptions(cmd: Command): Command {
     .option('--batch-size <n>', 'examples per step', positiveInt)
     .option('--optimizer <name>', 'adam | adamw | sgd | momentum | nesterov', optimizerName)
     .option('--lr <rate>', 'learning rate', positiveNumber)
+    .addOption(
+      new Option('--schedule <name>', 'learning-rate schedule').choices(['constant', 'step', 'cosine']),
+    )
     .option(
       '--augment <spec>',
       'random augmentation: shift:PX, crop:PAD, flip (comma-separated)',

@@ -28,7 +28,7 @@ export function demoExperiment(quick: boolean, seed: number): Experiment {
         model: 'hinton-student',
         loss: 'kd',
         temperature: 20,
-        alpha: 0.9,
+        alpha: 0.5,
         epochs: quick ? 4 : 10,
       },
     ],
@@ -88,7 +88,7 @@ export async function demoCommand(opts: Record<string, unknown>, io: Io): Promis
       }
       const subtitle = [
         `${result.dataset.name}: ${result.dataset.train.count} train / ${result.dataset.test.count} test digits; backend ${session.backend.backend}; seed ${(exp.seeds ?? [1]).join(', ')}`,
-        'teacher: hinton-teacher 784-1200-1200-10, dropout 0.2/0.5, max-norm, inputs jittered by up to 2 px; students: hinton-student 784-800-800-10, no regularisation; distilled at T = 20, alpha 0.9',
+        'teacher: hinton-teacher 784-1200-1200-10, dropout 0.2/0.5, max-norm, inputs jittered by up to 2 px; students: hinton-student 784-800-800-10, no regularisation; distilled at T = 20, alpha 0.5',
       ];
       const files = writeRunOutputs(session.runDir, {
         title: 'distill demo: Hinton, Vinyals and Dean (2015) on the embedded MNIST digits',

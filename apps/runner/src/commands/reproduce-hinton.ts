@@ -25,7 +25,7 @@ export interface HintonOptions {
 
 /**
  * The paper's MNIST experiment as an experiment file would state it: hinton-teacher (dropout, max-norm,
- * 2-px jitter), hinton-student on labels, hinton-student distilled at T = 20 (alpha 0.9), plus a temperature
+ * 2-px jitter), hinton-student on labels, hinton-student distilled at T = 20 (alpha 0.5), plus a temperature
  * sweep and a 30-30 student (baseline and distilled over T). `quick` uses small subsets and few epochs.
  */
 export function hintonExperiment(o: HintonOptions): Experiment {
@@ -42,7 +42,7 @@ export function hintonExperiment(o: HintonOptions): Experiment {
       model: 'hinton-student',
       loss: 'kd',
       temperature: 20,
-      alpha: 0.9,
+      alpha: 0.5,
       epochs: epochs.student,
     },
   ];
@@ -53,7 +53,7 @@ export function hintonExperiment(o: HintonOptions): Experiment {
         model: 'hinton-student',
         loss: 'kd',
         temperature: t,
-        alpha: 0.9,
+        alpha: 0.5,
         epochs: epochs.student,
       });
     }
@@ -65,7 +65,7 @@ export function hintonExperiment(o: HintonOptions): Experiment {
         model: small,
         loss: 'kd',
         temperature: t,
-        alpha: 0.9,
+        alpha: 0.5,
         epochs: epochs.student,
       });
     }

@@ -18,7 +18,7 @@ export function datasetFromFlags(opts: Record<string, unknown>): ExperimentInput
 /** The training settings from the shared training flags. */
 export function trainingFromFlags(opts: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of ['epochs', 'batchSize', 'optimizer', 'lr', 'augment'] as const) {
+  for (const key of ['epochs', 'batchSize', 'optimizer', 'lr', 'schedule', 'augment'] as const) {
     if (opts[key] !== undefined) out[key] = opts[key];
   }
   return out;
