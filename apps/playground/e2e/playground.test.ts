@@ -112,6 +112,23 @@ describe('playground in Chromium', () => {
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    try {
+      await drive(page);
+    } catch (error) {
+      // Keep what the page looked like, and what it said, next to the failure.
+      mkdirSync(artifacts, { recursive: true });
+      await page.screenshot({ path: join(artifacts, 'failure.png'), fullPage: true }).catch(() => {});
+      const said = await page.textContent('#message').catch(() => '');
+      const status = await page.textContent('#run-status').catch(() => '');
+      throw new Error(`${(error as Error).message}\npage message: ${said}\nrun status: ${status}`, {
+        cause: error,
+      });
+    }
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  });
+
+  async function drive(page: Page): Promise<void> {
     await page.goto(url);
 
     // Served cross-origin isolated (COOP/COEP), so wasm may use threads.
@@ -146,6 +163,7 @@ describe('playground in Chromium', () => {
     await page.fill('#student-epochs', '2');
     await page.fill('#train-size', '1500');
     await page.fill('#test-size', '500');
+    await page.fill('#batch-size', '64');
     await page.click('#run');
     await page.waitForSelector('#comparison-table:not([hidden]) tbody tr:nth-child(3)', { timeout: 150_000 });
     expect(await page.textContent('#backend-status')).toContain('wasm');
@@ -153,11 +171,11 @@ describe('playground in Chromium', () => {
       trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')),
     );
     expect(rows.map((r) => r[0])).toEqual(['Teacher', 'Baseline student', 'Distilled student']);
-    for (const r of rows) {
-      const acc = Number.parseFloat(r[5]!);
-      // 10 classes: chance is 10%; even two short epochs learn far more than that.
-      expect(acc, `accuracy of ${r[0]}`).toBeGreaterThan(50);
-    }
+    // 10 classes, chance is 10%: even two short epochs on 1,500 digits learn far more than that.
+    const accuracy = rows.map((r) => Number.parseFloat(r[5]!));
+    expect(accuracy[0], 'teacher accuracy (%)').toBeGreaterThan(60);
+    expect(accuracy[1], 'baseline accuracy (%)').toBeGreaterThan(25);
+    expect(accuracy[2], 'distilled accuracy (%)').toBeGreaterThan(25);
     expect(await page.isEnabled('#download-student')).toBe(true);
 
     // The dark-knowledge view: the bars at the slider's T change when the slider moves.
@@ -212,8 +230,5 @@ describe('playground in Chromium', () => {
     expect(await page.textContent('#message')).toMatch(/non-finite|NaN/i);
     expect(await page.isEnabled('#run')).toBe(true);
     expect(await page.isDisabled('#stop')).toBe(true);
-
-    expect(pageErrors).toEqual([]);
-    await context.close();
-  });
+  }
 });

@@ -16,7 +16,7 @@ import { byId, el } from './dom.js';
 import { drawingToMnist, rgbaToInk } from './draw-to-mnist.js';
 import { availableChoices, DEFAULT_STUDENT, DEFAULT_TEACHER } from './model-choices.js';
 import { checkModelFiles } from './model-files.js';
-import { forgetModels, readMeta, restoreModels, storeMeta, storeModel } from './model-store.js';
+import { forgetModels, forgetRuns, readMeta, restoreModels, storeMeta, storeModel } from './model-store.js';
 import {
   fieldLabel,
   parseRunSettings,
@@ -88,7 +88,18 @@ window.addEventListener('unhandledrejection', (e) =>
 
 // ---------------------------------------------------------------- backend
 
-async function chooseBackend(request: BackendRequest): Promise<void> {
+/**
+ * Backend switches run one after another: two selections in flight at once (the start-up `auto` and a
+ * click on the selector) would race in tf.setBackend and leave kernels of one backend running on another.
+ */
+let backendChain: Promise<void> = Promise.resolve();
+
+function chooseBackend(request: BackendRequest): Promise<void> {
+  backendChain = backendChain.then(() => switchBackend(request));
+  return backendChain;
+}
+
+async function switchBackend(request: BackendRequest): Promise<void> {
   const status = byId('backend-status');
   status.textContent = 'starting…';
   status.dataset.backend = '';
@@ -99,6 +110,7 @@ async function chooseBackend(request: BackendRequest): Promise<void> {
     status.dataset.backend = sel.backend;
     byId('backend-reason').textContent = `${sel.engine}: ${sel.reason}`;
   } catch (err) {
+    state.backend = undefined;
     status.textContent = 'none';
     byId('backend-reason').textContent = '';
     showMessage(`Could not start the ${request} backend: ${errorText(err)}`);
@@ -268,6 +280,7 @@ async function startRun(): Promise<void> {
     datasets: state.manifest?.datasets ?? [],
   };
   const parsed = parseRunSettings(readForm(), ctx);
+  await backendChain;
   if (!parsed.ok) {
     showProblems(parsed.problems);
     byId('run-status').textContent = 'Fix the fields above to start a run.';
@@ -284,9 +297,11 @@ async function startRun(): Promise<void> {
   try {
     const data = await getDataset(settings.dataset);
     state.data = data;
+    await forgetRuns(runsNow);
     for (const run of runsNow) {
       curves.clear(run);
       delete state.results[run];
+      delete state.models[run];
       setPanel(run, { progress: 'waiting', loss: '–', acc: '–' });
       setProgress(run, 0);
       setPanelState(run, 'idle');
@@ -300,6 +315,9 @@ async function startRun(): Promise<void> {
       data,
       {
         onRunStart(run, info) {
+          // The model in training is the current one (the dark-knowledge view follows the teacher live).
+          state.models[run] = info.layersModel;
+          if (run === 'teacher') state.teacherName = info.model;
           epochsPlanned = { ...epochsPlanned, [run]: info.epochs };
           setPanel(run, {
             model: info.model,
@@ -326,7 +344,7 @@ async function startRun(): Promise<void> {
             setPanel(run, { acc: `${(logs.val_acc * 100).toFixed(2)}%` });
           }
           charts.schedule();
-          if (run === 'teacher' && state.models.teacher) void refreshDigit();
+          if (run === 'teacher') void refreshDarkKnowledge();
         },
         async onRunEnd(run, result, model) {
           state.results[run] = result;
@@ -366,6 +384,7 @@ async function startRun(): Promise<void> {
     for (const run of runsNow) if (panel(run).dataset.state === 'training') setPanelState(run, 'failed');
     byId('run-status').textContent = 'Training failed.';
     showMessage(`Training failed: ${errorText(err)}`);
+    console.error(err);
   } finally {
     state.controller = undefined;
     setRunning(false);

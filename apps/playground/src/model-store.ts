@@ -59,6 +59,22 @@ export async function restoreModels(): Promise<Partial<Record<RunId, LayersModel
   return out;
 }
 
+/** Deletes the stored models of these runs (they are about to be retrained); keeps the others. */
+export async function forgetRuns(runs: readonly RunId[]): Promise<void> {
+  try {
+    const listed = await tf.io.listModels();
+    for (const run of runs) if (storeUrl(run) in listed) await tf.io.removeModel(storeUrl(run));
+    const meta = readMeta();
+    if (meta) {
+      const results = { ...meta.results };
+      for (const run of runs) delete results[run];
+      storeMeta({ ...meta, results });
+    }
+  } catch {
+    // IndexedDB unavailable: nothing stored to forget.
+  }
+}
+
 /** Deletes the stored models and results. */
 export async function forgetModels(): Promise<number> {
   const listed = await tf.io.listModels();

@@ -13,7 +13,7 @@ export interface SessionHooks {
   /** A run starts (its model is built) or ends. */
   onRunStart(
     run: RunId,
-    info: { model: string; params: number; epochs: number; stepsPerEpoch: number },
+    info: { model: string; params: number; epochs: number; stepsPerEpoch: number; layersModel: LayersModel },
   ): void;
   onBatch(run: RunId, epoch: number, stepInEpoch: number, stepsPerEpoch: number, logs: Logs): void;
   onEpoch(run: RunId, epoch: number, logs: Logs): void;
@@ -99,6 +99,7 @@ export async function runSession(
       params: countTrainableParams(teacher),
       epochs: settings.teacherEpochs,
       stepsPerEpoch: trainStream.batchesPerEpoch,
+      layersModel: teacher,
     });
     const history = await fit(teacher, trainStream, {
       epochs: settings.teacherEpochs,
@@ -124,6 +125,7 @@ export async function runSession(
     params: countTrainableParams(baseline),
     epochs: settings.studentEpochs,
     stepsPerEpoch: trainStream.batchesPerEpoch,
+    layersModel: baseline,
   });
   const baseHistory = await fit(baseline, trainStream, {
     epochs: settings.studentEpochs,
@@ -144,6 +146,7 @@ export async function runSession(
     params: countTrainableParams(student),
     epochs: settings.studentEpochs,
     stepsPerEpoch: trainStream.batchesPerEpoch,
+    layersModel: student,
   });
   const kdHistory = await distill({
     teacher,
