@@ -1,5 +1,5 @@
 import type { BackendRequest, BackendSelection } from '@distilljs/core';
-import { InterruptedError } from './exit-code.js';
+import { InterruptedError, UsageError } from './exit-code.js';
 import { InterruptHandler } from './interrupt.js';
 import type { Io } from './io.js';
 import { assertRunDir, createRunDir } from './run-dir.js';
@@ -45,7 +45,6 @@ export async function withSession<C, T>(
     runDir = await assertRunDir(options.resume);
     record = loadRunRecord(runDir);
     if (record.kind !== options.kind) {
-      const { UsageError } = await import('./exit-code.js');
       throw new UsageError(
         `--resume ${options.resume}: that is a '${record.kind}' run, not '${options.kind}'`,
       );

@@ -1,4 +1,6 @@
+import { UsageError } from '../exit-code.js';
 import { type Io, println } from '../io.js';
+import { datasetName } from '../option-parsers.js';
 import { renderTable } from '../results-table.js';
 import * as toolkit from '../toolkit.js';
 import { datasetFromFlags } from './train.js';
@@ -9,8 +11,6 @@ export async function dataInspectCommand(
   io: Io,
   args: string[],
 ): Promise<void> {
-  const { datasetName } = await import('../option-parsers.js');
-  const { UsageError } = await import('../exit-code.js');
   let name: string;
   try {
     name = datasetName(args[0] ?? '');
