@@ -193,6 +193,27 @@ describe('playground in Chromium', () => {
     expect(Math.abs(after.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-3);
     expect(await page.locator('#similar-digit li').count()).toBe(3);
 
+    // Download the distilled student: tfjs files (model.json + weights) through downloads://.
+    const downloads: string[] = [];
+    page.on('download', (d) => downloads.push(d.suggestedFilename()));
+    await page.click('#download-student');
+    await expect.poll(() => downloads.length, { timeout: 20_000 }).toBe(2);
+    expect(downloads.sort()).toEqual([
+      'distilljs-distilled-student.json',
+      'distilljs-distilled-student.weights.bin',
+    ]);
+
+    // Draw a digit: a vertical stroke becomes a 28x28 input and the teacher's bars follow it.
+    const pad = (await page.locator('#draw-pad').boundingBox())!;
+    await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * 0.15);
+    await page.mouse.down();
+    for (let i = 1; i <= 10; i++)
+      await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * (0.15 + 0.07 * i));
+    await page.mouse.up();
+    await page.waitForSelector('#digit-caption:has-text("your drawing")');
+    await page.waitForSelector('#dk-status:has-text("for your drawing")');
+    expect(await readBars(page, 'bars-t1')).not.toEqual(t1);
+
     mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: join(artifacts, 'playground.png'), fullPage: true });
 
@@ -210,7 +231,11 @@ describe('playground in Chromium', () => {
     await page.fill('#train-size', '1500');
     await page.fill('#test-size', '500');
     await page.click('#run');
-    await page.waitForSelector('#panel-teacher .p-progress:has-text("batch 3 /")', { timeout: 60_000 });
+    await page.waitForFunction(
+      () => ((document.querySelector('#panel-teacher .p-bar') as HTMLProgressElement | null)?.value ?? 0) > 0,
+      undefined,
+      { polling: 50, timeout: 60_000 },
+    );
     await page.click('#stop');
     await page.waitForSelector('#run-status:has-text("Stopped")', { timeout: 60_000 });
     expect(await page.textContent('#comparison-table tbody')).toContain('Teacher (stopped)');
