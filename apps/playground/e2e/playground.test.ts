@@ -76,6 +76,7 @@ describe('playground in Chromium', () => {
         `e2e: ${CHROMIUM} is missing; install Debian's Chromium with 'apt-get install -y chromium' (.ci/run does this)`,
       );
     }
+    rmSync(join(artifacts, 'failure.png'), { force: true });
     outDir = mkdtempSync(join(tmpdir(), 'playground-dist-'));
     const inline: InlineConfig = { ...(config as InlineConfig), configFile: false, logLevel: 'warn' };
     await build({ ...inline, build: { ...inline.build, outDir, emptyOutDir: true } });
