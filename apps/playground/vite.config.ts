@@ -36,36 +36,11 @@ function playgroundAssets(): Plugin {
   };
 }
 
-/**
- * @distilljs/trainer loads its file-system checkpoint store with a dynamic import, only when a run is
- * given a checkpoint `dir` (Node). The page never does; this swaps the module for one that says so
- * instead of bundling node:fs into the page.
- */
-function nodeOnlyModules(): Plugin {
-  const stubId = '\0playground:file-checkpoint-store';
-  return {
-    name: 'distilljs-playground-node-only',
-    enforce: 'pre',
-    resolveId(source, importer) {
-      if (source === './file-checkpoint-store.js' && importer?.includes('trainer')) return stubId;
-      return null;
-    },
-    load(id) {
-      if (id !== stubId) return null;
-      return `export class FileCheckpointStore {
-  constructor() {
-    throw new Error('FileCheckpointStore writes checkpoint files and runs in Node only; in the browser pass checkpoint.store');
-  }
-}`;
-    },
-  };
-}
-
 export default defineConfig({
   root,
   // Relative asset URLs, so dist/ can be served from any path.
   base: './',
-  plugins: [playgroundAssets(), nodeOnlyModules()],
+  plugins: [playgroundAssets()],
   // Read sibling packages from their sources: no rebuild needed to see a change.
   resolve: { conditions: ['@distilljs/source', ...defaultClientConditions] },
   server: { headers: isolationHeaders },

@@ -20,6 +20,7 @@ import type { CheckpointStore } from './checkpoint-store.js';
 import { forwardAll, forwardLogits, modelNumClasses } from './forward.js';
 import type { History } from './history.js';
 import { LabelledCursor } from './labelled-cursor.js';
+import { loadFileCheckpointStore } from './load-node-store.js';
 import {
   fillTeacherCache,
   sha256Hex,
@@ -317,8 +318,7 @@ export async function distill(options: DistillOptions): Promise<History> {
       const t0 = performance.now();
       let store: CheckpointStore | undefined = cacheOpts.store;
       if (!store && cacheOpts.dir) {
-        const { FileCheckpointStore } = await import('./file-checkpoint-store.js');
-        store = new FileCheckpointStore(cacheOpts.dir);
+        store = await loadFileCheckpointStore(cacheOpts.dir);
       }
       let name: string | undefined;
       if (store) {

@@ -27,6 +27,7 @@ import { clipByGlobalNorm } from './clip.js';
 import { MetricMonitor } from './early-stopping.js';
 import { evaluate } from './evaluate.js';
 import { type History, type HistoryEpoch, historyColumns } from './history.js';
+import { loadFileCheckpointStore } from './load-node-store.js';
 import { createOptimizer } from './optimizer.js';
 import { createSchedule } from './schedule.js';
 import type { TrainOptions } from './train-options.js';
@@ -110,8 +111,7 @@ async function resolveStore(fn: string, options: TrainOptions): Promise<Checkpoi
     }
   } else if (typeof c.dir === 'string' && c.dir.length > 0) {
     // Loaded on demand so browser bundles never pull in node:fs.
-    const { FileCheckpointStore } = await import('./file-checkpoint-store.js');
-    return new FileCheckpointStore(c.dir);
+    return loadFileCheckpointStore(c.dir);
   }
   throw new ConfigError(
     `${fn}: option 'checkpoint' needs a 'store' (a CheckpointStore such as new MemoryCheckpointStore()) or, in Node, a 'dir'`,
