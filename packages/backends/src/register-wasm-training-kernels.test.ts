@@ -64,6 +64,7 @@ describe('registerWasmTrainingKernels', () => {
     const again = registerWasmTrainingKernels();
     expect(again.alreadyRegistered).toBe(true);
     expect(again.kernels).toContain('Conv2DBackpropFilter (added)');
+    expect(again.kernels).toContain('Tile (replaced)');
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
   });
 
@@ -245,6 +246,54 @@ describe('registerWasmTrainingKernels', () => {
       }
     }
     await compare(() => tf.sum(tf.tensor(x, shape)));
+  });
+
+  it('matches cpu for tile, float32 and int32, leading and inner repetitions', async () => {
+    const rng = new Rng(13);
+    const cases: Array<[number[], number[]]> = [
+      [
+        [1, 1, 1, 5],
+        [4, 3, 2, 1],
+      ],
+      [
+        [2, 3],
+        [3, 1],
+      ],
+      [
+        [2, 3],
+        [1, 4],
+      ],
+      [
+        [2, 1, 3],
+        [2, 3, 2],
+      ],
+      [[4], [3]],
+      [
+        [1, 3],
+        [1, 1],
+      ],
+    ];
+    for (const [shape, reps] of cases) {
+      const x = randomArray(rng, shape);
+      await compare(() => tf.tile(tf.tensor(x, shape), reps));
+      const ints = Int32Array.from(x, (v) => Math.round(v * 100));
+      await compare(() => tf.cast(tf.tile(tf.tensor(ints, shape, 'int32'), reps), 'float32'));
+    }
+  });
+
+  it('unregisters back to the stock kernels and registers again', async () => {
+    await tf.setBackend('wasm');
+    const ours = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
+    expect(unregisterWasmTrainingKernels()).toBe(true);
+    expect(unregisterWasmTrainingKernels()).toBe(false);
+    expect(hasWasmTrainingKernels()).toBe(false);
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
+    expect(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc).not.toBe(ours);
+    const stock = tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([4, 3]), false, true));
+    expect(Array.from(await stock.data())).toEqual(new Array(8).fill(3));
+    stock.dispose();
+    expect(registerWasmTrainingKernels().alreadyRegistered).toBe(false);
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
   });
 
   it('frees its intermediates when a kernel throws', async () => {

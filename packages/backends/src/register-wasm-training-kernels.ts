@@ -4,6 +4,7 @@ import { conv2DBackpropFilter, conv2DBackpropFilterParts } from './kernels/conv2
 import { conv2DBackpropInput, conv2DBackpropInputParts } from './kernels/conv2d-backprop-input.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
 import { reduceLeadingAxes } from './kernels/reduce-leading-axes.js';
+import { tile } from './kernels/tile.js';
 import { type KernelImpl, requireKernel, type TensorInfo } from './kernels/wasm-kernel-utils.js';
 
 /** What {@link registerWasmTrainingKernels} did. */
@@ -23,6 +24,7 @@ const REPLACED = [
   'MaxPoolGrad',
   'Sum',
   'Mean',
+  'Tile',
 ] as const;
 const ADDED = ['Conv2DBackpropFilter'] as const;
 
@@ -44,6 +46,7 @@ const originals = new Map<string, Map<string, tf.KernelConfig | undefined>>();
  *   may cover each input pixel).
  * - `Sum` and `Mean` over leading axes (bias gradients, batch-norm statistics) as one sequential pass
  *   instead of a transpose followed by a reduction.
+ * - `Tile` (batch-norm gradients tile per-channel statistics to the activation shape) by block copies.
  *
  * Every other kernel the zoo's gradients need (`AvgPoolGrad`, `Step` for ReLU, the ops batch normalisation
  * and dropout are composed of) already exists in the wasm backend.
@@ -70,6 +73,7 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
   const backpropInput = requireKernel('Conv2DBackpropInput', backendName);
   const sum = requireKernel('Sum', backendName);
   const mean = requireKernel('Mean', backendName);
+  const tileKernel = requireKernel('Tile', backendName);
   const filterParts = conv2DBackpropFilterParts(backendName);
   const inputParts = conv2DBackpropInputParts(backendName);
 
@@ -84,6 +88,7 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
     ['MaxPoolGrad', (args) => maxPoolGrad(args)],
     ['Sum', (args) => reduceLeadingAxes('sum', sum, args)],
     ['Mean', (args) => reduceLeadingAxes('mean', mean, args)],
+    ['Tile', (args) => tile(tileKernel, args)],
   ];
   for (const [kernelName, kernelFunc] of kernels) {
     const old = saved.get(kernelName);

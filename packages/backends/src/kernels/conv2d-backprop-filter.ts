@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   type KernelBackendLike,
@@ -46,8 +47,9 @@ export function conv2DBackpropFilter(
   const attrs = (args.attrs ?? {}) as unknown as tf.Conv2DBackpropFilterAttrs;
   const dataFormat = tf.backend_util.convertConv2DDataFormat(attrs.dataFormat);
   if (dataFormat !== 'channelsLast') {
-    throw new Error(
+    throw new InvalidArgumentError(
       `Conv2DBackpropFilter (wasm, @distilljs/backends): dataFormat '${attrs.dataFormat}' is not supported; use 'NHWC'.`,
+      { where: 'Conv2DBackpropFilter(dataFormat)' },
     );
   }
   const info = tf.backend_util.computeConv2DInfo(

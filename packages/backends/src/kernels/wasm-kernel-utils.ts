@@ -1,3 +1,4 @@
+import { DistillError } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** The tensor handle kernels exchange with a backend (no engine bookkeeping). */
@@ -22,9 +23,10 @@ export type KernelImpl = (args: {
 export function requireKernel(kernelName: string, backendName: string): KernelImpl {
   const config = tf.getKernel(kernelName, backendName);
   if (config === undefined) {
-    throw new Error(
-      `registerWasmTrainingKernels: the '${backendName}' backend has no '${kernelName}' kernel; ` +
-        'install @tensorflow/tfjs-backend-wasm 4.22.0 (the version these kernels were written for).',
+    throw new DistillError(
+      `registerWasmTrainingKernels: the '${backendName}' backend has no '${kernelName}' kernel registered; ` +
+        `import '@tensorflow/tfjs-backend-wasm' (4.22.0, the version these kernels were written for) first.`,
+      { code: 'backend-unavailable', where: `registerWasmTrainingKernels(${backendName})` },
     );
   }
   return config.kernelFunc as unknown as KernelImpl;
