@@ -321,6 +321,35 @@ describe('distill (built binary): runs', () => {
   }, 420_000);
 });
 
+describe('distill (built binary): reproduce hinton --quick', () => {
+  it("shows the paper's effect: the teacher beats the baseline student and distillation closes much of the gap", async () => {
+    const out = join(work, 'hinton');
+    const r = await distill(
+      ['reproduce', 'hinton', '--quick', '--seeds', '2', '--no-sweeps', '--json', '--out', out],
+      {
+        timeout: 400_000,
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout) as {
+      rows: { name: string; role: string; seeds: number[]; testCount: number; errors: { mean: number } }[];
+      gapRecovered: number;
+    };
+    const by = (name: string) => res.rows.find((row) => row.name === name)!;
+    const [teacher, baseline, distilled] = [by('teacher'), by('baseline'), by('distilled (T=20)')];
+    expect(teacher.seeds).toEqual([1, 2]);
+    expect(teacher.testCount).toBe(1000);
+    // direction with a margin, on mean test errors over both seeds (not exact numbers)
+    const margin = 0.01 * teacher.testCount;
+    expect(teacher.errors.mean).toBeLessThan(baseline.errors.mean - margin);
+    expect(distilled.errors.mean).toBeLessThan(baseline.errors.mean - margin);
+    expect(res.gapRecovered).toBeGreaterThan(0.3);
+    const record = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+    const distilledStage = record.stages.find((s: { name: string }) => s.name === 'distilled (T=20)');
+    expect(distilledStage.settings).toMatchObject({ loss: 'kd', temperature: 20, alpha: 0.5 });
+  }, 420_000);
+});
+
 describe('distill (built binary): reproduce hinton-omit --quick', () => {
   it('leaving class 3 out of the transfer set hurts the 3s, and raising its bias (chosen on validation) recovers them', async () => {
     const out = join(work, 'omit');

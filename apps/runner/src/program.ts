@@ -227,6 +227,18 @@ export function createProgram(io: Io): Command {
         .option('--seeds <n>', 'number of seeds', positiveInt, 3)
         .option('--quick', 'small subsets and few epochs (CI)')
         .option('--no-sweeps', 'skip the temperature and small-student sweeps')
+        .option(
+          '--teacher-epochs <n>',
+          'teacher epochs (default: the paper-scale budget, or the --quick one)',
+          positiveInt,
+        )
+        .option(
+          '--student-epochs <n>',
+          'epochs of each student (default: the paper-scale budget, or the --quick one)',
+          positiveInt,
+        )
+        .option('--train-size <n>', 'use only the first N training examples', positiveInt)
+        .option('--test-size <n>', 'use only the first N test examples', positiveInt)
         .option('--resume <dir>', 'continue an interrupted run'),
     ),
   ).action(lazy(async () => (await import('./commands/reproduce-hinton.js')).reproduceHintonCommand, io));
@@ -246,6 +258,18 @@ export function createProgram(io: Io): Command {
         .option('--data-dir <dir>', 'directory holding the dataset files')
         .option('--seed <n>', 'seed', integer, 1)
         .option('--quick', 'small subsets and few epochs (CI)')
+        .option(
+          '--teacher-epochs <n>',
+          'teacher epochs (default: the paper-scale budget, or the --quick one)',
+          positiveInt,
+        )
+        .option(
+          '--student-epochs <n>',
+          'epochs of each student (default: the paper-scale budget, or the --quick one)',
+          positiveInt,
+        )
+        .option('--train-size <n>', 'use only the first N training examples', positiveInt)
+        .option('--test-size <n>', 'use only the first N test examples', positiveInt)
         .option('--resume <dir>', 'continue an interrupted run'),
     ),
   ).action(lazy(async () => (await import('./commands/reproduce-omit.js')).reproduceOmitCommand, io));

@@ -44,9 +44,10 @@ export async function reproduceOmitCommand(opts: Record<string, unknown>, io: Io
     seed: opts.seed as number,
     quick,
     validationFraction: 0.15,
-    teacherEpochs: quick ? 4 : 24,
-    studentEpochs: quick ? 4 : 16,
-    ...(quick ? { trainSize: 3000, testSize: 1000 } : {}),
+    teacherEpochs: (opts.teacherEpochs as number | undefined) ?? (quick ? 4 : 24),
+    studentEpochs: (opts.studentEpochs as number | undefined) ?? (quick ? 4 : 16),
+    trainSize: (opts.trainSize as number | undefined) ?? (quick ? 3000 : undefined),
+    testSize: (opts.testSize as number | undefined) ?? (quick ? 1000 : undefined),
   };
   if (config.omit > 9) throw new UsageError(`--class: expected a class id in 0..9, got ${config.omit}`);
   await withSession(
