@@ -163,6 +163,7 @@ describe('playground in Chromium', () => {
     await page.fill('#teacher-epochs', '2');
     await page.fill('#student-epochs', '2');
     await page.fill('#train-size', '1500');
+    await page.fill('#student-size', '500');
     await page.fill('#test-size', '500');
     await page.fill('#batch-size', '64');
     await page.click('#run');
@@ -230,6 +231,7 @@ describe('playground in Chromium', () => {
     await page.waitForSelector('#backend-status[data-backend="wasm"]', { timeout: 60_000 });
     await page.fill('#teacher-epochs', '20');
     await page.fill('#train-size', '1500');
+    await page.fill('#student-size', '500');
     await page.fill('#test-size', '500');
     await page.click('#run');
     await page.waitForFunction(
@@ -250,6 +252,7 @@ describe('playground in Chromium', () => {
     expect(await page.isChecked('#reuse-teacher')).toBe(true);
     await page.fill('#student-epochs', '1');
     await page.fill('#train-size', '300');
+    await page.fill('#student-size', '200');
     await page.fill('#test-size', '200');
     await page.click('#run');
     await page.waitForSelector('#message:has-text("Training failed")', { timeout: 90_000 });

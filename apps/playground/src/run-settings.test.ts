@@ -14,6 +14,7 @@ const good: RawRunSettings = {
   temperature: '4',
   alpha: '0.9',
   trainSize: '8000',
+  studentSize: '1000',
   testSize: '2000',
   batchSize: '64',
   learningRate: '0.001',
@@ -77,6 +78,25 @@ describe('parseRunSettings', () => {
       expect(r.problems.map((p) => p.field).sort()).toEqual(['alpha', 'studentEpochs', 'trainSize']);
       expect(r.problems.find((p) => p.field === 'trainSize')!.message).toContain('between 100 and 8000');
     }
+  });
+
+  it("refuses a student subset larger than the teacher's training examples, or too small", () => {
+    const r = parseRunSettings({ ...good, trainSize: '2000', studentSize: '3000' }, ctx);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.problems).toEqual([
+        {
+          field: 'studentSize',
+          message: 'Student examples must be a whole number between 100 and 2000; got "3000".',
+        },
+      ]);
+    }
+    for (const n of ['50', '1.5', 'many', ''])
+      expect(parseRunSettings({ ...good, studentSize: n }, ctx).ok, n).toBe(false);
+    expect(parseRunSettings({ ...good, trainSize: '2000', studentSize: '2000' }, ctx)).toMatchObject({
+      ok: true,
+      settings: { trainSize: 2000, studentSize: 2000 },
+    });
   });
 
   it('refuses models and datasets that are not offered', () => {

@@ -8,6 +8,11 @@ export interface RunSettings {
   readonly temperature: number;
   readonly alpha: number;
   readonly trainSize: number;
+  /**
+   * How many of the training examples the two students see (the first `studentSize` of the teacher's
+   * `trainSize`, balanced across classes): a small transfer set is where soft targets help most.
+   */
+  readonly studentSize: number;
   readonly testSize: number;
   readonly batchSize: number;
   readonly learningRate: number;
@@ -43,6 +48,7 @@ export const LIMITS = {
   temperature: { min: 1, max: 20 },
   alpha: { min: 0, max: 1 },
   trainSize: { min: 100 },
+  studentSize: { min: 100 },
   testSize: { min: 100 },
   batchSize: { min: 1, max: 1024 },
   learningRate: { min: 1e-5, max: 1 },
@@ -57,6 +63,7 @@ const LABELS: Record<keyof RunSettings, string> = {
   temperature: 'Temperature',
   alpha: 'Alpha',
   trainSize: 'Training examples',
+  studentSize: 'Student examples',
   testSize: 'Test examples',
   batchSize: 'Batch size',
   learningRate: 'Learning rate',
@@ -126,6 +133,12 @@ export function parseRunSettings(raw: RawRunSettings, ctx: SettingsContext): Par
     dataset?.trainCount ?? Number.POSITIVE_INFINITY,
     true,
   );
+  const studentSize = num(
+    'studentSize',
+    LIMITS.studentSize.min,
+    Number.isFinite(trainSize) ? trainSize : (dataset?.trainCount ?? Number.POSITIVE_INFINITY),
+    true,
+  );
   const testSize = num('testSize', LIMITS.testSize.min, dataset?.testCount ?? Number.POSITIVE_INFINITY, true);
   const batchSize = num('batchSize', LIMITS.batchSize.min, LIMITS.batchSize.max, true);
   const learningRate = num('learningRate', LIMITS.learningRate.min, LIMITS.learningRate.max, false);
@@ -143,6 +156,7 @@ export function parseRunSettings(raw: RawRunSettings, ctx: SettingsContext): Par
       temperature,
       alpha,
       trainSize,
+      studentSize,
       testSize,
       batchSize,
       learningRate,

@@ -53,13 +53,13 @@ export async function runSession(
   controller: TrainingController,
   existingTeacher?: { model: LayersModel; name: string },
 ): Promise<SessionModels> {
-  const train = () =>
+  const train = (take: number) =>
     createBatchStream(data, {
       split: 'train',
       batchSize: settings.batchSize,
       shuffle: true,
       seed: settings.seed,
-      take: settings.trainSize,
+      take,
     });
   const test = createBatchStream(data, { split: 'test', batchSize: 500, take: settings.testSize });
   const out: SessionModels = { teacher: existingTeacher?.model, baseline: undefined, distilled: undefined };
@@ -90,7 +90,7 @@ export async function runSession(
     await hooks.onRunEnd(run, result, model);
   };
 
-  const trainStream = train();
+  const trainStream = train(settings.trainSize);
   if (!existingTeacher) {
     const teacher = buildChoice(settings.teacherModel, data, settings.seed);
     out.teacher = teacher;
@@ -114,6 +114,9 @@ export async function runSession(
     if (controller.stopRequested) return out;
   }
   const teacher = out.teacher!;
+  // Both students see the same first `studentSize` training examples (balanced across classes, since
+  // the split interleaves the digits): the transfer set on which soft targets are compared with labels.
+  const studentStream = train(Math.min(settings.studentSize, settings.trainSize));
 
   // Baseline and distilled students start from the same weights (same seed), so the only difference
   // between them is what they learn from.
@@ -124,17 +127,17 @@ export async function runSession(
     model: settings.studentModel,
     params: countTrainableParams(baseline),
     epochs: settings.studentEpochs,
-    stepsPerEpoch: trainStream.batchesPerEpoch,
+    stepsPerEpoch: studentStream.batchesPerEpoch,
     layersModel: baseline,
   });
-  const baseHistory = await fit(baseline, trainStream, {
+  const baseHistory = await fit(baseline, studentStream, {
     epochs: settings.studentEpochs,
     optimizer: { name: 'adam', lr: settings.learningRate },
     seed: studentSeed,
     validation: test,
     yieldEvery,
     controller,
-    callbacks: track('baseline', trainStream.batchesPerEpoch),
+    callbacks: track('baseline', studentStream.batchesPerEpoch),
   });
   await finish('baseline', baseline, settings.studentModel, baseHistory);
   if (controller.stopRequested) return out;
@@ -145,13 +148,13 @@ export async function runSession(
     model: settings.studentModel,
     params: countTrainableParams(student),
     epochs: settings.studentEpochs,
-    stepsPerEpoch: trainStream.batchesPerEpoch,
+    stepsPerEpoch: studentStream.batchesPerEpoch,
     layersModel: student,
   });
   const kdHistory = await distill({
     teacher,
     student,
-    data: trainStream,
+    data: studentStream,
     temperature: settings.temperature,
     alpha: settings.alpha,
     epochs: settings.studentEpochs,
@@ -160,7 +163,7 @@ export async function runSession(
     validation: test,
     yieldEvery,
     controller,
-    callbacks: track('distilled', trainStream.batchesPerEpoch),
+    callbacks: track('distilled', studentStream.batchesPerEpoch),
   });
   await finish('distilled', student, settings.studentModel, kdHistory);
   return out;

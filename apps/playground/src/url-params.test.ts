@@ -20,6 +20,7 @@ describe('parseUrlPreset', () => {
       temperature: '2.5',
       alpha: '0.5',
       trainSize: '1000',
+      studentSize: '500',
       testSize: '500',
       batchSize: '32',
       learningRate: '0.002',

@@ -9,6 +9,7 @@ const FIELDS: readonly (keyof RunSettings)[] = [
   'temperature',
   'alpha',
   'trainSize',
+  'studentSize',
   'testSize',
   'batchSize',
   'learningRate',
@@ -23,7 +24,7 @@ export interface UrlPreset {
 }
 
 /**
- * Reads `?backend=wasm&teacherEpochs=1&trainSize=500&autorun=1` style presets. Values are raw text:
+ * Reads `?backend=wasm&teacherEpochs=1&trainSize=500&studentSize=200&autorun=1` style presets. Values are raw text:
  * they go into the form and are checked like typed input, so a bad link shows the same messages.
  */
 export function parseUrlPreset(search: string): UrlPreset {
