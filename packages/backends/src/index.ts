@@ -2,6 +2,12 @@ export type { BackendInfo } from './backend-catalog.js';
 export { AUTO_ORDER, BACKENDS, backendInfo } from './backend-catalog.js';
 export type { BackendStatus, BackendsReport } from './list-backends.js';
 export { describeBackends, listBackends } from './list-backends.js';
+export type { CpuTrainingKernelsReport } from './register-cpu-training-kernels.js';
+export {
+  hasCpuTrainingKernels,
+  registerCpuTrainingKernels,
+  unregisterCpuTrainingKernels,
+} from './register-cpu-training-kernels.js';
 export type { WasmTrainingKernelsReport } from './register-wasm-training-kernels.js';
 export {
   hasWasmTrainingKernels,

@@ -3,6 +3,7 @@ import { DistillError, InvalidArgumentError, NotInstalledError } from '@distillj
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { listBackends } from './list-backends.js';
+import { hasCpuTrainingKernels, unregisterCpuTrainingKernels } from './register-cpu-training-kernels.js';
 import { hasWasmTrainingKernels } from './register-wasm-training-kernels.js';
 import { installCommand, selectBackend } from './select-backend.js';
 
@@ -111,15 +112,51 @@ describe('selectBackend', () => {
     expect(selection.backend).toBe('wasm');
   });
 
-  it('selects cpu explicitly', async () => {
+  it('selects cpu explicitly, with its training kernels unless asked not to', async () => {
+    unregisterCpuTrainingKernels();
+    const plain = await selectBackend('cpu', { trainingKernels: false });
+    expect(plain).toMatchObject({
+      backend: 'cpu',
+      trainingKernels: false,
+      engine: `tfjs ${tf.version_core} cpu`,
+    });
+    expect(plain.reason).toMatch(/stock kernels\)$/);
+    expect(hasCpuTrainingKernels()).toBe(false);
     const selection = await selectBackend('cpu');
     expect(selection).toMatchObject({
       requested: 'cpu',
       backend: 'cpu',
       tfjsName: 'cpu',
-      trainingKernels: false,
+      trainingKernels: true,
+      engine: `tfjs ${tf.version_core} cpu (distilljs kernels)`,
     });
+    expect(selection.reason).toMatch(/^requested explicitly: cpu \(.*, distilljs training kernels\)$/);
     expect(tf.getBackend()).toBe('cpu');
+    expect(hasCpuTrainingKernels()).toBe(true);
+    unregisterCpuTrainingKernels();
+  });
+
+  // Last in this file: it removes the wasm backend the tests above started, so that auto falls through to cpu.
+  it('auto falling back to cpu registers the cpu training kernels', async () => {
+    unregisterCpuTrainingKernels();
+    if (tf.findBackendFactory('wasm') !== null) tf.removeBackend('wasm');
+    const selection = await selectBackend('auto', {
+      runtime: 'node',
+      loaders: {
+        'tensorflow-gpu': notFound('@tensorflow/tfjs-node-gpu'),
+        tensorflow: notFound('@tensorflow/tfjs-node'),
+        wasm: notFound('@tensorflow/tfjs-backend-wasm'),
+      },
+    });
+    expect(selection.attempts.map((a) => [a.backend, a.ok])).toEqual([
+      ['tensorflow-gpu', false],
+      ['tensorflow', false],
+      ['wasm', false],
+      ['cpu', true],
+    ]);
+    expect(selection.trainingKernels).toBe(true);
+    expect(hasCpuTrainingKernels()).toBe(true);
+    unregisterCpuTrainingKernels();
   });
 });
 

@@ -11,6 +11,7 @@ import {
 } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { AUTO_ORDER, type BackendInfo, backendInfo } from './backend-catalog.js';
+import { registerCpuTrainingKernels } from './register-cpu-training-kernels.js';
 import { registerWasmTrainingKernels } from './register-wasm-training-kernels.js';
 import { detectRuntime, firstLine, importNode, importOptional, isNotFound, type Runtime } from './runtime.js';
 import { type NodeThreadsPlan, prepareNodeWasmThreads, type WasmModuleApi } from './wasm-node-threads.js';
@@ -28,8 +29,10 @@ export type WasmPaths =
 /** Options of {@link selectBackend}. */
 export interface SelectBackendOptions {
   /**
-   * Register {@link registerWasmTrainingKernels} when the wasm backend is chosen (default true): without
-   * them no CNN trains on wasm and dense layers train several times slower.
+   * Register the distilljs training kernels of the chosen backend (default true):
+   * {@link registerWasmTrainingKernels} for wasm (without them no CNN trains on wasm and dense layers train
+   * several times slower) and {@link registerCpuTrainingKernels} for cpu (a convolution filter gradient
+   * ~100x faster than the stock one).
    */
   readonly trainingKernels?: boolean;
   /**
@@ -60,7 +63,7 @@ export interface SelectedBackend extends BackendSelection {
   readonly engine: string;
   /** XNNPACK threads of the wasm backend, when it is the one selected. */
   readonly threads?: number;
-  /** Whether the distilljs wasm training kernels are registered. */
+  /** Whether the distilljs training kernels of the selected backend (wasm or cpu) are registered. */
   readonly trainingKernels: boolean;
 }
 
@@ -233,12 +236,22 @@ async function tryBackend(
   if (loaded.error) return loaded.error;
   const failure = await activate(info.tfjsName);
   if (failure !== undefined) return { ok: false, reason: `${info.packageName}: ${failure}` };
+  if (backend === 'cpu') {
+    const kernels = options.trainingKernels !== false;
+    if (kernels) registerCpuTrainingKernels(info.tfjsName);
+    return {
+      ok: true,
+      reason: `${backend} (${info.description}, ${kernels ? 'distilljs training kernels' : 'stock kernels'})`,
+      kernels,
+    };
+  }
   return { ok: true, reason: `${backend} (${info.description})` };
 }
 
 function engineName(backend: BackendName, tfjsName: string, result: TryResult): string {
   const base = `tfjs ${tf.version_core} ${tfjsName}`;
   if (backend === 'tensorflow-gpu') return `${base} (gpu)`;
+  if (backend === 'cpu') return result.kernels ? `${base} (distilljs kernels)` : base;
   if (backend !== 'wasm') return base;
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'simd' : 'no simd';
   return `${base} (${simd}, ${result.threads ?? 1} thread${result.threads === 1 ? '' : 's'}${result.kernels ? ', distilljs kernels' : ''})`;
@@ -249,8 +262,8 @@ function engineName(backend: BackendName, tfjsName: string, result: TryResult): 
  *
  * `auto` tries, in Node: `@tensorflow/tfjs-node-gpu`, `@tensorflow/tfjs-node` (optional packages, loaded by
  * dynamic import when installed), then wasm, then cpu; in a browser: webgpu, webgl, wasm, cpu. The first
- * that loads and initialises wins. When wasm is chosen, the distilljs training kernels are registered and,
- * in Node, XNNPACK threads are enabled (see {@link SelectBackendOptions}).
+ * that loads and initialises wins. When wasm or cpu is chosen, its distilljs training kernels are registered
+ * and, for wasm in Node, XNNPACK threads are enabled (see {@link SelectBackendOptions}).
  *
  * @param request `auto` or one backend name.
  * @returns the backend, its tfjs name, one sentence of reason and every attempt in order.
