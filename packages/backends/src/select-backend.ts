@@ -251,7 +251,6 @@ async function tryBackend(
 function engineName(backend: BackendName, tfjsName: string, result: TryResult): string {
   const base = `tfjs ${tf.version_core} ${tfjsName}`;
   if (backend === 'tensorflow-gpu') return `${base} (gpu)`;
-  if (backend === 'cpu') return result.kernels ? `${base} (distilljs kernels)` : base;
   if (backend !== 'wasm') return base;
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'simd' : 'no simd';
   return `${base} (${simd}, ${result.threads ?? 1} thread${result.threads === 1 ? '' : 's'}${result.kernels ? ', distilljs kernels' : ''})`;
