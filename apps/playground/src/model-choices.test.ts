@@ -11,7 +11,7 @@ describe('model choices', () => {
   it('has unique ids and valid defaults', () => {
     expect(new Set(MODEL_CHOICES.map((c) => c.id)).size).toBe(MODEL_CHOICES.length);
     expect(findChoice(DEFAULT_TEACHER)?.zoo).toBe('mlp');
-    expect(findChoice(DEFAULT_STUDENT)?.options).toEqual({ hiddenUnits: [30, 30] });
+    expect(findChoice(DEFAULT_STUDENT)?.options).toEqual({ hiddenUnits: [100, 100] });
     expect(findChoice('nope')).toBeUndefined();
   });
   it('filters by the zoo names present', () => {

@@ -13,7 +13,8 @@ export interface ModelChoice {
 
 /**
  * The choices, small first. The defaults are sized so a whole run (teacher, baseline, distilled) takes
- * well under a minute on wasm: a 784-400-400-10 teacher with dropout and a 784-30-30-10 student.
+ * well under a minute on wasm: a 784-400-400-10 teacher with dropout and a 784-100-100-10 student
+ * (measured in the README: on a small student subset it shows the distillation gain most clearly).
  */
 export const MODEL_CHOICES: readonly ModelChoice[] = [
   {
@@ -27,7 +28,7 @@ export const MODEL_CHOICES: readonly ModelChoice[] = [
     id: 'mlp-30x30',
     zoo: 'mlp',
     options: { hiddenUnits: [30, 30] },
-    label: 'MLP 784-30-30-10 (student)',
+    label: 'MLP 784-30-30-10 (small student)',
     denseOnly: true,
   },
   {
@@ -41,7 +42,7 @@ export const MODEL_CHOICES: readonly ModelChoice[] = [
     id: 'mlp-100x100',
     zoo: 'mlp',
     options: { hiddenUnits: [100, 100] },
-    label: 'MLP 784-100-100-10',
+    label: 'MLP 784-100-100-10 (student)',
     denseOnly: true,
   },
   {
@@ -69,7 +70,7 @@ export const MODEL_CHOICES: readonly ModelChoice[] = [
 ];
 
 export const DEFAULT_TEACHER = 'mlp-400x400-dropout';
-export const DEFAULT_STUDENT = 'mlp-30x30';
+export const DEFAULT_STUDENT = 'mlp-100x100';
 
 /** The choice with this id, or undefined. */
 export function findChoice(id: string): ModelChoice | undefined {

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunId } from './chart-data.js';
 import type { RunResult } from './comparison.js';
-import { MODEL_CHOICES } from './model-choices.js';
+import { DEFAULT_STUDENT, DEFAULT_TEACHER, MODEL_CHOICES } from './model-choices.js';
 import type { RunSettings } from './run-settings.js';
 import { buildChoice, runSession, type SessionHooks } from './session.js';
 
@@ -59,10 +59,10 @@ describe('model choices', () => {
     }
   });
   it('the default teacher is far larger than the default student', () => {
-    const t = buildChoice('mlp-400x400-dropout', data, 1);
-    const s = buildChoice('mlp-30x30', data, 1);
+    const t = buildChoice(DEFAULT_TEACHER, data, 1);
+    const s = buildChoice(DEFAULT_STUDENT, data, 1);
     expect(countTrainableParams(t)).toBe(784 * 400 + 400 + 400 * 400 + 400 + 400 * 10 + 10);
-    expect(countTrainableParams(s)).toBe(784 * 30 + 30 + 30 * 30 + 30 + 30 * 10 + 10);
+    expect(countTrainableParams(s)).toBe(784 * 100 + 100 + 100 * 100 + 100 + 100 * 10 + 10);
     t.dispose();
     s.dispose();
   });

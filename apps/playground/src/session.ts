@@ -41,8 +41,8 @@ export function buildChoice(choiceId: string, data: ImageDataset, seed: number):
 }
 
 /**
- * One playground session: train the teacher (unless one is given), then the baseline student on labels,
- * then the distilled student (same architecture and initial weights as the baseline) on the teacher's
+ * One playground session: train the teacher (unless one is given) on the first `trainSize` training
+ * examples, then, on the first `studentSize` of them, the baseline student on labels and the distilled student (same architecture and initial weights as the baseline) on the teacher's
  * soft targets at `temperature` mixed with the labels by `alpha`. Each run is evaluated on the test
  * examples after every epoch. `controller.stop()` ends the current run after its batch and skips the rest.
  */
