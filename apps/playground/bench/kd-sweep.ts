@@ -100,6 +100,9 @@ export async function main(argv: string[]): Promise<void> {
         teacher: teacherErrors,
         baseline: errors(results.baseline),
         distilled: errors(results.distilled),
+        seconds: [results.teacher?.seconds, results.baseline?.seconds, results.distilled?.seconds].map((x) =>
+          x === undefined ? null : Number(x.toFixed(1)),
+        ),
       };
       rows.push(row);
       models.baseline?.dispose();
