@@ -82,6 +82,11 @@ const datasetSchema = z.strictObject({
   trainSize: positiveInt.optional(),
   /** Use only the first N test examples. */
   testSize: positiveInt.optional(),
+  /**
+   * Hold out the last N training examples (after `trainSize`) and evaluate on them instead of the test
+   * split, which is then never read: for choosing settings without looking at the test set.
+   */
+  validationSize: positiveInt.optional(),
   /** For `synthetic`: number of classes and image side (square, one channel). */
   numClasses: z.number().int().gte(2).optional(),
   imageSize: positiveInt.optional(),

@@ -239,6 +239,23 @@ export function createProgram(io: Io): Command {
         )
         .option('--train-size <n>', 'use only the first N training examples', positiveInt)
         .option('--test-size <n>', 'use only the first N test examples', positiveInt)
+        .option(
+          '--validation-size <n>',
+          'hold out the last N training examples and report errors on them instead of the test split (for choosing settings)',
+          positiveInt,
+        )
+        .option(
+          '--alpha <a>',
+          'weight of the soft-target loss of every distilled student (0-1)',
+          unitNumber,
+          0.5,
+        )
+        .option(
+          '--jitter <px>',
+          "teacher's random input shifts, in pixels (the paper: 2 for MNIST)",
+          nonNegativeInt,
+          2,
+        )
         .option('--resume <dir>', 'continue an interrupted run'),
     ),
   ).action(lazy(async () => (await import('./commands/reproduce-hinton.js')).reproduceHintonCommand, io));

@@ -29,20 +29,44 @@ export interface DatasetSpec {
   readonly dir?: string | undefined;
   readonly trainSize?: number | undefined;
   readonly testSize?: number | undefined;
+  /** Hold out the last N training examples (after trainSize) as the evaluation split, in place of test. */
+  readonly validationSize?: number | undefined;
   readonly numClasses?: number | undefined;
   readonly imageSize?: number | undefined;
   /** Seed of a synthetic dataset. */
   readonly seed?: number | undefined;
 }
 
-function take(dataset: ImageDataset, trainSize?: number, testSize?: number): ImageDataset {
-  if (trainSize === undefined && testSize === undefined) return dataset;
-  const cut = (split: ImageDataset['train'], n: number | undefined) => {
-    if (n === undefined || n >= split.count) return split;
-    const px = split.images.length / split.count;
-    return { images: split.images.subarray(0, n * px), labels: split.labels.subarray(0, n), count: n };
+type Split = ImageDataset['train'];
+
+function slice(split: Split, from: number, to: number): Split {
+  const px = split.images.length / split.count;
+  return {
+    images: split.images.subarray(from * px, to * px),
+    labels: split.labels.subarray(from, to),
+    count: to - from,
   };
-  return { ...dataset, train: cut(dataset.train, trainSize), test: cut(dataset.test, testSize) };
+}
+
+function take(dataset: ImageDataset, spec: DatasetSpec): ImageDataset {
+  const cut = (split: Split, n: number | undefined) =>
+    n === undefined || n >= split.count ? split : slice(split, 0, n);
+  const train = cut(dataset.train, spec.trainSize);
+  const n = spec.validationSize;
+  if (n === undefined) return { ...dataset, train, test: cut(dataset.test, spec.testSize) };
+  if (n >= train.count) {
+    throw new ConfigError(
+      `dataset.validationSize: ${n} would hold out every one of the ${train.count} training examples of ${dataset.name}; give fewer (at most ${train.count - 1})`,
+      { where: 'dataset.validationSize' },
+    );
+  }
+  // The last n training examples become the evaluation split; the test split is not used at all.
+  return {
+    ...dataset,
+    name: `${dataset.name} (validation)`,
+    train: slice(train, 0, train.count - n),
+    test: slice(train, train.count - n, train.count),
+  };
 }
 
 /** Loads a dataset by name (embedded, from a directory, its default location, or a download). */
@@ -75,7 +99,7 @@ export async function loadDataset(spec: DatasetSpec): Promise<ImageDataset> {
     default:
       throw new InvalidArgumentError(`unknown dataset ${JSON.stringify(spec.name)}`);
   }
-  return take(dataset, spec.trainSize, spec.testSize);
+  return take(dataset, spec);
 }
 
 /** Options of {@link makeStream}. */

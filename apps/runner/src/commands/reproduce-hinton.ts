@@ -47,6 +47,12 @@ export interface HintonOptions {
   readonly studentEpochs?: number | undefined;
   readonly trainSize?: number | undefined;
   readonly testSize?: number | undefined;
+  /** Hold out the last N training examples as the evaluation split, in place of the test split. */
+  readonly validationSize?: number | undefined;
+  /** Weight of the soft-target loss of the distilled students (default 0.5). */
+  readonly alpha?: number | undefined;
+  /** Teacher's random shifts in pixels (default 2, the paper's MNIST jitter). */
+  readonly jitter?: number | undefined;
 }
 
 /** The budget {@link hintonExperiment} uses for `o`: the preset, with any overrides of `o` applied. */
@@ -73,6 +79,8 @@ export function hintonBudget(o: HintonOptions): HintonBudget {
 export function hintonExperiment(o: HintonOptions): Experiment {
   const budget = hintonBudget(o);
   const epochs = { teacher: budget.teacher, student: budget.student };
+  const alpha = o.alpha ?? 0.5;
+  const jitter = o.jitter ?? 2;
   const students: NonNullable<ExperimentInput['students']> = [
     { name: 'baseline', model: 'hinton-student', loss: 'ce', epochs: epochs.student },
     {
@@ -80,7 +88,7 @@ export function hintonExperiment(o: HintonOptions): Experiment {
       model: 'hinton-student',
       loss: 'kd',
       temperature: 20,
-      alpha: 0.5,
+      alpha,
       epochs: epochs.student,
     },
   ];
@@ -91,7 +99,7 @@ export function hintonExperiment(o: HintonOptions): Experiment {
         model: 'hinton-student',
         loss: 'kd',
         temperature: t,
-        alpha: 0.5,
+        alpha,
         epochs: epochs.student,
       });
     }
@@ -103,7 +111,7 @@ export function hintonExperiment(o: HintonOptions): Experiment {
         model: small,
         loss: 'kd',
         temperature: t,
-        alpha: 0.5,
+        alpha,
         epochs: epochs.student,
       });
     }
@@ -116,6 +124,7 @@ export function hintonExperiment(o: HintonOptions): Experiment {
         ...(o.dataDir ? { dir: o.dataDir } : {}),
         ...(budget.trainSize !== undefined ? { trainSize: budget.trainSize } : {}),
         ...(budget.testSize !== undefined ? { testSize: budget.testSize } : {}),
+        ...(o.validationSize !== undefined ? { validationSize: o.validationSize } : {}),
       },
       seeds: Array.from({ length: o.seeds }, (_, i) => i + 1),
       defaults: { batchSize: budget.batchSize ?? 128, optimizer: 'adam', lr: 1e-3, schedule: 'cosine' },
@@ -123,7 +132,7 @@ export function hintonExperiment(o: HintonOptions): Experiment {
         name: 'teacher',
         model: 'hinton-teacher',
         epochs: epochs.teacher,
-        augment: { shift: 2 },
+        ...(jitter > 0 ? { augment: { shift: jitter } } : {}),
       },
       students,
     },
@@ -156,6 +165,9 @@ export async function reproduceHintonCommand(opts: Record<string, unknown>, io: 
     studentEpochs: opts.studentEpochs as number | undefined,
     trainSize: opts.trainSize as number | undefined,
     testSize: opts.testSize as number | undefined,
+    validationSize: opts.validationSize as number | undefined,
+    alpha: opts.alpha as number | undefined,
+    jitter: opts.jitter as number | undefined,
   };
   await withSession(
     {
@@ -175,7 +187,8 @@ export async function reproduceHintonCommand(opts: Record<string, unknown>, io: 
         interrupts: session.interrupts,
         record: session.record,
       });
-      const isMnist = exp.dataset.name !== 'fashion-mnist';
+      const split = exp.dataset.validationSize === undefined ? 'test' : 'validation';
+      const isMnist = exp.dataset.name !== 'fashion-mnist' && split === 'test';
       const paper: Record<string, number> = {
         teacher: PAPER.teacher,
         baseline: PAPER.baseline,
@@ -192,12 +205,14 @@ export async function reproduceHintonCommand(opts: Record<string, unknown>, io: 
       const t = result.rows.find((r) => r.role === 'teacher');
       const b = result.rows.find((r) => r.name === 'baseline');
       if (t && b)
-        notes.push(`Teacher ${formatMeanStd(t.errors)} vs baseline ${formatMeanStd(b.errors)} test errors.`);
+        notes.push(
+          `Teacher ${formatMeanStd(t.errors)} vs baseline ${formatMeanStd(b.errors)} ${split} errors.`,
+        );
       session.record.summary = { rows: result.rows, gapRecovered: recovered, notes };
       const files = writeRunOutputs(session.runDir, {
         title: `distill reproduce hinton: ${exp.dataset.name}`,
         subtitle: [
-          `${result.dataset.train.count} train / ${result.dataset.test.count} test; backend ${session.backend.backend}; seeds ${(exp.seeds ?? []).join(', ')}`,
+          `${result.dataset.train.count} train / ${result.dataset.test.count} ${split}; backend ${session.backend.backend}; seeds ${(exp.seeds ?? []).join(', ')}`,
           new Date().toISOString(),
         ],
         table,
