@@ -74,6 +74,30 @@ function lazy(load: () => Promise<Action>, io: Io) {
   };
 }
 
+/** The dataset and budget options shared by the `reproduce` commands. */
+function addReproduceOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--dataset <name>', 'mnist-embedded | mnist | fashion-mnist')
+        .choices(['mnist-embedded', 'mnist', 'fashion-mnist'])
+        .default('mnist-embedded'),
+    )
+    .option('--data-dir <dir>', 'directory holding the dataset files')
+    .option('--quick', 'small subsets and few epochs (CI)')
+    .option(
+      '--teacher-epochs <n>',
+      'teacher epochs (default: the paper-scale budget, or the --quick one)',
+      positiveInt,
+    )
+    .option(
+      '--student-epochs <n>',
+      'epochs of each student (default: the paper-scale budget, or the --quick one)',
+      positiveInt,
+    )
+    .option('--train-size <n>', 'use only the first N training examples', positiveInt)
+    .option('--test-size <n>', 'use only the first N test examples', positiveInt);
+}
+
 /**
  * The `distill` command line as a commander program. Parsing errors throw (exitOverride) so that
  * {@link main} can turn them into exit code 2 with one line.
@@ -213,32 +237,12 @@ export function createProgram(io: Io): Command {
   const reproduce = apply(program.command('reproduce').description("reproduce the paper's experiments"));
   apply(
     addCommonOptions(
-      reproduce
-        .command('hinton')
+      addReproduceOptions(reproduce.command('hinton'))
         .description(
           "Hinton et al. (2015) MNIST: teacher, baseline and distilled student (T = 20), a temperature sweep and a 30-unit student sweep, mean ± std over seeds beside the paper's numbers",
         )
-        .addOption(
-          new Option('--dataset <name>', 'mnist-embedded | mnist | fashion-mnist')
-            .choices(['mnist-embedded', 'mnist', 'fashion-mnist'])
-            .default('mnist-embedded'),
-        )
-        .option('--data-dir <dir>', 'directory holding the dataset files')
         .option('--seeds <n>', 'number of seeds', positiveInt, 3)
-        .option('--quick', 'small subsets and few epochs (CI)')
         .option('--no-sweeps', 'skip the temperature and small-student sweeps')
-        .option(
-          '--teacher-epochs <n>',
-          'teacher epochs (default: the paper-scale budget, or the --quick one)',
-          positiveInt,
-        )
-        .option(
-          '--student-epochs <n>',
-          'epochs of each student (default: the paper-scale budget, or the --quick one)',
-          positiveInt,
-        )
-        .option('--train-size <n>', 'use only the first N training examples', positiveInt)
-        .option('--test-size <n>', 'use only the first N test examples', positiveInt)
         .option(
           '--validation-size <n>',
           'hold out the last N training examples and report errors on them instead of the test split (for choosing settings)',
@@ -261,32 +265,12 @@ export function createProgram(io: Io): Command {
   ).action(lazy(async () => (await import('./commands/reproduce-hinton.js')).reproduceHintonCommand, io));
   apply(
     addCommonOptions(
-      reproduce
-        .command('hinton-omit')
+      addReproduceOptions(reproduce.command('hinton-omit'))
         .description(
           'the left-out class: distil with every example of one class removed from the transfer set, then raise that class bias',
         )
         .option('--class <id>', 'class to leave out', nonNegativeInt, 3)
-        .addOption(
-          new Option('--dataset <name>', 'mnist-embedded | mnist | fashion-mnist')
-            .choices(['mnist-embedded', 'mnist', 'fashion-mnist'])
-            .default('mnist-embedded'),
-        )
-        .option('--data-dir <dir>', 'directory holding the dataset files')
         .option('--seed <n>', 'seed', integer, 1)
-        .option('--quick', 'small subsets and few epochs (CI)')
-        .option(
-          '--teacher-epochs <n>',
-          'teacher epochs (default: the paper-scale budget, or the --quick one)',
-          positiveInt,
-        )
-        .option(
-          '--student-epochs <n>',
-          'epochs of each student (default: the paper-scale budget, or the --quick one)',
-          positiveInt,
-        )
-        .option('--train-size <n>', 'use only the first N training examples', positiveInt)
-        .option('--test-size <n>', 'use only the first N test examples', positiveInt)
         .option('--resume <dir>', 'continue an interrupted run'),
     ),
   ).action(lazy(async () => (await import('./commands/reproduce-omit.js')).reproduceOmitCommand, io));

@@ -1,9 +1,7 @@
-import type { BackendRequest } from '@distilljs/core';
-import { runExperiment } from '../experiment-runner.js';
 import { type Experiment, type ExperimentInput, validateExperiment } from '../experiment-schema.js';
+import { withExperimentRun } from '../experiment-session.js';
 import { type Io, println } from '../io.js';
 import { resultsTable, softTargetsTable, writeRunOutputs } from '../run-outputs.js';
-import { withSession } from '../session.js';
 
 /** Test errors of Hinton et al. (2015), section 3, on the full MNIST (60k train / 10k test). */
 export const PAPER_MNIST_ERRORS = { teacher: 67, baseline: 146, distilled: 74 } as const;
@@ -39,24 +37,12 @@ export function demoExperiment(quick: boolean, seed: number): Experiment {
 /** `distill demo`: the README's main command. */
 export async function demoCommand(opts: Record<string, unknown>, io: Io): Promise<void> {
   const quick = Boolean(opts.quick);
-  await withSession(
-    {
-      kind: 'demo',
-      io,
-      backend: (opts.backend as BackendRequest) ?? 'auto',
-      out: opts.out as string | undefined,
-      resume: opts.resume as string | undefined,
-      quiet: opts.quiet as boolean | undefined,
-      config: demoExperiment(quick, (opts.seed as number | undefined) ?? 1),
-    },
-    async (session, exp) => {
-      const result = await runExperiment(exp, {
-        runDir: session.runDir,
-        io,
-        quiet: session.quiet,
-        interrupts: session.interrupts,
-        record: session.record,
-      });
+  await withExperimentRun(
+    'demo',
+    opts,
+    io,
+    demoExperiment(quick, (opts.seed as number | undefined) ?? 1),
+    async (session, exp, result) => {
       const picture = result.softTargets;
       const paper: Record<string, number> = {
         teacher: PAPER_MNIST_ERRORS.teacher,

@@ -1,9 +1,8 @@
-import type { BackendRequest } from '@distilljs/core';
-import { type AggregateRow, runExperiment } from '../experiment-runner.js';
+import type { AggregateRow } from '../experiment-runner.js';
 import { type Experiment, type ExperimentInput, validateExperiment } from '../experiment-schema.js';
+import { withExperimentRun } from '../experiment-session.js';
 import { type Io, println } from '../io.js';
 import { resultsTable, writeRunOutputs } from '../run-outputs.js';
-import { withSession } from '../session.js';
 import { formatMeanStd } from '../stats.js';
 
 /** The paper's MNIST test errors (Hinton, Vinyals and Dean 2015, section 3; 10,000 test digits). */
@@ -169,24 +168,12 @@ export async function reproduceHintonCommand(opts: Record<string, unknown>, io: 
     alpha: opts.alpha as number | undefined,
     jitter: opts.jitter as number | undefined,
   };
-  await withSession(
-    {
-      kind: 'reproduce-hinton',
-      io,
-      backend: (opts.backend as BackendRequest) ?? 'auto',
-      out: opts.out as string | undefined,
-      resume: opts.resume as string | undefined,
-      quiet: opts.quiet as boolean | undefined,
-      config: hintonExperiment(options),
-    },
-    async (session, exp) => {
-      const result = await runExperiment(exp, {
-        runDir: session.runDir,
-        io,
-        quiet: session.quiet,
-        interrupts: session.interrupts,
-        record: session.record,
-      });
+  await withExperimentRun(
+    'reproduce-hinton',
+    opts,
+    io,
+    hintonExperiment(options),
+    async (session, exp, result) => {
       const split = exp.dataset.validationSize === undefined ? 'test' : 'validation';
       const isMnist = exp.dataset.name !== 'fashion-mnist' && split === 'test';
       const paper: Record<string, number> = {

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { BackendRequest } from '@distilljs/core';
 import { UsageError } from '../exit-code.js';
-import { checkExperimentNames, runExperiment } from '../experiment-runner.js';
+import { checkExperimentNames } from '../experiment-runner.js';
 import { type Experiment, parseExperiment, validateExperiment } from '../experiment-schema.js';
+import { withExperimentRun } from '../experiment-session.js';
 import { type Io, println } from '../io.js';
 import { resultsTable, writeRunOutputs } from '../run-outputs.js';
-import { withSession } from '../session.js';
 
 /** Reads and validates an experiment file (exit 2 for a missing, unreadable or invalid file). */
 export function readExperimentFile(file: string): Experiment {
@@ -39,24 +39,12 @@ export async function runCommand(opts: Record<string, unknown>, io: Io, args: st
   }
   const asked = (opts.backend as BackendRequest | undefined) ?? 'auto';
   const backend = asked !== 'auto' ? asked : (exp?.backend ?? 'auto');
-  await withSession(
-    {
-      kind: 'run',
-      io,
-      backend,
-      out: opts.out as string | undefined,
-      resume: opts.resume as string | undefined,
-      quiet: opts.quiet as boolean | undefined,
-      config: exp as Experiment,
-    },
-    async (session, config) => {
-      const result = await runExperiment(config, {
-        runDir: session.runDir,
-        io,
-        quiet: session.quiet,
-        interrupts: session.interrupts,
-        record: session.record,
-      });
+  await withExperimentRun(
+    'run',
+    opts,
+    io,
+    exp,
+    async (session, config, result) => {
       const table = resultsTable(result.rows);
       const title = config.name ?? file;
       const files = writeRunOutputs(session.runDir, {
@@ -85,5 +73,6 @@ export async function runCommand(opts: Record<string, unknown>, io: Io, args: st
         println(io.stdout, `report: ${files.report}`);
       }
     },
+    backend,
   );
 }

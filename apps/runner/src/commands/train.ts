@@ -1,9 +1,8 @@
-import type { BackendRequest } from '@distilljs/core';
-import { checkExperimentNames, runExperiment } from '../experiment-runner.js';
+import { checkExperimentNames } from '../experiment-runner.js';
 import { type Experiment, type ExperimentInput, validateExperiment } from '../experiment-schema.js';
+import { withExperimentRun } from '../experiment-session.js';
 import { type Io, println } from '../io.js';
 import { resultsTable, writeRunOutputs } from '../run-outputs.js';
-import { withSession } from '../session.js';
 
 /** The dataset part of an experiment from the shared data flags. */
 export function datasetFromFlags(opts: Record<string, unknown>): ExperimentInput['dataset'] {
@@ -34,52 +33,34 @@ export async function runFlagExperiment(
 ): Promise<void> {
   const exp = opts.resume === undefined ? build() : undefined;
   if (exp) checkExperimentNames(exp, `distill ${kind}`);
-  await withSession(
-    {
-      kind,
-      io,
-      backend: (opts.backend as BackendRequest) ?? 'auto',
-      out: opts.out as string | undefined,
-      resume: opts.resume as string | undefined,
-      quiet: opts.quiet as boolean | undefined,
-      config: exp as Experiment,
-    },
-    async (session, config) => {
-      const result = await runExperiment(config, {
-        runDir: session.runDir,
-        io,
-        quiet: session.quiet,
-        interrupts: session.interrupts,
-        record: session.record,
-      });
-      const table = resultsTable(result.rows);
-      const files = writeRunOutputs(session.runDir, {
-        title,
-        subtitle: [
-          `dataset ${result.dataset.name}; backend ${session.backend.backend}`,
-          new Date().toISOString(),
-        ],
-        table,
-        stages: result.stages,
-        softTargets: result.softTargets,
-      });
-      if (opts.json) {
-        println(
-          io.stdout,
-          JSON.stringify({
-            runDir: session.runDir,
-            report: files.report,
-            rows: result.rows,
-            stages: result.stages.map(({ history: _h, ...s }) => s),
-          }),
-        );
-        return;
-      }
-      println(io.stdout, table.text);
-      println(io.stdout, `run directory: ${session.runDir}`);
-      println(io.stdout, `report: ${files.report}`);
-    },
-  );
+  await withExperimentRun(kind, opts, io, exp, async (session, _config, result) => {
+    const table = resultsTable(result.rows);
+    const files = writeRunOutputs(session.runDir, {
+      title,
+      subtitle: [
+        `dataset ${result.dataset.name}; backend ${session.backend.backend}`,
+        new Date().toISOString(),
+      ],
+      table,
+      stages: result.stages,
+      softTargets: result.softTargets,
+    });
+    if (opts.json) {
+      println(
+        io.stdout,
+        JSON.stringify({
+          runDir: session.runDir,
+          report: files.report,
+          rows: result.rows,
+          stages: result.stages.map(({ history: _h, ...s }) => s),
+        }),
+      );
+      return;
+    }
+    println(io.stdout, table.text);
+    println(io.stdout, `run directory: ${session.runDir}`);
+    println(io.stdout, `report: ${files.report}`);
+  });
 }
 
 /** `distill train`: one model on labels alone. */
