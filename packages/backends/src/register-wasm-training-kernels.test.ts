@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { Rng } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conv2DBackpropFilterGemm } from './kernels/conv2d-backprop-filter-gemm.js';
 import {
   hasWasmTrainingKernels,
   registerWasmTrainingKernels,
@@ -204,6 +205,47 @@ describe('registerWasmTrainingKernels', () => {
           ) as tf.Tensor,
       );
     }
+  });
+
+  it('matches cpu for stride-1 filter gradients on random shapes (heap matrix products)', async () => {
+    const rng = new Rng(12);
+    let direct = 0;
+    for (let trial = 0; trial < 14; trial++) {
+      const k: [number, number] = trial < 2 ? [3, 3] : [1 + rng.int(5), 1 + rng.int(5)];
+      const pad = trial < 2 || rng.next() < 0.6 ? 'same' : 'valid';
+      // 10..20 pixels; 1..20 channels: both the gathered (< 16 channels) and the per-tap products; the
+      // first two cases have 17 images of 16 x 16 grid positions: two chunks of images.
+      const xShape: [number, number, number, number] = [
+        trial < 2 ? 17 : 1 + rng.int(5),
+        trial < 2 ? 14 : 10 + rng.int(11),
+        trial < 2 ? 14 : 10 + rng.int(11),
+        trial === 1 ? 1 + rng.int(15) : trial < 4 ? 16 + rng.int(5) : 1 + rng.int(20),
+      ];
+      const fShape: [number, number, number, number] = [k[0], k[1], xShape[3], 1 + rng.int(12)];
+      const info = tf.backend_util.computeConv2DInfo(xShape, fShape, 1, 1, pad);
+      const x = randomArray(rng, xShape);
+      const dy = randomArray(rng, info.outShape);
+      const grad = () =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x: tf.tensor4d(x, xShape), dy: tf.tensor4d(dy, info.outShape) },
+            { strides: 1, pad, dataFormat: 'NHWC', filterShape: fShape },
+          ) as tf.Tensor;
+      await compare(grad);
+      // Count the cases the heap path took (the others use the convolution formulation).
+      await tf.setBackend('wasm');
+      const xt = tf.tensor4d(x, xShape);
+      const dyt = tf.tensor4d(dy, info.outShape);
+      const out = conv2DBackpropFilterGemm(tf.backend(), xt, dyt, info);
+      if (out !== undefined) {
+        direct++;
+        tf.engine().makeTensorFromTensorInfo(out).dispose();
+      }
+      tf.dispose([xt, dyt]);
+    }
+    expect(direct).toBeGreaterThanOrEqual(9);
   });
 
   it('matches cpu for maxPool gradients, including ties and overlapping padded windows', async () => {

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { conv2DBackpropFilterGemm } from './conv2d-backprop-filter-gemm.js';
 import {
   type KernelBackendLike,
   type KernelImpl,
@@ -26,8 +27,10 @@ export function conv2DBackpropFilterParts(backendName: string): Conv2DBackpropFi
 }
 
 /**
- * `Conv2DBackpropFilter` (the gradient of a 2-D convolution with respect to its filter, NHWC, dilation 1)
- * computed as one forward convolution, so it runs in the backend's XNNPACK convolution:
+ * `Conv2DBackpropFilter` (the gradient of a 2-D convolution with respect to its filter, NHWC, dilation 1).
+ * Stride-1 convolutions whose padded grid is not much larger than the output go to
+ * {@link conv2DBackpropFilterGemm} (one XNNPACK matrix product per tap, no transposes). The others are
+ * computed as one forward convolution, so they run in the backend's XNNPACK convolution:
  *
  *   dW[kh, kw, ci, co] = sum over n, oh, ow of xPadded[n, oh*sh + kh, ow*sw + kw, ci] * dy[n, oh, ow, co]
  *
@@ -62,6 +65,8 @@ export function conv2DBackpropFilter(
     false,
     dataFormat,
   );
+  const direct = conv2DBackpropFilterGemm(backend, x, dy, info);
+  if (direct !== undefined) return direct;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, inChannels: ci, batchSize: n } = info;
   const top = info.padInfo.top;

@@ -1,0 +1,161 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { heapMatMul, heapOffset, type WasmBackendInternals } from './wasm-heap.js';
+import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
+
+/**
+ * The filter gradient is computed on a zero-padded grid of (oh + kh - 1) x (ow + kw - 1) positions per
+ * image; beyond this many grid positions per output position the wasted products cost more than the
+ * convolution formulation saves (measured on 3x3 filters: 1.13 and 1.31 win, 1.56 and 2.25 lose).
+ */
+const MAX_GRID_OVERHEAD = 1.45;
+/** Grid positions per chunk of images (the products' inner dimension); measured best of 2^11..2^14. */
+const CHUNK_POSITIONS = 4096;
+/** Below this many input channels, the taps are gathered into one product with kh*kw*ci rows. */
+const GATHER_BELOW_CHANNELS = 16;
+/** Upper bound (floats) of the gathered rows of one chunk of images. */
+const GATHER_MAX_FLOATS = 1 << 23;
+
+/**
+ * `Conv2DBackpropFilter` for stride 1 and dilation 1 (NHWC) as untransposed XNNPACK matrix products on
+ * the wasm heap, with no transposes of tensors:
+ *
+ *   dW[kh, kw] = X_(kh, kw) × DY,  X_(kh, kw)[ci, p] = xPad[ci, p + kh * Wp + kw],  DY[p, co] = dyPad[p, co]
+ *
+ * where `p` runs over a zero-padded grid of Hp x Wp positions per image (Hp = oh + kh - 1), `xPad` is x
+ * laid out channel-major on that grid (the forward padding applied) and `dyPad` is dy on the same grid
+ * (zero outside oh x ow). Each tap's operand is then a window of `xPad` at a fixed offset: a dense
+ * [ci, positions] matrix whose rows continue into the next channel for the last few positions, where
+ * `dyPad` is zero. So every tap is one product of a heap range with the same `DY` (packed once by
+ * XNNPACK), written straight into `dW[kh, kw]`; with few input channels the taps' rows are first copied
+ * into one [kh * kw * ci, positions] matrix so the product is large enough to run at full speed.
+ *
+ * Returns `undefined` where this does not apply (strides or dilations above 1, a padded grid much larger
+ * than the output, another backend); the caller then uses the convolution formulation.
+ */
+export function conv2DBackpropFilterGemm(
+  backend: KernelBackendLike,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): TensorInfo | undefined {
+  const { filterHeight: kh, filterWidth: kw, strideHeight, strideWidth } = info;
+  const { inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
+  const n = info.batchSize;
+  if (strideHeight !== 1 || strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) {
+    return undefined;
+  }
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || n === 0 || oh === 0 || ow === 0) return undefined;
+  const hp = oh + kh - 1;
+  const wp = ow + kw - 1;
+  if (hp * wp > MAX_GRID_OVERHEAD * oh * ow) return undefined;
+  const mm = heapMatMul(backend);
+  if (mm === undefined) return undefined;
+  const wb = backend as WasmBackendInternals;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const plane = hp * wp;
+  const taps = kh * kw;
+  const maxOffset = (kh - 1) * wp + (kw - 1);
+  const gather = ci < GATHER_BELOW_CHANNELS;
+  // Images per chunk: about CHUNK_POSITIONS grid positions, so that XNNPACK's packed copy of the chunk
+  // of dy stays in cache while every row block of the taps streams over it.
+  let nb = Math.max(1, Math.min(n, Math.floor(CHUNK_POSITIONS / plane)));
+  if (gather) nb = Math.max(1, Math.min(nb, Math.floor(GATHER_MAX_FLOATS / (taps * ci * plane))));
+  const chunks = Math.ceil(n / nb);
+  const rc = nb * plane;
+
+  return withScratch(backend, (keep) => {
+    const xPad = keep(wb.makeOutput([chunks * ci * rc + maxOffset], 'float32'));
+    const dyPad = keep(wb.makeOutput([chunks * rc * co], 'float32'));
+    const rows = gather ? keep(wb.makeOutput([taps * ci * rc], 'float32')) : undefined;
+    const partial = chunks > 1 ? keep(wb.makeOutput([taps * ci * co], 'float32')) : undefined;
+    const out = wb.makeOutput([kh, kw, ci, co], 'float32');
+    try {
+      // Views are taken after the allocations (growing the heap replaces its buffer) and again after
+      // each product (creating an XNNPACK operator allocates).
+      let heap = wb.wasm.HEAPF32;
+      const xv = wb.typedArrayFromHeap(x) as Float32Array;
+      const xp = wb.typedArrayFromHeap(xPad) as Float32Array;
+      xp.fill(0);
+      // x[b, y, x, c] -> xPad[chunk, c, image in chunk, y + top, x + left]
+      const xRows = Math.min(h, hp - top);
+      const xCols = Math.min(w, wp - left);
+      for (let b = 0; b < n; b++) {
+        const chunk = Math.floor(b / nb);
+        const imageBase = chunk * ci * rc + (b - chunk * nb) * plane;
+        for (let y = 0; y < xRows; y++) {
+          const rowBase = imageBase + (y + top) * wp + left;
+          let src = (b * h + y) * w * ci;
+          if (ci === 1) {
+            xp.set(xv.subarray(src, src + xCols), rowBase);
+            continue;
+          }
+          for (let xx = 0; xx < xCols; xx++) {
+            let dst = rowBase + xx;
+            for (let c = 0; c < ci; c++) {
+              xp[dst] = xv[src + c] as number;
+              dst += rc;
+            }
+            src += ci;
+          }
+        }
+      }
+      // dy[b, y, x, :] -> dyPad[b, y, x, :] on the Hp x Wp grid, zero elsewhere.
+      const dyOffset = heapOffset(wb, dy) >> 2;
+      const dyPadOffset = heapOffset(wb, dyPad) >> 2;
+      heap.fill(0, dyPadOffset, dyPadOffset + chunks * rc * co);
+      const rowLength = ow * co;
+      for (let b = 0; b < n; b++) {
+        for (let y = 0; y < oh; y++) {
+          const src = dyOffset + (b * oh + y) * rowLength;
+          heap.copyWithin(dyPadOffset + (b * plane + y * wp) * co, src, src + rowLength);
+        }
+      }
+      const xPadOffset = heapOffset(wb, xPad);
+      const outOffset = heapOffset(wb, out);
+      const rowsOffset = rows === undefined ? 0 : heapOffset(wb, rows);
+      const partialOffset = partial === undefined ? 0 : heapOffset(wb, partial);
+      for (let chunk = 0; chunk < chunks; chunk++) {
+        const target = chunk === 0 ? outOffset : partialOffset;
+        const chunkBase = xPadOffset + chunk * ci * rc * 4;
+        mm.withWeights(dyPadOffset * 4 + chunk * rc * co * 4, rc, co, (mul) => {
+          heap = wb.wasm.HEAPF32;
+          if (rows !== undefined) {
+            // Row (tap, c) of the gathered matrix: channel c's window at the tap's offset.
+            const src0 = chunkBase >> 2;
+            const dst0 = rowsOffset >> 2;
+            for (let ky = 0; ky < kh; ky++) {
+              for (let kx = 0; kx < kw; kx++) {
+                const tap = ky * kw + kx;
+                const shift = ky * wp + kx;
+                for (let c = 0; c < ci; c++) {
+                  const s = src0 + c * rc + shift;
+                  heap.copyWithin(dst0 + (tap * ci + c) * rc, s, s + rc);
+                }
+              }
+            }
+            mul(rowsOffset, taps * ci, target);
+          } else {
+            for (let ky = 0; ky < kh; ky++) {
+              for (let kx = 0; kx < kw; kx++) {
+                const tap = ky * kw + kx;
+                mul(chunkBase + (ky * wp + kx) * 4, ci, target + tap * ci * co * 4);
+              }
+            }
+          }
+        });
+        heap = wb.wasm.HEAPF32;
+        if (chunk > 0) {
+          const o = outOffset >> 2;
+          const p = partialOffset >> 2;
+          for (let i = 0; i < taps * ci * co; i++)
+            heap[o + i] = (heap[o + i] as number) + (heap[p + i] as number);
+        }
+      }
+    } catch (error) {
+      backend.disposeData(out.dataId);
+      throw error;
+    }
+    return out;
+  });
+}
