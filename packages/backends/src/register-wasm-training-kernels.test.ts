@@ -85,6 +85,28 @@ describe('registerWasmTrainingKernels', () => {
     }
   });
 
+  it('matches cpu for a b^T with a large b (computed as (b a^T)^T), plain, batch-1 and fused', async () => {
+    const rng = new Rng(14);
+    for (const [m, k, n] of [
+      [3, 40, 50],
+      [16, 64, 200],
+      [1, 7, 9],
+    ] as const) {
+      const a = randomArray(rng, [m, k]);
+      const b = randomArray(rng, [n, k]);
+      await compare(() => tf.matMul(tf.tensor2d(a, [m, k]), tf.tensor2d(b, [n, k]), false, true));
+      await compare(() => tf.matMul(tf.tensor3d(a, [1, m, k]), tf.tensor2d(b, [n, k]), false, true));
+      await compare(() =>
+        tf.fused.matMul({
+          a: tf.tensor2d(a, [m, k]),
+          b: tf.tensor2d(b, [n, k]),
+          transposeB: true,
+          activation: 'relu',
+        }),
+      );
+    }
+  });
+
   it('matches cpu for batched matMul, with broadcasting and transposes', async () => {
     const rng = new Rng(8);
     for (const [batchA, batchB] of [
@@ -255,6 +277,9 @@ describe('registerWasmTrainingKernels', () => {
       { x: [2, 7, 9, 2], f: [3, 3], s: [2, 2], pad: 'same' },
       { x: [1, 6, 6, 4], f: [3, 2], s: [1, 2], pad: 'valid' },
       { x: [3, 5, 5, 1], f: [2, 2], s: [1, 1], pad: 'same' },
+      // 2x2, stride 2 (the disjoint-window path), with a last row and column no window covers.
+      { x: [2, 7, 9, 5], f: [2, 2], s: [2, 2], pad: 'valid' },
+      { x: [2, 7, 9, 3], f: [2, 2], s: [2, 2], pad: 'same' },
     ];
     for (const c of cases) {
       const values = randomArray(rng, c.x);
@@ -321,6 +346,28 @@ describe('registerWasmTrainingKernels', () => {
       const ints = Int32Array.from(x, (v) => Math.round(v * 100));
       await compare(() => tf.cast(tf.tile(tf.tensor(ints, shape, 'int32'), reps), 'float32'));
     }
+  });
+
+  it('clones and same-dtype casts without copying, and still converts real casts', async () => {
+    await tf.setBackend('wasm');
+    const buffers = () => tf.backend().numDataIds();
+    const start = buffers();
+    const x = tf.tensor2d([1.5, -2.25, 3, 4], [2, 2]);
+    const clone = tf.clone(x);
+    const same = tf.cast(x, 'float32');
+    expect(buffers()).toBe(start + 1);
+    x.dispose();
+    // The shared data outlives the tensor it came from.
+    expect(Array.from(await clone.data())).toEqual([1.5, -2.25, 3, 4]);
+    expect(Array.from(await same.data())).toEqual([1.5, -2.25, 3, 4]);
+    const ints = tf.cast(clone, 'int32');
+    expect(buffers()).toBe(start + 2);
+    expect(ints.dtype).toBe('int32');
+    expect(Array.from(await ints.data())).toEqual([1, -2, 3, 4]);
+    same.dispose();
+    expect(Array.from(await clone.data())).toEqual([1.5, -2.25, 3, 4]);
+    tf.dispose([clone, ints]);
+    expect(buffers()).toBe(start);
   });
 
   it('unregisters back to the stock kernels and registers again', async () => {

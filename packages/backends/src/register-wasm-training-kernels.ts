@@ -4,6 +4,7 @@ import { conv2DBackpropFilter, conv2DBackpropFilterParts } from './kernels/conv2
 import { conv2DBackpropInput, conv2DBackpropInputParts } from './kernels/conv2d-backprop-input.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
 import { reduceLeadingAxes } from './kernels/reduce-leading-axes.js';
+import { shareData } from './kernels/share-data.js';
 import { tile } from './kernels/tile.js';
 import { type KernelImpl, requireKernel, type TensorInfo } from './kernels/wasm-kernel-utils.js';
 
@@ -25,6 +26,8 @@ const REPLACED = [
   'Sum',
   'Mean',
   'Tile',
+  'Identity',
+  'Cast',
 ] as const;
 const ADDED = ['Conv2DBackpropFilter'] as const;
 
@@ -47,6 +50,7 @@ const originals = new Map<string, Map<string, tf.KernelConfig | undefined>>();
  * - `Sum` and `Mean` over leading axes (bias gradients, batch-norm statistics) as one sequential pass
  *   instead of a transpose followed by a reduction.
  * - `Tile` (batch-norm gradients tile per-channel statistics to the activation shape) by block copies.
+ * - `Identity`, and `Cast` to the same dtype, share the input's data instead of copying it.
  *
  * Every other kernel the zoo's gradients need (`AvgPoolGrad`, `Step` for ReLU, the ops batch normalisation
  * and dropout are composed of) already exists in the wasm backend.
@@ -74,6 +78,8 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
   const sum = requireKernel('Sum', backendName);
   const mean = requireKernel('Mean', backendName);
   const tileKernel = requireKernel('Tile', backendName);
+  const identity = requireKernel('Identity', backendName);
+  const cast = requireKernel('Cast', backendName);
   const filterParts = conv2DBackpropFilterParts(backendName);
   const inputParts = conv2DBackpropInputParts(backendName);
 
@@ -89,6 +95,8 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
     ['Sum', (args) => reduceLeadingAxes('sum', sum, args)],
     ['Mean', (args) => reduceLeadingAxes('mean', mean, args)],
     ['Tile', (args) => tile(tileKernel, args)],
+    ['Identity', (args) => shareData(identity, args)],
+    ['Cast', (args) => shareData(cast, args)],
   ];
   for (const [kernelName, kernelFunc] of kernels) {
     const old = saved.get(kernelName);

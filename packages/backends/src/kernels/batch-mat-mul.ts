@@ -40,7 +40,9 @@ export function matMulParts(backendName: string): MatMulParts {
  * pass over the operand, which is small next to the O(m k n) product.
  *
  * Batched products (outer dimensions > 1) are split into one untransposed product per matrix when the
- * matrices are large enough, for the same reason.
+ * matrices are large enough, for the same reason. A single `a b^T` whose `b` is the larger operand (a
+ * dense layer's input gradient `dy W^T`) is computed as `(b a^T)^T`, which transposes and packs only the
+ * small operand and the result.
  *
  * @param multiply the backend's kernel for untransposed operands, called with `{ a, b }` and
  *   `transposeA: false, transposeB: false`; extra inputs and attributes pass through unchanged.
@@ -62,6 +64,29 @@ export function fastMatMul(
   const batchB = tf.util.sizeFromShape(bOuter);
   const batched = batchA > 1 || batchB > 1;
   if (!transposeA && !transposeB && !batched) return run1(multiply, backend, args.inputs, attrs);
+  const hasExtraInputs = Object.keys(args.inputs).some((name) => name !== 'a' && name !== 'b');
+  if (!transposeA && transposeB && !batched && !hasExtraInputs) {
+    // a [m, k] times b^T, b [n, k]: when b is the larger operand (the weights in a dense layer's input
+    // gradient, dy W^T), compute (b a^T)^T instead: transposing and packing a and transposing the [n, m]
+    // result moves fewer elements than transposing and packing b.
+    const m = a0.shape[a0.shape.length - 2] as number;
+    const k = a0.shape[a0.shape.length - 1] as number;
+    const n = b0.shape[b0.shape.length - 2] as number;
+    if (2 * m * k + m * n < 2 * n * k) {
+      return withScratch(backend, (keep) => {
+        const aT = keep(run1(parts.transpose, backend, { x: a0 }, { perm: swapLastTwo(a0.shape.length) }));
+        const cT = keep(
+          run1(multiply, backend, { a: b0, b: aT }, { ...attrs, transposeA: false, transposeB: false }),
+        );
+        const c = run1(parts.transpose, backend, { x: cT }, { perm: swapLastTwo(cT.shape.length) });
+        // Outer dimensions of size 1 keep the broadcast shape the caller expects.
+        const outShape = [...tf.backend_util.assertAndGetBroadcastShape(aOuter, bOuter), m, n];
+        return tf.util.arraysEqual(c.shape, outShape)
+          ? c
+          : run1(parts.reshape, backend, { x: keep(c) }, { shape: outShape });
+      });
+    }
+  }
 
   return withScratch(backend, (keep) => {
     const a = transposeA
@@ -75,7 +100,6 @@ export function fastMatMul(
     const k = a.shape[a.shape.length - 1] as number;
     const n = b.shape[b.shape.length - 1] as number;
     const sameOrOne = batchA === batchB || batchA === 1 || batchB === 1;
-    const hasExtraInputs = Object.keys(args.inputs).some((name) => name !== 'a' && name !== 'b');
     if (!batched || m * k * n < PER_SLICE_MIN_WORK || !sameOrOne || hasExtraInputs) {
       return run1(multiply, backend, { ...args.inputs, a, b }, plain);
     }

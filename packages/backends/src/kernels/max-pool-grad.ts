@@ -41,6 +41,53 @@ export function maxPoolGrad(args: {
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
   const rowStride = inWidth * c;
+  if (
+    fh === 2 &&
+    fw === 2 &&
+    strideHeight === 2 &&
+    strideWidth === 2 &&
+    padTop === 0 &&
+    padLeft === 0 &&
+    2 * outHeight <= inHeight &&
+    2 * outWidth <= inWidth
+  ) {
+    // 2x2 windows with stride 2 inside the input (every pooling layer of the zoo): disjoint windows, four
+    // comparisons per channel, no per-window scratch.
+    let o = 0;
+    for (let b = 0; b < batchSize; b++) {
+      for (let oy = 0; oy < outHeight; oy++) {
+        let i00 = (b * inHeight + 2 * oy) * rowStride;
+        for (let ox = 0; ox < outWidth; ox++) {
+          for (let ch = 0; ch < c; ch++) {
+            const i = i00 + ch;
+            let best = Number.NEGATIVE_INFINITY;
+            let at = -1;
+            const v00 = xv[i] as number;
+            if (v00 > best) {
+              best = v00;
+              at = i;
+            }
+            const v01 = xv[i + c] as number;
+            if (v01 > best) {
+              best = v01;
+              at = i + c;
+            }
+            const v10 = xv[i + rowStride] as number;
+            if (v10 > best) {
+              best = v10;
+              at = i + rowStride;
+            }
+            const v11 = xv[i + rowStride + c] as number;
+            if (v11 > best) at = i + rowStride + c;
+            if (at >= 0) dx[at] = dyv[o + ch] as number;
+          }
+          o += c;
+          i00 += 2 * c;
+        }
+      }
+    }
+    return out;
+  }
   const best = new Float32Array(c);
   const bestAt = new Int32Array(c);
   for (let b = 0; b < batchSize; b++) {
