@@ -315,6 +315,56 @@ describe('registerWasmTrainingKernels', () => {
     await compare(() => tf.sum(tf.tensor(x, shape)));
   });
 
+  it('matches cpu for training-mode batch-norm gradients (fused kernel) and mean gradients', async () => {
+    const rng = new Rng(15);
+    const x3 = randomArray(rng, [2, 3, 4]);
+    // (tfjs cannot differentiate batchNorm without a scale on any backend: its gradient saves the missing
+    // input; tfjs-layers always passes gamma.)
+    for (const shape of [
+      [3, 5, 4, 6],
+      [2, 3, 3, 1],
+      [7, 9],
+      [4, 2, 5, 3],
+    ]) {
+      const c = shape[shape.length - 1] as number;
+      const x = randomArray(rng, shape);
+      const gamma = randomArray(rng, [c]);
+      const beta = randomArray(rng, [c]);
+      const w = randomArray(rng, [...shape]);
+      // What tfjs-layers' BatchNormalization computes in training: batch statistics, then batchNorm.
+      const loss = (xs: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const axes = shape.slice(0, -1).map((_, i) => i);
+        const { mean, variance } = tf.moments(xs, axes);
+        const y = tf.batchNorm(xs, mean, variance, b, g, 1e-3);
+        return tf.sum(tf.mul(y, tf.tensor(w, [...shape])));
+      };
+      for (const wrt of [0, 1, 2]) {
+        await compare(() => {
+          const inputs = [tf.tensor(x, [...shape]), tf.tensor1d(gamma), tf.tensor1d(beta)];
+          return tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => loss(a, g, b))(inputs)[
+            wrt
+          ] as tf.Tensor;
+        });
+      }
+    }
+    // On wasm the fused kernel ran (on cpu, above, tfjs's own gradient did); unregistering restores it.
+    await tf.setBackend('wasm');
+    const profile = await tf.profile(() =>
+      tf.grad((z: tf.Tensor) => {
+        const { mean, variance } = tf.moments(z, [0]);
+        return tf.sum(tf.batchNorm(z, mean, variance, tf.zeros([3]), tf.ones([3])));
+      })(tf.tensor2d(x3, [8, 3])),
+    );
+    tf.dispose(profile.result as tf.Tensor);
+    expect(profile.kernels.map((k) => k.name)).toContain('_DistilljsFusedBatchNormGrad');
+    const ours = tf.getGradient('FusedBatchNorm');
+    unregisterWasmTrainingKernels();
+    expect(tf.getGradient('FusedBatchNorm')).not.toBe(ours);
+    expect(tf.getKernel('_DistilljsFusedBatchNormGrad', 'wasm')).toBeUndefined();
+    registerWasmTrainingKernels();
+    await compare(() => tf.grad((z: tf.Tensor) => tf.mean(tf.mul(z, z), [0, 2]))(tf.tensor(x3, [2, 3, 4])));
+  });
+
   it('matches cpu for tile, float32 and int32, leading and inner repetitions', async () => {
     const rng = new Rng(13);
     const cases: Array<[number[], number[]]> = [

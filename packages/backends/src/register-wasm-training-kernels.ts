@@ -6,6 +6,11 @@ import { maxPoolGrad } from './kernels/max-pool-grad.js';
 import { reduceLeadingAxes } from './kernels/reduce-leading-axes.js';
 import { shareData } from './kernels/share-data.js';
 import { tile } from './kernels/tile.js';
+import {
+  type ReplacedGradients,
+  registerTrainingGradients,
+  unregisterTrainingGradients,
+} from './kernels/training-gradients.js';
 import { type KernelImpl, requireKernel, type TensorInfo } from './kernels/wasm-kernel-utils.js';
 
 /** What {@link registerWasmTrainingKernels} did. */
@@ -33,6 +38,9 @@ const ADDED = ['Conv2DBackpropFilter'] as const;
 
 /** The original kernels, per backend, kept so the replacement can be undone. */
 const originals = new Map<string, Map<string, tf.KernelConfig | undefined>>();
+/** The original gradient configs, per backend. */
+const originalGradients = new Map<string, ReplacedGradients>();
+const GRADIENTS = ['FusedBatchNorm', 'Mean'] as const;
 
 /**
  * Registers training kernels for the `wasm` backend of TensorFlow.js 4.22 so that models train there, and
@@ -51,6 +59,9 @@ const originals = new Map<string, Map<string, tf.KernelConfig | undefined>>();
  *   instead of a transpose followed by a reduction.
  * - `Tile` (batch-norm gradients tile per-channel statistics to the activation shape) by block copies.
  * - `Identity`, and `Cast` to the same dtype, share the input's data instead of copying it.
+ * - The gradients of `FusedBatchNorm` (all five inputs from one fused two-pass kernel) and `Mean` (one
+ *   broadcast instead of three passes); these gradient configs are global in tfjs, so they delegate to
+ *   tfjs's own gradients whenever another backend is active.
  *
  * Every other kernel the zoo's gradients need (`AvgPoolGrad`, `Step` for ReLU, the ops batch normalisation
  * and dropout are composed of) already exists in the wasm backend.
@@ -64,7 +75,11 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
   if (originals.has(backendName)) {
     return {
       backendName,
-      kernels: [...REPLACED.map((k) => `${k} (replaced)`), ...ADDED.map((k) => `${k} (added)`)],
+      kernels: [
+        ...REPLACED.map((k) => `${k} (replaced)`),
+        ...ADDED.map((k) => `${k} (added)`),
+        ...GRADIENTS.map((k) => `${k} gradient (replaced)`),
+      ],
       alreadyRegistered: true,
     };
   }
@@ -110,9 +125,14 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
     });
   }
   originals.set(backendName, saved);
+  originalGradients.set(backendName, registerTrainingGradients(backendName));
   return {
     backendName,
-    kernels: [...REPLACED.map((k) => `${k} (replaced)`), ...ADDED.map((k) => `${k} (added)`)],
+    kernels: [
+      ...REPLACED.map((k) => `${k} (replaced)`),
+      ...ADDED.map((k) => `${k} (added)`),
+      ...GRADIENTS.map((k) => `${k} gradient (replaced)`),
+    ],
     alreadyRegistered: false,
   };
 }
@@ -129,6 +149,9 @@ export function unregisterWasmTrainingKernels(backendName = 'wasm'): boolean {
     if (old !== undefined) tf.registerKernel(old);
   }
   originals.delete(backendName);
+  const gradients = originalGradients.get(backendName);
+  if (gradients !== undefined) unregisterTrainingGradients(backendName, gradients);
+  originalGradients.delete(backendName);
   return true;
 }
 
