@@ -8,12 +8,10 @@ import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-ker
  * convolution formulation saves (measured on 3x3 filters: 1.13 and 1.31 win, 1.56 and 2.25 lose).
  */
 const MAX_GRID_OVERHEAD = 1.45;
-/** Grid positions per chunk of images (the products' inner dimension); measured best of 2^11..2^14. */
-const CHUNK_POSITIONS = 4096;
 /** Below this many input channels, the taps are gathered into one product with kh*kw*ci rows. */
 const GATHER_BELOW_CHANNELS = 16;
 /** Upper bound (floats) of the gathered rows of one chunk of images. */
-const GATHER_MAX_FLOATS = 1 << 23;
+export const GATHER_MAX_FLOATS = 1 << 23;
 
 /**
  * `Conv2DBackpropFilter` for stride 1 and dilation 1 (NHWC) as untransposed XNNPACK matrix products on
@@ -29,7 +27,8 @@ const GATHER_MAX_FLOATS = 1 << 23;
  * XNNPACK), written straight into `dW[kh, kw]`; with few input channels the taps' rows are first copied
  * into one [kh * kw * ci, positions] matrix so the product is large enough to run at full speed.
  *
- * Returns `undefined` where this does not apply (strides or dilations above 1, a padded grid much larger
+ * `maxGatherFloats` bounds the gathered matrix (in floats); larger batches are done in chunks of images
+ * whose products are summed. Returns `undefined` where this does not apply (strides or dilations above 1, a padded grid much larger
  * than the output, another backend); the caller then uses the convolution formulation.
  */
 export function conv2DBackpropFilterGemm(
@@ -37,6 +36,7 @@ export function conv2DBackpropFilterGemm(
   x: TensorInfo,
   dy: TensorInfo,
   info: tf.backend_util.Conv2DInfo,
+  maxGatherFloats = GATHER_MAX_FLOATS,
 ): TensorInfo | undefined {
   const { filterHeight: kh, filterWidth: kw, strideHeight, strideWidth } = info;
   const { inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
@@ -57,10 +57,10 @@ export function conv2DBackpropFilterGemm(
   const taps = kh * kw;
   const maxOffset = (kh - 1) * wp + (kw - 1);
   const gather = ci < GATHER_BELOW_CHANNELS;
-  // Images per chunk: about CHUNK_POSITIONS grid positions, so that XNNPACK's packed copy of the chunk
-  // of dy stays in cache while every row block of the taps streams over it.
-  let nb = Math.max(1, Math.min(n, Math.floor(CHUNK_POSITIONS / plane)));
-  if (gather) nb = Math.max(1, Math.min(nb, Math.floor(GATHER_MAX_FLOATS / (taps * ci * plane))));
+  // Images per chunk: all of them (the fewest products: each is one parallel region of XNNPACK's thread
+  // pool, and on a busy machine every region waits for its slowest thread; chunks of 4096 positions were
+  // 10% faster on one thread but twice as slow on two), unless the gathered rows would be too large.
+  const nb = gather ? Math.max(1, Math.min(n, Math.floor(maxGatherFloats / (taps * ci * plane)))) : n;
   const chunks = Math.ceil(n / nb);
   const rc = nb * plane;
 
