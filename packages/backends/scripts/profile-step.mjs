@@ -5,7 +5,8 @@
 //
 // Usage: node scripts/profile-step.mjs [models] [--steps N] [--threads N|auto] [--top N] [--stock]
 //   models   comma-separated zoo names (default mnist-cnn,cifar-vgg-small)
-//   --steps  profiled steps after 3 warm-up steps (default 5); the table gives the mean ms per step
+//   --steps  profiled steps after 3 warm-up steps (default 5)
+//   --stat   mean (default) or min over the steps, per kernel (min: the least disturbed step)
 //   --clock  wall (default) or cpu: process CPU time (all threads) instead of wall time; use with
 //            --threads 1 on a busy machine
 //   --detail one row per kernel and input shapes
@@ -34,6 +35,7 @@ const stock = args.includes('--stock');
 const detail = args.includes('--detail');
 const distDir = flag('--dist', '../dist');
 const clock = flag('--clock', 'wall');
+const stat = flag('--stat', 'mean');
 const batch = 128;
 
 const { selectBackend } = await import(new URL(`${distDir}/index.js`, import.meta.url).href);
@@ -98,8 +100,10 @@ for (const name of models) {
     await c.data();
     c.dispose();
   }
-  const perKernel = new Map();
-  let wall = 0;
+  // Per step: ms per kernel (summed over its calls) and calls; then the mean, or the minimum (the least
+  // disturbed step on a busy machine), over the steps.
+  const perStep = [];
+  const walls = [];
   for (let i = 0; i < steps; i++) {
     const t0 = now();
     let cost;
@@ -108,38 +112,44 @@ for (const name of models) {
       return cost;
     });
     await cost.data();
-    wall += now() - t0;
+    walls.push(now() - t0);
     cost.dispose();
+    const row = new Map();
     for (const k of profile.kernels) {
       // Ops built with customGrad (`fusedConv2d__op`) wrap kernels that are listed on their own.
       if (k.name.endsWith('__op')) continue;
       const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
       const key = detail ? `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join(' ')}` : k.name;
-      const entry = perKernel.get(key) ?? { ms: 0, calls: 0 };
+      const entry = row.get(key) ?? { ms: 0, calls: 0 };
       entry.ms += ms;
       entry.calls += 1;
-      perKernel.set(key, entry);
+      row.set(key, entry);
     }
+    perStep.push(row);
   }
+  const reduce = (values) =>
+    stat === 'min' ? Math.min(...values) : values.reduce((a, b) => a + b, 0) / values.length;
+  const perKernel = new Map();
+  for (const key of new Set(perStep.flatMap((row) => [...row.keys()]))) {
+    const ms = reduce(perStep.map((row) => row.get(key)?.ms ?? 0));
+    perKernel.set(key, { ms, calls: perStep[0].get(key)?.calls ?? 0 });
+  }
+  const wall = reduce(walls);
   step.dispose();
   const rows = [...perKernel.entries()].sort((a, b) => b[1].ms - a[1].ms);
   const inKernels = rows.reduce((s, [, e]) => s + e.ms, 0);
-  console.log(
-    `\n## ${name}: ${(wall / steps).toFixed(1)} ms per step (mean of ${steps}, profiled, ${clock} clock)`,
-  );
+  console.log(`\n## ${name}: ${wall.toFixed(1)} ms per step (${stat} of ${steps}, profiled, ${clock} clock)`);
   console.log(
     `${'kernel'.padEnd(detail ? 60 : 26)} ${'ms/step'.padStart(9)} ${'share'.padStart(6)} ${'calls'.padStart(6)}`,
   );
   for (const [k, e] of rows.slice(0, top)) {
     console.log(
-      `${k.padEnd(detail ? 60 : 26)} ${(e.ms / steps).toFixed(1).padStart(9)} ${`${((100 * e.ms) / wall).toFixed(0)}%`.padStart(6)} ${String(e.calls / steps).padStart(6)}`,
+      `${k.padEnd(detail ? 60 : 26)} ${e.ms.toFixed(1).padStart(9)} ${`${((100 * e.ms) / wall).toFixed(0)}%`.padStart(6)} ${String(e.calls).padStart(6)}`,
     );
   }
   const rest = rows.slice(top).reduce((s, [, e]) => s + e.ms, 0);
   console.log(
-    `${`(${Math.max(0, rows.length - top)} other kernels)`.padEnd(detail ? 60 : 26)} ${(rest / steps).toFixed(1).padStart(9)}`,
+    `${`(${Math.max(0, rows.length - top)} other kernels)`.padEnd(detail ? 60 : 26)} ${rest.toFixed(1).padStart(9)}`,
   );
-  console.log(
-    `${'(outside kernels)'.padEnd(detail ? 60 : 26)} ${((wall - inKernels) / steps).toFixed(1).padStart(9)}`,
-  );
+  console.log(`${'(outside kernels)'.padEnd(detail ? 60 : 26)} ${(wall - inKernels).toFixed(1).padStart(9)}`);
 }
