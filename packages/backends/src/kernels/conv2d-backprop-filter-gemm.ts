@@ -28,8 +28,13 @@ export const GATHER_MAX_FLOATS = 1 << 23;
  * into one [kh * kw * ci, positions] matrix so the product is large enough to run at full speed.
  *
  * `maxGatherFloats` bounds the gathered matrix (in floats); larger batches are done in chunks of images
- * whose products are summed. Returns `undefined` where this does not apply (strides or dilations above 1, a padded grid much larger
- * than the output, another backend); the caller then uses the convolution formulation.
+ * whose products are summed. Returns `undefined` where this does not apply (strides or dilations above 1,
+ * a padded grid much larger than the output, another backend); the caller then uses the convolution
+ * formulation.
+ *
+ * Padding and the rows' continuation are multiplied by zeros rather than skipped, so a non-finite value
+ * in x or dy (a training run that has already diverged) can turn more entries of dW into NaN than the
+ * cpu kernel does; finite inputs give the same sums.
  */
 export function conv2DBackpropFilterGemm(
   backend: KernelBackendLike,

@@ -1,3 +1,4 @@
+import { DistillError } from '@distilljs/core';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { KernelBackendLike, TensorInfo } from './wasm-kernel-utils.js';
 
@@ -104,6 +105,11 @@ export function heapMatMul(backend: KernelBackendLike): HeapMatMul | undefined {
 /** The byte offset of a tensor's data on the wasm heap. */
 export function heapOffset(backend: WasmBackendInternals, t: TensorInfo): number {
   const data = backend.dataIdMap.get(t.dataId);
-  if (data === undefined) throw new Error('wasm-heap: tensor has no data on this backend');
+  if (data === undefined) {
+    throw new DistillError('registerWasmTrainingKernels: a kernel input has no data on the wasm backend', {
+      code: 'backend-unavailable',
+      where: 'heapOffset',
+    });
+  }
   return data.memoryOffset;
 }
