@@ -6,6 +6,7 @@ import {
   renderHtmlReport,
   type SoftTargetPicture,
 } from './html-report.js';
+import { type Io, println } from './io.js';
 import { type MetricsRow, metricsToCsv } from './metrics-csv.js';
 import { formatCount, formatDuration, renderTable } from './results-table.js';
 import { writeFileAtomic } from './run-dir.js';
@@ -111,4 +112,24 @@ export function softTargetsTable(pic: SoftTargetPicture): string {
 function formatProb(p: number): string {
   if (p >= 0.001) return p.toFixed(4);
   return p.toExponential(1);
+}
+
+/**
+ * Prints what a finished run produced. With `json`, one JSON object on one line: `runDir` and `report`, then
+ * `fields`. Otherwise the human-readable `lines`, then where the run directory and the report are.
+ */
+export function printRunOutcome(
+  io: Io,
+  json: boolean,
+  files: { readonly runDir: string; readonly report: string },
+  fields: Record<string, unknown>,
+  lines: readonly string[],
+): void {
+  if (json) {
+    println(io.stdout, JSON.stringify({ runDir: files.runDir, report: files.report, ...fields }));
+    return;
+  }
+  for (const line of lines) println(io.stdout, line);
+  println(io.stdout, `run directory: ${files.runDir}`);
+  println(io.stdout, `report: ${files.report}`);
 }

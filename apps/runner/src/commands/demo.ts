@@ -1,7 +1,7 @@
 import { type Experiment, type ExperimentInput, validateExperiment } from '../experiment-schema.js';
 import { withExperimentRun } from '../experiment-session.js';
-import { type Io, println } from '../io.js';
-import { resultsTable, softTargetsTable, writeRunOutputs } from '../run-outputs.js';
+import type { Io } from '../io.js';
+import { printRunOutcome, resultsTable, softTargetsTable, writeRunOutputs } from '../run-outputs.js';
 
 /** Test errors of Hinton et al. (2015), section 3, on the full MNIST (60k train / 10k test). */
 export const PAPER_MNIST_ERRORS = { teacher: 67, baseline: 146, distilled: 74 } as const;
@@ -89,28 +89,19 @@ export async function demoCommand(opts: Record<string, unknown>, io: Io): Promis
         notes,
         softTargets: picture && { ...picture, image: undefined },
       };
-      if (opts.json) {
-        println(
-          io.stdout,
-          JSON.stringify({
-            runDir: session.runDir,
-            report: files.report,
-            rows: result.rows,
-            notes,
-            softTargets: picture && { ...picture, image: undefined },
-          }),
-        );
-        return;
-      }
-      println(io.stdout, `\n${subtitle[0]}`);
-      println(io.stdout, table.text);
-      for (const n of notes) println(io.stdout, n);
-      if (picture) {
-        println(io.stdout, `\n${picture.caption}`);
-        println(io.stdout, softTargetsTable(picture));
-      }
-      println(io.stdout, `\nrun directory: ${session.runDir}`);
-      println(io.stdout, `report: ${files.report}`);
+      printRunOutcome(
+        io,
+        Boolean(opts.json),
+        { runDir: session.runDir, report: files.report },
+        { rows: result.rows, notes, softTargets: picture && { ...picture, image: undefined } },
+        [
+          `\n${subtitle[0]}`,
+          table.text,
+          ...notes,
+          ...(picture ? [`\n${picture.caption}`, softTargetsTable(picture)] : []),
+          '',
+        ],
+      );
     },
   );
 }

@@ -1,8 +1,8 @@
 import type { AggregateRow } from '../experiment-runner.js';
 import { type Experiment, type ExperimentInput, validateExperiment } from '../experiment-schema.js';
 import { withExperimentRun } from '../experiment-session.js';
-import { type Io, println } from '../io.js';
-import { resultsTable, writeRunOutputs } from '../run-outputs.js';
+import type { Io } from '../io.js';
+import { printRunOutcome, resultsTable, writeRunOutputs } from '../run-outputs.js';
 import { formatMeanStd } from '../stats.js';
 
 /** The paper's MNIST test errors (Hinton, Vinyals and Dean 2015, section 3; 10,000 test digits). */
@@ -207,23 +207,13 @@ export async function reproduceHintonCommand(opts: Record<string, unknown>, io: 
         softTargets: result.softTargets,
         notes,
       });
-      if (opts.json) {
-        println(
-          io.stdout,
-          JSON.stringify({
-            runDir: session.runDir,
-            report: files.report,
-            rows: result.rows,
-            gapRecovered: recovered,
-          }),
-        );
-        return;
-      }
-      println(io.stdout, `\n${exp.name}: mean ± std over ${exp.seeds?.length ?? 1} seed(s)`);
-      println(io.stdout, table.text);
-      for (const n of notes) println(io.stdout, n);
-      println(io.stdout, `run directory: ${session.runDir}`);
-      println(io.stdout, `report: ${files.report}`);
+      printRunOutcome(
+        io,
+        Boolean(opts.json),
+        { runDir: session.runDir, report: files.report },
+        { rows: result.rows, gapRecovered: recovered },
+        [`\n${exp.name}: mean ± std over ${exp.seeds?.length ?? 1} seed(s)`, table.text, ...notes],
+      );
     },
   );
 }

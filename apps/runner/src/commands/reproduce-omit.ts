@@ -2,10 +2,10 @@ import type { BackendRequest } from '@distilljs/core';
 import { type BiasErrors, bestBias, errorsWithBias } from '../bias-search.js';
 import { UsageError } from '../exit-code.js';
 import type { DatasetName } from '../experiment-schema.js';
-import { type Io, println } from '../io.js';
+import type { Io } from '../io.js';
 import { collectLogits } from '../logits.js';
 import { renderTable } from '../results-table.js';
-import { writeRunOutputs } from '../run-outputs.js';
+import { printRunOutcome, writeRunOutputs } from '../run-outputs.js';
 import { withSession } from '../session.js';
 import { softTargetPicture } from '../soft-target-picture.js';
 import type { RunContext } from '../stage.js';
@@ -176,17 +176,10 @@ export async function reproduceOmitCommand(opts: Record<string, unknown>, io: Io
         stages: [teacher.result, student.result],
         softTargets,
       });
-      if (opts.json) {
-        println(io.stdout, JSON.stringify({ runDir: session.runDir, report: files.report, ...summary }));
-        return;
-      }
-      println(io.stdout, text);
-      println(
-        io.stdout,
+      printRunOutcome(io, Boolean(opts.json), { runDir: session.runDir, report: files.report }, summary, [
+        text,
         `Bias of class ${name} chosen on the validation split: +${chosen.bias.toFixed(1)}; the last row picks it on the test set, as the paper did (optimistic).`,
-      );
-      println(io.stdout, `run directory: ${session.runDir}`);
-      println(io.stdout, `report: ${files.report}`);
+      ]);
     },
   );
 }

@@ -4,8 +4,8 @@ import { UsageError } from '../exit-code.js';
 import { checkExperimentNames } from '../experiment-runner.js';
 import { type Experiment, parseExperiment, validateExperiment } from '../experiment-schema.js';
 import { withExperimentRun } from '../experiment-session.js';
-import { type Io, println } from '../io.js';
-import { resultsTable, writeRunOutputs } from '../run-outputs.js';
+import type { Io } from '../io.js';
+import { printRunOutcome, resultsTable, writeRunOutputs } from '../run-outputs.js';
 
 /** Reads and validates an experiment file (exit 2 for a missing, unreadable or invalid file). */
 export function readExperimentFile(file: string): Experiment {
@@ -58,20 +58,16 @@ export async function runCommand(opts: Record<string, unknown>, io: Io, args: st
         stages: result.stages,
         softTargets: result.softTargets,
       });
-      if (opts.json) {
-        println(
-          io.stdout,
-          JSON.stringify({ runDir: session.runDir, rows: result.rows, report: files.report }),
-        );
-      } else {
-        println(
-          io.stdout,
+      printRunOutcome(
+        io,
+        Boolean(opts.json),
+        { runDir: session.runDir, report: files.report },
+        { rows: result.rows },
+        [
           `\n${title}: ${result.dataset.name}, mean ± std over ${(config.seeds ?? [1]).length} seed(s)`,
-        );
-        println(io.stdout, table.text);
-        println(io.stdout, `run directory: ${session.runDir}`);
-        println(io.stdout, `report: ${files.report}`);
-      }
+          table.text,
+        ],
+      );
     },
     backend,
   );

@@ -1,8 +1,8 @@
 import { checkExperimentNames } from '../experiment-runner.js';
 import { type Experiment, type ExperimentInput, validateExperiment } from '../experiment-schema.js';
 import { withExperimentRun } from '../experiment-session.js';
-import { type Io, println } from '../io.js';
-import { resultsTable, writeRunOutputs } from '../run-outputs.js';
+import type { Io } from '../io.js';
+import { printRunOutcome, resultsTable, writeRunOutputs } from '../run-outputs.js';
 
 /** The dataset part of an experiment from the shared data flags. */
 export function datasetFromFlags(opts: Record<string, unknown>): ExperimentInput['dataset'] {
@@ -45,21 +45,13 @@ export async function runFlagExperiment(
       stages: result.stages,
       softTargets: result.softTargets,
     });
-    if (opts.json) {
-      println(
-        io.stdout,
-        JSON.stringify({
-          runDir: session.runDir,
-          report: files.report,
-          rows: result.rows,
-          stages: result.stages.map(({ history: _h, ...s }) => s),
-        }),
-      );
-      return;
-    }
-    println(io.stdout, table.text);
-    println(io.stdout, `run directory: ${session.runDir}`);
-    println(io.stdout, `report: ${files.report}`);
+    printRunOutcome(
+      io,
+      Boolean(opts.json),
+      { runDir: session.runDir, report: files.report },
+      { rows: result.rows, stages: result.stages.map(({ history: _h, ...s }) => s) },
+      [table.text],
+    );
   });
 }
 
