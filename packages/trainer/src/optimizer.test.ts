@@ -86,6 +86,30 @@ describe('optimisers', () => {
     });
   }
 
+  it('Adam keeps no subnormal moments: the first moment of a weight whose gradient stops never turns subnormal', () => {
+    const smallestNormal = 1.1754943508222875e-38;
+    const p = tf.variable(tf.tensor1d([1, 1]));
+    const opt = createOptimizer('adam');
+    let subnormals = 0;
+    for (let k = 0; k < 1000; k++) {
+      // Weight 0 gets one gradient, then none (a unit that stopped firing): without the flush its first
+      // moment, 1e-4 * 0.9^k, is subnormal from about step 790 until it underflows to 0 near step 900.
+      const g = tf.tensor1d(k === 0 ? [1e-3, 1e-3] : [0, 1e-3]);
+      opt.applyGradients([p], [g], 1e-3);
+      g.dispose();
+      for (const slot of opt.getState().slots) {
+        for (const x of slot.values) if (x !== 0 && Math.abs(x) < smallestNormal) subnormals++;
+      }
+    }
+    expect(subnormals).toBe(0);
+    const m = opt.getState().slots.find((s) => s.slot === 'm')!.values;
+    expect(Math.abs(m[0]!)).toBeLessThan(1e-36); // settled at a few multiples of 2^-123, a normal float
+    // Weight 1, with its steady gradient, took 1000 steps of lr (Adam's unit step).
+    expect(p.dataSync()[1]).toBeCloseTo(0, 3);
+    opt.dispose();
+    p.dispose();
+  });
+
   it('rejects unknown names and bad fields with the valid choices', () => {
     expect(() => createOptimizer('rmsprop' as never)).toThrow(ConfigError);
     expect(() => createOptimizer('rmsprop' as never)).toThrow(/valid names are 'adam', 'adamw', 'sgd'/);

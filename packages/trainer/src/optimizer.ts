@@ -156,6 +156,29 @@ export function resolveOptimizerConfig(spec: OptimizerSpec): Required<OptimizerC
   return out;
 }
 
+/**
+ * 2^-100. Adding it and subtracting it again (two correctly rounded float32 operations) sends every value
+ * below about 5e-38 in magnitude to zero, so no subnormal float32 (below 1.18e-38) is left; values up to
+ * 1e-30 move by at most 1e-37, values up to 2.6e-23 by at most one float32 rounding (1.2e-7 relative), and
+ * larger values not at all. A moment decaying by beta1 settles at a few multiples of 2^-123 (9.4e-38), a
+ * normal float, instead of passing through the subnormals.
+ */
+const SUBNORMAL_FLUSH = 2 ** -100;
+
+/**
+ * Adam's moments with subnormal values flushed to zero. The first moment of a weight whose gradient is
+ * zero (a ReLU unit that no longer fires) decays by beta1 per step into the subnormal range and stays
+ * there: rounded to nearest, 0.9 times the smallest subnormals gives them back. WebAssembly has no
+ * flush-to-zero mode, so on the wasm backend every Adam operation on them is several times slower: after
+ * 21 epochs of the Fashion-MNIST teacher (hinton-teacher with lighter dropout) 30.8% of its first moments
+ * were subnormal and a step took about 1.35 times as long as with them flushed. The flush moves no weight
+ * noticeably: it changes an update by less than 1e-29 * lr, or by one float32 rounding of a moment that
+ * is itself below 2.6e-23.
+ */
+function flushSubnormals(x: tf.Tensor): tf.Tensor {
+  return tf.sub(tf.add(x, SUBNORMAL_FLUSH), SUBNORMAL_FLUSH);
+}
+
 class SlotOptimizer implements Optimizer {
   readonly config: Required<OptimizerConfig>;
   iterations = 0;
@@ -205,15 +228,16 @@ class SlotOptimizer implements Optimizer {
         } else {
           const m = this.slot(i, 'm', p);
           const v = this.slot(i, 'v', p);
-          const mNext = tf.add(tf.mul(m, c.beta1), tf.mul(g, 1 - c.beta1));
-          const vNext = tf.add(tf.mul(v, c.beta2), tf.mul(tf.square(g), 1 - c.beta2));
+          const mNext = flushSubnormals(tf.add(tf.mul(m, c.beta1), tf.mul(g, 1 - c.beta1)));
+          const vNext = flushSubnormals(tf.add(tf.mul(v, c.beta2), tf.mul(tf.square(g), 1 - c.beta2)));
           m.assign(mNext);
           v.assign(vNext);
-          const mHat = tf.div(mNext, 1 - c.beta1 ** t);
           const vHat = tf.div(vNext, 1 - c.beta2 ** t);
           let base: tf.Tensor = p;
           if (c.name === 'adamw' && c.weightDecay > 0) base = tf.mul(p, 1 - lr * c.weightDecay);
-          p.assign(tf.sub(base, tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), c.epsilon)), lr)));
+          // lr * mHat / (sqrt(vHat) + eps), with mHat's bias correction folded into the scalar.
+          const step = tf.div(mNext, tf.add(tf.sqrt(vHat), c.epsilon));
+          p.assign(tf.sub(base, tf.mul(step, lr / (1 - c.beta1 ** t))));
         }
       }
     });
