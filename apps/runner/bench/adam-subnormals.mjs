@@ -8,26 +8,15 @@ import { readFileSync } from 'node:fs';
 import { selectBackend } from '@distilljs/backends';
 import { loadFashionMnist } from '@distilljs/datasets';
 import { createModel } from '@distilljs/models';
+import { decodeCheckpoint } from '@distilljs/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 
 await selectBackend('wasm');
-const buf = readFileSync(process.argv[2]);
-const L = buf.readUInt32LE(8);
-const head = JSON.parse(buf.subarray(12, 12 + L).toString());
-const start = 12 + L + ((4 - ((12 + L) % 4)) % 4);
-const nF = (buf.length - start) >> 2;
-const data = new Float32Array(buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + start + 4 * nF));
-let pos = 0;
-const take = (shape) => {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const t = tf.tensor(data.slice(pos, pos + n), shape);
-  pos += n;
-  return t;
-};
+const ckpt = decodeCheckpoint(readFileSync(process.argv[2]), process.argv[2]);
 const model = createModel('hinton-teacher', { inputDropout: 0, dropout: 0.3, seed: 1 });
-const weights = head.weights.map((w) => take(w.shape));
-const slots0 = head.optimizer.slots.map((s) => ({ ...s, t: take(s.shape) }));
-const t0Iter = head.optimizer.iterations;
+const weights = ckpt.meta.weights.map((w, i) => tf.tensor(ckpt.weights[i], w.shape));
+const slots0 = ckpt.meta.optimizer.slots.map((s, i) => ({ ...s, t: tf.tensor(ckpt.slots[i], s.shape) }));
+const t0Iter = ckpt.meta.optimizer.iterations;
 const ds = await loadFashionMnist();
 const B = 128,
   nb = 16;
