@@ -39,6 +39,18 @@ for (let b = 0; b < nb; b++) {
 }
 const C = 2 ** -100;
 const TINY = 1.1754943508222875e-38;
+/** The fraction of the values of `tensors` that are subnormal float32 numbers. */
+function subnormalFraction(tensors) {
+  let sub = 0;
+  let total = 0;
+  for (const t of tensors) {
+    for (const x of t.dataSync()) {
+      total++;
+      if (x !== 0 && Math.abs(x) < TINY) sub++;
+    }
+  }
+  return sub / total;
+}
 function run(flush, n) {
   model.setWeights(weights);
   const vars = model.trainableWeights.map((w) => w.val);
@@ -73,23 +85,12 @@ function run(flush, n) {
     });
     times.push(performance.now() - start);
   }
-  let sub = 0,
-    tot = 0;
-  for (const s of m) {
-    for (const x of s.dataSync()) {
-      tot++;
-      if (x !== 0 && Math.abs(x) < TINY) sub++;
-    }
-  }
+  const subnormalM = subnormalFraction(m);
   tf.dispose([m, v]);
   times.sort((a, b) => a - b);
-  return { median: times.slice(5)[Math.floor((n - 5) / 2)], subnormalM: sub / tot };
+  return { median: times.slice(5)[Math.floor((n - 5) / 2)], subnormalM };
 }
-let startFrac = 0;
-for (const s of slots0)
-  if (s.slot === 'm')
-    startFrac += Array.from(s.t.dataSync()).filter((x) => x !== 0 && Math.abs(x) < TINY).length;
-startFrac /= slots0.filter((s) => s.slot === 'm').reduce((a, s) => a + s.t.size, 0);
+const startFrac = subnormalFraction(slots0.filter((s) => s.slot === 'm').map((s) => s.t));
 for (let r = 0; r < 3; r++) {
   const a = run(false, 30),
     b = run(true, 30);

@@ -84,24 +84,19 @@ export async function demoCommand(opts: Record<string, unknown>, io: Io): Promis
         softTargets: picture,
         notes,
       });
-      session.record.summary = {
+      const summary = {
         rows: result.rows,
         notes,
         softTargets: picture && { ...picture, image: undefined },
       };
-      printRunOutcome(
-        io,
-        Boolean(opts.json),
-        { runDir: session.runDir, report: files.report },
-        { rows: result.rows, notes, softTargets: picture && { ...picture, image: undefined } },
-        [
-          `\n${subtitle[0]}`,
-          table.text,
-          ...notes,
-          ...(picture ? [`\n${picture.caption}`, softTargetsTable(picture)] : []),
-          '',
-        ],
-      );
+      session.record.summary = summary;
+      printRunOutcome(io, Boolean(opts.json), { runDir: session.runDir, report: files.report }, summary, [
+        `\n${subtitle[0]}`,
+        table.text,
+        ...notes,
+        ...(picture ? [`\n${picture.caption}`, softTargetsTable(picture)] : []),
+        '',
+      ]);
     },
   );
 }
