@@ -5,6 +5,8 @@ import { Rng } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conv2DBackpropFilterGemm } from './kernels/conv2d-backprop-filter-gemm.js';
+import { conv2DBackpropFilterRows } from './kernels/conv2d-backprop-filter-rows.js';
+import { setSimdKernelsEnabled, simdKernels } from './kernels/simd/simd-kernels.js';
 import {
   hasWasmTrainingKernels,
   registerWasmTrainingKernels,
@@ -282,6 +284,106 @@ describe('registerWasmTrainingKernels', () => {
       tf.dispose([xt, dyt]);
     }
     expect(direct).toBeGreaterThanOrEqual(9);
+  });
+
+  it('matches cpu for the SIMD filter-gradient rows (fewer than 16 input channels, stride 1)', async () => {
+    await tf.setBackend('wasm');
+    expect(simdKernels((tf.backend() as unknown as { wasm: unknown }).wasm)).toBeDefined();
+    const rng = new Rng(21);
+    // co 32 and 64 (8 vectors at a time), 16 and 48 (4), 4, 8 and 12 (1); 'same' and 'valid'; odd and
+    // non-square filters; one image and several.
+    const cases: Array<{
+      x: [number, number, number, number];
+      k: [number, number];
+      co: number;
+      pad: 'same' | 'valid';
+    }> = [
+      { x: [3, 12, 12, 1], k: [3, 3], co: 32, pad: 'same' },
+      { x: [2, 9, 11, 3], k: [3, 3], co: 64, pad: 'same' },
+      { x: [1, 10, 10, 2], k: [5, 3], co: 16, pad: 'valid' },
+      { x: [2, 8, 7, 15], k: [2, 2], co: 48, pad: 'same' },
+      { x: [4, 6, 6, 1], k: [1, 1], co: 4, pad: 'valid' },
+      { x: [2, 11, 9, 5], k: [4, 2], co: 8, pad: 'same' },
+      { x: [1, 7, 13, 3], k: [3, 5], co: 12, pad: 'valid' },
+    ];
+    for (const c of cases) {
+      const fShape: [number, number, number, number] = [c.k[0], c.k[1], c.x[3], c.co];
+      const info = tf.backend_util.computeConv2DInfo(c.x, fShape, 1, 1, c.pad);
+      const x = randomArray(rng, c.x);
+      const dy = randomArray(rng, info.outShape);
+      await compare(() => {
+        const xt = tf.tensor4d(x, c.x);
+        const dyt = tf.tensor4d(dy, info.outShape);
+        if (tf.getBackend() === 'cpu') {
+          return tf
+            .engine()
+            .runKernel(
+              'Conv2DBackpropFilter',
+              { x: xt, dy: dyt },
+              { strides: 1, pad: c.pad, dataFormat: 'NHWC', filterShape: fShape },
+            ) as tf.Tensor;
+        }
+        const out = conv2DBackpropFilterRows(tf.backend(), xt, dyt, info);
+        expect(out, `the SIMD rows kernel applies to ${JSON.stringify(c)}`).toBeDefined();
+        return tf.engine().makeTensorFromTensorInfo(out as tf.TensorInfo);
+      });
+    }
+    // Where it does not apply, it says so and the XNNPACK formulations run.
+    const info = tf.backend_util.computeConv2DInfo([1, 6, 6, 16], [3, 3, 16, 8], 1, 1, 'same');
+    const info2 = tf.backend_util.computeConv2DInfo([1, 6, 6, 2], [3, 3, 2, 6], 1, 1, 'same');
+    const info3 = tf.backend_util.computeConv2DInfo([1, 6, 6, 2], [3, 3, 2, 8], 2, 1, 'same');
+    tf.tidy(() => {
+      expect(
+        conv2DBackpropFilterRows(tf.backend(), tf.ones([1, 6, 6, 16]), tf.ones([1, 6, 6, 8]), info),
+      ).toBeUndefined();
+      expect(
+        conv2DBackpropFilterRows(tf.backend(), tf.ones([1, 6, 6, 2]), tf.ones([1, 6, 6, 6]), info2),
+      ).toBeUndefined();
+      expect(
+        conv2DBackpropFilterRows(tf.backend(), tf.ones([1, 6, 6, 2]), tf.ones([1, 3, 3, 8]), info3),
+      ).toBeUndefined();
+    });
+  });
+
+  it('matches cpu for 2x2 max-pool gradients on multiples of 4 channels, with and without the SIMD kernel', async () => {
+    const rng = new Rng(22);
+    const cases: Array<{ x: number[]; pad: 'same' | 'valid' }> = [
+      { x: [2, 8, 8, 4], pad: 'valid' },
+      { x: [3, 6, 10, 32], pad: 'valid' },
+      // A last row and column no window covers: they must get zeros.
+      { x: [2, 7, 9, 8], pad: 'valid' },
+      { x: [1, 5, 5, 12], pad: 'valid' },
+    ];
+    try {
+      for (const simd of [true, false]) {
+        setSimdKernelsEnabled(simd);
+        for (const c of cases) {
+          const values = randomArray(rng, c.x);
+          // ReLU-like zeros make ties (whole windows of zeros among them): the first maximum of a window
+          // gets the gradient, the others none.
+          for (let i = 0; i < values.length; i++) if ((values[i] as number) < 0.3) values[i] = 0;
+          const outShape = tf.backend_util.computePool2DInfo(
+            c.x as [number, number, number, number],
+            2,
+            2,
+            1,
+            c.pad,
+          ).outShape;
+          const dy = randomArray(rng, outShape);
+          // dx holds garbage from earlier tensors unless every position is written: run it twice.
+          for (let round = 0; round < 2; round++) {
+            await compare(() => {
+              const x = tf.tensor4d(values, c.x as [number, number, number, number]);
+              return tf.grad((z: tf.Tensor) =>
+                tf.mul(tf.maxPool(z as tf.Tensor4D, 2, 2, c.pad), tf.tensor(dy, outShape)),
+              )(x);
+            });
+          }
+        }
+      }
+    } finally {
+      setSimdKernelsEnabled(true);
+    }
   });
 
   it('matches cpu for maxPool gradients, including ties and overlapping padded windows', async () => {

@@ -13,6 +13,22 @@ const GATHER_BELOW_CHANNELS = 16;
 /** Upper bound (floats) of the gathered rows of one chunk of images. */
 export const GATHER_MAX_FLOATS = 1 << 23;
 
+/** Stride 1, dilation 1, float32 and nothing empty: what the heap filter-gradient kernels handle. */
+export function isDenseStride1(x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): boolean {
+  const { strideHeight, strideWidth, dilationHeight, dilationWidth, batchSize, outHeight, outWidth } = info;
+  return (
+    strideHeight === 1 &&
+    strideWidth === 1 &&
+    dilationHeight === 1 &&
+    dilationWidth === 1 &&
+    x.dtype === 'float32' &&
+    dy.dtype === 'float32' &&
+    batchSize > 0 &&
+    outHeight > 0 &&
+    outWidth > 0
+  );
+}
+
 /**
  * `Conv2DBackpropFilter` for stride 1 and dilation 1 (NHWC) as untransposed XNNPACK matrix products on
  * the wasm heap, with no transposes of tensors:
@@ -43,13 +59,10 @@ export function conv2DBackpropFilterGemm(
   info: tf.backend_util.Conv2DInfo,
   maxGatherFloats = GATHER_MAX_FLOATS,
 ): TensorInfo | undefined {
-  const { filterHeight: kh, filterWidth: kw, strideHeight, strideWidth } = info;
+  if (!isDenseStride1(x, dy, info)) return undefined;
+  const { filterHeight: kh, filterWidth: kw } = info;
   const { inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
   const n = info.batchSize;
-  if (strideHeight !== 1 || strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) {
-    return undefined;
-  }
-  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || n === 0 || oh === 0 || ow === 0) return undefined;
   const hp = oh + kh - 1;
   const wp = ow + kw - 1;
   if (hp * wp > MAX_GRID_OVERHEAD * oh * ow) return undefined;

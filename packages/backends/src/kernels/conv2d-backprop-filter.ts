@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterGemm } from './conv2d-backprop-filter-gemm.js';
+import { conv2DBackpropFilterRows } from './conv2d-backprop-filter-rows.js';
 import {
   type KernelBackendLike,
   type KernelImpl,
@@ -28,7 +29,8 @@ export function conv2DBackpropFilterParts(backendName: string): Conv2DBackpropFi
 
 /**
  * `Conv2DBackpropFilter` (the gradient of a 2-D convolution with respect to its filter, NHWC, dilation 1).
- * Stride-1 convolutions whose padded grid is not much larger than the output go to
+ * Stride-1 convolutions with fewer than 16 input channels go to {@link conv2DBackpropFilterRows} (a SIMD
+ * kernel that sums in place over the output positions). Other stride-1 convolutions whose padded grid is not much larger than the output go to
  * {@link conv2DBackpropFilterGemm} (one XNNPACK matrix product per tap, no transposes). The others are
  * computed as one forward convolution, so they run in the backend's XNNPACK convolution:
  *
@@ -65,7 +67,8 @@ export function conv2DBackpropFilter(
     false,
     dataFormat,
   );
-  const direct = conv2DBackpropFilterGemm(backend, x, dy, info);
+  const direct =
+    conv2DBackpropFilterRows(backend, x, dy, info) ?? conv2DBackpropFilterGemm(backend, x, dy, info);
   if (direct !== undefined) return direct;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, inChannels: ci, batchSize: n } = info;
