@@ -158,7 +158,9 @@ describe('playground in Chromium', () => {
     await page.waitForSelector('#message:not([hidden])');
     expect(await page.textContent('#message')).toContain('notes.txt is not a model');
 
-    // A short distillation on wasm.
+    // A short distillation on wasm into CNN students: their first convolution's filter gradient and their
+    // pooling gradients run in @distilljs/backends' WebAssembly SIMD kernels, on the page's shared memory.
+    await page.selectOption('#student-model', 'mnist-cnn');
     await page.fill('#temperature', '4');
     await page.fill('#teacher-epochs', '2');
     await page.fill('#student-epochs', '2');
