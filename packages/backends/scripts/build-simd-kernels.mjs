@@ -140,9 +140,201 @@ const maxPoolGrad = `
       (br $loopB)))
   )`;
 
+/**
+ * colSums{V}: column sums of a row-major [rows, cols] float32 matrix (cols a multiple of 4V), added to the
+ * float64 accumulators at `acc` ([cols]). Blocks of 64 rows are summed in float32 registers, V vectors of
+ * 4 columns at a time, then added to the float64 accumulators, so each block of rows is read while it is
+ * in the L1 cache and the rounding error grows with 64, not with `rows`.
+ */
+function colSums(v) {
+  const accs = lanes(v)
+    .map((i) => `(local $a${i} v128)`)
+    .join(' ');
+  const zero = lanes(v)
+    .map((i) => `(local.set $a${i} (v128.const i32x4 0 0 0 0))`)
+    .join(' ');
+  const add = lanes(v)
+    .map(
+      (i) => `(local.set $a${i} (f32x4.add (local.get $a${i}) (v128.load offset=${16 * i} (local.get $p))))`,
+    )
+    .join('\n            ');
+  const flush = lanes(v)
+    .map((i) => addF64(`(i32.add (local.get $q) (i32.const ${32 * i}))`, `(local.get $a${i})`))
+    .join('\n          ');
+  return `
+  (func (export "colSums${v}")
+    (param $x i32) (param $rows i32) (param $cols i32) (param $acc i32)
+    (local $rb i32) (local $rEnd i32) (local $cb i32) (local $p i32) (local $pEnd i32) (local $rowBytes i32)
+    (local $q i32) ${accs}
+    (local.set $rowBytes (i32.shl (local.get $cols) (i32.const 2)))
+    (block $doneRb (loop $loopRb
+      (br_if $doneRb (i32.ge_u (local.get $rb) (local.get $rows)))
+      (local.set $rEnd (select (local.get $rows) (i32.add (local.get $rb) (i32.const 64))
+        (i32.lt_u (local.get $rows) (i32.add (local.get $rb) (i32.const 64)))))
+      (local.set $cb (i32.const 0))
+      (block $doneCb (loop $loopCb
+        (br_if $doneCb (i32.ge_u (local.get $cb) (local.get $rowBytes)))
+        ${zero}
+        (local.set $p (i32.add (i32.add (local.get $x) (local.get $cb)) (i32.mul (local.get $rb) (local.get $rowBytes))))
+        (local.set $pEnd (i32.add (i32.add (local.get $x) (local.get $cb)) (i32.mul (local.get $rEnd) (local.get $rowBytes))))
+        (block $doneP (loop $loopP
+          (br_if $doneP (i32.ge_u (local.get $p) (local.get $pEnd)))
+            ${add}
+          (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
+          (br $loopP)))
+        (local.set $q (i32.add (local.get $acc) (i32.shl (local.get $cb) (i32.const 1))))
+          ${flush}
+        (local.set $cb (i32.add (local.get $cb) (i32.const ${16 * v})))
+        (br $loopCb)))
+      (local.set $rb (local.get $rEnd))
+      (br $loopRb)))
+  )`;
+}
+
+/** Adds the four float32 lanes of `vec` to the four float64 values at byte address `addr`. */
+function addF64(addr, vec) {
+  return `(v128.store ${addr} (f64x2.add (v128.load ${addr}) (f64x2.promote_low_f32x4 ${vec})))
+          (v128.store offset=16 ${addr} (f64x2.add (v128.load offset=16 ${addr})
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${vec} ${vec}))))`;
+}
+
+/**
+ * batchNormApply: out[r, k] = (x[r, k] - mean[k]) * factor[k] + offset[k] over a row-major [rows, c]
+ * float32 matrix (c a multiple of 4); mean, factor and offset are float32 [c]. With factor =
+ * scale / sqrt(variance + epsilon) this is FusedBatchNorm.
+ */
+const batchNormApply = `
+  (func (export "batchNormApply")
+    (param $x i32) (param $out i32) (param $rows i32) (param $c i32) (param $mean i32) (param $factor i32)
+    (param $offset i32)
+    (local $end i32) (local $k i32) (local $rowBytes i32) (local $rowEnd i32)
+    (local.set $rowBytes (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $rowBytes))))
+    (block $doneR (loop $loopR
+      (br_if $doneR (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $k (i32.const 0))
+      (block $doneK (loop $loopK
+        (br_if $doneK (i32.ge_u (local.get $k) (local.get $rowBytes)))
+        (v128.store (i32.add (local.get $out) (local.get $k))
+          (f32x4.add
+            (f32x4.mul
+              (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $k))) (v128.load (i32.add (local.get $mean) (local.get $k))))
+              (v128.load (i32.add (local.get $factor) (local.get $k))))
+            (v128.load (i32.add (local.get $offset) (local.get $k)))))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $loopK)))
+      (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+      (local.set $out (i32.add (local.get $out) (local.get $rowBytes)))
+      (br $loopR)))
+  )`;
+
+/**
+ * batchNormSums: per channel k of row-major [rows, c] float32 matrices x and dy (c a multiple of 4), adds
+ * sum(dy[:, k]) to the float64 acc[k] and sum(dy[:, k] * (x[:, k] - mean[k])) to acc[c + k]. As in
+ * colSums, blocks of 64 rows are summed in float32 registers, four channels at a time.
+ */
+const batchNormSums = `
+  (func (export "batchNormSums")
+    (param $x i32) (param $dy i32) (param $rows i32) (param $c i32) (param $mean i32) (param $acc i32)
+    (local $rb i32) (local $rEnd i32) (local $cb i32) (local $p i32) (local $pEnd i32) (local $rowBytes i32)
+    (local $q i32) (local $d i32) (local $m v128) (local $g v128) (local $s0 v128) (local $s1 v128)
+    (local.set $rowBytes (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $d (i32.sub (local.get $dy) (local.get $x)))
+    (block $doneRb (loop $loopRb
+      (br_if $doneRb (i32.ge_u (local.get $rb) (local.get $rows)))
+      (local.set $rEnd (select (local.get $rows) (i32.add (local.get $rb) (i32.const 64))
+        (i32.lt_u (local.get $rows) (i32.add (local.get $rb) (i32.const 64)))))
+      (local.set $cb (i32.const 0))
+      (block $doneCb (loop $loopCb
+        (br_if $doneCb (i32.ge_u (local.get $cb) (local.get $rowBytes)))
+        (local.set $s0 (v128.const i32x4 0 0 0 0))
+        (local.set $s1 (v128.const i32x4 0 0 0 0))
+        (local.set $m (v128.load (i32.add (local.get $mean) (local.get $cb))))
+        (local.set $p (i32.add (i32.add (local.get $x) (local.get $cb)) (i32.mul (local.get $rb) (local.get $rowBytes))))
+        (local.set $pEnd (i32.add (i32.add (local.get $x) (local.get $cb)) (i32.mul (local.get $rEnd) (local.get $rowBytes))))
+        (block $doneP (loop $loopP
+          (br_if $doneP (i32.ge_u (local.get $p) (local.get $pEnd)))
+          (local.set $g (v128.load (i32.add (local.get $p) (local.get $d))))
+          (local.set $s0 (f32x4.add (local.get $s0) (local.get $g)))
+          (local.set $s1 (f32x4.add (local.get $s1)
+            (f32x4.mul (local.get $g) (f32x4.sub (v128.load (local.get $p)) (local.get $m)))))
+          (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
+          (br $loopP)))
+        (local.set $q (i32.add (local.get $acc) (i32.shl (local.get $cb) (i32.const 1))))
+        ${addF64('(local.get $q)', '(local.get $s0)')}
+        (local.set $q (i32.add (local.get $q) (i32.shl (local.get $rowBytes) (i32.const 1))))
+        ${addF64('(local.get $q)', '(local.get $s1)')}
+        (local.set $cb (i32.add (local.get $cb) (i32.const 16)))
+        (br $loopCb)))
+      (local.set $rb (local.get $rEnd))
+      (br $loopRb)))
+  )`;
+
+/**
+ * reluGrad: out[i] = dy[i] * step(x[i]) for `size` floats (a multiple of 4), where step is 1 for x > 0, 0
+ * otherwise and NaN for NaN (as tfjs's Step kernel), so a NaN input still poisons its gradient.
+ */
+const reluGrad = `
+  (func (export "reluGrad") (param $dy i32) (param $x i32) (param $out i32) (param $size i32)
+    (local $end i32) (local $v v128)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $size) (i32.const 2))))
+    (block $done (loop $loop
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $v (v128.load (local.get $x)))
+      (v128.store (local.get $out)
+        (f32x4.mul (v128.load (local.get $dy))
+          (v128.or
+            (v128.and (f32x4.gt (local.get $v) (v128.const i32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))
+            (f32x4.ne (local.get $v) (local.get $v)))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (br $loop)))
+  )`;
+
+/**
+ * toChannelMajor: copies an NHWC block of x (`n` images of `rows` x `cols` positions, `ci` channels; byte
+ * strides xImage and xRow between images and rows) into a channel-major grid: x[b, i, j, c] goes to byte
+ * dst + c*rcBytes + b*sBytes + i*wpBytes + j*4. Positions of the grid that no element goes to are not
+ * written.
+ */
+const toChannelMajor = `
+  (func (export "toChannelMajor")
+    (param $x i32) (param $n i32) (param $rows i32) (param $cols i32) (param $ci i32) (param $xImage i32)
+    (param $xRow i32) (param $dst i32) (param $rcBytes i32) (param $sBytes i32) (param $wpBytes i32)
+    (local $b i32) (local $i i32) (local $p i32) (local $pEnd i32) (local $d i32) (local $dc i32)
+    (local $cEnd i32) (local $rowDst i32) (local $rowEnd i32)
+    (block $doneB (loop $loopB
+      (br_if $doneB (i32.ge_u (local.get $b) (local.get $n)))
+      (local.set $i (i32.const 0))
+      (block $doneI (loop $loopI
+        (br_if $doneI (i32.ge_u (local.get $i) (local.get $rows)))
+        (local.set $p (i32.add (local.get $x) (i32.add (i32.mul (local.get $b) (local.get $xImage))
+          (i32.mul (local.get $i) (local.get $xRow)))))
+        (local.set $rowDst (i32.add (local.get $dst) (i32.add (i32.mul (local.get $b) (local.get $sBytes))
+          (i32.mul (local.get $i) (local.get $wpBytes)))))
+        (local.set $rowEnd (i32.add (local.get $rowDst) (i32.shl (local.get $cols) (i32.const 2))))
+        (block $doneJ (loop $loopJ
+          (br_if $doneJ (i32.ge_u (local.get $rowDst) (local.get $rowEnd)))
+          (local.set $dc (local.get $rowDst))
+          (local.set $cEnd (i32.add (local.get $p) (i32.shl (local.get $ci) (i32.const 2))))
+          (block $doneC (loop $loopC
+            (br_if $doneC (i32.ge_u (local.get $p) (local.get $cEnd)))
+            (f32.store (local.get $dc) (f32.load (local.get $p)))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (local.set $dc (i32.add (local.get $dc) (local.get $rcBytes)))
+            (br $loopC)))
+          (local.set $rowDst (i32.add (local.get $rowDst) (i32.const 4)))
+          (br $loopJ)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $loopI)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $loopB)))
+  )`;
+
 const memory = (shared) => `(import "env" "memory" (memory 1${shared ? ' 65536 shared' : ''}))`;
 const text = (shared) =>
-  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${[8, 4, 1].map(filterRows).join('\n')}\n)\n`;
+  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${[8, 4, 1].map(filterRows).join('\n')}\n${[4, 1].map(colSums).join('\n')}\n${batchNormApply}\n${batchNormSums}\n${reluGrad}\n${toChannelMajor}\n)\n`;
 
 const wabt = await wabtFactory();
 const features = { simd: true, threads: true };

@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { Rng } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { conv2DBackpropFilterGemm } from './kernels/conv2d-backprop-filter-gemm.js';
+import { conv2DBackpropFilterGemm, filterGrid } from './kernels/conv2d-backprop-filter-gemm.js';
 import { conv2DBackpropFilterRows } from './kernels/conv2d-backprop-filter-rows.js';
 import { setSimdKernelsEnabled, simdKernels } from './kernels/simd/simd-kernels.js';
 import {
@@ -234,9 +234,21 @@ describe('registerWasmTrainingKernels', () => {
   it('matches cpu for stride-1 filter gradients on random shapes (heap matrix products)', async () => {
     const rng = new Rng(12);
     let direct = 0;
-    for (let trial = 0; trial < 14; trial++) {
+    for (let trial = 0; trial < 16; trial++) {
       const k: [number, number] = trial < 2 ? [3, 3] : [1 + rng.int(5), 1 + rng.int(5)];
-      const pad = trial < 2 || rng.next() < 0.6 ? 'same' : 'valid';
+      // Explicit, asymmetric padding in the last two trials (rows and images share their zero padding
+      // on the grid, so uneven pads are where an off-by-one would show).
+      const pad: 'same' | 'valid' | number[][] =
+        trial >= 14
+          ? [
+              [0, 0],
+              [rng.int(3), rng.int(3)],
+              [rng.int(3), rng.int(3)],
+              [0, 0],
+            ]
+          : trial < 2 || rng.next() < 0.6
+            ? 'same'
+            : 'valid';
       // 10..20 pixels; 1..20 channels: both the gathered (< 16 channels) and the per-tap products; the
       // first two cases have 17 images of 16 x 16 grid positions.
       const xShape: [number, number, number, number] = [
@@ -246,7 +258,13 @@ describe('registerWasmTrainingKernels', () => {
         trial === 1 ? 1 + rng.int(15) : trial < 4 ? 16 + rng.int(5) : 1 + rng.int(20),
       ];
       const fShape: [number, number, number, number] = [k[0], k[1], xShape[3], 1 + rng.int(12)];
-      const info = tf.backend_util.computeConv2DInfo(xShape, fShape, 1, 1, pad);
+      const info = tf.backend_util.computeConv2DInfo(
+        xShape,
+        fShape,
+        1,
+        1,
+        pad as Parameters<typeof tf.backend_util.computeConv2DInfo>[4],
+      );
       const x = randomArray(rng, xShape);
       const dy = randomArray(rng, info.outShape);
       const grad = () =>
@@ -258,6 +276,15 @@ describe('registerWasmTrainingKernels', () => {
             { strides: 1, pad, dataFormat: 'NHWC', filterShape: fShape },
           ) as tf.Tensor;
       await compare(grad);
+      if (trial < 4 || trial >= 14) {
+        // Without the SIMD kernels (x is laid out on the grid in JavaScript): the same values.
+        setSimdKernelsEnabled(false);
+        try {
+          await compare(grad);
+        } finally {
+          setSimdKernelsEnabled(true);
+        }
+      }
       // Count the cases the heap path took (the others use the convolution formulation).
       await tf.setBackend('wasm');
       const xt = tf.tensor4d(x, xShape);
@@ -267,7 +294,7 @@ describe('registerWasmTrainingKernels', () => {
         direct++;
         tf.engine().makeTensorFromTensorInfo(out).dispose();
         if (xShape[3] < 16) {
-          // The gathered rows in chunks of about two images, summed: the same values.
+          // The gathered rows in chunks of two images, summed: the same values.
           await compare(() => {
             if (tf.getBackend() === 'cpu') return grad();
             const chunked = conv2DBackpropFilterGemm(
@@ -275,7 +302,7 @@ describe('registerWasmTrainingKernels', () => {
               tf.tensor4d(x, xShape),
               tf.tensor4d(dy, info.outShape),
               info,
-              2 * k[0] * k[1] * xShape[3] * (info.outHeight + k[0] - 1) * (info.outWidth + k[1] - 1),
+              k[0] * k[1] * xShape[3] * (2 * filterGrid(info).imageStride + filterGrid(info).tail),
             );
             return tf.engine().makeTensorFromTensorInfo(chunked as tf.TensorInfo);
           });
@@ -429,6 +456,20 @@ describe('registerWasmTrainingKernels', () => {
       }
     }
     await compare(() => tf.sum(tf.tensor(x, shape)));
+    // Kept sizes that are multiples of 16 and of 4 go to the SIMD column sums, in blocks of 64 rows (the
+    // 130 x 2 rows end in a partial block), also with large offsets (float64 accumulation).
+    for (const s2 of [
+      [130, 2, 32],
+      [67, 3, 12],
+      [5, 4],
+    ]) {
+      const big = randomArray(rng, s2).map((v, i) => v + (i % 3) * 1000);
+      for (const axis of [[0], [0, 1]]) {
+        if (axis.length >= s2.length) continue;
+        await compare(() => tf.sum(tf.tensor(big, s2), axis));
+        await compare(() => tf.mean(tf.tensor(big, s2), axis, true));
+      }
+    }
   });
 
   it('matches cpu for training-mode batch-norm gradients (fused kernel) and mean gradients', async () => {
@@ -436,11 +477,15 @@ describe('registerWasmTrainingKernels', () => {
     const x3 = randomArray(rng, [2, 3, 4]);
     // (tfjs cannot differentiate batchNorm without a scale on any backend: its gradient saves the missing
     // input; tfjs-layers always passes gamma.)
+    // Channels that are multiples of 4 go to the SIMD kernels (forward and the gradient's sums, in blocks
+    // of 64 rows); the others to JavaScript and the backend's own kernel.
     for (const shape of [
       [3, 5, 4, 6],
       [2, 3, 3, 1],
       [7, 9],
       [4, 2, 5, 3],
+      [3, 5, 7, 8],
+      [130, 4],
     ]) {
       const c = shape[shape.length - 1] as number;
       const x = randomArray(rng, shape);
@@ -479,6 +524,70 @@ describe('registerWasmTrainingKernels', () => {
     expect(tf.getKernel('_DistilljsFusedBatchNormGrad', 'wasm')).toBeUndefined();
     registerWasmTrainingKernels();
     await compare(() => tf.grad((z: tf.Tensor) => tf.mean(tf.mul(z, z), [0, 2]))(tf.tensor(x3, [2, 3, 4])));
+  });
+
+  it('matches cpu for batchNorm (inference form), with and without scale and offset', async () => {
+    const rng = new Rng(16);
+    for (const shape of [
+      [2, 3, 5, 8],
+      [70, 12],
+      [4, 3, 6],
+      [3, 4, 4, 3],
+    ]) {
+      const c = shape[shape.length - 1] as number;
+      const x = randomArray(rng, shape).map((v) => 3 * v + 5);
+      const mean = randomArray(rng, [c]).map((v) => v + 5);
+      const variance = randomArray(rng, [c]).map((v) => 9 + 2 * v * v);
+      const scale = randomArray(rng, [c]);
+      const offset = randomArray(rng, [c]);
+      for (const [useScale, useOffset] of [
+        [true, true],
+        [false, true],
+        [true, false],
+        [false, false],
+      ]) {
+        await compare(() =>
+          tf.batchNorm(
+            tf.tensor(x, shape),
+            tf.tensor1d(mean),
+            tf.tensor1d(variance),
+            useOffset ? tf.tensor1d(offset) : undefined,
+            useScale ? tf.tensor1d(scale) : undefined,
+            0.01,
+          ),
+        );
+      }
+    }
+    // Statistics broadcast from a rank-4 tensor still go to the backend's own kernel.
+    const x = randomArray(rng, [2, 2, 2, 4]);
+    await compare(() =>
+      tf.batchNorm4d(
+        tf.tensor4d(x, [2, 2, 2, 4]),
+        tf.fill([2, 2, 2, 4], 0.5) as tf.Tensor4D,
+        tf.fill([2, 2, 2, 4], 2) as tf.Tensor4D,
+      ),
+    );
+  });
+
+  it('matches cpu for relu gradients in one kernel, and keeps NaN inputs NaN', async () => {
+    const rng = new Rng(17);
+    for (const shape of [[4, 6, 6, 8], [7, 5], [3]]) {
+      const x = randomArray(rng, shape);
+      x[0] = 0;
+      const w = randomArray(rng, shape);
+      await compare(() =>
+        tf.grad((z: tf.Tensor) => tf.sum(tf.mul(tf.relu(z), tf.tensor(w, shape))))(tf.tensor(x, shape)),
+      );
+    }
+    await tf.setBackend('wasm');
+    const profile = await tf.profile(() =>
+      tf.grad((z: tf.Tensor) => tf.sum(tf.relu(z)))(tf.tensor1d([1, -1, Number.NaN, 2, 0, -3, 4, 5])),
+    );
+    const g = profile.result as tf.Tensor;
+    expect(Array.from(await g.data())).toEqual([1, 0, Number.NaN, 1, 0, 0, 1, 1]);
+    g.dispose();
+    expect(profile.kernels.map((k) => k.name)).toContain('_DistilljsReluGrad');
+    expect(profile.kernels.map((k) => k.name)).not.toContain('Step');
   });
 
   it('matches cpu for tile, float32 and int32, leading and inner repetitions', async () => {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fastMatMul, matMulParts } from './kernels/batch-mat-mul.js';
+import { batchNorm } from './kernels/batch-norm.js';
 import { conv2DBackpropFilter, conv2DBackpropFilterParts } from './kernels/conv2d-backprop-filter.js';
 import { conv2DBackpropInput, conv2DBackpropInputParts } from './kernels/conv2d-backprop-input.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
@@ -28,6 +29,7 @@ const REPLACED = [
   '_FusedMatMul',
   'Conv2DBackpropInput',
   'MaxPoolGrad',
+  'FusedBatchNorm',
   'Sum',
   'Mean',
   'Tile',
@@ -40,7 +42,7 @@ const ADDED = ['Conv2DBackpropFilter'] as const;
 const originals = new Map<string, Map<string, tf.KernelConfig | undefined>>();
 /** The original gradient configs, per backend. */
 const originalGradients = new Map<string, ReplacedGradients>();
-const GRADIENTS = ['FusedBatchNorm', 'Mean'] as const;
+const GRADIENTS = ['FusedBatchNorm', 'Mean', 'Relu'] as const;
 
 /**
  * Registers training kernels for the `wasm` backend of TensorFlow.js 4.22 so that models train there, and
@@ -57,13 +59,15 @@ const GRADIENTS = ['FusedBatchNorm', 'Mean'] as const;
  *   may cover each input pixel).
  * - `Sum` and `Mean` over leading axes (bias gradients, batch-norm statistics) as one sequential pass
  *   instead of a transpose followed by a reduction.
+ * - `FusedBatchNorm` in one SIMD pass with the per-channel factor computed once (the backend's kernel
+ *   takes a square root, a division and four modulo indices per element).
  * - `Tile` (batch-norm gradients tile per-channel statistics to the activation shape) by block copies.
  * - `Identity`, and `Cast` to the same dtype, share the input's data instead of copying it.
- * - The gradients of `FusedBatchNorm` (all five inputs from one fused two-pass kernel) and `Mean` (one
- *   broadcast instead of three passes); these gradient configs are global in tfjs, so they delegate to
+ * - The gradients of `FusedBatchNorm` (all five inputs from one fused two-pass kernel), `Mean` (one
+ *   broadcast instead of three passes) and `Relu` (one pass instead of `Step`, `Cast`, `Multiply`); these gradient configs are global in tfjs, so they delegate to
  *   tfjs's own gradients whenever another backend is active.
  *
- * Every other kernel the zoo's gradients need (`AvgPoolGrad`, `Step` for ReLU, the ops batch normalisation
+ * Every other kernel the zoo's gradients need (`AvgPoolGrad`, the ops batch normalisation
  * and dropout are composed of) already exists in the wasm backend.
  *
  * Idempotent. Safe to call before or after `tf.setBackend('wasm')`; the wasm backend module must have been
@@ -91,6 +95,7 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
   const fusedMatMul = requireKernel('_FusedMatMul', backendName);
   const backpropInput = requireKernel('Conv2DBackpropInput', backendName);
   const sum = requireKernel('Sum', backendName);
+  const fusedBatchNorm = requireKernel('FusedBatchNorm', backendName);
   const mean = requireKernel('Mean', backendName);
   const tileKernel = requireKernel('Tile', backendName);
   const identity = requireKernel('Identity', backendName);
@@ -107,6 +112,7 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
       (args) => conv2DBackpropInput(inputParts, args) ?? (backpropInput(args) as TensorInfo),
     ],
     ['MaxPoolGrad', (args) => maxPoolGrad(args)],
+    ['FusedBatchNorm', (args) => batchNorm(fusedBatchNorm, args)],
     ['Sum', (args) => reduceLeadingAxes('sum', sum, args)],
     ['Mean', (args) => reduceLeadingAxes('mean', mean, args)],
     ['Tile', (args) => tile(tileKernel, args)],

@@ -1,4 +1,5 @@
 import type { HeapBackend } from './max-pool-grad.js';
+import { simdKernels } from './simd/simd-kernels.js';
 import { type KernelBackendLike, type KernelImpl, run1, type TensorInfo } from './wasm-kernel-utils.js';
 
 /** Name of the fused batch-norm gradient kernel this package registers for the wasm backend. */
@@ -27,8 +28,9 @@ export function batchNormGradApplies(
 
 /**
  * The gradient of `FusedBatchNorm` (`y = (x - mean) * rsqrt(variance + eps) * scale + offset`) with
- * respect to all five inputs, in two passes: one over the wasm heap accumulating, per channel and in
- * float64, `sum(dy)` and `sum(dy * (x - mean))`; then `dx = dy * (rsqrt(variance + eps) * scale)` as one
+ * respect to all five inputs, in two passes: one over the wasm heap accumulating, per channel,
+ * `sum(dy)` and `sum(dy * (x - mean))` (in the SIMD kernel `batchNormSums`, float32 blocks of 64 rows
+ * added to float64 sums, when c is a multiple of 4; else in JavaScript in float64); then `dx = dy * (rsqrt(variance + eps) * scale)` as one
  * broadcast product in the backend's `multiply` kernel (SIMD, four times faster than a JavaScript loop).
  * The gradient tfjs registers computes the same quantities as about a dozen separate element-wise
  * kernels over the whole activation (two tiles, eight products, four reductions).
@@ -55,14 +57,75 @@ export function batchNormGrad(
   const xv = backend.typedArrayFromHeap(xInfo) as Float32Array;
   const dyv = backend.typedArrayFromHeap(dy as TensorInfo) as Float32Array;
   const mv = backend.typedArrayFromHeap(mean as TensorInfo) as Float32Array;
+  const rows = c === 0 ? 0 : xv.length / c;
+  let sumDy = new Float64Array(c);
+  let sumDyX = new Float64Array(c);
+  const simd = c % 4 === 0 && rows > 0 ? simdKernels(backend.wasm) : undefined;
+  const at = (t: TensorInfo) => backend.dataIdMap?.get(t.dataId)?.memoryOffset;
+  if (simd !== undefined && at(xInfo) !== undefined) {
+    // float64 accumulators on the heap, [sum(dy) | sum(dy * (x - mean))], 8-byte aligned.
+    const acc = backend.makeOutput([4 * c + 1], 'float32');
+    try {
+      const accOffset = (((at(acc) as number) + 7) >> 3) << 3;
+      const sums = new Float64Array(
+        (backend.typedArrayFromHeap(acc) as Float32Array).buffer,
+        accOffset,
+        2 * c,
+      );
+      sums.fill(0);
+      simd.batchNormSums(
+        at(xInfo) as number,
+        at(dy as TensorInfo) as number,
+        rows,
+        c,
+        at(mean as TensorInfo) as number,
+        accOffset,
+      );
+      sumDy = sums.slice(0, c);
+      sumDyX = sums.slice(c, 2 * c);
+    } finally {
+      backend.disposeData(acc.dataId);
+    }
+  } else {
+    accumulate(xv, dyv, mv, rows, c, sumDy, sumDyX);
+  }
+  // Views again: the accumulators' allocation may have grown the heap.
   const vv = backend.typedArrayFromHeap(variance as TensorInfo) as Float32Array;
   const sv = scale === undefined ? undefined : (backend.typedArrayFromHeap(scale) as Float32Array);
   const [dMean, dVariance, dScale, dOffset, factor] = outs.map(
     (t) => backend.typedArrayFromHeap(t) as Float32Array,
   ) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
-  const rows = c === 0 ? 0 : xv.length / c;
-  const sumDy = new Float64Array(c);
-  const sumDyX = new Float64Array(c);
+  for (let k = 0; k < c; k++) {
+    const r = 1 / Math.sqrt((vv[k] as number) + eps);
+    const s = sv === undefined ? 1 : (sv[k] as number);
+    factor[k] = r * s;
+    dMean[k] = -r * s * (sumDy[k] as number);
+    dVariance[k] = -0.5 * r * r * r * s * (sumDyX[k] as number);
+    dScale[k] = r * (sumDyX[k] as number);
+    dOffset[k] = sumDy[k] as number;
+  }
+  let dx: TensorInfo;
+  try {
+    dx = run1(multiply, backend, { a: dy as TensorInfo, b: factorInfo });
+  } catch (error) {
+    for (const t of outs) backend.disposeData(t.dataId);
+    throw error;
+  } finally {
+    backend.disposeData(factorInfo.dataId);
+  }
+  return [dx, ...outs.slice(0, 4)];
+}
+
+/** sum(dy) and sum(dy * (x - mean)) per channel in float64, in JavaScript. */
+function accumulate(
+  xv: Float32Array,
+  dyv: Float32Array,
+  mv: Float32Array,
+  rows: number,
+  c: number,
+  sumDy: Float64Array,
+  sumDyX: Float64Array,
+): void {
   const m = Float64Array.from(mv);
   // Four rows per pass over the accumulators (they are read and written once per four rows).
   let r0 = 0;
@@ -90,23 +153,4 @@ export function batchNormGrad(
       sumDyX[k] = (sumDyX[k] as number) + d * ((xv[base + k] as number) - (m[k] as number));
     }
   }
-  for (let k = 0; k < c; k++) {
-    const r = 1 / Math.sqrt((vv[k] as number) + eps);
-    const s = sv === undefined ? 1 : (sv[k] as number);
-    factor[k] = r * s;
-    dMean[k] = -r * s * (sumDy[k] as number);
-    dVariance[k] = -0.5 * r * r * r * s * (sumDyX[k] as number);
-    dScale[k] = r * (sumDyX[k] as number);
-    dOffset[k] = sumDy[k] as number;
-  }
-  let dx: TensorInfo;
-  try {
-    dx = run1(multiply, backend, { a: dy as TensorInfo, b: factorInfo });
-  } catch (error) {
-    for (const t of outs) backend.disposeData(t.dataId);
-    throw error;
-  } finally {
-    backend.disposeData(factorInfo.dataId);
-  }
-  return [dx, ...outs.slice(0, 4)];
 }

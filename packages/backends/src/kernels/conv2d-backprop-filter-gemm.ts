@@ -1,11 +1,12 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { simdKernels } from './simd/simd-kernels.js';
 import { heapMatMul, heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
 
 /**
- * The filter gradient is computed on a zero-padded grid of (oh + kh - 1) x (ow + kw - 1) positions per
- * image; beyond this many grid positions per output position the wasted products cost more than the
- * convolution formulation saves (measured on 3x3 filters: 1.13 and 1.31 win, 1.56 and 2.25 lose).
+ * The filter gradient is computed on a zero-padded grid ({@link FilterGrid}); beyond this many grid
+ * positions per output position the wasted products cost more than the convolution formulation saves
+ * (measured on 3x3 filters: 1.13 and 1.31 win, 1.56 and 2.25 lose).
  */
 const MAX_GRID_OVERHEAD = 1.45;
 /** Below this many input channels, the taps are gathered into one product with kh*kw*ci rows. */
@@ -30,14 +31,105 @@ export function isDenseStride1(x: TensorInfo, dy: TensorInfo, info: tf.backend_u
 }
 
 /**
+ * The zero-padded grid the heap filter-gradient kernels lay x and dy out on (stride 1). Position
+ * `b * imageStride + y * rowStride + x` holds dy[b, y, x] for y < oh, x < ow (zero elsewhere), and
+ * position `b * imageStride + (i + top) * rowStride + (j + left)` holds x[b, i, j], so that filter tap
+ * (ky, kx) reads x at a fixed offset `ky * rowStride + kx` from each dy position. Consecutive rows share
+ * their zero columns and consecutive images their zero rows: a row needs `max(left, right)` zeros after
+ * its data, not `left + right` (3x3 'same' on 14x14: 15 x 15 positions per image instead of 16 x 16).
+ * `tail` zeros after the last image keep the last reads inside the grid.
+ */
+export interface FilterGrid {
+  readonly rowStride: number;
+  readonly imageStride: number;
+  readonly tail: number;
+  readonly top: number;
+  readonly left: number;
+  /** The largest tap offset, `(kh - 1) * rowStride + kw - 1`. */
+  readonly maxOffset: number;
+}
+
+/** The {@link FilterGrid} of a stride-1 convolution. */
+export function filterGrid(info: tf.backend_util.Conv2DInfo): FilterGrid {
+  const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const bottom = Math.max(0, oh + kh - 1 - h - top);
+  const right = Math.max(0, ow + kw - 1 - w - left);
+  const rowStride = Math.max(ow, w + Math.max(left, right));
+  const imageStride = Math.max(oh, h + Math.max(top, bottom)) * rowStride;
+  const maxOffset = (kh - 1) * rowStride + (kw - 1);
+  const lastRead = (oh - 1) * rowStride + (ow - 1) + maxOffset;
+  return { rowStride, imageStride, tail: Math.max(0, lastRead + 1 - imageStride), top, left, maxOffset };
+}
+
+/**
+ * Writes images [b0, b0 + count) of x (NHWC, float32) channel-major onto the grid at `dst` (a float32
+ * range of the heap, already zeroed): x[b, i, j, c] goes to dst[c * channelStride + (b - b0) * imageStride
+ * + (i + top) * rowStride + j + left]. In the SIMD kernel `toChannelMajor` where available.
+ */
+export function writeChannelMajor(
+  wb: WasmBackendInternals,
+  x: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  grid: FilterGrid,
+  dst: TensorInfo,
+  dstFloat: number,
+  b0: number,
+  count: number,
+  channelStride: number,
+): void {
+  const { inHeight: h, inWidth: w, inChannels: ci } = info;
+  const { rowStride: wp, imageStride: plane, top, left } = grid;
+  const simd = simdKernels(wb.wasm);
+  const first = dstFloat + top * wp + left;
+  if (simd !== undefined) {
+    simd.toChannelMajor(
+      heapOffset(wb, x) + b0 * h * w * ci * 4,
+      count,
+      h,
+      w,
+      ci,
+      h * w * ci * 4,
+      w * ci * 4,
+      heapOffset(wb, dst) + first * 4,
+      channelStride * 4,
+      plane * 4,
+      wp * 4,
+    );
+    return;
+  }
+  const xv = wb.typedArrayFromHeap(x) as Float32Array;
+  const xp = wb.typedArrayFromHeap(dst) as Float32Array;
+  for (let b = 0; b < count; b++) {
+    for (let y = 0; y < h; y++) {
+      const rowBase = first + b * plane + y * wp;
+      let src = ((b0 + b) * h + y) * w * ci;
+      if (ci === 1) {
+        xp.set(xv.subarray(src, src + w), rowBase);
+        continue;
+      }
+      for (let xx = 0; xx < w; xx++) {
+        let d = rowBase + xx;
+        for (let c = 0; c < ci; c++) {
+          xp[d] = xv[src + c] as number;
+          d += channelStride;
+        }
+        src += ci;
+      }
+    }
+  }
+}
+
+/**
  * `Conv2DBackpropFilter` for stride 1 and dilation 1 (NHWC) as untransposed XNNPACK matrix products on
  * the wasm heap, with no transposes of tensors:
  *
  *   dW[kh, kw] = X_(kh, kw) × DY,  X_(kh, kw)[ci, p] = xPad[ci, p + kh * Wp + kw],  DY[p, co] = dyPad[p, co]
  *
- * where `p` runs over a zero-padded grid of Hp x Wp positions per image (Hp = oh + kh - 1), `xPad` is x
- * laid out channel-major on that grid (the forward padding applied) and `dyPad` is dy on the same grid
- * (zero outside oh x ow). Each tap's operand is then a window of `xPad` at a fixed offset: a dense
+ * where `p` runs over the zero-padded {@link FilterGrid} (Wp its row stride), `xPad` is x laid out
+ * channel-major on that grid (the forward padding applied) and `dyPad` is dy on the same grid (zero
+ * outside the output positions). Each tap's operand is then a window of `xPad` at a fixed offset: a dense
  * [ci, positions] matrix whose rows continue into the next channel for the last few positions, where
  * `dyPad` is zero. So every tap is one product of a heap range with the same `DY` (packed once by
  * XNNPACK), written straight into `dW[kh, kw]`; with few input channels the taps' rows are first copied
@@ -61,26 +153,25 @@ export function conv2DBackpropFilterGemm(
 ): TensorInfo | undefined {
   if (!isDenseStride1(x, dy, info)) return undefined;
   const { filterHeight: kh, filterWidth: kw } = info;
-  const { inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
+  const { outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
   const n = info.batchSize;
-  const hp = oh + kh - 1;
-  const wp = ow + kw - 1;
-  if (hp * wp > MAX_GRID_OVERHEAD * oh * ow) return undefined;
-  const mm = heapMatMul(backend);
-  if (mm === undefined) return undefined;
-  const wb = backend as WasmBackendInternals;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  const plane = hp * wp;
+  const grid = filterGrid(info);
+  const { rowStride: wp, imageStride: plane, tail, maxOffset } = grid;
   const taps = kh * kw;
-  const maxOffset = (kh - 1) * wp + (kw - 1);
   const gather = ci < GATHER_BELOW_CHANNELS;
   // Images per chunk: all of them (the fewest products: each is one parallel region of XNNPACK's thread
   // pool, and on a busy machine every region waits for its slowest thread; chunks of 4096 positions were
   // 10% faster on one thread but twice as slow on two), unless the gathered rows would be too large.
-  const nb = gather ? Math.max(1, Math.min(n, Math.floor(maxGatherFloats / (taps * ci * plane)))) : n;
+  const nb = gather
+    ? Math.max(1, Math.min(n, Math.floor((maxGatherFloats / (taps * ci) - tail) / plane)))
+    : n;
   const chunks = Math.ceil(n / nb);
-  const rc = nb * plane;
+  // Positions per chunk: the product's inner dimension, and the distance between channels in xPad.
+  const rc = nb * plane + tail;
+  if (rc > MAX_GRID_OVERHEAD * nb * oh * ow) return undefined;
+  const mm = heapMatMul(backend);
+  if (mm === undefined) return undefined;
+  const wb = backend as WasmBackendInternals;
 
   return withScratch(backend, (keep) => {
     const xPad = keep(wb.makeOutput([chunks * ci * rc + maxOffset], 'float32'));
@@ -91,42 +182,24 @@ export function conv2DBackpropFilterGemm(
     try {
       // Views are taken after the allocations (growing the heap replaces its buffer) and again after
       // each product (creating an XNNPACK operator allocates).
-      let heap = wb.wasm.HEAPF32;
-      const xv = wb.typedArrayFromHeap(x) as Float32Array;
-      const xp = wb.typedArrayFromHeap(xPad) as Float32Array;
-      xp.fill(0);
+      (wb.typedArrayFromHeap(xPad) as Float32Array).fill(0);
       // x[b, y, x, c] -> xPad[chunk, c, image in chunk, y + top, x + left]
-      const xRows = Math.min(h, hp - top);
-      const xCols = Math.min(w, wp - left);
-      for (let b = 0; b < n; b++) {
-        const chunk = Math.floor(b / nb);
-        const imageBase = chunk * ci * rc + (b - chunk * nb) * plane;
-        for (let y = 0; y < xRows; y++) {
-          const rowBase = imageBase + (y + top) * wp + left;
-          let src = (b * h + y) * w * ci;
-          if (ci === 1) {
-            xp.set(xv.subarray(src, src + xCols), rowBase);
-            continue;
-          }
-          for (let xx = 0; xx < xCols; xx++) {
-            let dst = rowBase + xx;
-            for (let c = 0; c < ci; c++) {
-              xp[dst] = xv[src + c] as number;
-              dst += rc;
-            }
-            src += ci;
-          }
-        }
+      for (let chunk = 0; chunk < chunks; chunk++) {
+        const b0 = chunk * nb;
+        writeChannelMajor(wb, x, info, grid, xPad, chunk * ci * rc, b0, Math.min(nb, n - b0), rc);
       }
-      // dy[b, y, x, :] -> dyPad[b, y, x, :] on the Hp x Wp grid, zero elsewhere.
+      // dy[b, y, x, :] -> dyPad[chunk, image in chunk, y, x, :] on the grid, zero elsewhere.
+      let heap = wb.wasm.HEAPF32;
       const dyOffset = heapOffset(wb, dy) >> 2;
       const dyPadOffset = heapOffset(wb, dyPad) >> 2;
       heap.fill(0, dyPadOffset, dyPadOffset + chunks * rc * co);
       const rowLength = ow * co;
       for (let b = 0; b < n; b++) {
+        const chunk = Math.floor(b / nb);
+        const imageBase = dyPadOffset + (chunk * rc + (b - chunk * nb) * plane) * co;
         for (let y = 0; y < oh; y++) {
           const src = dyOffset + (b * oh + y) * rowLength;
-          heap.copyWithin(dyPadOffset + (b * plane + y * wp) * co, src, src + rowLength);
+          heap.copyWithin(imageBase + y * wp * co, src, src + rowLength);
         }
       }
       const xPadOffset = heapOffset(wb, xPad);

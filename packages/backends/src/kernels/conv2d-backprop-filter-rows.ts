@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { isDenseStride1 } from './conv2d-backprop-filter-gemm.js';
+import { filterGrid, isDenseStride1, writeChannelMajor } from './conv2d-backprop-filter-gemm.js';
 import { simdKernels } from './simd/simd-kernels.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
@@ -18,8 +18,8 @@ export const ROWS_BELOW_CHANNELS = 16;
  *
  *   dW[(ky, kx, c), :] = sum over b, y, x of xPad[c, b, y + ky, x + kx] * dy[b, y, x, :]
  *
- * where xPad is x laid out channel-major on the zero-padded grid of (oh + kh - 1) x (ow + kw - 1)
- * positions per image (the forward padding applied), so each row of dW reads xPad at a fixed offset and
+ * where xPad is x laid out channel-major on the zero-padded grid ({@link FilterGrid}, the forward
+ * padding applied), so each row of dW reads xPad at a fixed offset and
  * dy is read in place. Only output positions are visited, so no products are wasted on padding.
  * Returns `undefined` where it does not apply (strides or dilations above 1, ci >= 16, co not a multiple
  * of 4, no SIMD); the caller then uses the XNNPACK formulations.
@@ -31,18 +31,15 @@ export function conv2DBackpropFilterRows(
   info: tf.backend_util.Conv2DInfo,
 ): TensorInfo | undefined {
   const { filterHeight: kh, filterWidth: kw } = info;
-  const { inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
+  const { outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
   const n = info.batchSize;
   if (!isDenseStride1(x, dy, info) || ci >= ROWS_BELOW_CHANNELS || co % 4 !== 0) return undefined;
   const wb = backend as WasmBackendInternals;
   const simd = simdKernels(wb.wasm);
   if (simd === undefined) return undefined;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  const hp = oh + kh - 1;
-  const wp = ow + kw - 1;
-  const plane = hp * wp;
-  const rc = n * plane;
+  const grid = filterGrid(info);
+  const { rowStride: wp, imageStride: plane } = grid;
+  const rc = n * plane + grid.tail;
   const rows = kh * kw * ci;
   // Byte offsets into wasm memory are i32: stay well inside.
   if ((ci * rc + rows) * 4 > 2 ** 31) return undefined;
@@ -53,28 +50,9 @@ export function conv2DBackpropFilterRows(
     const out = wb.makeOutput([kh, kw, ci, co], 'float32');
     try {
       // Views are taken after the allocations (growing the heap replaces its buffer).
-      const xv = wb.typedArrayFromHeap(x) as Float32Array;
-      const xp = wb.typedArrayFromHeap(xPad) as Float32Array;
-      xp.fill(0);
+      (wb.typedArrayFromHeap(xPad) as Float32Array).fill(0);
       // x[b, y, x, c] -> xPad[c, b, y + top, x + left]
-      const yFrom = Math.max(0, -top);
-      const yTo = Math.min(h, hp - top);
-      const xFrom = Math.max(0, -left);
-      const xTo = Math.min(w, wp - left);
-      for (let b = 0; b < n; b++) {
-        for (let y = yFrom; y < yTo; y++) {
-          const rowBase = b * plane + (y + top) * wp + left;
-          const src = (b * h + y) * w * ci;
-          if (ci === 1) {
-            xp.set(xv.subarray(src + xFrom, src + xTo), rowBase + xFrom);
-            continue;
-          }
-          for (let xx = xFrom; xx < xTo; xx++) {
-            const s = src + xx * ci;
-            for (let c = 0; c < ci; c++) xp[c * rc + rowBase + xx] = xv[s + c] as number;
-          }
-        }
-      }
+      writeChannelMajor(wb, x, info, grid, xPad, 0, 0, n, rc);
       const ov = wb.typedArrayFromHeap(offs) as Int32Array;
       for (let ky = 0; ky < kh; ky++) {
         for (let kx = 0; kx < kw; kx++) {

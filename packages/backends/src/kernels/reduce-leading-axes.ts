@@ -1,12 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { HeapBackend } from './max-pool-grad.js';
+import { simdKernels } from './simd/simd-kernels.js';
 import type { KernelBackendLike, KernelImpl, TensorInfo } from './wasm-kernel-utils.js';
 
 /**
  * `Sum` and `Mean` over leading axes (`[0]`, `[0, 1, 2]` of NHWC: every bias gradient and batch-norm
  * statistic) in one sequential pass over the wasm heap, accumulating in float64. The wasm backend's kernels
  * first transpose the reduced axes to the end, which moves the whole tensor through memory with a strided
- * pattern; the pass here reads it once, in order. Other reductions go to `fallback`.
+ * pattern; the pass here reads it once, in order: in the SIMD kernel `colSums` (float32 blocks of 64 rows
+ * added to float64 sums) when the kept size is a multiple of 4, else in JavaScript (float64 throughout).
+ * Other reductions go to `fallback`.
  */
 export function reduceLeadingAxes(
   mode: 'sum' | 'mean',
@@ -28,6 +31,25 @@ export function reduceLeadingAxes(
   const kept = x.shape.slice(axes.length);
   const outShape = attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept;
   const out = backend.makeOutput(outShape, 'float32');
+  const scale = mode === 'mean' && rows > 0 ? 1 / rows : 1;
+  const simd = cols % 4 === 0 && cols > 0 ? simdKernels(backend.wasm) : undefined;
+  const xOffset = backend.dataIdMap?.get(x.dataId)?.memoryOffset;
+  if (simd !== undefined && xOffset !== undefined) {
+    // float64 accumulators on the heap: 2 floats each.
+    const acc = backend.makeOutput([2 * cols + 1], 'float32');
+    try {
+      const accOffset = (((backend.dataIdMap?.get(acc.dataId)?.memoryOffset as number) + 7) >> 3) << 3;
+      const heap = (backend.typedArrayFromHeap(acc) as Float32Array).buffer;
+      const sums = new Float64Array(heap, accOffset, cols);
+      sums.fill(0);
+      simd.colSums(xOffset, rows, cols, accOffset);
+      const ov = backend.typedArrayFromHeap(out) as Float32Array;
+      for (let c = 0; c < cols; c++) ov[c] = (sums[c] as number) * scale;
+    } finally {
+      backend.disposeData(acc.dataId);
+    }
+    return out;
+  }
   const xv = backend.typedArrayFromHeap(x) as Float32Array;
   const ov = backend.typedArrayFromHeap(out) as Float32Array;
   const acc = new Float64Array(cols);
@@ -51,7 +73,6 @@ export function reduceLeadingAxes(
     const base = r * cols;
     for (let c = 0; c < cols; c++) acc[c] = (acc[c] as number) + (xv[base + c] as number);
   }
-  const scale = mode === 'mean' && rows > 0 ? 1 / rows : 1;
   for (let c = 0; c < cols; c++) ov[c] = (acc[c] as number) * scale;
   return out;
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_GRAD_KERNEL, batchNormGrad, batchNormGradApplies } from './batch-norm-grad.js';
+import { RELU_GRAD_KERNEL, reluGrad } from './relu-grad.js';
 import { requireKernel } from './wasm-kernel-utils.js';
 
 type GradFunc = tf.GradConfig['gradFunc'];
@@ -69,9 +70,23 @@ const meanGrad: GradFunc = (dy, saved, attrs) => {
   };
 };
 
+/** `Relu`: `dy * step(x)` in one kernel ({@link reluGrad}) for float32 tensors of one shape. */
+const reluGradFunc: GradFunc = (dy, saved) => {
+  const [x] = saved as [tf.Tensor];
+  const dyTensor = Array.isArray(dy) ? (dy[0] as tf.Tensor) : dy;
+  if (
+    x.dtype !== 'float32' ||
+    dyTensor.dtype !== 'float32' ||
+    !tf.util.arraysEqual(x.shape, dyTensor.shape)
+  ) {
+    return undefined as unknown as ReturnType<GradFunc>;
+  }
+  return { x: () => tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: dyTensor, x }) as tf.Tensor };
+};
+
 /**
  * Registers, for `backendName` only, the fused batch-norm gradient kernel and the gradient configs of
- * `FusedBatchNorm` and `Mean` that use it. Returns what to restore.
+ * `FusedBatchNorm`, `Mean` and `Relu` that use them. Returns what to restore.
  */
 export function registerTrainingGradients(backendName: string): ReplacedGradients {
   const configs = new Map<string, tf.GradConfig | undefined>();
@@ -82,9 +97,15 @@ export function registerTrainingGradients(backendName: string): ReplacedGradient
     kernelFunc: ((args: Parameters<typeof batchNormGrad>[1]) =>
       batchNormGrad(multiply, args)) as unknown as tf.KernelFunc,
   });
+  tf.registerKernel({
+    kernelName: RELU_GRAD_KERNEL,
+    backendName,
+    kernelFunc: reluGrad as unknown as tf.KernelFunc,
+  });
   for (const [name, fast] of [
     ['FusedBatchNorm', fusedBatchNormGrad],
     ['Mean', meanGrad],
+    ['Relu', reluGradFunc],
   ] as const) {
     const original = tf.getGradient(name);
     configs.set(name, original);
@@ -97,6 +118,9 @@ export function registerTrainingGradients(backendName: string): ReplacedGradient
 export function unregisterTrainingGradients(backendName: string, replaced: ReplacedGradients): void {
   if (tf.getKernel(BATCH_NORM_GRAD_KERNEL, backendName) !== undefined) {
     tf.unregisterKernel(BATCH_NORM_GRAD_KERNEL, backendName);
+  }
+  if (tf.getKernel(RELU_GRAD_KERNEL, backendName) !== undefined) {
+    tf.unregisterKernel(RELU_GRAD_KERNEL, backendName);
   }
   for (const [, config] of replaced.configs) if (config !== undefined) tf.registerGradient(config);
 }

@@ -33,6 +33,39 @@ export interface SimdKernels {
     plane: number,
     out: number,
   ): void;
+  /**
+   * Column sums of a [rows, cols] float32 matrix added to float64 accumulators `acc` ([cols]); cols a
+   * multiple of 4 (see `colSums` in the generator).
+   */
+  colSums(x: number, rows: number, cols: number, acc: number): void;
+  /** out = (x - mean) * factor + offset per channel of a [rows, c] matrix, c a multiple of 4. */
+  batchNormApply(
+    x: number,
+    out: number,
+    rows: number,
+    c: number,
+    mean: number,
+    factor: number,
+    offset: number,
+  ): void;
+  /** Adds sum(dy) to acc[0, c) and sum(dy * (x - mean)) to acc[c, 2c) (float64), c a multiple of 4. */
+  batchNormSums(x: number, dy: number, rows: number, c: number, mean: number, acc: number): void;
+  /** out = dy * step(x) over `size` floats, a multiple of 4. */
+  reluGrad(dy: number, x: number, out: number, size: number): void;
+  /** x[b, i, j, c] (NHWC block, byte strides xImage, xRow) -> dst + c*rcBytes + b*sBytes + i*wpBytes + j*4. */
+  toChannelMajor(
+    x: number,
+    n: number,
+    rows: number,
+    cols: number,
+    ci: number,
+    xImage: number,
+    xRow: number,
+    dst: number,
+    rcBytes: number,
+    sBytes: number,
+    wpBytes: number,
+  ): void;
 }
 
 type Fn = (...args: number[]) => void;
@@ -83,6 +116,12 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
       result = {
         maxPoolGrad2x2: exports.maxPoolGrad2x2 as Fn,
         filterRows: (vectors, ...args) => rows[vectors](...args),
+        colSums: (x, rowCount, cols, acc) =>
+          (cols % 16 === 0 ? (exports.colSums4 as Fn) : (exports.colSums1 as Fn))(x, rowCount, cols, acc),
+        batchNormApply: exports.batchNormApply as Fn,
+        batchNormSums: exports.batchNormSums as Fn,
+        reluGrad: exports.reluGrad as Fn,
+        toChannelMajor: exports.toChannelMajor as Fn,
       };
     } catch {
       // No WebAssembly SIMD here (or a memory this module cannot import): the callers' fallbacks run.
