@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conv2DBackpropFilterGemm, filterGrid } from './kernels/conv2d-backprop-filter-gemm.js';
 import { conv2DBackpropFilterRows } from './kernels/conv2d-backprop-filter-rows.js';
+import { conv2DBackpropFilterTaps } from './kernels/conv2d-backprop-filter-taps.js';
 import { setSimdKernelsEnabled, simdKernels } from './kernels/simd/simd-kernels.js';
 import {
   hasWasmTrainingKernels,
@@ -293,6 +294,17 @@ describe('registerWasmTrainingKernels', () => {
       if (out !== undefined) {
         direct++;
         tf.engine().makeTensorFromTensorInfo(out).dispose();
+        // The XNNPACK formulation itself (the kernel may have taken the SIMD taps instead).
+        await compare(() => {
+          if (tf.getBackend() === 'cpu') return grad();
+          const got = conv2DBackpropFilterGemm(
+            tf.backend(),
+            tf.tensor4d(x, xShape),
+            tf.tensor4d(dy, info.outShape),
+            info,
+          );
+          return tf.engine().makeTensorFromTensorInfo(got as tf.TensorInfo);
+        });
         if (xShape[3] < 16) {
           // The gathered rows in chunks of two images, summed: the same values.
           await compare(() => {
@@ -369,6 +381,75 @@ describe('registerWasmTrainingKernels', () => {
       expect(
         conv2DBackpropFilterRows(tf.backend(), tf.ones([1, 6, 6, 2]), tf.ones([1, 3, 3, 8]), info3),
       ).toBeUndefined();
+    });
+  });
+
+  it('matches cpu for the SIMD filter-gradient taps (channels multiples of 4 and 8, stride 1)', async () => {
+    await tf.setBackend('wasm');
+    const rng = new Rng(22);
+    // 'same', 'valid' and explicit uneven padding (taps whose window leaves the image on one side), even
+    // and non-square filters, 1x1, a filter larger than the image.
+    const cases: Array<{
+      x: [number, number, number, number];
+      k: [number, number];
+      co: number;
+      pad: 'same' | 'valid' | number[][];
+    }> = [
+      { x: [3, 7, 7, 4], k: [3, 3], co: 8, pad: 'same' },
+      { x: [2, 9, 6, 8], k: [3, 3], co: 16, pad: 'valid' },
+      { x: [2, 5, 8, 12], k: [2, 4], co: 24, pad: 'same' },
+      { x: [1, 6, 6, 4], k: [1, 1], co: 8, pad: 'valid' },
+      { x: [2, 3, 3, 4], k: [5, 5], co: 8, pad: 'same' },
+      {
+        x: [2, 6, 7, 8],
+        k: [3, 2],
+        co: 8,
+        pad: [
+          [0, 0],
+          [2, 0],
+          [0, 1],
+          [0, 0],
+        ],
+      },
+    ];
+    for (const c of cases) {
+      const fShape: [number, number, number, number] = [c.k[0], c.k[1], c.x[3], c.co];
+      const info = tf.backend_util.computeConv2DInfo(
+        c.x,
+        fShape,
+        1,
+        1,
+        c.pad as Parameters<typeof tf.backend_util.computeConv2DInfo>[4],
+      );
+      const x = randomArray(rng, c.x);
+      const dy = randomArray(rng, info.outShape);
+      await compare(() => {
+        const xt = tf.tensor4d(x, c.x);
+        const dyt = tf.tensor4d(dy, info.outShape);
+        if (tf.getBackend() === 'cpu') {
+          return tf
+            .engine()
+            .runKernel(
+              'Conv2DBackpropFilter',
+              { x: xt, dy: dyt },
+              { strides: 1, pad: c.pad, dataFormat: 'NHWC', filterShape: fShape },
+            ) as tf.Tensor;
+        }
+        // One XNNPACK thread here (tfjs's Node default), so the kernel runs on this thread alone.
+        const out = conv2DBackpropFilterTaps(tf.backend(), xt, dyt, info);
+        expect(out, `the SIMD taps kernel applies to ${JSON.stringify(c)}`).toBeDefined();
+        return tf.engine().makeTensorFromTensorInfo(out as tf.TensorInfo);
+      });
+    }
+    // Channel counts it does not take, and strides above 1.
+    tf.tidy(() => {
+      const i1 = tf.backend_util.computeConv2DInfo([1, 6, 6, 6], [3, 3, 6, 8], 1, 1, 'same');
+      const i2 = tf.backend_util.computeConv2DInfo([1, 6, 6, 4], [3, 3, 4, 12], 1, 1, 'same');
+      const i3 = tf.backend_util.computeConv2DInfo([1, 6, 6, 4], [3, 3, 4, 8], 2, 1, 'same');
+      const b = tf.backend();
+      expect(conv2DBackpropFilterTaps(b, tf.ones([1, 6, 6, 6]), tf.ones([1, 6, 6, 8]), i1)).toBeUndefined();
+      expect(conv2DBackpropFilterTaps(b, tf.ones([1, 6, 6, 4]), tf.ones([1, 6, 6, 12]), i2)).toBeUndefined();
+      expect(conv2DBackpropFilterTaps(b, tf.ones([1, 6, 6, 4]), tf.ones([1, 3, 3, 8]), i3)).toBeUndefined();
     });
   });
 

@@ -1,7 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { DistillError, InvalidArgumentError, NotInstalledError } from '@distilljs/core';
+import { DistillError, InvalidArgumentError, NotInstalledError, Rng } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { simdHelpers } from './kernels/simd/simd-helpers.js';
 import { listBackends } from './list-backends.js';
 import { hasCpuTrainingKernels, unregisterCpuTrainingKernels } from './register-cpu-training-kernels.js';
 import { hasWasmTrainingKernels } from './register-wasm-training-kernels.js';
@@ -83,7 +84,7 @@ describe('selectBackend', () => {
       ['wasm', true],
     ]);
     expect(selection.reason).toMatch(
-      /^auto picked wasm \(SIMD, 2 threads, distilljs training kernels\) after/,
+      /^auto picked wasm \(SIMD, 2 threads, 1 SIMD helper thread, distilljs training kernels\) after/,
     );
     expect(selection.reason).toContain('@tensorflow/tfjs-node is not installed');
     // The Node threads workaround really gives XNNPACK two threads.
@@ -95,6 +96,47 @@ describe('selectBackend', () => {
     const c = tf.tidy(() => tf.matMul(tf.ones([5, 3]), tf.ones([4, 5]), true, true));
     expect(Array.from(await c.data())).toEqual(new Array(12).fill(5));
     c.dispose();
+    // The SIMD helper thread shares the filter gradient's output channels with this thread: the same
+    // values as the cpu backend (8 blocks of 8 channels, split 4 and 4).
+    const wasm = (tf.backend() as unknown as { wasm: unknown }).wasm;
+    expect(simdHelpers(wasm)?.count).toBe(1);
+    const rng = new Rng(3);
+    const xs = Array.from({ length: 4 * 9 * 9 * 16 }, () => rng.normal());
+    const dys = Array.from({ length: 4 * 9 * 9 * 64 }, () => rng.normal());
+    const filterGrad = () =>
+      tf.tidy(() =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x: tf.tensor4d(xs, [4, 9, 9, 16]), dy: tf.tensor4d(dys, [4, 9, 9, 64]) },
+            { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 16, 64] },
+          ),
+      ) as tf.Tensor;
+    const profile = await tf.profile(filterGrad);
+    const got = await (profile.result as tf.Tensor).data();
+    (profile.result as tf.Tensor).dispose();
+    await tf.setBackend('cpu');
+    const ref = filterGrad();
+    const want = await ref.data();
+    ref.dispose();
+    await tf.setBackend('wasm');
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) {
+      worst = Math.max(
+        worst,
+        Math.abs((got[i] as number) - (want[i] as number)) / (1 + Math.abs(want[i] as number)),
+      );
+    }
+    expect(worst).toBeLessThan(1e-4);
+    // A helper whose kernel traps reports it to the caller instead of hanging it.
+    const helpers = simdHelpers(wasm) as NonNullable<ReturnType<typeof simdHelpers>>;
+    helpers.start(
+      0,
+      'filterTaps',
+      [0x7ffffff0, 0x7ffffff0, 0x7ffffff0, 1, 1, 1, 4, 1, 1, 8, 0, 1, 0, 1, 0, 1],
+    );
+    expect(() => helpers.join(0)).toThrow(/SIMD helper thread 0: the kernel failed/);
     // Asking again for the running backend is cheap and keeps it.
     const again = await selectBackend('wasm');
     expect(again.reason).toMatch(/^requested explicitly: wasm/);

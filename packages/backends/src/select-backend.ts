@@ -11,6 +11,7 @@ import {
 } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { AUTO_ORDER, type BackendInfo, backendInfo } from './backend-catalog.js';
+import { simdHelpers, startSimdHelpers } from './kernels/simd/simd-helpers.js';
 import { registerCpuTrainingKernels } from './register-cpu-training-kernels.js';
 import { registerWasmTrainingKernels } from './register-wasm-training-kernels.js';
 import { detectRuntime, firstLine, importNode, importOptional, isNotFound, type Runtime } from './runtime.js';
@@ -203,9 +204,18 @@ async function tryWasm(
   }
   const kernels = options.trainingKernels !== false;
   if (kernels) registerWasmTrainingKernels(info.tfjsName);
+  // Node: helper threads for the SIMD kernels, one fewer than XNNPACK's (they take turns with it).
+  let helpers = 0;
+  if (kernels && runtime === 'node' && threads > 1) {
+    const wasm = (tf.backend() as { wasm?: unknown }).wasm;
+    const why = await startSimdHelpers(wasm, threads - 1);
+    if (why === undefined) helpers = simdHelpers(wasm)?.count ?? 0;
+    else notes.push(why);
+  }
   const parts = [
     tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'SIMD' : 'no SIMD',
     `${threads} thread${threads === 1 ? '' : 's'}`,
+    ...(helpers > 0 ? [`${helpers} SIMD helper thread${helpers === 1 ? '' : 's'}`] : []),
     kernels ? 'distilljs training kernels' : 'stock kernels',
   ];
   return {

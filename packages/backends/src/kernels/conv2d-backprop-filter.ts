@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterGemm } from './conv2d-backprop-filter-gemm.js';
 import { conv2DBackpropFilterRows } from './conv2d-backprop-filter-rows.js';
+import { conv2DBackpropFilterTaps } from './conv2d-backprop-filter-taps.js';
 import {
   type KernelBackendLike,
   type KernelImpl,
@@ -68,7 +69,9 @@ export function conv2DBackpropFilter(
     dataFormat,
   );
   const direct =
-    conv2DBackpropFilterRows(backend, x, dy, info) ?? conv2DBackpropFilterGemm(backend, x, dy, info);
+    conv2DBackpropFilterRows(backend, x, dy, info) ??
+    conv2DBackpropFilterTaps(backend, x, dy, info) ??
+    conv2DBackpropFilterGemm(backend, x, dy, info);
   if (direct !== undefined) return direct;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, inChannels: ci, batchSize: n } = info;

@@ -66,6 +66,34 @@ export interface SimdKernels {
     sBytes: number,
     wpBytes: number,
   ): void;
+  /**
+   * The filter gradient's taps listed in the table at `tab`, read in place from x and dy, for input-channel
+   * blocks [cFrom, cTo) and output-channel blocks [oFrom, oTo) (see `filterTaps` in the generator).
+   */
+  filterTaps(
+    x: number,
+    dy: number,
+    out: number,
+    n: number,
+    h: number,
+    w: number,
+    ci: number,
+    oh: number,
+    ow: number,
+    co: number,
+    tab: number,
+    taps: number,
+    cFrom: number,
+    cTo: number,
+    oFrom: number,
+    oTo: number,
+  ): void;
+}
+
+/** The compiled kernel module and the memory it was instantiated on (helper threads instantiate it too). */
+export interface SimdKernelModule {
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
 }
 
 type Fn = (...args: number[]) => void;
@@ -76,6 +104,7 @@ interface EmscriptenModuleLike {
 }
 
 const cache = new WeakMap<object, SimdKernels | null>();
+const modules = new WeakMap<object, SimdKernelModule>();
 let enabled = true;
 
 /** Turns the SIMD kernels off (callers fall back to their JavaScript or XNNPACK paths) or on again. */
@@ -90,11 +119,18 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+/** The compiled module behind {@link simdKernels} for this backend module, once it was instantiated. */
+export function simdKernelModule(wasmModule: unknown): SimdKernelModule | undefined {
+  if (typeof wasmModule !== 'object' || wasmModule === null) return undefined;
+  return simdKernels(wasmModule) === undefined ? undefined : modules.get(wasmModule);
+}
+
 /**
  * The SIMD kernels instantiated on the memory of a tfjs-backend-wasm module (`backend.wasm`), or
  * `undefined` where they cannot run: WebAssembly SIMD unsupported, a backend whose memory is not
- * reachable, or {@link setSimdKernelsEnabled}(false). The module is about 2 KB and compiled synchronously
- * once per backend (browsers allow that on the main thread below 4 KB).
+ * reachable, or {@link setSimdKernelsEnabled}(false). The module is about 4.4 KB and compiled
+ * synchronously once per backend (Chromium 156 allows that on the main thread; Chrome versions that
+ * limited synchronous compilation to 4 KB make it throw, and then the fallbacks run).
  */
 export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
   if (!enabled || typeof wasmModule !== 'object' || wasmModule === null) return undefined;
@@ -122,7 +158,9 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
         batchNormSums: exports.batchNormSums as Fn,
         reluGrad: exports.reluGrad as Fn,
         toChannelMajor: exports.toChannelMajor as Fn,
+        filterTaps: exports.filterTaps as Fn,
       };
+      modules.set(wasmModule, { module, memory });
     } catch {
       // No WebAssembly SIMD here (or a memory this module cannot import): the callers' fallbacks run.
       result = null;

@@ -1,0 +1,167 @@
+import { firstLine, importNode } from '../../runtime.js';
+import { simdKernelModule } from './simd-kernels.js';
+
+/**
+ * Helper threads that run the SIMD kernels alongside the calling thread, on the same (shared) wasm
+ * memory. tfjs-backend-wasm's own thread pool only runs XNNPACK's operators; a kernel of this package
+ * calls {@link SimdHelpers.start} for part of its work, does the rest itself, then
+ * {@link SimdHelpers.join}s. Node.js only: a helper is a `worker_threads` Worker blocked in
+ * `Atomics.wait` until work arrives (a browser's main thread may not block).
+ */
+export interface SimdHelpers {
+  /** Number of helper threads. */
+  readonly count: number;
+  /** Starts kernel `name` with integer arguments on helper `index` and returns at once. */
+  start(index: number, name: SimdHelperKernel, args: readonly number[]): void;
+  /** Waits until helper `index` has finished what {@link SimdHelpers.start} gave it; rethrows its failure. */
+  join(index: number): void;
+}
+
+/** The kernels a helper can run. */
+export type SimdHelperKernel = 'filterTaps';
+const KERNELS: readonly SimdHelperKernel[] = ['filterTaps'];
+
+// Control block, one per helper (Int32Array): [0] request sequence number, [1] finished sequence number,
+// [2] kernel index (-1: exit), [3] argument count, [4..4+MAX_ARGS) arguments, [STATUS] 0 = ok, 1 = failed.
+const MAX_ARGS = 32;
+const STATUS = 4 + MAX_ARGS;
+const CONTROL_INTS = STATUS + 1;
+/** A helper that has not finished after this long is taken to be lost (its kernel would have trapped). */
+const JOIN_TIMEOUT_MS = 120_000;
+
+const WORKER_SOURCE = `
+const { workerData, parentPort } = require('node:worker_threads');
+(function main() {
+  const { module, memory, control, kernels } = workerData;
+  const c = new Int32Array(control);
+  let exports;
+  try {
+    exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  } catch (error) {
+    parentPort.postMessage('failed: ' + (error && error.message));
+    return;
+  }
+  parentPort.postMessage('ready');
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(c, 0, seen);
+    seen = Atomics.load(c, 0);
+    const kernel = Atomics.load(c, 2);
+    if (kernel < 0) break;
+    let status = 0;
+    try {
+      exports[kernels[kernel]](...Array.from(c.subarray(4, 4 + c[3])));
+    } catch (error) {
+      status = 1;
+    }
+    Atomics.store(c, ${STATUS}, status);
+    Atomics.store(c, 1, seen);
+    Atomics.notify(c, 1);
+  }
+})();
+`;
+
+interface Helper {
+  readonly control: Int32Array;
+  readonly worker: { terminate(): unknown; unref(): void };
+  pending: number;
+}
+
+const started = new WeakMap<object, { helpers: Helper[]; api: SimdHelpers }>();
+
+/** The helper threads started for this backend module by {@link startSimdHelpers}, if any. */
+export function simdHelpers(wasmModule: unknown): SimdHelpers | undefined {
+  if (typeof wasmModule !== 'object' || wasmModule === null) return undefined;
+  return started.get(wasmModule)?.api;
+}
+
+/**
+ * Starts `count` helper threads for the SIMD kernels of a tfjs-backend-wasm module whose memory is shared
+ * (the threaded build). Resolves to a one-line reason when none could start (not Node.js, unshared
+ * memory, no SIMD kernels, a worker that failed), else to `undefined`. Idempotent per backend module.
+ */
+export async function startSimdHelpers(wasmModule: unknown, count: number): Promise<string | undefined> {
+  if (typeof wasmModule !== 'object' || wasmModule === null) return 'no wasm module';
+  if (started.has(wasmModule)) return undefined;
+  if (count < 1) return 'no helper threads wanted';
+  const compiled = simdKernelModule(wasmModule);
+  if (compiled === undefined) return 'no SIMD kernels';
+  if (!(compiled.memory.buffer instanceof SharedArrayBuffer)) return 'the wasm memory is not shared';
+  let workerThreads: typeof import('node:worker_threads');
+  try {
+    workerThreads = await importNode<typeof import('node:worker_threads')>('node:worker_threads');
+  } catch (error) {
+    return `no worker threads (${firstLine(error)})`;
+  }
+  const helpers: Helper[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const control = new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
+      const worker = new workerThreads.Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: {
+          module: compiled.module,
+          memory: compiled.memory,
+          control: control.buffer,
+          kernels: KERNELS,
+        },
+      });
+      helpers.push({ control, worker, pending: 0 });
+      const answer = await new Promise<string>((resolve) => {
+        worker.once('message', (m: unknown) => resolve(String(m)));
+        worker.once('error', (e: unknown) => resolve(`failed: ${firstLine(e)}`));
+      });
+      if (answer !== 'ready') throw new Error(answer);
+      worker.unref();
+    }
+  } catch (error) {
+    for (const h of helpers) void h.worker.terminate();
+    return `SIMD helper threads off (${firstLine(error)})`;
+  }
+  const api: SimdHelpers = {
+    count,
+    start(index, name, args) {
+      const h = helpers[index] as Helper;
+      if (args.length > MAX_ARGS)
+        throw new Error(`SIMD helper: ${args.length} arguments (at most ${MAX_ARGS})`);
+      const c = h.control;
+      c[2] = KERNELS.indexOf(name);
+      c[3] = args.length;
+      c.set(args, 4);
+      Atomics.store(c, STATUS, 0);
+      h.pending = Atomics.add(c, 0, 1) + 1;
+      Atomics.notify(c, 0);
+    },
+    join(index) {
+      const h = helpers[index] as Helper;
+      const c = h.control;
+      const deadline = Date.now() + JOIN_TIMEOUT_MS;
+      for (let done = Atomics.load(c, 1); done !== h.pending; done = Atomics.load(c, 1)) {
+        if (Atomics.wait(c, 1, done, 1000) === 'timed-out' && Date.now() > deadline) {
+          started.delete(wasmModule);
+          throw new Error(`SIMD helper thread ${index} did not finish within ${JOIN_TIMEOUT_MS / 1000} s`);
+        }
+      }
+      if (Atomics.load(c, STATUS) !== 0) {
+        throw new Error(`SIMD helper thread ${index}: the kernel failed (out-of-bounds memory access?)`);
+      }
+    },
+  };
+  started.set(wasmModule, { helpers, api });
+  return undefined;
+}
+
+/** Stops the helper threads of a backend module (tests; kernels then run on the calling thread alone). */
+export async function stopSimdHelpers(wasmModule: unknown): Promise<boolean> {
+  if (typeof wasmModule !== 'object' || wasmModule === null) return false;
+  const entry = started.get(wasmModule);
+  if (entry === undefined) return false;
+  started.delete(wasmModule);
+  for (const h of entry.helpers) {
+    Atomics.store(h.control, 2, -1);
+    Atomics.add(h.control, 0, 1);
+    Atomics.notify(h.control, 0);
+    await h.worker.terminate();
+  }
+  return true;
+}
