@@ -2,6 +2,7 @@ import { selectBackend } from '@distilljs/backends';
 import { type BackendRequest, InvalidArgumentError, invalidArgument, Rng } from '@distilljs/core';
 import { crossEntropy, distillationLoss } from '@distilljs/losses';
 import { createModel, listModels, MODEL_NAMES, type ModelName } from '@distilljs/models';
+import { createOptimizer } from '@distilljs/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
@@ -106,7 +107,8 @@ function makeStep(task: BenchTask, model: string, batchSize: number, seed: numbe
     task === 'distill' && teacher
       ? tf.tidy(() => teacher.apply(x, { training: false }) as tf.Tensor2D)
       : undefined;
-  const optimizer = tf.train.adam(1e-3);
+  // The trainer's Adam (what `distill run` trains with): on wasm one fused kernel per variable.
+  const optimizer = createOptimizer({ name: 'adam', lr: 1e-3 });
   const vars = student.trainableWeights.map((w) => (w as unknown as { read(): tf.Variable }).read());
   const forward = (m: tfl.LayersModel, training: boolean) => m.apply(x, { training }) as tf.Tensor2D;
   return {
@@ -114,17 +116,18 @@ function makeStep(task: BenchTask, model: string, batchSize: number, seed: numbe
       return tf.tidy(() => {
         const teacherLogits =
           task === 'distill-online' && teacher ? tf.tidy(() => forward(teacher, false)) : cached;
-        const cost = optimizer.minimize(
-          () => {
-            const logits = forward(student, true);
-            return teacherLogits === undefined
-              ? crossEntropy(logits, labels)
-              : distillationLoss(logits, teacherLogits, labels, { temperature: TEMPERATURE, alpha: ALPHA });
-          },
-          true,
+        const { value, grads } = tf.variableGrads(() => {
+          const logits = forward(student, true);
+          return teacherLogits === undefined
+            ? crossEntropy(logits, labels)
+            : distillationLoss(logits, teacherLogits, labels, { temperature: TEMPERATURE, alpha: ALPHA });
+        }, vars);
+        optimizer.applyGradients(
           vars,
+          vars.map((v) => grads[v.name]),
+          1e-3,
         );
-        return cost as tf.Scalar;
+        return value as tf.Scalar;
       });
     },
     dispose() {

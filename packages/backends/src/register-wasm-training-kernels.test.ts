@@ -671,6 +671,67 @@ describe('registerWasmTrainingKernels', () => {
     expect(profile.kernels.map((k) => k.name)).not.toContain('Step');
   });
 
+  it('computes the fused Adam update with the bits of the composed float32 ops', async () => {
+    const rng = new Rng(23);
+    for (const size of [4099, 3]) {
+      // Tiny moments and gradients so the subnormal flush acts; 4096 in SIMD, the rest in JavaScript.
+      const arr = (scale: number) =>
+        Array.from({ length: size }, (_, i) => (i % 3 === 0 ? 1e-36 : scale) * rng.normal());
+      const p = arr(1);
+      const g = arr(0.1);
+      const m = arr(0.01);
+      const v = arr(0.001).map(Math.abs);
+      const attrs = {
+        beta1: 0.9,
+        oneMinusBeta1: 1 - 0.9,
+        beta2: 0.999,
+        oneMinusBeta2: 1 - 0.999,
+        biasCorrection2: 1 - 0.999 ** 3,
+        epsilon: 1e-8,
+        stepSize: 0.01 / (1 - 0.9 ** 3),
+        decay: 1 - 0.01 * 0.2,
+      };
+      // The formula of ADAM_UPDATE_KERNEL as separate float32 ops, on the cpu backend.
+      await tf.setBackend('cpu');
+      const flush = (x: tf.Tensor) => tf.sub(tf.add(x, 2 ** -100), 2 ** -100);
+      const want = tf.tidy(() => {
+        const [pt, gt, mt, vt] = [p, g, m, v].map((a) => tf.tensor1d(a)) as [
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor,
+        ];
+        const mN = flush(tf.add(tf.mul(mt, attrs.beta1), tf.mul(gt, attrs.oneMinusBeta1)));
+        const vN = flush(tf.add(tf.mul(vt, attrs.beta2), tf.mul(tf.square(gt), attrs.oneMinusBeta2)));
+        const step = tf.div(mN, tf.add(tf.sqrt(tf.div(vN, attrs.biasCorrection2)), attrs.epsilon));
+        const pN = tf.sub(tf.mul(pt, attrs.decay), tf.mul(step, attrs.stepSize));
+        return [pN, mN, vN].map((t) => Array.from(t.dataSync()));
+      });
+      await tf.setBackend('wasm');
+      const got = tf.tidy(() => {
+        const outs = tf
+          .engine()
+          .runKernel(
+            'DistilljsAdamUpdate',
+            { p: tf.tensor1d(p), g: tf.tensor1d(g), m: tf.tensor1d(m), v: tf.tensor1d(v) },
+            attrs,
+          ) as tf.Tensor[];
+        return outs.map((t) => Array.from(t.dataSync()));
+      });
+      expect(got).toEqual(want);
+    }
+    expect(() =>
+      tf.tidy(() =>
+        tf.engine().runKernel('DistilljsAdamUpdate', {
+          p: tf.zeros([4]),
+          g: tf.zeros([5]),
+          m: tf.zeros([4]),
+          v: tf.zeros([4]),
+        }),
+      ),
+    ).toThrow(/input 'g' must be float32 of the variable's shape \[4\], got float32 \[5\]/);
+  });
+
   it('matches cpu for tile, float32 and int32, leading and inner repetitions', async () => {
     const rng = new Rng(13);
     const cases: Array<[number[], number[]]> = [

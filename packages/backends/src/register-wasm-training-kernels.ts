@@ -1,4 +1,6 @@
+import { ADAM_UPDATE_KERNEL } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { adamUpdate } from './kernels/adam-update.js';
 import { fastMatMul, matMulParts } from './kernels/batch-mat-mul.js';
 import { batchNorm } from './kernels/batch-norm.js';
 import { conv2DBackpropFilter, conv2DBackpropFilterParts } from './kernels/conv2d-backprop-filter.js';
@@ -36,7 +38,7 @@ const REPLACED = [
   'Identity',
   'Cast',
 ] as const;
-const ADDED = ['Conv2DBackpropFilter'] as const;
+const ADDED = ['Conv2DBackpropFilter', ADAM_UPDATE_KERNEL] as const;
 
 /** The original kernels, per backend, kept so the replacement can be undone. */
 const originals = new Map<string, Map<string, tf.KernelConfig | undefined>>();
@@ -63,6 +65,8 @@ const GRADIENTS = ['FusedBatchNorm', 'Mean', 'Relu'] as const;
  *   takes a square root, a division and four modulo indices per element).
  * - `Tile` (batch-norm gradients tile per-channel statistics to the activation shape) by block copies.
  * - `Identity`, and `Cast` to the same dtype, share the input's data instead of copying it.
+ * - `DistilljsAdamUpdate` (`ADAM_UPDATE_KERNEL` of @distilljs/core): the trainer's Adam and AdamW step
+ *   for one variable in one SIMD pass, bit for bit what its composed ops give.
  * - The gradients of `FusedBatchNorm` (all five inputs from one fused two-pass kernel), `Mean` (one
  *   broadcast instead of three passes) and `Relu` (one pass instead of `Step`, `Cast`, `Multiply`); these gradient configs are global in tfjs, so they delegate to
  *   tfjs's own gradients whenever another backend is active.
@@ -107,6 +111,7 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
     ['BatchMatMul', (args) => fastMatMul(parts, batchMatMul, args)],
     ['_FusedMatMul', (args) => fastMatMul(parts, fusedMatMul, args)],
     ['Conv2DBackpropFilter', (args) => conv2DBackpropFilter(filterParts, args)],
+    [ADAM_UPDATE_KERNEL, (args) => adamUpdate(args)],
     [
       'Conv2DBackpropInput',
       (args) => conv2DBackpropInput(inputParts, args) ?? (backpropInput(args) as TensorInfo),

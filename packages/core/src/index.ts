@@ -15,5 +15,7 @@ export {
 } from './errors.js';
 export type { Logs, TrainBeginInfo, TrainingCallbacks } from './events.js';
 export { dispatch } from './events.js';
+export type { AdamUpdateAttrs } from './kernels.js';
+export { ADAM_UPDATE_KERNEL } from './kernels.js';
 export type { RngState } from './rng.js';
 export { Rng } from './rng.js';

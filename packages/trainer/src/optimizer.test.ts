@@ -1,5 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { ConfigError, InvalidFileError } from '@distilljs/core';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '@distilljs/backends';
+import { ADAM_UPDATE_KERNEL, ConfigError, InvalidFileError, Rng } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { clipByGlobalNorm } from './clip.js';
@@ -108,6 +110,36 @@ describe('optimisers', () => {
     expect(p.dataSync()[1]).toBeCloseTo(0, 3);
     opt.dispose();
     p.dispose();
+  });
+
+  it('on wasm, Adam and AdamW run the fused kernel and give the bits of the composed ops', async () => {
+    await tf.setBackend('wasm');
+    try {
+      registerWasmTrainingKernels();
+      const rng = new Rng(5);
+      // 1027 weights: 1024 in the SIMD kernel, 3 in its JavaScript tail; a quarter of them tiny, so some
+      // moments reach the subnormal flush.
+      const start = Array.from({ length: 1027 }, (_, i) => (i % 4 === 0 ? 1e-20 : 1) * rng.normal());
+      const steps = [0.1, 0.05, 0.05, 0.02];
+      for (const cfg of [
+        { name: 'adam', lr: 0.1 },
+        { name: 'adamw', lr: 0.1, weightDecay: 0.2 },
+      ] as const) {
+        const profile = await tf.profile(() => {
+          run(cfg, start, steps);
+        });
+        expect(profile.kernels.map((k) => k.name)).toContain(ADAM_UPDATE_KERNEL);
+        const fused = run(cfg, start, steps);
+        unregisterWasmTrainingKernels();
+        expect(tf.getKernel(ADAM_UPDATE_KERNEL, 'wasm')).toBeUndefined();
+        const composed = run(cfg, start, steps);
+        registerWasmTrainingKernels();
+        expect(fused).toEqual(composed);
+      }
+    } finally {
+      unregisterWasmTrainingKernels();
+      await tf.setBackend('cpu');
+    }
   });
 
   it('rejects unknown names and bad fields with the valid choices', () => {

@@ -1,4 +1,10 @@
-import { ConfigError, describeValue, InvalidFileError } from '@distilljs/core';
+import {
+  ADAM_UPDATE_KERNEL,
+  type AdamUpdateAttrs,
+  ConfigError,
+  describeValue,
+  InvalidFileError,
+} from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** The optimisers {@link createOptimizer} knows. */
@@ -210,6 +216,7 @@ class SlotOptimizer implements Optimizer {
   ): void {
     const c = this.config;
     const t = this.iterations + 1;
+    const fused = c.name !== 'sgd' && tf.getKernel(ADAM_UPDATE_KERNEL, tf.getBackend()) !== undefined;
     tf.tidy(() => {
       for (let i = 0; i < variables.length; i++) {
         const p = variables[i]!;
@@ -228,13 +235,38 @@ class SlotOptimizer implements Optimizer {
         } else {
           const m = this.slot(i, 'm', p);
           const v = this.slot(i, 'v', p);
+          const decay = c.name === 'adamw' && c.weightDecay > 0 ? 1 - lr * c.weightDecay : 1;
+          if (fused && g.dtype === 'float32' && p.dtype === 'float32') {
+            // The same arithmetic in one kernel (see ADAM_UPDATE_KERNEL), where the backend has it.
+            const attrs: AdamUpdateAttrs = {
+              beta1: c.beta1,
+              oneMinusBeta1: 1 - c.beta1,
+              beta2: c.beta2,
+              oneMinusBeta2: 1 - c.beta2,
+              biasCorrection2: 1 - c.beta2 ** t,
+              epsilon: c.epsilon,
+              stepSize: lr / (1 - c.beta1 ** t),
+              decay,
+            };
+            const [pNext, mNext, vNext] = tf
+              .engine()
+              .runKernel(
+                ADAM_UPDATE_KERNEL,
+                { p, g, m, v },
+                attrs as unknown as tf.NamedAttrMap,
+              ) as tf.Tensor[];
+            m.assign(mNext as tf.Tensor);
+            v.assign(vNext as tf.Tensor);
+            p.assign(pNext as tf.Tensor);
+            continue;
+          }
           const mNext = flushSubnormals(tf.add(tf.mul(m, c.beta1), tf.mul(g, 1 - c.beta1)));
           const vNext = flushSubnormals(tf.add(tf.mul(v, c.beta2), tf.mul(tf.square(g), 1 - c.beta2)));
           m.assign(mNext);
           v.assign(vNext);
           const vHat = tf.div(vNext, 1 - c.beta2 ** t);
           let base: tf.Tensor = p;
-          if (c.name === 'adamw' && c.weightDecay > 0) base = tf.mul(p, 1 - lr * c.weightDecay);
+          if (decay !== 1) base = tf.mul(p, decay);
           // lr * mHat / (sqrt(vHat) + eps), with mHat's bias correction folded into the scalar.
           const step = tf.div(mNext, tf.add(tf.sqrt(vHat), c.epsilon));
           p.assign(tf.sub(base, tf.mul(step, lr / (1 - c.beta1 ** t))));

@@ -88,6 +88,18 @@ export interface SimdKernels {
     oFrom: number,
     oTo: number,
   ): void;
+  /** One fused Adam step over `size` floats (a multiple of 4); see `adamUpdate` in the generator. */
+  adamUpdate(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    pOut: number,
+    mOut: number,
+    vOut: number,
+    size: number,
+    params: number,
+  ): void;
 }
 
 /** The compiled kernel module and the memory it was instantiated on (helper threads instantiate it too). */
@@ -159,6 +171,7 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
         reluGrad: exports.reluGrad as Fn,
         toChannelMajor: exports.toChannelMajor as Fn,
         filterTaps: exports.filterTaps as Fn,
+        adamUpdate: exports.adamUpdate as Fn,
       };
       modules.set(wasmModule, { module, memory });
     } catch {

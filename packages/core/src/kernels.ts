@@ -1,0 +1,31 @@
+/**
+ * Name of the optional fused Adam kernel. A backend package may register it (`@distilljs/backends` does
+ * for wasm); `@distilljs/trainer`'s Adam and AdamW run it when the active backend has it and otherwise
+ * compose the same arithmetic from tfjs ops, so results do not depend on which path ran.
+ *
+ * Inputs: `p` (the variable), `g` (its gradient), `m`, `v` (Adam's moments), all float32 of one shape.
+ * Attributes: {@link AdamUpdateAttrs}. Outputs: `[pNext, mNext, vNext]`, where, elementwise in float32
+ * with every operation rounded as a separate tfjs op would round it:
+ *
+ *   mNext = flush(m * beta1 + g * oneMinusBeta1)
+ *   vNext = flush(v * beta2 + (g * g) * oneMinusBeta2)
+ *   pNext = p * decay - (mNext / (sqrt(vNext / biasCorrection2) + epsilon)) * stepSize
+ *
+ * with `flush(x) = (x + 2^-100) - 2^-100` (subnormals to zero, see the trainer's optimizer).
+ */
+export const ADAM_UPDATE_KERNEL = 'DistilljsAdamUpdate';
+
+/** Attributes of {@link ADAM_UPDATE_KERNEL}; each is used as a float32. */
+export interface AdamUpdateAttrs {
+  readonly beta1: number;
+  readonly oneMinusBeta1: number;
+  readonly beta2: number;
+  readonly oneMinusBeta2: number;
+  /** `1 - beta2^t` at step t. */
+  readonly biasCorrection2: number;
+  readonly epsilon: number;
+  /** `lr / (1 - beta1^t)`. */
+  readonly stepSize: number;
+  /** AdamW's decoupled decay, `1 - lr * weightDecay`; 1 for Adam. */
+  readonly decay: number;
+}
