@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Per-kernel profile of one training step (batch 128, Adam 1e-3, softmax cross entropy, training mode), as
-// `distill bench` (runBench in apps/runner/src/bench.ts) runs it, on wasm with the distilljs kernels.
+// Per-kernel profile of one training step (batch 128, softmax cross entropy, training mode) as `distill bench`
+// (runBench in apps/runner/src/bench.ts) runs it, on wasm with the distilljs kernels, except for the optimizer:
+// Adam 1e-3 here is tf.train.adam, where the bench steps with @distilljs/trainer's Adam (one fused kernel per
+// variable on wasm).
 // Needs built packages (`npx turbo run build --filter=@distilljs/backends...`).
 //
 // Usage: node scripts/profile-step.mjs [models] [--steps N] [--threads N|auto] [--top N] [--stock]

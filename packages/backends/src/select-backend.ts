@@ -38,8 +38,9 @@ export interface SelectBackendOptions {
   readonly trainingKernels?: boolean;
   /**
    * XNNPACK threads for the wasm backend. In Node, `'auto'` (the default) uses up to 4 threads, one per
-   * core, through the workaround described in the README; `1` keeps tfjs's single-threaded default. In a
-   * browser, tfjs uses threads only on cross-origin-isolated pages; a number caps them.
+   * core, through the workaround described in the README, plus `threads - 1` helper threads for the
+   * package's SIMD kernels; `1` keeps tfjs's single-threaded default. In a browser, tfjs uses threads only
+   * on cross-origin-isolated pages; a number caps them.
    */
   readonly threads?: number | 'auto';
   /**
