@@ -334,21 +334,23 @@ const toChannelMajor = `
 
 /**
  * filterTaps: the filter gradient of a stride-1 convolution read in place from NHWC x and dy, with no
- * padded copies and no wasted products. For each of `taps` entries of the table at `tab` (six i32 each:
- * shift, the tap's offset into x in floats, ((ky - top) * w + kx - left) * ci; y0, y1, x0, x1, the output
- * rows and columns whose input position is inside the image; row, the tap's first row of dW, tap * ci),
- * for the input-channel blocks [cFrom, cTo) (4 channels each) and the output-channel blocks [oFrom, oTo)
- * (8 channels each), adds
- *   sum over b, y, x of x[b, y + ky - top, x + kx - left, c] * dy[b, y, x, o]
- * to dW[row + c, o] at `out` (the caller zeroes it). 4 x 8 accumulators in registers, one image at a
- * time; two callers with disjoint block ranges can run at once on shared memory.
+ * padded copies and no wasted products, over chunks of `chunk` images. Each caller takes the next chunk
+ * k from the shared counter at `counter` (an atomic add) until none are left, and adds, for each of
+ * `taps` entries of the table at `tab` (six i32 each: shift, the tap's offset into x in floats,
+ * ((ky - top) * w + kx - left) * ci; y0, y1, x0, x1, the output rows and columns whose input position is
+ * inside the image; row, the tap's first row of dW, tap * ci),
+ *   sum over b in chunk k, y, x of x[b, y + ky - top, x + kx - left, c] * dy[b, y, x, o]
+ * to row + c, column o of chunk k's partial dW at `out + k * partBytes` (zeroed by the caller, who sums
+ * the partials in chunk order, so the result does not depend on which thread took which chunk). Blocks of
+ * 4 input by 8 output channels (ci a multiple of 4, co of 8) in 8 accumulator registers, one image at a
+ * time so that its x and dy stay in cache.
  */
 const filterTaps = `
   (func (export "filterTaps")
     (param $x i32) (param $dy i32) (param $out i32) (param $n i32) (param $h i32) (param $w i32)
-    (param $ci i32) (param $oh i32) (param $ow i32) (param $co i32) (param $tab i32) (param $taps i32)
-    (param $cFrom i32) (param $cTo i32) (param $oFrom i32) (param $oTo i32)
-    (local $t i32) (local $shift i32) (local $y0 i32) (local $y1 i32) (local $x0 i32) (local $x1 i32)
+    (param $ci i32) (param $oh i32) (param $ow i32) (param $co i32) (param $tab0 i32) (param $taps i32)
+    (param $counter i32) (param $chunk i32) (param $partBytes i32)
+    (local $k i32) (local $b1 i32) (local $part i32) (local $tab i32) (local $cTo i32) (local $t i32) (local $shift i32) (local $y0 i32) (local $y1 i32) (local $x0 i32) (local $x1 i32)
     (local $row i32) (local $b i32) (local $cb i32) (local $ob i32) (local $obEnd i32) (local $y i32)
     (local $xp i32) (local $dp i32) (local $dEnd i32) (local $ciBytes i32) (local $coBytes i32) (local $o i32)
     (local $xv v128) (local $d0 v128) (local $d1 v128) (local $s v128)
@@ -356,7 +358,19 @@ const filterTaps = `
     (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
     (local.set $ciBytes (i32.shl (local.get $ci) (i32.const 2)))
     (local.set $coBytes (i32.shl (local.get $co) (i32.const 2)))
-    (local.set $obEnd (i32.shl (local.get $oTo) (i32.const 5)))
+    (local.set $obEnd (local.get $coBytes))
+    (local.set $cTo (i32.shr_u (local.get $ci) (i32.const 2)))
+    (block $doneK (loop $loopK
+      (local.set $k (i32.atomic.rmw.add (local.get $counter) (i32.const 1)))
+      (local.set $b (i32.mul (local.get $k) (local.get $chunk)))
+      (br_if $doneK (i32.ge_u (local.get $b) (local.get $n)))
+      (local.set $b1 (select (local.get $n) (i32.add (local.get $b) (local.get $chunk))
+        (i32.lt_u (local.get $n) (i32.add (local.get $b) (local.get $chunk)))))
+      (local.set $part (i32.add (local.get $out) (i32.mul (local.get $k) (local.get $partBytes))))
+    (block $doneB (loop $loopB
+      (br_if $doneB (i32.ge_u (local.get $b) (local.get $b1)))
+    (local.set $tab (local.get $tab0))
+    (local.set $t (i32.const 0))
     (block $doneT (loop $loopT
       (br_if $doneT (i32.ge_u (local.get $t) (local.get $taps)))
       (local.set $shift (i32.load (local.get $tab)))
@@ -365,17 +379,14 @@ const filterTaps = `
       (local.set $x0 (i32.load offset=12 (local.get $tab)))
       (local.set $x1 (i32.load offset=16 (local.get $tab)))
       (local.set $row (i32.load offset=20 (local.get $tab)))
-      (local.set $b (i32.const 0))
-      (block $doneB (loop $loopB
-        (br_if $doneB (i32.ge_u (local.get $b) (local.get $n)))
-        (local.set $cb (local.get $cFrom))
+        (local.set $cb (i32.const 0))
         (block $doneC (loop $loopC
           (br_if $doneC (i32.ge_u (local.get $cb) (local.get $cTo)))
-          (local.set $ob (i32.shl (local.get $oFrom) (i32.const 5)))
+          (local.set $ob (i32.const 0))
           (block $doneO (loop $loopO
             (br_if $doneO (i32.ge_u (local.get $ob) (local.get $obEnd)))
             ;; accumulators: rows row + 4cb .. row + 4cb + 3 of dW, bytes ob .. ob + 32 of each
-            (local.set $o (i32.add (i32.add (local.get $out) (local.get $ob))
+            (local.set $o (i32.add (i32.add (local.get $part) (local.get $ob))
               (i32.mul (i32.add (local.get $row) (i32.shl (local.get $cb) (i32.const 2))) (local.get $coBytes))))
             (local.set $a00 (v128.load (local.get $o)))
             (local.set $a01 (v128.load offset=16 (local.get $o)))
@@ -428,11 +439,12 @@ const filterTaps = `
             (br $loopO)))
           (local.set $cb (i32.add (local.get $cb) (i32.const 1)))
           (br $loopC)))
-        (local.set $b (i32.add (local.get $b) (i32.const 1)))
-        (br $loopB)))
       (local.set $tab (i32.add (local.get $tab) (i32.const 24)))
       (local.set $t (i32.add (local.get $t) (i32.const 1)))
       (br $loopT)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $loopB)))
+      (br $loopK)))
   )`;
 
 /**

@@ -1,9 +1,12 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { isDenseStride1 } from './conv2d-backprop-filter-gemm.js';
-import { simdHelpers } from './simd/simd-helpers.js';
+import { type SimdHelpers, simdHelpers } from './simd/simd-helpers.js';
 import { simdKernels } from './simd/simd-kernels.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
+
+/** Image chunks per filter gradient: enough for the threads to even out, few enough to sum cheaply. */
+const CHUNKS = 16;
 
 /** The wasm module's thread count (XNNPACK's pool), where the backend exposes it. */
 function xnnpackThreads(wb: WasmBackendInternals): number {
@@ -24,8 +27,10 @@ function xnnpackThreads(wb: WasmBackendInternals): number {
  * over only the output positions whose input position is inside the image, reading x and dy in place.
  * Unlike the XNNPACK formulation ({@link conv2DBackpropFilterGemm}) it makes no padded copies, no products
  * with padding, and does not pay XNNPACK's single-threaded packing of dy (about a quarter of that
- * formulation's time). The output channels are split between the calling thread and the SIMD helper
- * threads ({@link simdHelpers}); about 19 GFLOP/s per thread here.
+ * formulation's time). The batch is cut into 16 chunks of images that the calling thread and the SIMD
+ * helper threads ({@link simdHelpers}) take in turn, so a thread slowed by other work takes fewer; each
+ * chunk has its own partial sums, added in chunk order, so the result is the same whichever thread took
+ * which chunk. About 19 GFLOP/s per thread here.
  *
  * Returns `undefined` where it does not apply (strides or dilations above 1, channel counts, no SIMD) or
  * would be slower: when XNNPACK has several threads but no helper thread runs (a browser), XNNPACK's
@@ -62,43 +67,77 @@ export function conv2DBackpropFilterTaps(
     }
   }
   const taps = table.length / 6;
-  const oBlocks = co / 8;
-  const parts = Math.min(1 + helperCount, oBlocks);
-
+  const size = kh * kw * ci * co;
+  // Chunks of images, taken in turn by this thread and the helpers; each has its own partial sums, added in
+  // chunk order afterwards, so the result does not depend on the threads' timing.
+  const chunk = Math.max(1, Math.ceil(n / CHUNKS));
+  const chunks = Math.ceil(n / chunk);
   return withScratch(backend, (keep) => {
-    const tab = keep(wb.makeOutput([Math.max(1, table.length)], 'int32'));
+    const tab = keep(wb.makeOutput([table.length + 1], 'int32'));
+    const parts = keep(wb.makeOutput([chunks * size], 'float32'));
+    // float64 totals (2 floats each, 8-byte aligned) for the sum over chunks.
+    const acc = keep(wb.makeOutput([2 * size + 1], 'float32'));
     const out = wb.makeOutput([kh, kw, ci, co], 'float32');
     let running = 0;
     try {
-      (wb.typedArrayFromHeap(tab) as Int32Array).set(table);
-      (wb.typedArrayFromHeap(out) as Float32Array).fill(0);
-      const args = [heapOffset(wb, x), heapOffset(wb, dy), heapOffset(wb, out), n, h, w, ci, oh, ow, co];
-      const tabOffset = heapOffset(wb, tab);
-      // Output-channel blocks [from(p), from(p + 1)) for part p; part 0 is this thread's.
-      const from = (p: number) => Math.round((p * oBlocks) / parts);
-      for (let p = 1; p < parts; p++) {
-        helpers?.start(p - 1, 'filterTaps', [...args, tabOffset, taps, 0, ci / 4, from(p), from(p + 1)]);
-        running = p;
+      const tv = wb.typedArrayFromHeap(tab) as Int32Array;
+      tv.set(table);
+      tv[table.length] = 0; // the chunk counter
+      (wb.typedArrayFromHeap(parts) as Float32Array).fill(0);
+      const counter = heapOffset(wb, tab) + table.length * 4;
+      const args = [
+        heapOffset(wb, x),
+        heapOffset(wb, dy),
+        heapOffset(wb, parts),
+        n,
+        h,
+        w,
+        ci,
+        oh,
+        ow,
+        co,
+        heapOffset(wb, tab),
+        taps,
+        counter,
+        chunk,
+        size * 4,
+      ] as const;
+      for (let p = 0; p < helperCount && p + 1 < chunks; p++) {
+        helpers?.start(p, 'filterTaps', args);
+        running = p + 1;
       }
-      const [xo, dyo, oo] = args as [number, number, number];
-      simd.filterTaps(xo, dyo, oo, n, h, w, ci, oh, ow, co, tabOffset, taps, 0, ci / 4, 0, from(1));
+      simd.filterTaps(...args);
+      joinAll(helpers, running);
+      running = 0;
+      // Sum the chunks' partials in chunk order (float32 sums of up to 64 chunks, added in float64).
+      const accOffset = ((heapOffset(wb, acc) + 7) >> 3) << 3;
+      const totals = new Float64Array((wb.typedArrayFromHeap(acc) as Float32Array).buffer, accOffset, size);
+      totals.fill(0);
+      simd.colSums(heapOffset(wb, parts), chunks, size, accOffset);
+      const ov = wb.typedArrayFromHeap(out) as Float32Array;
+      for (let i = 0; i < size; i++) ov[i] = totals[i] as number;
     } catch (error) {
-      for (let p = 1; p <= running; p++) {
-        try {
-          helpers?.join(p - 1);
-        } catch {
-          // The first failure is the one reported.
-        }
+      try {
+        joinAll(helpers, running);
+      } catch {
+        // The first failure is the one reported.
       }
-      backend.disposeData(out.dataId);
-      throw error;
-    }
-    try {
-      for (let p = 1; p <= running; p++) helpers?.join(p - 1);
-    } catch (error) {
       backend.disposeData(out.dataId);
       throw error;
     }
     return out;
   });
+}
+
+/** Waits for helpers [0, count); rethrows the first failure after waiting for all. */
+function joinAll(helpers: SimdHelpers | undefined, count: number): void {
+  let failure: unknown;
+  for (let p = 0; p < count; p++) {
+    try {
+      helpers?.join(p);
+    } catch (error) {
+      failure ??= error;
+    }
+  }
+  if (failure !== undefined) throw failure;
 }

@@ -67,8 +67,9 @@ export interface SimdKernels {
     wpBytes: number,
   ): void;
   /**
-   * The filter gradient's taps listed in the table at `tab`, read in place from x and dy, for input-channel
-   * blocks [cFrom, cTo) and output-channel blocks [oFrom, oTo) (see `filterTaps` in the generator).
+   * The filter gradient's taps listed in the table at `tab`, read in place from x and dy, over chunks of
+   * `chunk` images taken from the atomic counter at `counter`; chunk k's partial sums go to
+   * `out + k * partBytes` (see `filterTaps` in the generator).
    */
   filterTaps(
     x: number,
@@ -83,10 +84,9 @@ export interface SimdKernels {
     co: number,
     tab: number,
     taps: number,
-    cFrom: number,
-    cTo: number,
-    oFrom: number,
-    oTo: number,
+    counter: number,
+    chunk: number,
+    partBytes: number,
   ): void;
   /** One fused Adam step over `size` floats (a multiple of 4); see `adamUpdate` in the generator. */
   adamUpdate(
