@@ -63,7 +63,7 @@ function filterRows(v) {
               (i32.mul (i32.mul (i32.add (i32.mul (local.get $b) (local.get $oh)) (local.get $y)) (local.get $ow)) (local.get $coBytes))))
             (block $doneX (loop $loopX
               (br_if $doneX (i32.ge_u (local.get $xo) (local.get $xend)))
-                (local.set $s (f32x4.splat (f32.load (local.get $xo))))
+                (local.set $s (v128.load32_splat (local.get $xo)))
                 ${fma}
               (local.set $xo (i32.add (local.get $xo) (i32.const 4)))
               (local.set $q (i32.add (local.get $q) (local.get $coBytes)))
@@ -353,7 +353,7 @@ const filterTaps = `
     (local $k i32) (local $b1 i32) (local $part i32) (local $tab i32) (local $cTo i32) (local $t i32) (local $shift i32) (local $y0 i32) (local $y1 i32) (local $x0 i32) (local $x1 i32)
     (local $row i32) (local $b i32) (local $cb i32) (local $ob i32) (local $obEnd i32) (local $y i32)
     (local $xp i32) (local $dp i32) (local $dEnd i32) (local $ciBytes i32) (local $coBytes i32) (local $o i32)
-    (local $xv v128) (local $d0 v128) (local $d1 v128) (local $s v128)
+    (local $d0 v128) (local $d1 v128) (local $s v128)
     (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
     (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
     (local.set $ciBytes (i32.shl (local.get $ci) (i32.const 2)))
@@ -410,14 +410,11 @@ const filterTaps = `
                   (i32.shl (local.get $cb) (i32.const 2))) (i32.const 2))))
               (block $doneX (loop $loopX
                 (br_if $doneX (i32.ge_u (local.get $dp) (local.get $dEnd)))
-                (local.set $xv (v128.load (local.get $xp)))
                 (local.set $d0 (v128.load (local.get $dp)))
                 (local.set $d1 (v128.load offset=16 (local.get $dp)))
                 ${lanes(4)
                   .map(
-                    (l) => `(local.set $s (i8x16.shuffle ${Array(4)
-                      .fill([0, 1, 2, 3].map((k) => 4 * l + k).join(' '))
-                      .join(' ')} (local.get $xv) (local.get $xv)))
+                    (l) => `(local.set $s (v128.load32_splat offset=${4 * l} (local.get $xp)))
                 (local.set $a${l}0 (f32x4.add (local.get $a${l}0) (f32x4.mul (local.get $s) (local.get $d0))))
                 (local.set $a${l}1 (f32x4.add (local.get $a${l}1) (f32x4.mul (local.get $s) (local.get $d1))))`,
                   )
