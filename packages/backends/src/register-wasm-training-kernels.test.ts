@@ -2,7 +2,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { Rng } from '@distilljs/core';
+import { batchNormalization } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conv2DBackpropFilterGemm, filterGrid } from './kernels/conv2d-backprop-filter-gemm.js';
 import { conv2DBackpropFilterRows } from './kernels/conv2d-backprop-filter-rows.js';
@@ -605,6 +607,82 @@ describe('registerWasmTrainingKernels', () => {
     expect(tf.getKernel('_DistilljsFusedBatchNormGrad', 'wasm')).toBeUndefined();
     registerWasmTrainingKernels();
     await compare(() => tf.grad((z: tf.Tensor) => tf.mean(tf.mul(z, z), [0, 2]))(tf.tensor(x3, [2, 3, 4])));
+  });
+
+  it('matches cpu for the fused training-mode batch-norm gradient, kernel and layer', async () => {
+    const rng = new Rng(24);
+    // c a multiple of 4 (SIMD sums and dx pass, 70 rows: a partial 64-row block) and not (JavaScript).
+    for (const shape of [
+      [2, 5, 7, 8],
+      [70, 12],
+      [3, 4, 4, 3],
+    ]) {
+      const c = shape[shape.length - 1] as number;
+      const x = randomArray(rng, shape).map((v) => 2 * v + 1);
+      const dy = randomArray(rng, shape);
+      const gamma = randomArray(rng, [c]);
+      const eps = 1e-5;
+      const axes = shape.slice(0, -1).map((_, i) => i);
+      const inputs = () => {
+        const xt = tf.tensor(x, shape);
+        const { mean, variance } = tf.moments(xt, axes);
+        return { x: xt, mean, variance, scale: tf.tensor1d(gamma), dy: tf.tensor(dy, shape) };
+      };
+      for (const output of [0, 1, 2]) {
+        await compare(() => {
+          const i = inputs();
+          if (tf.getBackend() === 'cpu') {
+            // The closed form of BATCH_NORM_TRAINING_GRAD_KERNEL from tfjs ops.
+            const n = tf.util.sizeFromShape(shape) / c;
+            const r = tf.rsqrt(tf.add(i.variance, eps));
+            const xc = tf.sub(i.x, i.mean);
+            const sumDy = tf.sum(i.dy, axes);
+            const sumDyXc = tf.sum(tf.mul(i.dy, xc), axes);
+            const dx = tf.mul(
+              tf.mul(i.scale, r),
+              tf.sub(tf.sub(i.dy, tf.div(sumDy, n)), tf.mul(xc, tf.div(tf.mul(tf.square(r), sumDyXc), n))),
+            );
+            return [dx, tf.mul(r, sumDyXc), sumDy][output] as tf.Tensor;
+          }
+          const outs = tf
+            .engine()
+            .runKernel('DistilljsBatchNormTrainingGrad', i, { varianceEpsilon: eps }) as tf.Tensor[];
+          return outs[output] as tf.Tensor;
+        });
+      }
+    }
+    // The zoo's batch-norm layer in training mode: on wasm it runs the kernel, and its gradients match
+    // tfjs-layers' own layer on cpu.
+    const shape = [16, 6, 6, 8];
+    const x = randomArray(rng, shape);
+    const w = randomArray(rng, shape);
+    const gammaBeta = [randomArray(rng, [8]).map((v) => 1 + 0.3 * v), randomArray(rng, [8])];
+    const layerGrad = (fused: boolean) => {
+      const layer = fused
+        ? batchNormalization({ momentum: 0.9, epsilon: 1e-5 })
+        : tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
+      layer.build(shape);
+      const weights = layer.getWeights();
+      layer.setWeights([
+        tf.tensor1d(gammaBeta[0] as Float32Array),
+        tf.tensor1d(gammaBeta[1] as Float32Array),
+        weights[2] as tf.Tensor,
+        weights[3] as tf.Tensor,
+      ]);
+      return tf.grad((xs: tf.Tensor) =>
+        tf.sum(tf.mul(layer.apply(xs, { training: true }) as tf.Tensor, tf.tensor(w, shape))),
+      )(tf.tensor(x, shape));
+    };
+    await tf.setBackend('cpu');
+    const want = tf.tidy(() => layerGrad(false));
+    const wantValues = (await want.data()) as Float32Array;
+    want.dispose();
+    await tf.setBackend('wasm');
+    const profile = await tf.profile(() => layerGrad(true));
+    const got = profile.result as tf.Tensor;
+    expectClose((await got.data()) as Float32Array, wantValues);
+    got.dispose();
+    expect(profile.kernels.map((k) => k.name)).toContain('DistilljsBatchNormTrainingGrad');
   });
 
   it('matches cpu for batchNorm (inference form), with and without scale and offset', async () => {

@@ -1,8 +1,9 @@
-import { ADAM_UPDATE_KERNEL } from '@distilljs/core';
+import { ADAM_UPDATE_KERNEL, BATCH_NORM_TRAINING_GRAD_KERNEL } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { adamUpdate } from './kernels/adam-update.js';
 import { fastMatMul, matMulParts } from './kernels/batch-mat-mul.js';
 import { batchNorm } from './kernels/batch-norm.js';
+import { batchNormTrainingGrad } from './kernels/batch-norm-grad.js';
 import { conv2DBackpropFilter, conv2DBackpropFilterParts } from './kernels/conv2d-backprop-filter.js';
 import { conv2DBackpropInput, conv2DBackpropInputParts } from './kernels/conv2d-backprop-input.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
@@ -38,7 +39,7 @@ const REPLACED = [
   'Identity',
   'Cast',
 ] as const;
-const ADDED = ['Conv2DBackpropFilter', ADAM_UPDATE_KERNEL] as const;
+const ADDED = ['Conv2DBackpropFilter', ADAM_UPDATE_KERNEL, BATCH_NORM_TRAINING_GRAD_KERNEL] as const;
 
 /** The original kernels, per backend, kept so the replacement can be undone. */
 const originals = new Map<string, Map<string, tf.KernelConfig | undefined>>();
@@ -65,6 +66,9 @@ const GRADIENTS = ['FusedBatchNorm', 'Mean', 'Relu'] as const;
  *   takes a square root, a division and four modulo indices per element).
  * - `Tile` (batch-norm gradients tile per-channel statistics to the activation shape) by block copies.
  * - `Identity`, and `Cast` to the same dtype, share the input's data instead of copying it.
+ * - `DistilljsBatchNormTrainingGrad` (`BATCH_NORM_TRAINING_GRAD_KERNEL` of @distilljs/core): the whole
+ *   gradient of training-mode batch normalisation (through the batch statistics) in two passes, for the
+ *   batch-norm layers of @distilljs/models.
  * - `DistilljsAdamUpdate` (`ADAM_UPDATE_KERNEL` of @distilljs/core): the trainer's Adam and AdamW step
  *   for one variable in one SIMD pass, bit for bit what its composed ops give.
  * - The gradients of `FusedBatchNorm` (all five inputs from one fused two-pass kernel), `Mean` (one
@@ -112,6 +116,7 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
     ['_FusedMatMul', (args) => fastMatMul(parts, fusedMatMul, args)],
     ['Conv2DBackpropFilter', (args) => conv2DBackpropFilter(filterParts, args)],
     [ADAM_UPDATE_KERNEL, (args) => adamUpdate(args)],
+    [BATCH_NORM_TRAINING_GRAD_KERNEL, (args) => batchNormTrainingGrad(args)],
     [
       'Conv2DBackpropInput',
       (args) => conv2DBackpropInput(inputParts, args) ?? (backpropInput(args) as TensorInfo),

@@ -29,3 +29,20 @@ export interface AdamUpdateAttrs {
   /** AdamW's decoupled decay, `1 - lr * weightDecay`; 1 for Adam. */
   readonly decay: number;
 }
+
+/**
+ * Name of the optional fused gradient of training-mode batch normalisation. `@distilljs/models`' batch-norm
+ * layers run it in training (where mean and variance are the batch's own statistics over every axis but the
+ * last, so they depend on x) when the active backend has it (`@distilljs/backends` registers it for wasm),
+ * and compose the same formula from tfjs ops otherwise.
+ *
+ * Inputs: `x` (float32, channels last), `mean`, `variance`, `scale` (each `[c]`), `dy` (x's shape).
+ * Attribute: `varianceEpsilon`. Outputs `[dx, dScale, dOffset]`, with N the number of rows of x (its size
+ * over c), r = 1 / sqrt(variance + varianceEpsilon), xc = x - mean, per channel:
+ *
+ *   dOffset = sum(dy),  dScale = r * sum(dy * xc),
+ *   dx = scale * r * (dy - sum(dy) / N - xc * r^2 * sum(dy * xc) / N)
+ *
+ * which is the gradient through the batch statistics as well as through the normalisation.
+ */
+export const BATCH_NORM_TRAINING_GRAD_KERNEL = 'DistilljsBatchNormTrainingGrad';

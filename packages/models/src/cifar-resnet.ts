@@ -1,4 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
+import { batchNormalization } from './batch-norm.js';
 import type { LayerSeeds } from './layer-seeds.js';
 import { PadShortcut } from './pad-shortcut.js';
 import type { BuildContext, BuiltModel } from './zoo-types.js';
@@ -40,7 +41,7 @@ function conv(
 }
 
 function bn(name: string): tfl.layers.Layer {
-  return tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name });
+  return batchNormalization({ momentum: 0.9, epsilon: 1e-5, name });
 }
 
 function relu(name: string): tfl.layers.Layer {

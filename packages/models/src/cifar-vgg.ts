@@ -1,4 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
+import { batchNormalization } from './batch-norm.js';
 import type { BuildContext, BuiltModel } from './zoo-types.js';
 
 /** Channel widths of the large VGG-style teacher of labml_nn.distillation (`LargeModel`). */
@@ -44,9 +45,9 @@ export function buildCifarVgg(
           name: `${p}_conv${c + 1}`,
         })
         .apply(x) as tfl.SymbolicTensor;
-      x = tfl.layers
-        .batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: `${p}_bn${c + 1}` })
-        .apply(x) as tfl.SymbolicTensor;
+      x = batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: `${p}_bn${c + 1}` }).apply(
+        x,
+      ) as tfl.SymbolicTensor;
       x = tfl.layers
         .activation({ activation: 'relu', name: `${p}_relu${c + 1}` })
         .apply(x) as tfl.SymbolicTensor;

@@ -1,4 +1,5 @@
 export { applyWeightConstraints } from './apply-weight-constraints.js';
+export { batchNormalization } from './batch-norm.js';
 export { withFeatureTaps } from './feature-taps.js';
 export type { LoadedTeacher, LoadTeacherOptions, LogitsModelResult } from './load-teacher.js';
 export { loadTeacher, toLogitsModel } from './load-teacher.js';

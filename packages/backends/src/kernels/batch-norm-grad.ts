@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import type { HeapBackend } from './max-pool-grad.js';
 import { simdKernels } from './simd/simd-kernels.js';
 import { type KernelBackendLike, type KernelImpl, run1, type TensorInfo } from './wasm-kernel-utils.js';
@@ -53,42 +54,7 @@ export function batchNormGrad(
   const c = xInfo.shape[xInfo.shape.length - 1] as number;
   const outs = [0, 1, 2, 3, 4].map(() => backend.makeOutput([c], 'float32'));
   const factorInfo = outs[4] as TensorInfo;
-  // Views after every allocation (growing the heap replaces its buffer).
-  const xv = backend.typedArrayFromHeap(xInfo) as Float32Array;
-  const dyv = backend.typedArrayFromHeap(dy as TensorInfo) as Float32Array;
-  const mv = backend.typedArrayFromHeap(mean as TensorInfo) as Float32Array;
-  const rows = c === 0 ? 0 : xv.length / c;
-  let sumDy = new Float64Array(c);
-  let sumDyX = new Float64Array(c);
-  const simd = c % 4 === 0 && rows > 0 ? simdKernels(backend.wasm) : undefined;
-  const at = (t: TensorInfo) => backend.dataIdMap?.get(t.dataId)?.memoryOffset;
-  if (simd !== undefined && at(xInfo) !== undefined) {
-    // float64 accumulators on the heap, [sum(dy) | sum(dy * (x - mean))], 8-byte aligned.
-    const acc = backend.makeOutput([4 * c + 1], 'float32');
-    try {
-      const accOffset = (((at(acc) as number) + 7) >> 3) << 3;
-      const sums = new Float64Array(
-        (backend.typedArrayFromHeap(acc) as Float32Array).buffer,
-        accOffset,
-        2 * c,
-      );
-      sums.fill(0);
-      simd.batchNormSums(
-        at(xInfo) as number,
-        at(dy as TensorInfo) as number,
-        rows,
-        c,
-        at(mean as TensorInfo) as number,
-        accOffset,
-      );
-      sumDy = sums.slice(0, c);
-      sumDyX = sums.slice(c, 2 * c);
-    } finally {
-      backend.disposeData(acc.dataId);
-    }
-  } else {
-    accumulate(xv, dyv, mv, rows, c, sumDy, sumDyX);
-  }
+  const { sumDy, sumDyX } = channelSums(backend, xInfo, dy as TensorInfo, mean as TensorInfo, c);
   // Views again: the accumulators' allocation may have grown the heap.
   const vv = backend.typedArrayFromHeap(variance as TensorInfo) as Float32Array;
   const sv = scale === undefined ? undefined : (backend.typedArrayFromHeap(scale) as Float32Array);
@@ -114,6 +80,139 @@ export function batchNormGrad(
     backend.disposeData(factorInfo.dataId);
   }
   return [dx, ...outs.slice(0, 4)];
+}
+
+/**
+ * Per channel (the last axis, c), `sum(dy)` and `sum(dy * (x - mean))`: in the SIMD kernel `batchNormSums`
+ * (float32 blocks of 64 rows added to float64 sums) when c is a multiple of 4, else in JavaScript in
+ * float64.
+ */
+function channelSums(
+  backend: HeapBackend,
+  x: TensorInfo,
+  dy: TensorInfo,
+  mean: TensorInfo,
+  c: number,
+): { sumDy: Float64Array; sumDyX: Float64Array } {
+  const size = tf.util.sizeFromShape(x.shape);
+  const rows = c === 0 ? 0 : size / c;
+  const simd = c % 4 === 0 && rows > 0 ? simdKernels(backend.wasm) : undefined;
+  const at = (t: TensorInfo) => backend.dataIdMap?.get(t.dataId)?.memoryOffset;
+  if (simd !== undefined && at(x) !== undefined) {
+    // float64 accumulators on the heap, [sum(dy) | sum(dy * (x - mean))], 8-byte aligned.
+    const acc = backend.makeOutput([4 * c + 1], 'float32');
+    try {
+      const accOffset = (((at(acc) as number) + 7) >> 3) << 3;
+      const sums = new Float64Array(
+        (backend.typedArrayFromHeap(acc) as Float32Array).buffer,
+        accOffset,
+        2 * c,
+      );
+      sums.fill(0);
+      simd.batchNormSums(at(x) as number, at(dy) as number, rows, c, at(mean) as number, accOffset);
+      return { sumDy: sums.slice(0, c), sumDyX: sums.slice(c, 2 * c) };
+    } finally {
+      backend.disposeData(acc.dataId);
+    }
+  }
+  const sumDy = new Float64Array(c);
+  const sumDyX = new Float64Array(c);
+  accumulate(
+    backend.typedArrayFromHeap(x) as Float32Array,
+    backend.typedArrayFromHeap(dy) as Float32Array,
+    backend.typedArrayFromHeap(mean) as Float32Array,
+    rows,
+    c,
+    sumDy,
+    sumDyX,
+  );
+  return { sumDy, sumDyX };
+}
+
+/**
+ * `DistilljsBatchNormTrainingGrad` (`BATCH_NORM_TRAINING_GRAD_KERNEL` of @distilljs/core): the whole
+ * gradient of training-mode batch normalisation, through the batch statistics too, in two passes over the
+ * activation: the per-channel sums ({@link channelSums}), then `dx = a * dy + b * (x - mean) + d` with
+ * per-channel a = scale * r, b = -scale * r^3 * sum(dy * xc) / N, d = -scale * r * sum(dy) / N (the SIMD
+ * kernel `batchNormTrainDx` when c is a multiple of 4, else JavaScript). tfjs-layers' composition of the
+ * same gradient (the fused kernel above plus the gradients of the two means, the square and the
+ * subtraction that compute the statistics, and the sums that join them) makes about nine passes.
+ * Outputs `[dx, dScale, dOffset]`.
+ */
+export function batchNormTrainingGrad(args: {
+  inputs: Record<string, TensorInfo>;
+  backend: KernelBackendLike;
+  attrs?: Record<string, unknown>;
+}): TensorInfo[] {
+  const backend = args.backend as HeapBackend;
+  const { x, mean, variance, scale, dy } = args.inputs as Record<string, TensorInfo | undefined>;
+  const xInfo = x as TensorInfo;
+  const c = xInfo.shape[xInfo.shape.length - 1] ?? 0;
+  if (
+    x === undefined ||
+    dy === undefined ||
+    mean === undefined ||
+    variance === undefined ||
+    scale === undefined ||
+    !batchNormGradApplies(x, mean, variance, scale) ||
+    dy.dtype !== 'float32' ||
+    !tf.util.arraysEqual(dy.shape, x.shape)
+  ) {
+    throw new Error(
+      'DistilljsBatchNormTrainingGrad: needs float32 x and dy of one shape and per-channel float32 mean, variance and scale',
+    );
+  }
+  const eps = Number(args.attrs?.varianceEpsilon ?? 0.001);
+  const size = tf.util.sizeFromShape(x.shape);
+  const rows = c === 0 ? 0 : size / c;
+  const { sumDy, sumDyX } = channelSums(backend, x, dy, mean, c);
+  const dxInfo = backend.makeOutput(x.shape.slice(), 'float32');
+  const dScaleInfo = backend.makeOutput([c], 'float32');
+  const dOffsetInfo = backend.makeOutput([c], 'float32');
+  const params = backend.makeOutput([4 * c], 'float32');
+  try {
+    const mv = backend.typedArrayFromHeap(mean) as Float32Array;
+    const vv = backend.typedArrayFromHeap(variance) as Float32Array;
+    const sv = backend.typedArrayFromHeap(scale) as Float32Array;
+    const pv = backend.typedArrayFromHeap(params) as Float32Array;
+    const ds = backend.typedArrayFromHeap(dScaleInfo) as Float32Array;
+    const dof = backend.typedArrayFromHeap(dOffsetInfo) as Float32Array;
+    for (let k = 0; k < c; k++) {
+      const r = 1 / Math.sqrt((vv[k] as number) + eps);
+      const g = sv[k] as number;
+      pv[k] = mv[k] as number;
+      pv[c + k] = g * r;
+      pv[2 * c + k] = rows > 0 ? (-g * r * r * r * (sumDyX[k] as number)) / rows : 0;
+      pv[3 * c + k] = rows > 0 ? (-g * r * (sumDy[k] as number)) / rows : 0;
+      ds[k] = r * (sumDyX[k] as number);
+      dof[k] = sumDy[k] as number;
+    }
+    const simd = c % 4 === 0 && rows > 0 ? simdKernels(backend.wasm) : undefined;
+    const at = (t: TensorInfo) => backend.dataIdMap?.get(t.dataId)?.memoryOffset;
+    const offsets = [x, dy, dxInfo, params].map(at);
+    if (simd !== undefined && offsets.every((o) => o !== undefined)) {
+      const [xo, dyo, dxo, po] = offsets as [number, number, number, number];
+      simd.batchNormTrainDx(xo, dyo, dxo, rows, c, po);
+    } else if (rows > 0) {
+      const xv = backend.typedArrayFromHeap(x) as Float32Array;
+      const dyv = backend.typedArrayFromHeap(dy) as Float32Array;
+      const dx = backend.typedArrayFromHeap(dxInfo) as Float32Array;
+      const p2 = backend.typedArrayFromHeap(params) as Float32Array;
+      for (let i = 0; i < size; i++) {
+        const k = i % c;
+        dx[i] =
+          (p2[c + k] as number) * (dyv[i] as number) +
+          (p2[2 * c + k] as number) * ((xv[i] as number) - (p2[k] as number)) +
+          (p2[3 * c + k] as number);
+      }
+    }
+  } catch (error) {
+    for (const t of [dxInfo, dScaleInfo, dOffsetInfo]) backend.disposeData(t.dataId);
+    throw error;
+  } finally {
+    backend.disposeData(params.dataId);
+  }
+  return [dxInfo, dScaleInfo, dOffsetInfo];
 }
 
 /** sum(dy) and sum(dy * (x - mean)) per channel in float64, in JavaScript. */

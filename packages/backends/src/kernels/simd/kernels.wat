@@ -537,4 +537,32 @@
       (local.set $i (i32.add (local.get $i) (i32.const 16)))
       (br $loop)))
   )
+
+  (func (export "batchNormTrainDx")
+    (param $x i32) (param $dy i32) (param $out i32) (param $rows i32) (param $c i32) (param $params i32)
+    (local $end i32) (local $k i32) (local $rowBytes i32) (local $p i32)
+    (local.set $rowBytes (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $rowBytes))))
+    (block $doneR (loop $loopR
+      (br_if $doneR (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $k (i32.const 0))
+      (block $doneK (loop $loopK
+        (br_if $doneK (i32.ge_u (local.get $k) (local.get $rowBytes)))
+        (local.set $p (i32.add (local.get $params) (local.get $k)))
+        (v128.store (i32.add (local.get $out) (local.get $k))
+          (f32x4.add
+            (f32x4.add
+              (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $k)))
+                (v128.load (i32.add (local.get $p) (local.get $rowBytes))))
+              (f32x4.mul
+                (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $k))) (v128.load (local.get $p)))
+                (v128.load (i32.add (local.get $p) (i32.shl (local.get $rowBytes) (i32.const 1))))))
+            (v128.load (i32.add (local.get $p) (i32.mul (local.get $rowBytes) (i32.const 3))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $loopK)))
+      (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+      (local.set $dy (i32.add (local.get $dy) (local.get $rowBytes)))
+      (local.set $out (i32.add (local.get $out) (local.get $rowBytes)))
+      (br $loopR)))
+  )
 )

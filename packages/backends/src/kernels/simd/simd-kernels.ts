@@ -88,6 +88,8 @@ export interface SimdKernels {
     chunk: number,
     partBytes: number,
   ): void;
+  /** dx = a * dy + b * (x - mean) + d per channel (params: mean, a, b, d, each [c]); c a multiple of 4. */
+  batchNormTrainDx(x: number, dy: number, out: number, rows: number, c: number, params: number): void;
   /** One fused Adam step over `size` floats (a multiple of 4); see `adamUpdate` in the generator. */
   adamUpdate(
     p: number,
@@ -172,6 +174,7 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
         toChannelMajor: exports.toChannelMajor as Fn,
         filterTaps: exports.filterTaps as Fn,
         adamUpdate: exports.adamUpdate as Fn,
+        batchNormTrainDx: exports.batchNormTrainDx as Fn,
       };
       modules.set(wasmModule, { module, memory });
     } catch {

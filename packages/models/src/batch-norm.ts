@@ -1,0 +1,143 @@
+import { BATCH_NORM_TRAINING_GRAD_KERNEL } from '@distilljs/core';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+/** The parts of tfjs-layers' `BatchNormalization` layer that {@link batchNormalization} uses. */
+interface BatchNormLayer {
+  axis: number;
+  momentum: number;
+  epsilon: number;
+  center: boolean;
+  scale: boolean;
+  gamma: { read(): tf.Tensor } | null;
+  beta: { read(): tf.Tensor } | null;
+  movingMean: { read(): tf.Tensor; write(t: tf.Tensor): void };
+  movingVariance: { read(): tf.Tensor; write(t: tf.Tensor): void };
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[];
+}
+
+/**
+ * Training-mode batch normalisation over every axis but the last, as one custom-gradient op: the forward
+ * pass computes what tfjs-layers computes (the batch mean, the mean of squared deviations, then
+ * `tf.batchNorm`), the backward pass the closed-form gradient through the statistics as well,
+ *
+ *   dx = gamma * r * (dy - mean(dy) - xc * r^2 * mean(dy * xc)),  r = 1 / sqrt(variance + eps), xc = x - mean,
+ *
+ * with `dGamma = r * sum(dy * xc)` and `dBeta = sum(dy)`: in the backend's `BATCH_NORM_TRAINING_GRAD_KERNEL`
+ * where one is registered (two passes over the activation on wasm), else from tfjs ops. tfjs's own
+ * gradient of that forward graph differentiates each of its ops (about nine passes). `stats` receives the
+ * batch mean and variance for the moving averages, kept (the custom op's forward pass runs in its own
+ * tidy scope): the receiver disposes them.
+ */
+function trainingBatchNorm(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+  stats: (mean: tf.Tensor, variance: tf.Tensor) => void,
+): tf.Tensor {
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  const op = tf.customGrad((...args: (tf.Tensor | ((saved: tf.Tensor[]) => void))[]) => {
+    const [xs, g, b] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
+    const save = args[3] as (saved: tf.Tensor[]) => void;
+    const mean = tf.mean(xs, axes);
+    const variance = tf.mean(tf.square(tf.sub(xs, mean)), axes);
+    stats(tf.keep(mean), tf.keep(variance));
+    save([xs, mean, variance, g]);
+    return {
+      value: tf.batchNorm(xs, mean, variance, b, g, epsilon),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sx, sMean, sVariance, sGamma] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const d = Array.isArray(dy) ? (dy[0] as tf.Tensor) : dy;
+        if (
+          tf.getKernel(BATCH_NORM_TRAINING_GRAD_KERNEL, tf.getBackend()) !== undefined &&
+          d.dtype === 'float32' &&
+          sx.dtype === 'float32'
+        ) {
+          return tf
+            .engine()
+            .runKernel(
+              BATCH_NORM_TRAINING_GRAD_KERNEL,
+              { x: sx, mean: sMean, variance: sVariance, scale: sGamma, dy: d },
+              { varianceEpsilon: epsilon },
+            ) as tf.Tensor[];
+        }
+        const n = sx.size / (sx.shape[sx.shape.length - 1] as number);
+        const r = tf.rsqrt(tf.add(sVariance, epsilon));
+        const xc = tf.sub(sx, sMean);
+        const sumDy = tf.sum(d, axes);
+        const sumDyXc = tf.sum(tf.mul(d, xc), axes);
+        const dx = tf.mul(
+          tf.mul(sGamma, r),
+          tf.sub(tf.sub(d, tf.div(sumDy, n)), tf.mul(xc, tf.div(tf.mul(tf.square(r), sumDyXc), n))),
+        );
+        return [dx, tf.mul(r, sumDyXc), sumDy];
+      },
+    };
+  });
+  return op(x, gamma, beta) as tf.Tensor;
+}
+
+/**
+ * `tf.layers.batchNormalization(args)` whose training-mode call normalises with one custom-gradient op
+ * (see {@link trainingBatchNorm}) when it normalises over every axis but the last with both a scale and an
+ * offset (the zoo's layers). The forward values, the moving-average updates, the weights and the
+ * serialised form (class `BatchNormalization`) are tfjs-layers' own, so saved models load anywhere;
+ * inference, and any other configuration, run tfjs-layers' code unchanged.
+ */
+export function batchNormalization(
+  args: Parameters<typeof tfl.layers.batchNormalization>[0],
+): tfl.layers.Layer {
+  const layer = tfl.layers.batchNormalization(args);
+  const bn = layer as unknown as BatchNormLayer;
+  const original = bn.call.bind(layer);
+  bn.call = (inputs, kwargs) => {
+    const input = Array.isArray(inputs) ? inputs[0] : inputs;
+    const rank = input?.shape.length ?? 0;
+    const axis = bn.axis >= 0 ? bn.axis : bn.axis + rank;
+    if (
+      kwargs.training !== true ||
+      input === undefined ||
+      (Array.isArray(inputs) && inputs.length !== 1) ||
+      rank < 2 ||
+      axis !== rank - 1 ||
+      !bn.center ||
+      !bn.scale ||
+      bn.gamma === null ||
+      bn.beta === null ||
+      input.dtype !== 'float32'
+    ) {
+      return original(inputs, kwargs);
+    }
+    return tf.tidy(() => {
+      let mean: tf.Tensor | undefined;
+      let variance: tf.Tensor | undefined;
+      const y = trainingBatchNorm(
+        input,
+        (bn.gamma as { read(): tf.Tensor }).read(),
+        (bn.beta as { read(): tf.Tensor }).read(),
+        bn.epsilon,
+        (m, v) => {
+          mean = m;
+          variance = v;
+        },
+      );
+      // tfjs-layers' moving averages: moving -= (moving - batch) * (1 - momentum).
+      try {
+        for (const [variable, value] of [
+          [bn.movingMean, mean],
+          [bn.movingVariance, variance],
+        ] as const) {
+          tf.tidy(() => {
+            const orig = variable.read();
+            variable.write(tf.sub(orig, tf.mul(tf.sub(orig, value as tf.Tensor), 1 - bn.momentum)));
+          });
+        }
+      } finally {
+        tf.dispose([mean, variance].filter((t): t is tf.Tensor => t !== undefined));
+      }
+      return y;
+    });
+  };
+  return layer;
+}
