@@ -1,8 +1,10 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { DistillError, InvalidArgumentError, NotInstalledError, Rng } from '@distilljs/core';
+import { batchNormalization } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { simdHelpers } from './kernels/simd/simd-helpers.js';
+import { SPLIT_MIN_FLOATS, simdHelpers } from './kernels/simd/simd-helpers.js';
 import { listBackends } from './list-backends.js';
 import { hasCpuTrainingKernels, unregisterCpuTrainingKernels } from './register-cpu-training-kernels.js';
 import { hasWasmTrainingKernels } from './register-wasm-training-kernels.js';
@@ -134,6 +136,54 @@ describe('selectBackend', () => {
       const again = filterGrad();
       expect(Array.from(await again.data())).toEqual(Array.from(got));
       again.dispose();
+    }
+    // The element-wise SIMD kernels share their rows with the helper above SPLIT_MIN_FLOATS floats: the
+    // batch-norm forward, the training-mode batch-norm gradient (its sums and dx), the relu gradient and
+    // sums over leading axes, against the cpu backend.
+    const shape = [8, 16, 16, 32];
+    expect(shape.reduce((p, d) => p * d, 1)).toBeGreaterThanOrEqual(SPLIT_MIN_FLOATS);
+    const xv = Array.from({ length: 8 * 16 * 16 * 32 }, () => rng.normal() * 2 + 1);
+    const wv = Array.from({ length: 8 * 16 * 16 * 32 }, () => rng.normal());
+    const gv = Array.from({ length: 32 }, () => 1 + 0.2 * rng.normal());
+    const ops: Array<(fused: boolean) => tf.Tensor> = [
+      () =>
+        tf.batchNorm(
+          tf.tensor(xv, shape),
+          tf.fill([32], 0.5),
+          tf.fill([32], 2),
+          tf.fill([32], 0.1),
+          tf.tensor1d(gv),
+        ),
+      () => tf.grad((z: tf.Tensor) => tf.sum(tf.mul(tf.relu(z), tf.tensor(wv, shape))))(tf.tensor(xv, shape)),
+      () => tf.sum(tf.tensor(xv, shape), [0, 1, 2]),
+      () => tf.mean(tf.tensor(xv, shape), [0, 1]),
+      (fused) => {
+        const layer = fused
+          ? batchNormalization({ momentum: 0.9 })
+          : tfl.layers.batchNormalization({ momentum: 0.9 });
+        layer.build(shape);
+        return tf.grad((z: tf.Tensor) =>
+          tf.sum(tf.mul(layer.apply(z, { training: true }) as tf.Tensor, tf.tensor(wv, shape))),
+        )(tf.tensor(xv, shape));
+      },
+    ];
+    for (const op of ops) {
+      const onWasm = tf.tidy(() => op(true));
+      const gotValues = await onWasm.data();
+      onWasm.dispose();
+      await tf.setBackend('cpu');
+      const onCpu = tf.tidy(() => op(false));
+      const wantValues = await onCpu.data();
+      onCpu.dispose();
+      await tf.setBackend('wasm');
+      let scale = 0;
+      for (const v of wantValues) scale = Math.max(scale, Math.abs(v));
+      let err = 0;
+      for (let i = 0; i < wantValues.length; i++) {
+        const e = wantValues[i] as number;
+        err = Math.max(err, Math.abs((gotValues[i] as number) - e) / Math.max(Math.abs(e), 1e-2 * scale));
+      }
+      expect(err).toBeLessThan(1e-4);
     }
     // A helper whose kernel traps reports it to the caller instead of hanging it.
     const helpers = simdHelpers(wasm) as NonNullable<ReturnType<typeof simdHelpers>>;

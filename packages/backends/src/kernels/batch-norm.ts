@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { HeapBackend } from './max-pool-grad.js';
+import { runRows } from './simd/simd-helpers.js';
 import { simdKernels } from './simd/simd-kernels.js';
 import type { KernelBackendLike, KernelImpl, TensorInfo } from './wasm-kernel-utils.js';
 
@@ -55,7 +56,15 @@ export function batchNorm(
       pv[2 * c + k] = ov === undefined ? 0 : (ov[k] as number);
     }
     const p = at(params) as number;
-    simd.batchNormApply(at(xInfo) as number, at(out) as number, size / c, c, p, p + 4 * c, p + 8 * c);
+    const [xo, oo] = [at(xInfo) as number, at(out) as number];
+    runRows(
+      backend.wasm,
+      'batchNormApply',
+      size / c,
+      c,
+      (r0, r1) => [xo + r0 * c * 4, oo + r0 * c * 4, r1 - r0, c, p, p + 4 * c, p + 8 * c],
+      (args) => simd.batchNormApply(...(args as Parameters<typeof simd.batchNormApply>)),
+    );
   } catch (error) {
     backend.disposeData(out.dataId);
     throw error;

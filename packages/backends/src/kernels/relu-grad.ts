@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { HeapBackend } from './max-pool-grad.js';
+import { runRows } from './simd/simd-helpers.js';
 import { simdKernels } from './simd/simd-kernels.js';
 import type { KernelBackendLike, TensorInfo } from './wasm-kernel-utils.js';
 
@@ -25,7 +26,15 @@ export function reluGrad(args: {
   const simd = size % 4 === 0 && size > 0 ? simdKernels(backend.wasm) : undefined;
   const [dyo, xo, oo] = [at(dy), at(x), at(out)];
   if (simd !== undefined && dyo !== undefined && xo !== undefined && oo !== undefined) {
-    simd.reluGrad(dyo, xo, oo, size);
+    // Rows of 4 floats, shared with the helper threads.
+    runRows(
+      backend.wasm,
+      'reluGrad',
+      size / 4,
+      4,
+      (r0, r1) => [dyo + r0 * 16, xo + r0 * 16, oo + r0 * 16, (r1 - r0) * 4],
+      (args) => simd.reluGrad(...(args as Parameters<typeof simd.reluGrad>)),
+    );
     return out;
   }
   const ov = backend.typedArrayFromHeap(out) as Float32Array;

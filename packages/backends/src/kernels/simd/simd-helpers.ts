@@ -18,8 +18,23 @@ export interface SimdHelpers {
 }
 
 /** The kernels a helper can run. */
-export type SimdHelperKernel = 'filterTaps';
-const KERNELS: readonly SimdHelperKernel[] = ['filterTaps'];
+export type SimdHelperKernel =
+  | 'filterTaps'
+  | 'batchNormApply'
+  | 'batchNormSums'
+  | 'batchNormTrainDx'
+  | 'reluGrad'
+  | 'colSums4'
+  | 'colSums1';
+const KERNELS: readonly SimdHelperKernel[] = [
+  'filterTaps',
+  'batchNormApply',
+  'batchNormSums',
+  'batchNormTrainDx',
+  'reluGrad',
+  'colSums4',
+  'colSums1',
+];
 
 // Control block, one per helper (Int32Array): [0] request sequence number, [1] finished sequence number,
 // [2] kernel index (-1: exit), [3] argument count, [4..4+MAX_ARGS) arguments, [STATUS] 0 = ok, 1 = failed.
@@ -164,4 +179,52 @@ export async function stopSimdHelpers(wasmModule: unknown): Promise<boolean> {
     await h.worker.terminate();
   }
   return true;
+}
+
+/** Below this many floats a kernel runs on the calling thread alone: waking a helper costs more. */
+export const SPLIT_MIN_FLOATS = 1 << 16;
+
+/**
+ * Runs a SIMD kernel over rows [0, rows) shared between the calling thread and the helper threads, in
+ * fixed contiguous shares (so every run splits alike and gives the same bits): part p gets rows
+ * [round(p * rows / parts), round((p + 1) * rows / parts)); part 0 runs here through `runHere`, the
+ * others on helpers. `argsFor(from, to, part)` gives the kernel's arguments for a share. With no helpers,
+ * or under {@link SPLIT_MIN_FLOATS} floats, one part runs here; at most `maxParts` parts. Returns the
+ * number of parts.
+ */
+export function runRows(
+  wasmModule: unknown,
+  name: SimdHelperKernel,
+  rows: number,
+  floatsPerRow: number,
+  argsFor: (from: number, to: number, part: number) => readonly number[],
+  runHere: (args: readonly number[]) => void,
+  maxParts = Number.POSITIVE_INFINITY,
+): number {
+  const helpers = simdHelpers(wasmModule);
+  const parts =
+    helpers !== undefined && rows * floatsPerRow >= SPLIT_MIN_FLOATS
+      ? Math.max(1, Math.min(1 + helpers.count, rows, maxParts))
+      : 1;
+  const bound = (p: number) => Math.round((p * rows) / parts);
+  let running = 0;
+  let failure: unknown;
+  try {
+    for (let p = 1; p < parts; p++) {
+      helpers?.start(p - 1, name, argsFor(bound(p), bound(p + 1), p));
+      running = p;
+    }
+    runHere(argsFor(0, bound(1), 0));
+  } catch (error) {
+    failure = error;
+  }
+  for (let p = 1; p <= running; p++) {
+    try {
+      helpers?.join(p - 1);
+    } catch (error) {
+      failure ??= error;
+    }
+  }
+  if (failure !== undefined) throw failure;
+  return parts;
 }
