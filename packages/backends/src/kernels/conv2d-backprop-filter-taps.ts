@@ -7,6 +7,11 @@ import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-ker
 
 /** Image chunks per filter gradient: enough for the threads to even out, few enough to sum cheaply. */
 const CHUNKS = 16;
+/**
+ * Bound (floats) on the chunks' partial sums together: with wide layers (3x3x512x512 is 2.4M floats per
+ * partial) fewer chunks are used, but never fewer than one per thread.
+ */
+const PARTIALS_MAX_FLOATS = 1 << 23;
 
 /** The wasm module's thread count (XNNPACK's pool), where the backend exposes it. */
 function xnnpackThreads(wb: WasmBackendInternals): number {
@@ -27,7 +32,7 @@ function xnnpackThreads(wb: WasmBackendInternals): number {
  * over only the output positions whose input position is inside the image, reading x and dy in place.
  * Unlike the XNNPACK formulation ({@link conv2DBackpropFilterGemm}) it makes no padded copies, no products
  * with padding, and does not pay XNNPACK's single-threaded packing of dy (about a quarter of that
- * formulation's time). The batch is cut into 16 chunks of images that the calling thread and the SIMD
+ * formulation's time). The batch is cut into up to 16 chunks of images that the calling thread and the SIMD
  * helper threads ({@link simdHelpers}) take in turn, so a thread slowed by other work takes fewer; each
  * chunk has its own partial sums, added in chunk order, so the result is the same whichever thread took
  * which chunk. About 19 GFLOP/s per thread here.
@@ -70,7 +75,8 @@ export function conv2DBackpropFilterTaps(
   const size = kh * kw * ci * co;
   // Chunks of images, taken in turn by this thread and the helpers; each has its own partial sums, added in
   // chunk order afterwards, so the result does not depend on the threads' timing.
-  const chunk = Math.max(1, Math.ceil(n / CHUNKS));
+  const wanted = Math.max(1 + helperCount, Math.min(CHUNKS, Math.floor(PARTIALS_MAX_FLOATS / size)));
+  const chunk = Math.max(1, Math.ceil(n / wanted));
   const chunks = Math.ceil(n / chunk);
   return withScratch(backend, (keep) => {
     const tab = keep(wb.makeOutput([table.length + 1], 'int32'));
