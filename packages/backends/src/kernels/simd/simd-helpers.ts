@@ -41,6 +41,8 @@ const KERNELS: readonly SimdHelperKernel[] = [
 const MAX_ARGS = 32;
 const STATUS = 4 + MAX_ARGS;
 const CONTROL_INTS = STATUS + 1;
+/** A helper that has not started after this long is given up (the kernels then run on one thread). */
+const START_TIMEOUT_MS = 20_000;
 /** A helper that has not finished after this long is taken to be lost (its kernel would have trapped). */
 const JOIN_TIMEOUT_MS = 120_000;
 
@@ -122,10 +124,13 @@ export async function startSimdHelpers(wasmModule: unknown, count: number): Prom
         },
       });
       helpers.push({ control, worker, pending: 0 });
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const answer = await new Promise<string>((resolve) => {
         worker.once('message', (m: unknown) => resolve(String(m)));
         worker.once('error', (e: unknown) => resolve(`failed: ${firstLine(e)}`));
+        timer = setTimeout(() => resolve(`no answer within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
       });
+      clearTimeout(timer);
       if (answer !== 'ready') throw new Error(answer);
       worker.unref();
     }
