@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { HeapBackend } from './max-pool-grad.js';
-import { runRows } from './simd/simd-helpers.js';
+import { reduceRows, runRows } from './simd/simd-helpers.js';
 import { simdKernels } from './simd/simd-kernels.js';
 import { type KernelBackendLike, type KernelImpl, run1, type TensorInfo } from './wasm-kernel-utils.js';
 
@@ -83,9 +83,6 @@ export function batchNormGrad(
   return [dx, ...outs.slice(0, 4)];
 }
 
-/** The most shares a reduction is split into (the calling thread and up to three helpers). */
-const MAX_PARTS = 4;
-
 /**
  * Per channel (the last axis, c), `sum(dy)` and `sum(dy * (x - mean))`: in the SIMD kernel `batchNormSums`
  * (float32 blocks of 64 rows added to float64 sums) when c is a multiple of 4, else in JavaScript in
@@ -103,39 +100,18 @@ function channelSums(
   const simd = c % 4 === 0 && rows > 0 ? simdKernels(backend.wasm) : undefined;
   const at = (t: TensorInfo) => backend.dataIdMap?.get(t.dataId)?.memoryOffset;
   if (simd !== undefined && at(x) !== undefined) {
-    // float64 accumulators on the heap, [sum(dy) | sum(dy * (x - mean))] for each thread's share of the
-    // rows (at most MAX_PARTS shares), 8-byte aligned; added in share order.
-    const acc = backend.makeOutput([MAX_PARTS * 4 * c + 1], 'float32');
-    try {
-      const accOffset = (((at(acc) as number) + 7) >> 3) << 3;
-      const all = new Float64Array(
-        (backend.typedArrayFromHeap(acc) as Float32Array).buffer,
-        accOffset,
-        MAX_PARTS * 2 * c,
-      );
-      all.fill(0);
-      const [xo, dyo, mo] = [at(x) as number, at(dy) as number, at(mean) as number];
-      const parts = runRows(
-        backend.wasm,
-        'batchNormSums',
-        rows,
-        c,
-        (r0, r1, part) => [xo + r0 * c * 4, dyo + r0 * c * 4, r1 - r0, c, mo, accOffset + part * 16 * c],
-        (args) => simd.batchNormSums(...(args as Parameters<typeof simd.batchNormSums>)),
-        MAX_PARTS,
-      );
-      const sumDy = new Float64Array(c);
-      const sumDyX = new Float64Array(c);
-      for (let p = 0; p < parts; p++) {
-        for (let k = 0; k < c; k++) {
-          sumDy[k] = (sumDy[k] as number) + (all[p * 2 * c + k] as number);
-          sumDyX[k] = (sumDyX[k] as number) + (all[p * 2 * c + c + k] as number);
-        }
-      }
-      return { sumDy, sumDyX };
-    } finally {
-      backend.disposeData(acc.dataId);
-    }
+    // [sum(dy) | sum(dy * (x - mean))], shared with the helper threads.
+    const [xo, dyo, mo] = [at(x) as number, at(dy) as number, at(mean) as number];
+    const sums = reduceRows(
+      backend as Parameters<typeof reduceRows>[0],
+      'batchNormSums',
+      rows,
+      c,
+      2 * c,
+      (r0, r1, accOffset) => [xo + r0 * c * 4, dyo + r0 * c * 4, r1 - r0, c, mo, accOffset],
+      (args) => simd.batchNormSums(...(args as Parameters<typeof simd.batchNormSums>)),
+    );
+    return { sumDy: sums.slice(0, c), sumDyX: sums.slice(c, 2 * c) };
   }
   const sumDy = new Float64Array(c);
   const sumDyX = new Float64Array(c);

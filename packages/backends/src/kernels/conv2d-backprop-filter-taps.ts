@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { isDenseStride1 } from './conv2d-backprop-filter-gemm.js';
-import { type SimdHelpers, simdHelpers } from './simd/simd-helpers.js';
+import { joinHelpers, simdHelpers } from './simd/simd-helpers.js';
 import { simdKernels } from './simd/simd-kernels.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
@@ -113,10 +113,10 @@ export function conv2DBackpropFilterTaps(
         running = p + 1;
       }
       simd.filterTaps(...args);
-      joinAll(helpers, running);
+      joinHelpers(helpers, running);
       running = 0;
       // Sum the chunks' partials in chunk order (float32 sums of up to 64 chunks, added in float64).
-      const accOffset = ((heapOffset(wb, acc) + 7) >> 3) << 3;
+      const accOffset = Math.ceil(heapOffset(wb, acc) / 8) * 8;
       const totals = new Float64Array((wb.typedArrayFromHeap(acc) as Float32Array).buffer, accOffset, size);
       totals.fill(0);
       simd.colSums(heapOffset(wb, parts), chunks, size, accOffset);
@@ -124,26 +124,11 @@ export function conv2DBackpropFilterTaps(
       for (let i = 0; i < size; i++) ov[i] = totals[i] as number;
     } catch (error) {
       try {
-        joinAll(helpers, running);
-      } catch {
-        // The first failure is the one reported.
+        joinHelpers(helpers, running, error);
+      } finally {
+        backend.disposeData(out.dataId);
       }
-      backend.disposeData(out.dataId);
-      throw error;
     }
     return out;
   });
-}
-
-/** Waits for helpers [0, count); rethrows the first failure after waiting for all. */
-function joinAll(helpers: SimdHelpers | undefined, count: number): void {
-  let failure: unknown;
-  for (let p = 0; p < count; p++) {
-    try {
-      helpers?.join(p);
-    } catch (error) {
-      failure ??= error;
-    }
-  }
-  if (failure !== undefined) throw failure;
 }

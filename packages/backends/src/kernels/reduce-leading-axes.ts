@@ -1,11 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { HeapBackend } from './max-pool-grad.js';
-import { runRows } from './simd/simd-helpers.js';
+import { reduceRows } from './simd/simd-helpers.js';
 import { simdKernels } from './simd/simd-kernels.js';
 import type { KernelBackendLike, KernelImpl, TensorInfo } from './wasm-kernel-utils.js';
-
-/** The most shares a reduction is split into (the calling thread and up to three helpers). */
-const MAX_PARTS = 4;
 
 /**
  * `Sum` and `Mean` over leading axes (`[0]`, `[0, 1, 2]` of NHWC: every bias gradient and batch-norm
@@ -39,32 +36,17 @@ export function reduceLeadingAxes(
   const simd = cols % 4 === 0 && cols > 0 ? simdKernels(backend.wasm) : undefined;
   const xOffset = backend.dataIdMap?.get(x.dataId)?.memoryOffset;
   if (simd !== undefined && xOffset !== undefined) {
-    // float64 accumulators on the heap (2 floats each) for each thread's share of the rows (at most
-    // MAX_PARTS shares), added in share order.
-    const acc = backend.makeOutput([MAX_PARTS * 2 * cols + 1], 'float32');
-    try {
-      const accOffset = (((backend.dataIdMap?.get(acc.dataId)?.memoryOffset as number) + 7) >> 3) << 3;
-      const heap = (backend.typedArrayFromHeap(acc) as Float32Array).buffer;
-      const all = new Float64Array(heap, accOffset, MAX_PARTS * cols);
-      all.fill(0);
-      const parts = runRows(
-        backend.wasm,
-        cols % 16 === 0 ? 'colSums4' : 'colSums1',
-        rows,
-        cols,
-        (r0, r1, part) => [xOffset + r0 * cols * 4, r1 - r0, cols, accOffset + part * 8 * cols],
-        (args) => simd.colSums(...(args as Parameters<typeof simd.colSums>)),
-        MAX_PARTS,
-      );
-      const ov = backend.typedArrayFromHeap(out) as Float32Array;
-      for (let c = 0; c < cols; c++) {
-        let total = 0;
-        for (let p = 0; p < parts; p++) total += all[p * cols + c] as number;
-        ov[c] = total * scale;
-      }
-    } finally {
-      backend.disposeData(acc.dataId);
-    }
+    const sums = reduceRows(
+      backend as Parameters<typeof reduceRows>[0],
+      cols % 16 === 0 ? 'colSums4' : 'colSums1',
+      rows,
+      cols,
+      cols,
+      (r0, r1, accOffset) => [xOffset + r0 * cols * 4, r1 - r0, cols, accOffset],
+      (args) => simd.colSums(...(args as Parameters<typeof simd.colSums>)),
+    );
+    const ov = backend.typedArrayFromHeap(out) as Float32Array;
+    for (let c = 0; c < cols; c++) ov[c] = (sums[c] as number) * scale;
     return out;
   }
   const xv = backend.typedArrayFromHeap(x) as Float32Array;

@@ -223,13 +223,78 @@ export function runRows(
   } catch (error) {
     failure = error;
   }
-  for (let p = 1; p <= running; p++) {
+  joinHelpers(helpers, running, failure);
+  return parts;
+}
+
+/**
+ * Waits for helpers [0, count) even when one fails or `failure` (the caller's own) is set, so that no
+ * helper still writes to memory the caller is about to free; then throws `failure` or the first helper's.
+ */
+export function joinHelpers(helpers: SimdHelpers | undefined, count: number, failure?: unknown): void {
+  let first = failure;
+  for (let p = 0; p < count; p++) {
     try {
-      helpers?.join(p - 1);
+      helpers?.join(p);
     } catch (error) {
-      failure ??= error;
+      first ??= error;
     }
   }
-  if (failure !== undefined) throw failure;
-  return parts;
+  if (first !== undefined) throw first;
+}
+
+/** The most shares a reduction is split into (the calling thread and up to three helpers). */
+export const MAX_REDUCTION_SHARES = 4;
+
+/** The wasm heap access {@link reduceRows} needs (tfjs-backend-wasm 4.x `BackendWasm`). */
+interface ReductionBackend {
+  wasm?: unknown;
+  dataIdMap?: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: 'float32'): { dataId: object; shape: number[]; dtype: string };
+  typedArrayFromHeap(info: { dataId: object; shape: number[]; dtype: string }): ArrayLike<number> & {
+    buffer: ArrayBufferLike;
+  };
+  disposeData(dataId: object): unknown;
+}
+
+/**
+ * A SIMD reduction over rows [0, rows) shared as in {@link runRows}: each share's kernel adds its
+ * `width` float64 sums at the heap address `argsFor` is given (zeroed, 8-byte aligned, one block per
+ * share), and the shares' sums are added here in share order, so the result is the same every run.
+ */
+export function reduceRows(
+  backend: ReductionBackend,
+  name: SimdHelperKernel,
+  rows: number,
+  floatsPerRow: number,
+  width: number,
+  argsFor: (from: number, to: number, accOffset: number) => readonly number[],
+  runHere: (args: readonly number[]) => void,
+): Float64Array {
+  const acc = backend.makeOutput([MAX_REDUCTION_SHARES * 2 * width + 1], 'float32');
+  try {
+    const offset = Math.ceil((backend.dataIdMap?.get(acc.dataId)?.memoryOffset as number) / 8) * 8;
+    const all = new Float64Array(
+      backend.typedArrayFromHeap(acc).buffer,
+      offset,
+      MAX_REDUCTION_SHARES * width,
+    );
+    all.fill(0);
+    const shares = runRows(
+      backend.wasm,
+      name,
+      rows,
+      floatsPerRow,
+      (r0, r1, share) => argsFor(r0, r1, offset + share * 8 * width),
+      runHere,
+      MAX_REDUCTION_SHARES,
+    );
+    const total = all.slice(0, width);
+    for (let p = 1; p < shares; p++) {
+      for (let k = 0; k < width; k++) total[k] = (total[k] as number) + (all[p * width + k] as number);
+    }
+    return total;
+  } finally {
+    backend.disposeData(acc.dataId);
+  }
 }
