@@ -55,6 +55,58 @@ async function compare(fn: () => tf.Tensor): Promise<void> {
   expectClose(got.values, ref.values);
 }
 
+type FilterCase = {
+  x: [number, number, number, number];
+  k: [number, number];
+  co: number;
+  pad: 'same' | 'valid' | number[][];
+};
+
+/**
+ * Checks a heap filter-gradient kernel called directly (`direct`) against the cpu backend's
+ * `Conv2DBackpropFilter` on each case, and that it applies to each.
+ */
+async function checkFilterKernel(
+  rng: Rng,
+  cases: FilterCase[],
+  label: string,
+  direct: (
+    backend: ReturnType<typeof tf.backend>,
+    x: tf.Tensor4D,
+    dy: tf.Tensor4D,
+    info: tf.backend_util.Conv2DInfo,
+  ) => tf.TensorInfo | undefined,
+): Promise<void> {
+  for (const c of cases) {
+    const fShape: [number, number, number, number] = [c.k[0], c.k[1], c.x[3], c.co];
+    const info = tf.backend_util.computeConv2DInfo(
+      c.x,
+      fShape,
+      1,
+      1,
+      c.pad as Parameters<typeof tf.backend_util.computeConv2DInfo>[4],
+    );
+    const x = randomArray(rng, c.x);
+    const dy = randomArray(rng, info.outShape);
+    await compare(() => {
+      const xt = tf.tensor4d(x, c.x);
+      const dyt = tf.tensor4d(dy, info.outShape);
+      if (tf.getBackend() === 'cpu') {
+        return tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x: xt, dy: dyt },
+            { strides: 1, pad: c.pad, dataFormat: 'NHWC', filterShape: fShape },
+          ) as tf.Tensor;
+      }
+      const out = direct(tf.backend(), xt, dyt, info);
+      expect(out, `the ${label} applies to ${JSON.stringify(c)}`).toBeDefined();
+      return tf.engine().makeTensorFromTensorInfo(out as tf.TensorInfo);
+    });
+  }
+}
+
 beforeAll(async () => {
   await tf.setBackend('wasm');
   registerWasmTrainingKernels();
@@ -333,12 +385,7 @@ describe('registerWasmTrainingKernels', () => {
     const rng = new Rng(21);
     // co 32 and 64 (8 vectors at a time), 16 and 48 (4), 4, 8 and 12 (1); 'same' and 'valid'; odd and
     // non-square filters; one image and several.
-    const cases: Array<{
-      x: [number, number, number, number];
-      k: [number, number];
-      co: number;
-      pad: 'same' | 'valid';
-    }> = [
+    const cases: FilterCase[] = [
       { x: [3, 12, 12, 1], k: [3, 3], co: 32, pad: 'same' },
       { x: [2, 9, 11, 3], k: [3, 3], co: 64, pad: 'same' },
       { x: [1, 10, 10, 2], k: [5, 3], co: 16, pad: 'valid' },
@@ -347,28 +394,7 @@ describe('registerWasmTrainingKernels', () => {
       { x: [2, 11, 9, 5], k: [4, 2], co: 8, pad: 'same' },
       { x: [1, 7, 13, 3], k: [3, 5], co: 12, pad: 'valid' },
     ];
-    for (const c of cases) {
-      const fShape: [number, number, number, number] = [c.k[0], c.k[1], c.x[3], c.co];
-      const info = tf.backend_util.computeConv2DInfo(c.x, fShape, 1, 1, c.pad);
-      const x = randomArray(rng, c.x);
-      const dy = randomArray(rng, info.outShape);
-      await compare(() => {
-        const xt = tf.tensor4d(x, c.x);
-        const dyt = tf.tensor4d(dy, info.outShape);
-        if (tf.getBackend() === 'cpu') {
-          return tf
-            .engine()
-            .runKernel(
-              'Conv2DBackpropFilter',
-              { x: xt, dy: dyt },
-              { strides: 1, pad: c.pad, dataFormat: 'NHWC', filterShape: fShape },
-            ) as tf.Tensor;
-        }
-        const out = conv2DBackpropFilterRows(tf.backend(), xt, dyt, info);
-        expect(out, `the SIMD rows kernel applies to ${JSON.stringify(c)}`).toBeDefined();
-        return tf.engine().makeTensorFromTensorInfo(out as tf.TensorInfo);
-      });
-    }
+    await checkFilterKernel(rng, cases, 'SIMD rows kernel', conv2DBackpropFilterRows);
     // Where it does not apply, it says so and the XNNPACK formulations run.
     const info = tf.backend_util.computeConv2DInfo([1, 6, 6, 16], [3, 3, 16, 8], 1, 1, 'same');
     const info2 = tf.backend_util.computeConv2DInfo([1, 6, 6, 2], [3, 3, 2, 6], 1, 1, 'same');
@@ -391,12 +417,7 @@ describe('registerWasmTrainingKernels', () => {
     const rng = new Rng(22);
     // 'same', 'valid' and explicit uneven padding (taps whose window leaves the image on one side), even
     // and non-square filters, 1x1, a filter larger than the image.
-    const cases: Array<{
-      x: [number, number, number, number];
-      k: [number, number];
-      co: number;
-      pad: 'same' | 'valid' | number[][];
-    }> = [
+    const cases: FilterCase[] = [
       { x: [3, 7, 7, 4], k: [3, 3], co: 8, pad: 'same' },
       { x: [2, 9, 6, 8], k: [3, 3], co: 16, pad: 'valid' },
       { x: [2, 5, 8, 12], k: [2, 4], co: 24, pad: 'same' },
@@ -414,35 +435,8 @@ describe('registerWasmTrainingKernels', () => {
         ],
       },
     ];
-    for (const c of cases) {
-      const fShape: [number, number, number, number] = [c.k[0], c.k[1], c.x[3], c.co];
-      const info = tf.backend_util.computeConv2DInfo(
-        c.x,
-        fShape,
-        1,
-        1,
-        c.pad as Parameters<typeof tf.backend_util.computeConv2DInfo>[4],
-      );
-      const x = randomArray(rng, c.x);
-      const dy = randomArray(rng, info.outShape);
-      await compare(() => {
-        const xt = tf.tensor4d(x, c.x);
-        const dyt = tf.tensor4d(dy, info.outShape);
-        if (tf.getBackend() === 'cpu') {
-          return tf
-            .engine()
-            .runKernel(
-              'Conv2DBackpropFilter',
-              { x: xt, dy: dyt },
-              { strides: 1, pad: c.pad, dataFormat: 'NHWC', filterShape: fShape },
-            ) as tf.Tensor;
-        }
-        // One XNNPACK thread here (tfjs's Node default), so the kernel runs on this thread alone.
-        const out = conv2DBackpropFilterTaps(tf.backend(), xt, dyt, info);
-        expect(out, `the SIMD taps kernel applies to ${JSON.stringify(c)}`).toBeDefined();
-        return tf.engine().makeTensorFromTensorInfo(out as tf.TensorInfo);
-      });
-    }
+    // One XNNPACK thread here (tfjs's Node default), so the kernel runs on this thread alone.
+    await checkFilterKernel(rng, cases, 'SIMD taps kernel', conv2DBackpropFilterTaps);
     // Channel counts it does not take, and strides above 1.
     tf.tidy(() => {
       const i1 = tf.backend_util.computeConv2DInfo([1, 6, 6, 6], [3, 3, 6, 8], 1, 1, 'same');
