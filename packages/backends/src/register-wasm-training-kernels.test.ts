@@ -837,6 +837,32 @@ describe('registerWasmTrainingKernels', () => {
     }
   });
 
+  it('matches cpu for reverse, float32 and int32: filter flips, the last axis, negative and size-1 axes', async () => {
+    const rng = new Rng(17);
+    const cases: Array<[number[], number[]]> = [
+      [
+        [3, 3, 4, 8],
+        [0, 1],
+      ],
+      [[3, 3, 2, 3], [1]],
+      [[2, 3, 40], [1]],
+      [[2, 3, 4], [2]],
+      [
+        [2, 3, 4],
+        [0, -1],
+      ],
+      [[2, 1, 5], [1]],
+      [[7], [0]],
+      [[2, 5, 3], []],
+    ];
+    for (const [shape, dims] of cases) {
+      const x = randomArray(rng, shape);
+      await compare(() => tf.reverse(tf.tensor(x, shape), dims));
+      const ints = Int32Array.from(x, (v) => Math.round(v * 100));
+      await compare(() => tf.cast(tf.reverse(tf.tensor(ints, shape, 'int32'), dims), 'float32'));
+    }
+  });
+
   it('clones and same-dtype casts without copying, and still converts real casts', async () => {
     await tf.setBackend('wasm');
     const buffers = () => tf.backend().numDataIds();

@@ -8,6 +8,7 @@ import { conv2DBackpropFilter, conv2DBackpropFilterParts } from './kernels/conv2
 import { conv2DBackpropInput, conv2DBackpropInputParts } from './kernels/conv2d-backprop-input.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
 import { reduceLeadingAxes } from './kernels/reduce-leading-axes.js';
+import { reverse } from './kernels/reverse.js';
 import { shareData } from './kernels/share-data.js';
 import { tile } from './kernels/tile.js';
 import {
@@ -36,6 +37,7 @@ const REPLACED = [
   'Sum',
   'Mean',
   'Tile',
+  'Reverse',
   'Identity',
   'Cast',
 ] as const;
@@ -64,7 +66,8 @@ const GRADIENTS = ['FusedBatchNorm', 'Mean', 'Relu'] as const;
  *   instead of a transpose followed by a reduction.
  * - `FusedBatchNorm` in one SIMD pass with the per-channel factor computed once (the backend's kernel
  *   takes a square root, a division and four modulo indices per element).
- * - `Tile` (batch-norm gradients tile per-channel statistics to the activation shape) by block copies.
+ * - `Tile` (batch-norm gradients tile per-channel statistics to the activation shape) and `Reverse` (the
+ *   input gradient of a convolution flips its filter) by block copies.
  * - `Identity`, and `Cast` to the same dtype, share the input's data instead of copying it.
  * - `DistilljsBatchNormTrainingGrad` (`BATCH_NORM_TRAINING_GRAD_KERNEL` of @distilljs/core): the whole
  *   gradient of training-mode batch normalisation (through the batch statistics) in two passes, for the
@@ -106,6 +109,7 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
   const fusedBatchNorm = requireKernel('FusedBatchNorm', backendName);
   const mean = requireKernel('Mean', backendName);
   const tileKernel = requireKernel('Tile', backendName);
+  const reverseKernel = requireKernel('Reverse', backendName);
   const identity = requireKernel('Identity', backendName);
   const cast = requireKernel('Cast', backendName);
   const filterParts = conv2DBackpropFilterParts(backendName);
@@ -126,6 +130,7 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
     ['Sum', (args) => reduceLeadingAxes('sum', sum, args)],
     ['Mean', (args) => reduceLeadingAxes('mean', mean, args)],
     ['Tile', (args) => tile(tileKernel, args)],
+    ['Reverse', (args) => reverse(reverseKernel, args)],
     ['Identity', (args) => shareData(identity, args)],
     ['Cast', (args) => shareData(cast, args)],
   ];

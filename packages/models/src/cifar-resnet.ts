@@ -1,5 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { batchNormalization } from './batch-norm.js';
+import { conv2d } from './conv2d.js';
 import type { LayerSeeds } from './layer-seeds.js';
 import { PadShortcut } from './pad-shortcut.js';
 import type { BuildContext, BuiltModel } from './zoo-types.js';
@@ -29,7 +30,7 @@ function conv(
   name: string,
   padding: 'same' | 'valid' = 'same',
 ): tfl.layers.Layer {
-  return tfl.layers.conv2d({
+  return conv2d({
     filters,
     kernelSize,
     strides,

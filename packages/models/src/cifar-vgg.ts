@@ -1,5 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { batchNormalization } from './batch-norm.js';
+import { conv2d } from './conv2d.js';
 import type { BuildContext, BuiltModel } from './zoo-types.js';
 
 /** Channel widths of the large VGG-style teacher of labml_nn.distillation (`LargeModel`). */
@@ -36,15 +37,13 @@ export function buildCifarVgg(
           .dropout({ rate: convDropout, name: `${p}_dropout${c + 1}` })
           .apply(x) as tfl.SymbolicTensor;
       }
-      x = tfl.layers
-        .conv2d({
-          filters,
-          kernelSize: 3,
-          padding: 'same',
-          kernelInitializer: seeds.heNormal(),
-          name: `${p}_conv${c + 1}`,
-        })
-        .apply(x) as tfl.SymbolicTensor;
+      x = conv2d({
+        filters,
+        kernelSize: 3,
+        padding: 'same',
+        kernelInitializer: seeds.heNormal(),
+        name: `${p}_conv${c + 1}`,
+      }).apply(x) as tfl.SymbolicTensor;
       x = batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: `${p}_bn${c + 1}` }).apply(
         x,
       ) as tfl.SymbolicTensor;

@@ -1,5 +1,6 @@
 export { applyWeightConstraints } from './apply-weight-constraints.js';
 export { batchNormalization } from './batch-norm.js';
+export { conv2d } from './conv2d.js';
 export { withFeatureTaps } from './feature-taps.js';
 export type { LoadedTeacher, LoadTeacherOptions, LogitsModelResult } from './load-teacher.js';
 export { loadTeacher, toLogitsModel } from './load-teacher.js';

@@ -1,4 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
+import { conv2d } from './conv2d.js';
 import type { BuildContext, BuiltModel } from './zoo-types.js';
 
 /**
@@ -11,16 +12,14 @@ export function buildLenet5(ctx: BuildContext): BuiltModel {
   const input = tfl.input({ shape: [...ctx.inputShape], name: 'input' });
   let x: tfl.SymbolicTensor = input;
   for (const [i, filters] of [6, 16].entries()) {
-    x = tfl.layers
-      .conv2d({
-        filters,
-        kernelSize: 5,
-        padding: i === 0 ? 'same' : 'valid',
-        activation: 'tanh',
-        kernelInitializer: seeds.glorotUniform(),
-        name: `conv${i + 1}`,
-      })
-      .apply(x) as tfl.SymbolicTensor;
+    x = conv2d({
+      filters,
+      kernelSize: 5,
+      padding: i === 0 ? 'same' : 'valid',
+      activation: 'tanh',
+      kernelInitializer: seeds.glorotUniform(),
+      name: `conv${i + 1}`,
+    }).apply(x) as tfl.SymbolicTensor;
     x = tfl.layers
       .averagePooling2d({ poolSize: 2, strides: 2, name: `pool${i + 1}` })
       .apply(x) as tfl.SymbolicTensor;

@@ -1,4 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
+import { conv2d } from './conv2d.js';
 import type { BuildContext, BuiltModel } from './zoo-types.js';
 
 /**
@@ -10,16 +11,14 @@ export function buildMnistCnn(ctx: BuildContext): BuiltModel {
   const input = tfl.input({ shape: [...ctx.inputShape], name: 'input' });
   let x: tfl.SymbolicTensor = input;
   for (const [i, filters] of [32, 64].entries()) {
-    x = tfl.layers
-      .conv2d({
-        filters,
-        kernelSize: 3,
-        padding: 'same',
-        activation: 'relu',
-        kernelInitializer: seeds.heNormal(),
-        name: `conv${i + 1}`,
-      })
-      .apply(x) as tfl.SymbolicTensor;
+    x = conv2d({
+      filters,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: seeds.heNormal(),
+      name: `conv${i + 1}`,
+    }).apply(x) as tfl.SymbolicTensor;
     x = tfl.layers
       .maxPooling2d({ poolSize: 2, strides: 2, name: `pool${i + 1}` })
       .apply(x) as tfl.SymbolicTensor;

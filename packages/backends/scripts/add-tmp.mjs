@@ -1,0 +1,12 @@
+import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+const { selectBackend } = await import(new URL('../dist/index.js', import.meta.url).href);
+await selectBackend('wasm', { threads: 2 });
+const x = tf.randomNormal([128,32,32,3]); const f = tf.randomNormal([3,3,3,32]); const b = tf.randomNormal([32]);
+const y = tf.randomNormal([128,32,32,32]);
+const t = (fn) => { const r=[]; for (let i=0;i<11;i++){ const s=performance.now(); const o=fn(); o.dataSync(); r.push(performance.now()-s); o.dispose(); } r.sort((a,b)=>a-b); return r[3].toFixed(2); };
+console.log('fused', t(() => tf.fused.conv2d({x, filter: f, bias: b, pad: 'same', strides: 1})));
+console.log('conv', t(() => tf.conv2d(x, f, 1, 'same')));
+console.log('add', t(() => tf.add(y, b)));
+console.log('conv+add', t(() => tf.tidy(() => tf.add(tf.conv2d(x, f, 1, 'same'), b))));
+console.log('fused-nobias', t(() => tf.fused.conv2d({x, filter: f, pad: 'same', strides: 1})));

@@ -1,0 +1,119 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+/** tfjs-core's kernel name for the fused convolution (`tf.fused.conv2d`). */
+const FUSED_CONV2D = 'FusedConv2D';
+
+/** The parts of tfjs-layers' `Conv2D` layer that {@link conv2d} uses. */
+interface Conv2DLayer {
+  rank: number;
+  kernel: { read(): tf.Tensor } | null;
+  bias: { read(): tf.Tensor } | null;
+  strides: number[];
+  padding: string;
+  dataFormat: string;
+  dilationRate: number | number[];
+  activation: { getClassName(): string; apply(x: tf.Tensor): tf.Tensor } | null;
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[];
+}
+
+/**
+ * The gradient of a linear `FusedConv2D` (convolution plus bias), one function per input, so the tape
+ * computes only the gradients something needs. `tf.fused.conv2d` wraps the same kernel in a custom gradient
+ * that computes the input gradient always: for the first convolution of a network (its input is data) that
+ * is a whole transposed convolution per step thrown away (about 2% of a CIFAR VGG step on wasm).
+ */
+const lazyGradient: tf.GradConfig = {
+  kernelName: FUSED_CONV2D,
+  inputsToSave: ['x', 'filter'],
+  gradFunc: (dy, saved, attrs) => {
+    const d = (Array.isArray(dy) ? dy[0] : dy) as tf.Tensor4D;
+    const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+    const { strides, pad, dimRoundingMode } = attrs as unknown as tf.FusedConv2DAttrs;
+    return {
+      x: () =>
+        tf.conv2dTranspose(d, filter, x.shape, strides, pad as 'same' | 'valid' | number, dimRoundingMode),
+      filter: () =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x, dy: d },
+            { strides, pad, dataFormat: 'NHWC', dimRoundingMode, filterShape: filter.shape },
+          ) as tf.Tensor,
+      bias: () => tf.sum(d, [0, 1, 2]),
+    };
+  },
+};
+
+/**
+ * Registers {@link lazyGradient} for `FusedConv2D` unless a gradient is registered for it already (tfjs
+ * itself registers none: its fused ops carry custom gradients). Returns whether ours is in effect.
+ */
+function useLazyGradient(): boolean {
+  const current = tf.getGradient(FUSED_CONV2D);
+  if (current === undefined) {
+    tf.registerGradient(lazyGradient);
+    return true;
+  }
+  return current === lazyGradient;
+}
+
+function pair(v: number | number[]): number[] {
+  return Array.isArray(v) ? v : [v, v];
+}
+
+/**
+ * `tf.layers.conv2d(args)` whose call runs the same `FusedConv2D` kernel as tfjs-layers (the same values,
+ * bit for bit) but records it with a gradient per input (see {@link lazyGradient}), so a training step does
+ * not compute the input gradient of a convolution applied to data. Applies to 2-D, channels-last,
+ * undilated float32 convolutions whose activation tfjs-layers does not fuse into the kernel (linear, as
+ * before batch norm, or tanh, sigmoid, ... applied after it); `relu` and `elu` convolutions already record
+ * separate ops when gradients are taped, and they and every other configuration run tfjs-layers' code
+ * unchanged. The weights and the serialised form (class
+ * `Conv2D`) are tfjs-layers' own.
+ */
+export function conv2d(args: Parameters<typeof tfl.layers.conv2d>[0]): tfl.layers.Layer {
+  const layer = tfl.layers.conv2d(args);
+  const conv = layer as unknown as Conv2DLayer;
+  const original = conv.call.bind(layer);
+  conv.call = (inputs, kwargs) => {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const bias = conv.bias?.read() ?? null;
+    const activation = conv.activation?.getClassName() ?? 'linear';
+    if (
+      x === undefined ||
+      (Array.isArray(inputs) && inputs.length !== 1) ||
+      conv.kernel === null ||
+      conv.rank !== 2 ||
+      x.rank !== 4 ||
+      x.shape[3] !== conv.kernel.read().shape[2] ||
+      x.dtype !== 'float32' ||
+      conv.dataFormat !== 'channelsLast' ||
+      // tfjs-layers fuses these into tf.fused.conv2d, which records separate ops when taping gradients.
+      activation === 'relu' ||
+      activation === 'elu' ||
+      pair(conv.dilationRate).some((d) => d !== 1) ||
+      (bias !== null && bias.rank !== 1) ||
+      !useLazyGradient()
+    ) {
+      return original(inputs, kwargs);
+    }
+    const filter = conv.kernel.read();
+    return tf.tidy(() => {
+      const inputsMap: Record<string, tf.Tensor> = { x, filter };
+      if (bias !== null) inputsMap.bias = bias;
+      const y = tf.engine().runKernel(FUSED_CONV2D, inputsMap, {
+        strides: conv.strides,
+        pad: conv.padding === 'same' ? 'same' : 'valid',
+        dataFormat: 'NHWC',
+        dilations: [1, 1],
+        dimRoundingMode: undefined,
+        activation: 'linear',
+      } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      // Activations tfjs-layers does not fuse (tanh, sigmoid, ...) follow the convolution, as there.
+      return activation === 'linear' || conv.activation === null ? y : conv.activation.apply(y);
+    });
+  };
+  return layer;
+}
