@@ -677,6 +677,47 @@ describe('registerWasmTrainingKernels', () => {
     expectClose((await got.data()) as Float32Array, wantValues);
     got.dispose();
     expect(profile.kernels.map((k) => k.name)).toContain('DistilljsBatchNormTrainingGrad');
+    expect(profile.kernels.map((k) => k.name)).toContain('DistilljsBatchNormMoments');
+  });
+
+  it('computes the batch-norm statistics kernel with the bits of the composed ops, SIMD on and off', async () => {
+    const rng = new Rng(25);
+    // c a multiple of 16 (four vectors), of 4 (one), and not (composed from the backend's kernels); 70
+    // and 130 rows leave partial 64-row blocks.
+    const shapes = [
+      [2, 5, 7, 32],
+      [70, 12],
+      [130, 8],
+      [3, 4, 4, 3],
+    ];
+    const statistics = (x: Float32Array, shape: number[], fused: boolean) =>
+      tf.tidy(() => {
+        const xt = tf.tensor(x, shape);
+        if (fused)
+          return tf.stack(tf.engine().runKernel('DistilljsBatchNormMoments', { x: xt }) as tf.Tensor[]);
+        const axes = shape.slice(0, -1).map((_, i) => i);
+        const mean = tf.mean(xt, axes);
+        return tf.stack([mean, tf.mean(tf.square(tf.sub(xt, mean)), axes)]);
+      });
+    for (const simd of [true, false]) {
+      setSimdKernelsEnabled(simd);
+      try {
+        for (const shape of shapes) {
+          const x = randomArray(rng, shape).map((v) => 3 * v + 2);
+          await compare(() => statistics(x, shape, tf.getBackend() === 'wasm'));
+          await tf.setBackend('wasm');
+          const [fused, composed] = [statistics(x, shape, true), statistics(x, shape, false)];
+          expect(Array.from(await fused.data())).toEqual(Array.from(await composed.data()));
+          tf.dispose([fused, composed]);
+        }
+      } finally {
+        setSimdKernelsEnabled(true);
+      }
+    }
+    await tf.setBackend('wasm');
+    expect(() => tf.engine().runKernel('DistilljsBatchNormMoments', { x: tf.tensor1d([1, 2]) })).toThrow(
+      /needs a float32 input x of rank 2 or more \(channels last\), got float32 \[2\]/,
+    );
   });
 
   it('matches cpu for batchNorm (inference form), with and without scale and offset', async () => {

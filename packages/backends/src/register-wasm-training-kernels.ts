@@ -1,9 +1,14 @@
-import { ADAM_UPDATE_KERNEL, BATCH_NORM_TRAINING_GRAD_KERNEL } from '@distilljs/core';
+import {
+  ADAM_UPDATE_KERNEL,
+  BATCH_NORM_MOMENTS_KERNEL,
+  BATCH_NORM_TRAINING_GRAD_KERNEL,
+} from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { adamUpdate } from './kernels/adam-update.js';
 import { fastMatMul, matMulParts } from './kernels/batch-mat-mul.js';
 import { batchNorm } from './kernels/batch-norm.js';
 import { batchNormTrainingGrad } from './kernels/batch-norm-grad.js';
+import { batchNormMoments } from './kernels/batch-norm-moments.js';
 import { conv2DBackpropFilter, conv2DBackpropFilterParts } from './kernels/conv2d-backprop-filter.js';
 import { conv2DBackpropInput, conv2DBackpropInputParts } from './kernels/conv2d-backprop-input.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
@@ -41,7 +46,12 @@ const REPLACED = [
   'Identity',
   'Cast',
 ] as const;
-const ADDED = ['Conv2DBackpropFilter', ADAM_UPDATE_KERNEL, BATCH_NORM_TRAINING_GRAD_KERNEL] as const;
+const ADDED = [
+  'Conv2DBackpropFilter',
+  ADAM_UPDATE_KERNEL,
+  BATCH_NORM_TRAINING_GRAD_KERNEL,
+  BATCH_NORM_MOMENTS_KERNEL,
+] as const;
 
 /** The original kernels, per backend, kept so the replacement can be undone. */
 const originals = new Map<string, Map<string, tf.KernelConfig | undefined>>();
@@ -72,6 +82,9 @@ const GRADIENTS = ['FusedBatchNorm', 'Mean', 'Relu'] as const;
  * - `DistilljsBatchNormTrainingGrad` (`BATCH_NORM_TRAINING_GRAD_KERNEL` of @distilljs/core): the whole
  *   gradient of training-mode batch normalisation (through the batch statistics) in two passes, for the
  *   batch-norm layers of @distilljs/models.
+ * - `DistilljsBatchNormMoments` (`BATCH_NORM_MOMENTS_KERNEL` of @distilljs/core): the batch mean and
+ *   variance of those layers' forward pass, the variance in one read-only SIMD pass (the same values as
+ *   `Sub`, `Square` and `Mean`, without writing the first two).
  * - `DistilljsAdamUpdate` (`ADAM_UPDATE_KERNEL` of @distilljs/core): the trainer's Adam and AdamW step
  *   for one variable in one SIMD pass, bit for bit what its composed ops give.
  * - The gradients of `FusedBatchNorm` (all five inputs from one fused two-pass kernel), `Mean` (one
@@ -114,6 +127,11 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
   const cast = requireKernel('Cast', backendName);
   const filterParts = conv2DBackpropFilterParts(backendName);
   const inputParts = conv2DBackpropInputParts(backendName);
+  const momentsParts = {
+    mean: ((args) => reduceLeadingAxes('mean', mean, args)) as KernelImpl,
+    sub: requireKernel('Sub', backendName),
+    square: requireKernel('Square', backendName),
+  };
 
   const kernels: Array<[string, KernelImpl]> = [
     ['BatchMatMul', (args) => fastMatMul(parts, batchMatMul, args)],
@@ -121,6 +139,7 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
     ['Conv2DBackpropFilter', (args) => conv2DBackpropFilter(filterParts, args)],
     [ADAM_UPDATE_KERNEL, (args) => adamUpdate(args)],
     [BATCH_NORM_TRAINING_GRAD_KERNEL, (args) => batchNormTrainingGrad(args)],
+    [BATCH_NORM_MOMENTS_KERNEL, (args) => batchNormMoments(momentsParts, args)],
     [
       'Conv2DBackpropInput',
       (args) => conv2DBackpropInput(inputParts, args) ?? (backpropInput(args) as TensorInfo),

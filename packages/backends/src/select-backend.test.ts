@@ -1,5 +1,11 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { DistillError, InvalidArgumentError, NotInstalledError, Rng } from '@distilljs/core';
+import {
+  BATCH_NORM_MOMENTS_KERNEL,
+  DistillError,
+  InvalidArgumentError,
+  NotInstalledError,
+  Rng,
+} from '@distilljs/core';
 import { batchNormalization } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -167,6 +173,19 @@ describe('selectBackend', () => {
         )(tf.tensor(xv, shape));
       },
     ];
+    // The batch statistics kernel: its variance pass is shared by rows, as `Mean`'s sums are, so it gives
+    // the composed ops' bits here too.
+    const moments = (fused: boolean) =>
+      tf.tidy(() => {
+        const z = tf.tensor(xv, shape);
+        if (fused) return tf.stack(tf.engine().runKernel(BATCH_NORM_MOMENTS_KERNEL, { x: z }) as tf.Tensor[]);
+        const mean = tf.mean(z, [0, 1, 2]);
+        return tf.stack([mean, tf.mean(tf.square(tf.sub(z, mean)), [0, 1, 2])]);
+      });
+    ops.push(moments);
+    const [fusedMoments, composedMoments] = [moments(true), moments(false)];
+    expect(Array.from(await fusedMoments.data())).toEqual(Array.from(await composedMoments.data()));
+    tf.dispose([fusedMoments, composedMoments]);
     for (const op of ops) {
       const onWasm = tf.tidy(() => op(true));
       const gotValues = await onWasm.data();

@@ -46,3 +46,18 @@ export interface AdamUpdateAttrs {
  * which is the gradient through the batch statistics as well as through the normalisation.
  */
 export const BATCH_NORM_TRAINING_GRAD_KERNEL = 'DistilljsBatchNormTrainingGrad';
+
+/**
+ * Name of the optional batch-statistics kernel of training-mode batch normalisation. `@distilljs/models`'
+ * batch-norm layers run it in training when the active backend has it (`@distilljs/backends` registers it
+ * for wasm) and compose the same statistics from tfjs ops otherwise.
+ *
+ * Input: `x` (float32, channels last, rank >= 2). Outputs `[mean, variance]`, each `[c]`: over every axis
+ * but the last,
+ *
+ *   mean = tf.mean(x, axes),  variance = tf.mean(tf.square(tf.sub(x, mean)), axes)
+ *
+ * (the biased variance batch normalisation divides by), as those ops compute them on the backend: a
+ * kernel may fuse the passes but not change the values.
+ */
+export const BATCH_NORM_MOMENTS_KERNEL = 'DistilljsBatchNormMoments';

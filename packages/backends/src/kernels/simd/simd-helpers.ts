@@ -25,7 +25,9 @@ export type SimdHelperKernel =
   | 'batchNormTrainDx'
   | 'reluGrad'
   | 'colSums4'
-  | 'colSums1';
+  | 'colSums1'
+  | 'colSqDevSums4'
+  | 'colSqDevSums1';
 const KERNELS: readonly SimdHelperKernel[] = [
   'filterTaps',
   'batchNormApply',
@@ -34,6 +36,8 @@ const KERNELS: readonly SimdHelperKernel[] = [
   'reluGrad',
   'colSums4',
   'colSums1',
+  'colSqDevSums4',
+  'colSqDevSums1',
 ];
 
 // Control block, one per helper (Int32Array): [0] request sequence number, [1] finished sequence number,

@@ -38,6 +38,11 @@ export interface SimdKernels {
    * multiple of 4 (see `colSums` in the generator).
    */
   colSums(x: number, rows: number, cols: number, acc: number): void;
+  /**
+   * Column sums of `(x - mean)^2` (each difference and square rounded to float32) added to float64
+   * accumulators `acc` ([cols]); `mean` is float32 [cols], cols a multiple of 4.
+   */
+  colSqDevSums(x: number, rows: number, cols: number, acc: number, mean: number): void;
   /** out = (x - mean) * factor + offset per channel of a [rows, c] matrix, c a multiple of 4. */
   batchNormApply(
     x: number,
@@ -168,6 +173,14 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
         filterRows: (vectors, ...args) => rows[vectors](...args),
         colSums: (x, rowCount, cols, acc) =>
           (cols % 16 === 0 ? (exports.colSums4 as Fn) : (exports.colSums1 as Fn))(x, rowCount, cols, acc),
+        colSqDevSums: (x, rowCount, cols, acc, mean) =>
+          (cols % 16 === 0 ? (exports.colSqDevSums4 as Fn) : (exports.colSqDevSums1 as Fn))(
+            x,
+            rowCount,
+            cols,
+            acc,
+            mean,
+          ),
         batchNormApply: exports.batchNormApply as Fn,
         batchNormSums: exports.batchNormSums as Fn,
         reluGrad: exports.reluGrad as Fn,
