@@ -35,6 +35,8 @@ export interface BenchOptions {
   readonly tasks?: readonly BenchTask[];
   /** wasm threads (default `auto`). */
   readonly threads?: number | 'auto';
+  /** wasm relaxed SIMD (default `enable`, see `selectBackend`'s `relaxedSimd`). */
+  readonly relaxedSimd?: 'auto' | 'enable' | 'off';
   /** Seed of weights and data (default 0). */
   readonly seed?: number;
 }
@@ -57,7 +59,7 @@ const DISTILL_TEACHER = 'hinton-teacher';
 const TEMPERATURE = 4;
 const ALPHA = 0.5;
 
-function checkOptions(options: BenchOptions): Required<Omit<BenchOptions, 'backend' | 'threads'>> {
+function checkOptions(options: BenchOptions): Required<Omit<BenchOptions, 'backend' | 'threads' | 'relaxedSimd'>> {
   const fn = 'runBench';
   const batchSize = options.batchSize ?? 128;
   const steps = options.steps ?? 20;
@@ -150,6 +152,7 @@ export async function* runBench(options: BenchOptions = {}): AsyncGenerator<Benc
   const opts = checkOptions(options);
   const selection = await selectBackend(options.backend ?? 'auto', {
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    relaxedSimd: options.relaxedSimd ?? 'enable',
   });
   const jobs: Array<[string, BenchTask]> = [];
   if (opts.tasks.includes('train')) for (const m of opts.models) jobs.push([m, 'train']);

@@ -231,7 +231,12 @@ export function createProgram(io: Io): Command {
       .option('--batch <n>', 'batch size', positiveInt, 128)
       .option('--steps <n>', 'timed steps per model', positiveInt)
       .option('--warmup <n>', 'untimed warm-up steps per model', positiveInt)
-      .option('--tasks <list>', 'train, distill, distill-online (comma-separated)'),
+      .option('--tasks <list>', 'train, distill, distill-online (comma-separated)')
+      .option(
+        '--relaxed-simd <mode>',
+        'wasm: relaxed-SIMD multiply-adds in the training kernels: enable (sets the V8 flag on Node 20), auto, off',
+        'enable',
+      ),
   ).action(lazy(async () => (await import('./commands/bench.js')).benchCommand, io));
 
   const reproduce = apply(program.command('reproduce').description("reproduce the paper's experiments"));

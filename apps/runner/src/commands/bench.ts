@@ -18,6 +18,9 @@ export async function benchCommand(opts: Record<string, unknown>, io: Io): Promi
   const bad = tasks?.find((t) => !valid.includes(t));
   if (bad !== undefined)
     throw new UsageError(`--tasks: expected some of ${valid.join(', ')}, got ${JSON.stringify(bad)}`);
+  const relaxedSimd = opts.relaxedSimd ?? 'enable';
+  if (relaxedSimd !== 'enable' && relaxedSimd !== 'auto' && relaxedSimd !== 'off')
+    throw new UsageError(`--relaxed-simd: expected enable, auto or off, got ${JSON.stringify(relaxedSimd)}`);
   const rows: BenchResult[] = [];
   for await (const line of runBench({
     backend: (opts.backend as BackendRequest) ?? 'auto',
@@ -26,6 +29,7 @@ export async function benchCommand(opts: Record<string, unknown>, io: Io): Promi
     ...(opts.steps ? { steps: opts.steps as number } : {}),
     ...(opts.warmup ? { warmup: opts.warmup as number } : {}),
     ...(tasks ? { tasks: tasks as BenchTask[] } : {}),
+    relaxedSimd,
   })) {
     rows.push(line);
     if (opts.json) println(io.stdout, JSON.stringify(line));

@@ -1,0 +1,58 @@
+import '@tensorflow/tfjs-backend-cpu';
+import { Rng } from '@distilljs/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { relaxedSimdSupported, simdKernelsRelaxed } from './kernels/simd/simd-kernels.js';
+import { selectBackend } from './select-backend.js';
+
+// Its own test file (process): `relaxedSimd: 'enable'` sets a process-wide V8 flag on Node 20.
+describe('selectBackend with relaxed SIMD', () => {
+  it('enables relaxed SIMD and computes the filter gradients with fused multiply-adds, matching cpu', async () => {
+    const selection = await selectBackend('wasm', { threads: 2, relaxedSimd: 'enable' });
+    expect(relaxedSimdSupported()).toBe(true);
+    const wasm = (tf.backend() as unknown as { wasm: unknown }).wasm;
+    expect(simdKernelsRelaxed(wasm)).toBe(true);
+    expect(selection.engine).toBe(
+      `tfjs ${tf.version_core} wasm (simd, 2 threads, distilljs kernels, relaxed simd)`,
+    );
+    expect(selection.reason).toContain('distilljs training kernels with relaxed SIMD');
+    const rng = new Rng(31);
+    // filterRows (3 input channels), filterTaps (multiples of 4 and 8, shared with the helper thread).
+    const cases: Array<[number[], number]> = [
+      [[4, 9, 9, 3], 32],
+      [[4, 9, 9, 16], 64],
+      [[3, 6, 7, 8], 16],
+    ];
+    for (const [shape, co] of cases) {
+      const [n, h, w, ci] = shape as [number, number, number, number];
+      const xs = Array.from({ length: n * h * w * ci }, () => rng.normal());
+      const dys = Array.from({ length: n * h * w * co }, () => rng.normal());
+      const filterGrad = () =>
+        tf.tidy(
+          () =>
+            tf
+              .engine()
+              .runKernel(
+                'Conv2DBackpropFilter',
+                { x: tf.tensor4d(xs, [n, h, w, ci]), dy: tf.tensor4d(dys, [n, h, w, co]) },
+                { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, ci, co] },
+              ) as tf.Tensor,
+        );
+      await tf.setBackend('wasm');
+      const got = filterGrad();
+      const gotValues = await got.data();
+      got.dispose();
+      await tf.setBackend('cpu');
+      const want = filterGrad();
+      const wantValues = await want.data();
+      want.dispose();
+      let worst = 0;
+      for (let i = 0; i < wantValues.length; i++) {
+        const e = wantValues[i] as number;
+        worst = Math.max(worst, Math.abs((gotValues[i] as number) - e) / (1 + Math.abs(e)));
+      }
+      expect(worst).toBeLessThan(1e-4);
+    }
+    await tf.setBackend('wasm');
+  });
+});
