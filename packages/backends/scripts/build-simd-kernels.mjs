@@ -472,6 +472,118 @@ const filterTaps = (relaxed) => `
   )`;
 
 /**
+ * convDirect: a stride-1 convolution (NHWC), out[b, y, x, o] = bias[o] + sum over ky, kx, c of
+ * xp[b, y + ky, x + kx, c] * wt[ky, kx, c, o], on an input `xp` already padded ([n, hp, wp, ci]); output
+ * [n, oh, ow, co], co a multiple of 8; `relu` non-zero clamps at zero. Blocks of 4 output positions (then
+ * single positions for the rest of a row) by 8 output channels in 8 accumulators: per input channel one
+ * broadcast load of x per position, two loads of the filter row, 8 multiply-adds. Each caller takes chunks
+ * of `chunk` images from the shared counter at `counter` (an atomic add) until none are left; every output
+ * element is written by one caller, so the result does not depend on which thread took which chunk.
+ */
+function convPositions(p, relaxed) {
+  const ps = lanes(p);
+  const init = ps
+    .map((i) => `(local.set $a${i}0 (local.get $b0v)) (local.set $a${i}1 (local.get $b1v))`)
+    .join(' ');
+  const body = ps
+    .map(
+      (
+        i,
+      ) => `(local.set $s (v128.load32_splat offset=${0} (i32.add (local.get $xq) (i32.mul (i32.const ${i}) (local.get $ciBytes)))))
+              (local.set $a${i}0 ${madd(relaxed, `(local.get $a${i}0)`, '(local.get $s)', '(local.get $w0)')})
+              (local.set $a${i}1 ${madd(relaxed, `(local.get $a${i}1)`, '(local.get $s)', '(local.get $w1)')})`,
+    )
+    .join('\n              ');
+  const clamp = ps
+    .map(
+      (i) =>
+        `(local.set $a${i}0 (f32x4.max (local.get $a${i}0) (v128.const i32x4 0 0 0 0))) (local.set $a${i}1 (f32x4.max (local.get $a${i}1) (v128.const i32x4 0 0 0 0)))`,
+    )
+    .join(' ');
+  const store = ps
+    .map(
+      (i) =>
+        `(v128.store (i32.add (local.get $o) (i32.mul (i32.const ${i}) (local.get $coBytes))) (local.get $a${i}0))
+          (v128.store offset=16 (i32.add (local.get $o) (i32.mul (i32.const ${i}) (local.get $coBytes))) (local.get $a${i}1))`,
+    )
+    .join('\n          ');
+  return `
+      (block $doneX${p} (loop $loopX${p}
+        (br_if $doneX${p} (i32.gt_u (i32.add (local.get $x) (i32.const ${p})) (local.get $ow)))
+        (local.set $ob (i32.const 0))
+        (block $doneO${p} (loop $loopO${p}
+          (br_if $doneO${p} (i32.ge_u (local.get $ob) (local.get $coBytes)))
+          (local.set $b0v (v128.load (i32.add (local.get $bias) (local.get $ob))))
+          (local.set $b1v (v128.load offset=16 (i32.add (local.get $bias) (local.get $ob))))
+          ${init}
+          (local.set $wq (i32.add (local.get $wt) (local.get $ob)))
+          (local.set $ky (i32.const 0))
+          (block $doneKy${p} (loop $loopKy${p}
+            (br_if $doneKy${p} (i32.ge_u (local.get $ky) (local.get $kh)))
+            (local.set $xq (i32.add (local.get $img)
+              (i32.mul (i32.add (i32.mul (i32.add (local.get $y) (local.get $ky)) (local.get $wp)) (local.get $x)) (local.get $ciBytes))))
+            (local.set $wEnd (i32.add (local.get $wq) (local.get $tapRowBytes)))
+            ;; the kx taps of a filter row read consecutive input positions: one run of kw * ci channels
+            (block $doneC${p} (loop $loopC${p}
+              (br_if $doneC${p} (i32.ge_u (local.get $wq) (local.get $wEnd)))
+              (local.set $w0 (v128.load (local.get $wq)))
+              (local.set $w1 (v128.load offset=16 (local.get $wq)))
+              ${body}
+              (local.set $xq (i32.add (local.get $xq) (i32.const 4)))
+              (local.set $wq (i32.add (local.get $wq) (local.get $coBytes)))
+              (br $loopC${p})))
+            (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+            (br $loopKy${p})))
+          (if (local.get $relu) (then ${clamp}))
+          (local.set $o (i32.add (i32.add (local.get $outImg) (local.get $ob))
+            (i32.mul (i32.add (i32.mul (local.get $y) (local.get $ow)) (local.get $x)) (local.get $coBytes))))
+          ${store}
+          (local.set $ob (i32.add (local.get $ob) (i32.const 32)))
+          (br $loopO${p})))
+        (local.set $x (i32.add (local.get $x) (i32.const ${p})))
+        (br $loopX${p})))`;
+}
+
+const convDirect = (relaxed) => `
+  (func (export "convDirect")
+    (param $xp i32) (param $wt i32) (param $bias i32) (param $out i32) (param $n i32) (param $hp i32)
+    (param $wp i32) (param $ci i32) (param $oh i32) (param $ow i32) (param $co i32) (param $kh i32)
+    (param $kw i32) (param $counter i32) (param $chunk i32) (param $relu i32)
+    (local $k i32) (local $b i32) (local $b1 i32) (local $y i32) (local $x i32) (local $ob i32) (local $ky i32)
+    (local $xq i32) (local $wq i32) (local $wEnd i32) (local $o i32) (local $img i32) (local $outImg i32)
+    (local $ciBytes i32) (local $coBytes i32) (local $tapRowBytes i32)
+    (local $w0 v128) (local $w1 v128) (local $s v128) (local $b0v v128) (local $b1v v128)
+    ${lanes(4)
+      .map((i) => `(local $a${i}0 v128) (local $a${i}1 v128)`)
+      .join(' ')}
+    (local.set $ciBytes (i32.shl (local.get $ci) (i32.const 2)))
+    (local.set $coBytes (i32.shl (local.get $co) (i32.const 2)))
+    ;; one filter row (kw taps of ci channels): kw * ci rows of co floats
+    (local.set $tapRowBytes (i32.mul (i32.mul (local.get $kw) (local.get $ci)) (local.get $coBytes)))
+    (block $doneK (loop $loopK
+      (local.set $k (i32.atomic.rmw.add (local.get $counter) (i32.const 1)))
+      (local.set $b (i32.mul (local.get $k) (local.get $chunk)))
+      (br_if $doneK (i32.ge_u (local.get $b) (local.get $n)))
+      (local.set $b1 (select (local.get $n) (i32.add (local.get $b) (local.get $chunk))
+        (i32.lt_u (local.get $n) (i32.add (local.get $b) (local.get $chunk)))))
+      (block $doneB (loop $loopB
+        (br_if $doneB (i32.ge_u (local.get $b) (local.get $b1)))
+        (local.set $img (i32.add (local.get $xp) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $hp)) (local.get $wp)) (local.get $ciBytes))))
+        (local.set $outImg (i32.add (local.get $out) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $oh)) (local.get $ow)) (local.get $coBytes))))
+        (local.set $y (i32.const 0))
+        (block $doneY (loop $loopY
+          (br_if $doneY (i32.ge_u (local.get $y) (local.get $oh)))
+          (local.set $x (i32.const 0))
+          ${convPositions(4, relaxed)}
+          ${convPositions(1, relaxed)}
+          (local.set $y (i32.add (local.get $y) (i32.const 1)))
+          (br $loopY)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $loopB)))
+      (br $loopK)))
+  )`;
+
+/**
  * adamUpdate: one fused Adam step over `size` floats (a multiple of 4), writing new arrays:
  *   mNext = flush(m * b1 + g * (1 - b1)), vNext = flush(v * b2 + (g * g) * (1 - b2)),
  *   pNext = p * decay - (mNext / (sqrt(vNext / c2) + eps)) * stepSize,  flush(x) = (x + 2^-100) - 2^-100,
@@ -552,7 +664,7 @@ const batchNormTrainDx = `
 
 const memory = (shared) => `(import "env" "memory" (memory 1${shared ? ' 65536 shared' : ''}))`;
 const text = (shared, relaxed = false) =>
-  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${[8, 4, 1].map(filterRows).join('\n')}\n${[4, 1].map((v) => colSums(v)).join('\n')}\n${[4, 1].map((v) => colSums(v, true)).join('\n')}\n${batchNormApply}\n${batchNormSums}\n${reluGrad}\n${toChannelMajor}\n${filterTaps(relaxed)}\n${adamUpdate}\n${batchNormTrainDx}\n)\n`;
+  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${[8, 4, 1].map(filterRows).join('\n')}\n${[4, 1].map((v) => colSums(v)).join('\n')}\n${[4, 1].map((v) => colSums(v, true)).join('\n')}\n${batchNormApply}\n${batchNormSums}\n${reluGrad}\n${toChannelMajor}\n${filterTaps(relaxed)}\n${convDirect(relaxed)}\n${adamUpdate}\n${batchNormTrainDx}\n)\n`;
 
 const wabt = await wabtFactory();
 const features = { simd: true, threads: true, relaxed_simd: true };

@@ -5,7 +5,7 @@ import { Rng } from '@distilljs/core';
 import { batchNormalization } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { conv2DBackpropFilterGemm, filterGrid } from './kernels/conv2d-backprop-filter-gemm.js';
 import { conv2DBackpropFilterRows } from './kernels/conv2d-backprop-filter-rows.js';
 import { conv2DBackpropFilterTaps } from './kernels/conv2d-backprop-filter-taps.js';
@@ -283,6 +283,72 @@ describe('registerWasmTrainingKernels', () => {
             },
           ) as tf.Tensor,
       );
+    }
+  });
+
+  it('matches cpu for stride-1 convolutions in the direct SIMD kernel: forward, fused, and input gradients', async () => {
+    await tf.setBackend('wasm');
+    const simd = simdKernels((tf.backend() as unknown as { wasm: unknown }).wasm);
+    expect(simd).toBeDefined();
+    const spy = vi.spyOn(simd as NonNullable<typeof simd>, 'convDirect');
+    try {
+      const rng = new Rng(41);
+      type Case = { x: number[]; f: number[]; pad: 'same' | 'valid' | number[][] };
+      const cases: Case[] = [
+        // 'same' 3x3; a row of 6: one block of 4 positions and two single ones.
+        { x: [3, 6, 6, 16], f: [3, 3, 16, 8], pad: 'same' },
+        // 'valid' 3x5 (ow 5), 17 images: chunks of 2 with a last chunk of 1.
+        { x: [17, 5, 9, 16], f: [3, 5, 16, 16], pad: 'valid' },
+        // Explicit, unequal padding.
+        {
+          x: [2, 6, 8, 24],
+          f: [3, 3, 24, 8],
+          pad: [
+            [0, 0],
+            [2, 0],
+            [1, 2],
+            [0, 0],
+          ],
+        },
+        // An even filter with 'same' padding (one more row and column after than before).
+        { x: [2, 4, 5, 16], f: [2, 2, 16, 24], pad: 'same' },
+      ];
+      for (const c of cases) {
+        const x = randomArray(rng, c.x);
+        const f = randomArray(rng, c.f);
+        const co = c.f[3] as number;
+        const bias = randomArray(rng, [co]);
+        const pad = c.pad as 'same';
+        await compare(() => tf.conv2d(tf.tensor4d(x, c.x as never), tf.tensor4d(f, c.f as never), 1, pad));
+        for (const activation of ['linear', 'relu'] as const) {
+          await compare(() =>
+            tf.fused.conv2d({
+              x: tf.tensor4d(x, c.x as never),
+              filter: tf.tensor4d(f, c.f as never),
+              bias: tf.tensor1d(bias),
+              strides: 1,
+              pad,
+              activation,
+            }),
+          );
+        }
+      }
+      const calls = spy.mock.calls.length;
+      expect(calls).toBeGreaterThanOrEqual(cases.length * 3);
+      // The input gradient: a convolution of dy (16 channels) with the flipped filter, 16 output channels.
+      const xs = randomArray(rng, [4, 7, 7, 16]);
+      const fs = randomArray(rng, [3, 3, 16, 16]);
+      const ws = randomArray(rng, [4, 7, 7, 16]);
+      await compare(() =>
+        tf.grad((z: tf.Tensor4D) =>
+          tf.sum(
+            tf.mul(tf.conv2d(z, tf.tensor4d(fs, [3, 3, 16, 16]), 1, 'same'), tf.tensor4d(ws, [4, 7, 7, 16])),
+          ),
+        )(tf.tensor4d(xs, [4, 7, 7, 16])),
+      );
+      expect(spy.mock.calls.length).toBeGreaterThan(calls + 1);
+    } finally {
+      spy.mockRestore();
     }
   });
 

@@ -151,6 +151,7 @@ describe('selectBackend', () => {
     const xv = Array.from({ length: 8 * 16 * 16 * 32 }, () => rng.normal() * 2 + 1);
     const wv = Array.from({ length: 8 * 16 * 16 * 32 }, () => rng.normal());
     const gv = Array.from({ length: 32 }, () => 1 + 0.2 * rng.normal());
+    const fv = Array.from({ length: 3 * 3 * 32 * 32 }, () => 0.1 * rng.normal());
     const ops: Array<(fused: boolean) => tf.Tensor> = [
       () =>
         tf.batchNorm(
@@ -162,6 +163,14 @@ describe('selectBackend', () => {
         ),
       () => tf.grad((z: tf.Tensor) => tf.sum(tf.mul(tf.relu(z), tf.tensor(wv, shape))))(tf.tensor(xv, shape)),
       () => tf.sum(tf.tensor(xv, shape), [0, 1, 2]),
+      // The direct convolution: chunks of images taken by this thread and the helper.
+      () =>
+        tf.conv2d(
+          tf.tensor4d(xv, shape as [number, number, number, number]),
+          tf.tensor4d(fv, [3, 3, 32, 32]),
+          1,
+          'same',
+        ),
       () => tf.mean(tf.tensor(xv, shape), [0, 1]),
       (fused) => {
         const layer = fused

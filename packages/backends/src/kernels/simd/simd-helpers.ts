@@ -20,6 +20,7 @@ export interface SimdHelpers {
 /** The kernels a helper can run. */
 export type SimdHelperKernel =
   | 'filterTaps'
+  | 'convDirect'
   | 'batchNormApply'
   | 'batchNormSums'
   | 'batchNormTrainDx'
@@ -38,6 +39,7 @@ const KERNELS: readonly SimdHelperKernel[] = [
   'colSums1',
   'colSqDevSums4',
   'colSqDevSums1',
+  'convDirect',
 ];
 
 // Control block, one per helper (Int32Array): [0] request sequence number, [1] finished sequence number,

@@ -48,6 +48,25 @@ export interface SimdKernels {
    * accumulators `acc` ([cols]); `mean` is float32 [cols], cols a multiple of 4.
    */
   colSqDevSums(x: number, rows: number, cols: number, acc: number, mean: number): void;
+  /** See `convDirect` in the generator: a stride-1 convolution of a padded NHWC input, co a multiple of 8. */
+  convDirect(
+    xp: number,
+    wt: number,
+    bias: number,
+    out: number,
+    n: number,
+    hp: number,
+    wp: number,
+    ci: number,
+    oh: number,
+    ow: number,
+    co: number,
+    kh: number,
+    kw: number,
+    counter: number,
+    chunk: number,
+    relu: number,
+  ): void;
   /** out = (x - mean) * factor + offset per channel of a [rows, c] matrix, c a multiple of 4. */
   batchNormApply(
     x: number,
@@ -231,6 +250,7 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
         reluGrad: exports.reluGrad as Fn,
         toChannelMajor: exports.toChannelMajor as Fn,
         filterTaps: exports.filterTaps as Fn,
+        convDirect: exports.convDirect as Fn,
         adamUpdate: exports.adamUpdate as Fn,
         batchNormTrainDx: exports.batchNormTrainDx as Fn,
       };

@@ -1,0 +1,194 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { joinHelpers, simdHelpers } from './simd/simd-helpers.js';
+import { simdKernels } from './simd/simd-kernels.js';
+import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
+import {
+  type KernelBackendLike,
+  type KernelImpl,
+  run1,
+  type TensorInfo,
+  withScratch,
+} from './wasm-kernel-utils.js';
+
+/** Image chunks per convolution: enough for the threads to even out when one of them is slowed. */
+const CHUNKS = 16;
+
+/** The wasm module's thread count (XNNPACK's pool), where the backend exposes it. */
+function xnnpackThreads(wb: WasmBackendInternals): number {
+  const tfjs = (wb.wasm as { tfjs?: { getThreadsCount?: () => number } }).tfjs;
+  try {
+    return tfjs?.getThreadsCount?.() ?? 1;
+  } catch {
+    return 1;
+  }
+}
+
+/**
+ * A stride-1, undilated NHWC convolution with at least 16 input channels, output channels a multiple of 8
+ * and output rows at least 4 wide, in the SIMD kernel
+ * `convDirect`: `out = conv(x, filter) + bias`, clamped at zero when `relu`. The input is first copied
+ * into a zero-padded buffer (unless there is no padding); then each output row is computed in blocks of 4
+ * positions by 8 output channels, the kernel walking one filter row (kw taps of ci channels) as one run of
+ * consecutive input channels. Here it runs 1.1-1.3x faster than XNNPACK's convolution with plain SIMD
+ * and about 1.4x with relaxed SIMD's fused multiply-adds. The batch is cut into chunks of images that the
+ * calling thread and the SIMD helper threads take in turn; each output element is written by one thread.
+ *
+ * Returns `undefined` where it does not apply (strides, dilations, channel counts, dtypes, a bias that is
+ * not one value per output channel, no SIMD) or where XNNPACK would use more threads (a browser page with
+ * XNNPACK threads and no helper threads).
+ */
+export function conv2dDirect(
+  backend: KernelBackendLike,
+  x: TensorInfo,
+  filter: TensorInfo,
+  bias: TensorInfo | undefined,
+  info: tf.backend_util.Conv2DInfo,
+  relu: boolean,
+): TensorInfo | undefined {
+  const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, batchSize: n } = info;
+  const { outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
+  if (
+    info.dataFormat !== 'channelsLast' ||
+    info.strideHeight !== 1 ||
+    info.strideWidth !== 1 ||
+    info.dilationHeight !== 1 ||
+    info.dilationWidth !== 1 ||
+    x.dtype !== 'float32' ||
+    filter.dtype !== 'float32' ||
+    co % 8 !== 0 ||
+    // XNNPACK is faster for few input channels (a network's first layer: short runs per filter row) and
+    // for rows narrower than one block of 4 positions.
+    ci < 16 ||
+    ow < 4 ||
+    n * oh === 0 ||
+    (bias !== undefined && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== co))
+  ) {
+    return undefined;
+  }
+  const { top, left, bottom, right } = info.padInfo;
+  const hp = h + top + bottom;
+  const wp = w + left + right;
+  if (top < 0 || left < 0 || bottom < 0 || right < 0 || hp - kh + 1 !== oh || wp - kw + 1 !== ow)
+    return undefined;
+  const wb = backend as WasmBackendInternals;
+  const simd = simdKernels(wb.wasm);
+  if (simd === undefined) return undefined;
+  const helpers = simdHelpers(wb.wasm);
+  const helperCount = helpers?.count ?? 0;
+  if (helperCount === 0 && xnnpackThreads(wb) > 1) return undefined;
+  const chunk = Math.max(1, Math.ceil(n / CHUNKS));
+  const chunks = Math.ceil(n / chunk);
+  const padded = top + left + bottom + right > 0;
+  return withScratch(backend, (keep) => {
+    const xp = padded ? keep(wb.makeOutput([n, hp, wp, ci], 'float32')) : x;
+    const zeroBias = bias === undefined ? keep(wb.makeOutput([co], 'float32')) : undefined;
+    const counter = keep(wb.makeOutput([1], 'int32'));
+    const out = wb.makeOutput([n, oh, ow, co], 'float32');
+    let running = 0;
+    try {
+      // Views after every allocation (an allocation may grow the heap).
+      if (padded) {
+        const src = wb.typedArrayFromHeap(x) as Float32Array;
+        const dst = wb.typedArrayFromHeap(xp) as Float32Array;
+        dst.fill(0);
+        const row = w * ci;
+        for (let b = 0; b < n; b++) {
+          for (let y = 0; y < h; y++) {
+            const from = (b * h + y) * row;
+            dst.set(src.subarray(from, from + row), ((b * hp + y + top) * wp + left) * ci);
+          }
+        }
+      }
+      if (zeroBias !== undefined) (wb.typedArrayFromHeap(zeroBias) as Float32Array).fill(0);
+      (wb.typedArrayFromHeap(counter) as Int32Array)[0] = 0;
+      const args = [
+        heapOffset(wb, xp),
+        heapOffset(wb, filter),
+        heapOffset(wb, bias ?? (zeroBias as TensorInfo)),
+        heapOffset(wb, out),
+        n,
+        hp,
+        wp,
+        ci,
+        oh,
+        ow,
+        co,
+        kh,
+        kw,
+        heapOffset(wb, counter),
+        chunk,
+        relu ? 1 : 0,
+      ] as const;
+      for (let p = 0; p < helperCount && p + 1 < chunks; p++) {
+        helpers?.start(p, 'convDirect', args);
+        running = p + 1;
+      }
+      simd.convDirect(...args);
+      joinHelpers(helpers, running);
+      running = 0;
+    } catch (error) {
+      try {
+        joinHelpers(helpers, running, error);
+      } finally {
+        backend.disposeData(out.dataId);
+      }
+    }
+    return out;
+  });
+}
+
+/** The convolution info of a `Conv2D`/`FusedConv2D` call from its inputs and attributes. */
+function convInfo(
+  x: TensorInfo,
+  filter: TensorInfo,
+  attrs: Record<string, unknown>,
+): tf.backend_util.Conv2DInfo {
+  const a = attrs as unknown as tf.Conv2DAttrs;
+  return tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    a.strides,
+    a.dilations ?? 1,
+    a.pad,
+    a.dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(a.dataFormat ?? 'NHWC'),
+  );
+}
+
+/** `Conv2D`: {@link conv2dDirect} where it applies, else `fallback` (XNNPACK). */
+export function conv2d(
+  fallback: KernelImpl,
+  args: { inputs: Record<string, TensorInfo>; backend: KernelBackendLike; attrs?: Record<string, unknown> },
+): TensorInfo {
+  const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+  const attrs = args.attrs ?? {};
+  return (
+    conv2dDirect(args.backend, x, filter, undefined, convInfo(x, filter, attrs), false) ??
+    run1(fallback, args.backend, args.inputs, attrs)
+  );
+}
+
+/** `FusedConv2D` with a per-channel bias (or none) and a linear or ReLU activation: {@link conv2dDirect}. */
+export function fusedConv2d(
+  fallback: KernelImpl,
+  args: { inputs: Record<string, TensorInfo>; backend: KernelBackendLike; attrs?: Record<string, unknown> },
+): TensorInfo {
+  const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+  const attrs = args.attrs ?? {};
+  const activation = (attrs.activation as string | undefined) ?? 'linear';
+  if (x !== undefined && filter !== undefined && preluActivationWeights === undefined) {
+    if (activation === 'linear' || activation === 'relu') {
+      const out = conv2dDirect(
+        args.backend,
+        x,
+        filter,
+        bias,
+        convInfo(x, filter, attrs),
+        activation === 'relu',
+      );
+      if (out !== undefined) return out;
+    }
+  }
+  return run1(fallback, args.backend, args.inputs, attrs);
+}
