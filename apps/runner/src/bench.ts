@@ -59,7 +59,9 @@ const DISTILL_TEACHER = 'hinton-teacher';
 const TEMPERATURE = 4;
 const ALPHA = 0.5;
 
-function checkOptions(options: BenchOptions): Required<Omit<BenchOptions, 'backend' | 'threads' | 'relaxedSimd'>> {
+function checkOptions(
+  options: BenchOptions,
+): Required<Omit<BenchOptions, 'backend' | 'threads' | 'relaxedSimd'>> {
   const fn = 'runBench';
   const batchSize = options.batchSize ?? 128;
   const steps = options.steps ?? 20;

@@ -685,7 +685,7 @@ export const SIMD_KERNELS_SHARED =
 export const SIMD_KERNELS_UNSHARED =
   '${compile(wat)}';
 /**
- * The kernels again with filterTaps' multiply-adds as relaxed SIMD \`f32x4.relaxed_madd\` (fused
+ * The kernels again with filterTaps' and convDirect's multiply-adds as relaxed SIMD \`f32x4.relaxed_madd\` (fused
  * where the CPU has FMA), for runtimes that validate relaxed SIMD; shared memory, base64.
  */
 export const SIMD_KERNELS_SHARED_RELAXED =

@@ -64,9 +64,11 @@ export interface SelectBackendOptions {
   /** Where the code runs; detected when omitted. */
   readonly runtime?: Runtime;
   /**
-   * WebAssembly relaxed SIMD for the wasm training kernels: `filterTaps`' multiply-adds (the filter
-   * gradient of every convolution of the zoo after the first) as `f32x4.relaxed_madd`, one fused
-   * multiply-add where the CPU has FMA (10-27% faster filter gradients here, single-threaded). `'auto'` (default): where the runtime supports it as started (Chrome 114+, Node 22+).
+   * WebAssembly relaxed SIMD for the wasm training kernels: the multiply-adds of `filterTaps` (filter
+   * gradients) and `convDirect` (forward and input-gradient convolutions) as `f32x4.relaxed_madd`, one
+   * fused multiply-add where the CPU has FMA (here 10-27% faster filter gradients, single-threaded, and
+   * convolutions 1.2-1.4x XNNPACK's speed). `'auto'` (default): where the runtime supports it as started
+   * (Chrome 114+, Node 22+).
    * `'enable'`: in Node versions that keep it behind a V8 flag (Node 20), first set
    * `--experimental-wasm-relaxed-simd` with `v8.setFlagsFromString` (process-wide; apps such as the
    * distill runner do this). `'off'`: plain SIMD, so results are the same bits on every x86 and ARM CPU

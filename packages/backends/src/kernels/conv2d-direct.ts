@@ -29,8 +29,8 @@ function xnnpackThreads(wb: WasmBackendInternals): number {
  * `convDirect`: `out = conv(x, filter) + bias`, clamped at zero when `relu`. The input is first copied
  * into a zero-padded buffer (unless there is no padding); then each output row is computed in blocks of 4
  * positions by 8 output channels, the kernel walking one filter row (kw taps of ci channels) as one run of
- * consecutive input channels. Here it runs 1.1-1.3x faster than XNNPACK's convolution with plain SIMD
- * and about 1.4x with relaxed SIMD's fused multiply-adds. The batch is cut into chunks of images that the
+ * consecutive input channels. Here it runs about as fast as XNNPACK's convolution with plain SIMD
+ * (0.95-1.1x) and 1.2-1.4x as fast with relaxed SIMD's fused multiply-adds. The batch is cut into chunks of images that the
  * calling thread and the SIMD helper threads take in turn; each output element is written by one thread.
  *
  * Returns `undefined` where it does not apply (strides, dilations, channel counts, dtypes, a bias that is
