@@ -340,9 +340,12 @@ describe('registerWasmTrainingKernels', () => {
       const fs = randomArray(rng, [3, 3, 16, 16]);
       const ws = randomArray(rng, [4, 7, 7, 16]);
       await compare(() =>
-        tf.grad((z: tf.Tensor4D) =>
+        tf.grad((z: tf.Tensor) =>
           tf.sum(
-            tf.mul(tf.conv2d(z, tf.tensor4d(fs, [3, 3, 16, 16]), 1, 'same'), tf.tensor4d(ws, [4, 7, 7, 16])),
+            tf.mul(
+              tf.conv2d(z as tf.Tensor4D, tf.tensor4d(fs, [3, 3, 16, 16]), 1, 'same'),
+              tf.tensor4d(ws, [4, 7, 7, 16]),
+            ),
           ),
         )(tf.tensor4d(xs, [4, 7, 7, 16])),
       );
