@@ -360,6 +360,17 @@ const toChannelMajor = `
   )`;
 
 /**
+ * The start of a chunked kernel's loop $loopK: takes chunk k from the shared counter at `counter` (an atomic
+ * add) and sets images [b, b1) of `chunk` images each (the last may be shorter); leaves $doneK when the
+ * chunks are used up.
+ */
+const claimChunk = `(local.set $k (i32.atomic.rmw.add (local.get $counter) (i32.const 1)))
+      (local.set $b (i32.mul (local.get $k) (local.get $chunk)))
+      (br_if $doneK (i32.ge_u (local.get $b) (local.get $n)))
+      (local.set $b1 (select (local.get $n) (i32.add (local.get $b) (local.get $chunk))
+        (i32.lt_u (local.get $n) (i32.add (local.get $b) (local.get $chunk)))))`;
+
+/**
  * filterTaps: the filter gradient of a stride-1 convolution read in place from NHWC x and dy, with no
  * padded copies and no wasted products, over chunks of `chunk` images. Each caller takes the next chunk
  * k from the shared counter at `counter` (an atomic add) until none are left, and adds, for each of
@@ -388,11 +399,7 @@ const filterTaps = (relaxed) => `
     (local.set $obEnd (local.get $coBytes))
     (local.set $cTo (i32.shr_u (local.get $ci) (i32.const 2)))
     (block $doneK (loop $loopK
-      (local.set $k (i32.atomic.rmw.add (local.get $counter) (i32.const 1)))
-      (local.set $b (i32.mul (local.get $k) (local.get $chunk)))
-      (br_if $doneK (i32.ge_u (local.get $b) (local.get $n)))
-      (local.set $b1 (select (local.get $n) (i32.add (local.get $b) (local.get $chunk))
-        (i32.lt_u (local.get $n) (i32.add (local.get $b) (local.get $chunk)))))
+      ${claimChunk}
       (local.set $part (i32.add (local.get $out) (i32.mul (local.get $k) (local.get $partBytes))))
     (block $doneB (loop $loopB
       (br_if $doneB (i32.ge_u (local.get $b) (local.get $b1)))
@@ -561,11 +568,7 @@ const convDirect = (relaxed) => `
     ;; one filter row (kw taps of ci channels): kw * ci rows of co floats
     (local.set $tapRowBytes (i32.mul (i32.mul (local.get $kw) (local.get $ci)) (local.get $coBytes)))
     (block $doneK (loop $loopK
-      (local.set $k (i32.atomic.rmw.add (local.get $counter) (i32.const 1)))
-      (local.set $b (i32.mul (local.get $k) (local.get $chunk)))
-      (br_if $doneK (i32.ge_u (local.get $b) (local.get $n)))
-      (local.set $b1 (select (local.get $n) (i32.add (local.get $b) (local.get $chunk))
-        (i32.lt_u (local.get $n) (i32.add (local.get $b) (local.get $chunk)))))
+      ${claimChunk}
       (block $doneB (loop $loopB
         (br_if $doneB (i32.ge_u (local.get $b) (local.get $b1)))
         (local.set $img (i32.add (local.get $xp) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $hp)) (local.get $wp)) (local.get $ciBytes))))

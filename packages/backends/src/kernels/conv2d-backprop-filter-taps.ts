@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { isDenseStride1 } from './conv2d-backprop-filter-gemm.js';
-import { joinHelpers, simdHelpers } from './simd/simd-helpers.js';
+import { runChunked, simdHelpers } from './simd/simd-helpers.js';
 import { simdKernels } from './simd/simd-kernels.js';
-import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
+import { heapOffset, type WasmBackendInternals, xnnpackThreads } from './wasm-heap.js';
 import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
 
 /** Image chunks per filter gradient: enough for the threads to even out, few enough to sum cheaply. */
@@ -12,16 +12,6 @@ const CHUNKS = 16;
  * partial) fewer chunks are used, but never fewer than one per thread.
  */
 const PARTIALS_MAX_FLOATS = 1 << 23;
-
-/** The wasm module's thread count (XNNPACK's pool), where the backend exposes it. */
-function xnnpackThreads(wb: WasmBackendInternals): number {
-  const tfjs = (wb.wasm as { tfjs?: { getThreadsCount?: () => number } }).tfjs;
-  try {
-    return tfjs?.getThreadsCount?.() ?? 1;
-  } catch {
-    return 1;
-  }
-}
 
 /**
  * `Conv2DBackpropFilter` for stride 1 and dilation 1 (NHWC), input channels a multiple of 4 and output
@@ -84,7 +74,6 @@ export function conv2DBackpropFilterTaps(
     // float64 totals (2 floats each, 8-byte aligned) for the sum over chunks.
     const acc = keep(wb.makeOutput([2 * size + 1], 'float32'));
     const out = wb.makeOutput([kh, kw, ci, co], 'float32');
-    let running = 0;
     try {
       const tv = wb.typedArrayFromHeap(tab) as Int32Array;
       tv.set(table);
@@ -108,13 +97,9 @@ export function conv2DBackpropFilterTaps(
         chunk,
         size * 4,
       ] as const;
-      for (let p = 0; p < helperCount && p + 1 < chunks; p++) {
-        helpers?.start(p, 'filterTaps', args);
-        running = p + 1;
-      }
-      simd.filterTaps(...args);
-      joinHelpers(helpers, running);
-      running = 0;
+      runChunked(helpers, 'filterTaps', args, Math.min(helperCount, chunks - 1), () =>
+        simd.filterTaps(...args),
+      );
       // Sum the chunks' partials in chunk order (float32 sums of up to 64 chunks, added in float64).
       const accOffset = Math.ceil(heapOffset(wb, acc) / 8) * 8;
       const totals = new Float64Array((wb.typedArrayFromHeap(acc) as Float32Array).buffer, accOffset, size);
@@ -123,11 +108,8 @@ export function conv2DBackpropFilterTaps(
       const ov = wb.typedArrayFromHeap(out) as Float32Array;
       for (let i = 0; i < size; i++) ov[i] = totals[i] as number;
     } catch (error) {
-      try {
-        joinHelpers(helpers, running, error);
-      } finally {
-        backend.disposeData(out.dataId);
-      }
+      backend.disposeData(out.dataId);
+      throw error;
     }
     return out;
   });

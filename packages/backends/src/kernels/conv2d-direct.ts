@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { joinHelpers, simdHelpers } from './simd/simd-helpers.js';
+import { runChunked, simdHelpers } from './simd/simd-helpers.js';
 import { simdKernels } from './simd/simd-kernels.js';
-import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
+import { heapOffset, type WasmBackendInternals, xnnpackThreads } from './wasm-heap.js';
 import {
   type KernelBackendLike,
   type KernelImpl,
@@ -12,16 +12,6 @@ import {
 
 /** Image chunks per convolution: enough for the threads to even out when one of them is slowed. */
 const CHUNKS = 16;
-
-/** The wasm module's thread count (XNNPACK's pool), where the backend exposes it. */
-function xnnpackThreads(wb: WasmBackendInternals): number {
-  const tfjs = (wb.wasm as { tfjs?: { getThreadsCount?: () => number } }).tfjs;
-  try {
-    return tfjs?.getThreadsCount?.() ?? 1;
-  } catch {
-    return 1;
-  }
-}
 
 /**
  * A stride-1, undilated NHWC convolution with at least 16 input channels, output channels a multiple of 8
@@ -84,7 +74,6 @@ export function conv2dDirect(
     const zeroBias = bias === undefined ? keep(wb.makeOutput([co], 'float32')) : undefined;
     const counter = keep(wb.makeOutput([1], 'int32'));
     const out = wb.makeOutput([n, oh, ow, co], 'float32');
-    let running = 0;
     try {
       // Views after every allocation (an allocation may grow the heap).
       if (padded) {
@@ -119,19 +108,12 @@ export function conv2dDirect(
         chunk,
         relu ? 1 : 0,
       ] as const;
-      for (let p = 0; p < helperCount && p + 1 < chunks; p++) {
-        helpers?.start(p, 'convDirect', args);
-        running = p + 1;
-      }
-      simd.convDirect(...args);
-      joinHelpers(helpers, running);
-      running = 0;
+      runChunked(helpers, 'convDirect', args, Math.min(helperCount, chunks - 1), () =>
+        simd.convDirect(...args),
+      );
     } catch (error) {
-      try {
-        joinHelpers(helpers, running, error);
-      } finally {
-        backend.disposeData(out.dataId);
-      }
+      backend.disposeData(out.dataId);
+      throw error;
     }
     return out;
   });

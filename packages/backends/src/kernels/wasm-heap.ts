@@ -113,3 +113,13 @@ export function heapOffset(backend: WasmBackendInternals, t: TensorInfo): number
   }
   return data.memoryOffset;
 }
+
+/** The wasm module's thread count (XNNPACK's pool), where the backend exposes it; else 1. */
+export function xnnpackThreads(backend: WasmBackendInternals): number {
+  const tfjs = (backend.wasm as { tfjs?: { getThreadsCount?: () => number } }).tfjs;
+  try {
+    return tfjs?.getThreadsCount?.() ?? 1;
+  } catch {
+    return 1;
+  }
+}

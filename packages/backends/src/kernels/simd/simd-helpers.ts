@@ -234,6 +234,32 @@ export function runRows(
 }
 
 /**
+ * Runs a kernel that takes its work in chunks from a shared atomic counter (`filterTaps`, `convDirect`):
+ * the same `args` on `helperCount` helper threads and, through `runHere`, on the calling thread, which then
+ * waits for the helpers. A failure here or in a helper is thrown after every helper has finished.
+ */
+export function runChunked(
+  helpers: SimdHelpers | undefined,
+  name: SimdHelperKernel,
+  args: readonly number[],
+  helperCount: number,
+  runHere: () => void,
+): void {
+  let running = 0;
+  let failure: unknown;
+  try {
+    for (let p = 0; p < helperCount; p++) {
+      helpers?.start(p, name, args);
+      running = p + 1;
+    }
+    runHere();
+  } catch (error) {
+    failure = error;
+  }
+  joinHelpers(helpers, running, failure);
+}
+
+/**
  * Waits for helpers [0, count) even when one fails or `failure` (the caller's own) is set, so that no
  * helper still writes to memory the caller is about to free; then throws `failure` or the first helper's.
  */
