@@ -135,7 +135,7 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
   const fusedConv2dStock = requireKernel('FusedConv2D', backendName);
   const conv2dKernel: KernelImpl = (args) => conv2d(conv2dStock, args);
   // The input gradient's convolution runs through the direct kernel too.
-  const inputParts = { ...conv2DBackpropInputParts(backendName), conv2d: conv2dKernel };
+  const inputParts = conv2DBackpropInputParts(backendName, conv2dKernel);
   const momentsParts = {
     mean: ((args) => reduceLeadingAxes('mean', mean, args)) as KernelImpl,
     sub: requireKernel('Sub', backendName),

@@ -242,9 +242,8 @@ async function tryWasm(
   // Node: helper threads for the SIMD kernels, one fewer than XNNPACK's (they take turns with it).
   let helpers = 0;
   if (kernels && runtime === 'node' && threads > 1) {
-    const wasm = (tf.backend() as { wasm?: unknown }).wasm;
-    const why = await startSimdHelpers(wasm, threads - 1);
-    if (why === undefined) helpers = simdHelpers(wasm)?.count ?? 0;
+    const why = await startSimdHelpers(wasmModule, threads - 1);
+    if (why === undefined) helpers = simdHelpers(wasmModule)?.count ?? 0;
     else notes.push(why);
   }
   const parts = [

@@ -17,10 +17,13 @@ export interface Conv2DBackpropInputParts {
   readonly slice: KernelImpl;
 }
 
-/** Captures the backend kernels the input gradient needs. */
-export function conv2DBackpropInputParts(backendName: string): Conv2DBackpropInputParts {
+/**
+ * Captures the backend kernels the input gradient needs; `conv2d` is the forward convolution to run (the
+ * package's, which uses the direct SIMD kernel where it applies).
+ */
+export function conv2DBackpropInputParts(backendName: string, conv2d: KernelImpl): Conv2DBackpropInputParts {
   return {
-    conv2d: requireKernel('Conv2D', backendName),
+    conv2d,
     reshape: requireKernel('Reshape', backendName),
     pad: requireKernel('PadV2', backendName),
     slice: requireKernel('Slice', backendName),
