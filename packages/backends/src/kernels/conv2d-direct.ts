@@ -79,13 +79,20 @@ export function conv2dDirect(
       if (padded) {
         const src = wb.typedArrayFromHeap(x) as Float32Array;
         const dst = wb.typedArrayFromHeap(xp) as Float32Array;
-        dst.fill(0);
+        // The image rows, and zeros only in the border (the buffer is not cleared first).
         const row = w * ci;
+        const paddedRow = wp * ci;
         for (let b = 0; b < n; b++) {
+          const image = b * hp * paddedRow;
+          dst.fill(0, image, image + top * paddedRow);
           for (let y = 0; y < h; y++) {
+            const at = image + (y + top) * paddedRow;
             const from = (b * h + y) * row;
-            dst.set(src.subarray(from, from + row), ((b * hp + y + top) * wp + left) * ci);
+            dst.fill(0, at, at + left * ci);
+            dst.set(src.subarray(from, from + row), at + left * ci);
+            dst.fill(0, at + left * ci + row, at + paddedRow);
           }
+          dst.fill(0, image + (h + top) * paddedRow, image + hp * paddedRow);
         }
       }
       if (zeroBias !== undefined) (wb.typedArrayFromHeap(zeroBias) as Float32Array).fill(0);
