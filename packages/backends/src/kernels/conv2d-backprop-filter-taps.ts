@@ -1,8 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { isDenseStride1 } from './conv2d-backprop-filter-gemm.js';
-import { runChunked, simdHelpers } from './simd/simd-helpers.js';
-import { simdKernels } from './simd/simd-kernels.js';
-import { heapOffset, type WasmBackendInternals, xnnpackThreads } from './wasm-heap.js';
+import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
+import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
 
 /** Image chunks per filter gradient: enough for the threads to even out, few enough to sum cheaply. */
@@ -42,11 +41,9 @@ export function conv2DBackpropFilterTaps(
   const n = info.batchSize;
   if (!isDenseStride1(x, dy, info) || ci % 4 !== 0 || co % 8 !== 0) return undefined;
   const wb = backend as WasmBackendInternals;
-  const simd = simdKernels(wb.wasm);
-  if (simd === undefined) return undefined;
-  const helpers = simdHelpers(wb.wasm);
-  const helperCount = helpers?.count ?? 0;
-  if (helperCount === 0 && xnnpackThreads(wb) > 1) return undefined;
+  const kernels = chunkedKernels(wb);
+  if (kernels === undefined) return undefined;
+  const { simd, helpers, helperCount } = kernels;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
   // One table row per tap that reads inside the image: shift, y0, y1, x0, x1, first row of dW.

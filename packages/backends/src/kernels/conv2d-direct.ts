@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { runChunked, simdHelpers } from './simd/simd-helpers.js';
-import { simdKernels } from './simd/simd-kernels.js';
-import { heapOffset, type WasmBackendInternals, xnnpackThreads } from './wasm-heap.js';
+import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
+import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import {
   type KernelBackendLike,
   type KernelImpl,
@@ -61,11 +60,9 @@ export function conv2dDirect(
   if (top < 0 || left < 0 || bottom < 0 || right < 0 || hp - kh + 1 !== oh || wp - kw + 1 !== ow)
     return undefined;
   const wb = backend as WasmBackendInternals;
-  const simd = simdKernels(wb.wasm);
-  if (simd === undefined) return undefined;
-  const helpers = simdHelpers(wb.wasm);
-  const helperCount = helpers?.count ?? 0;
-  if (helperCount === 0 && xnnpackThreads(wb) > 1) return undefined;
+  const kernels = chunkedKernels(wb);
+  if (kernels === undefined) return undefined;
+  const { simd, helpers, helperCount } = kernels;
   const chunk = Math.max(1, Math.ceil(n / CHUNKS));
   const chunks = Math.ceil(n / chunk);
   const padded = top + left + bottom + right > 0;

@@ -1,5 +1,6 @@
 import { firstLine, importNode } from '../../runtime.js';
-import { simdKernelModule } from './simd-kernels.js';
+import { type WasmBackendInternals, xnnpackThreads } from '../wasm-heap.js';
+import { type SimdKernels, simdKernelModule, simdKernels } from './simd-kernels.js';
 
 /**
  * Helper threads that run the SIMD kernels alongside the calling thread, on the same (shared) wasm
@@ -231,6 +232,22 @@ export function runRows(
   }
   joinHelpers(helpers, running, failure);
   return parts;
+}
+
+/**
+ * The SIMD kernels and helper threads for a kernel that takes chunks of the batch (`filterTaps`,
+ * `convDirect`), or `undefined` where such a kernel should not run: no SIMD, or XNNPACK has several
+ * threads but no helper thread runs (a browser page), so XNNPACK's own operator uses more cores.
+ */
+export function chunkedKernels(
+  backend: WasmBackendInternals,
+): { simd: SimdKernels; helpers: SimdHelpers | undefined; helperCount: number } | undefined {
+  const simd = simdKernels(backend.wasm);
+  if (simd === undefined) return undefined;
+  const helpers = simdHelpers(backend.wasm);
+  const helperCount = helpers?.count ?? 0;
+  if (helperCount === 0 && xnnpackThreads(backend) > 1) return undefined;
+  return { simd, helpers, helperCount };
 }
 
 /**

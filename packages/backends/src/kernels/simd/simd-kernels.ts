@@ -166,8 +166,8 @@ export function setRelaxedSimdEnabled(on: boolean): void {
 }
 
 /**
- * True when the kernels of this backend module are the relaxed-SIMD build: the filter gradients'
- * multiply-adds as `f32x4.relaxed_madd` (one fused multiply-add where the CPU has FMA). Runtimes that
+ * True when the kernels of this backend module are the relaxed-SIMD build: `filterTaps`' and
+ * `convDirect`'s multiply-adds as `f32x4.relaxed_madd` (one fused multiply-add where the CPU has FMA). Runtimes that
  * validate relaxed SIMD get it: Chrome 114+, Node 22+, and Node 20 with `--experimental-wasm-relaxed-simd`.
  */
 export function simdKernelsRelaxed(wasmModule: unknown): boolean {
