@@ -15,17 +15,31 @@ describe('publint', () => {
     });
   }
 
-  it('every publishable package is ESM, side-effect free or explicit, and lists types first', () => {
+  it('every publishable package is ESM with a CJS build for require, and lists types first', () => {
     for (const pkg of publishablePackages()) {
       const j = pkg.json as {
         type?: string;
         sideEffects?: unknown;
-        exports?: Record<string, Record<string, string> | string>;
+        exports?: Record<string, Record<string, unknown> | string>;
       };
       expect(j.type, pkg.name).toBe('module');
       expect(j.sideEffects, pkg.name).toBeDefined();
-      const root = j.exports?.['.'];
-      expect(typeof root === 'object' && Object.keys(root)[0], pkg.name).toBe('types');
+      for (const [entry, target] of Object.entries(j.exports ?? {})) {
+        if (typeof target === 'string') continue;
+        const where = `${pkg.name} exports['${entry}']`;
+        const imp = target.import as Record<string, string>;
+        const req = target.require as Record<string, string>;
+        expect(Object.keys(imp ?? {}), `${where}.import`).toEqual(['types', 'default']);
+        expect(Object.keys(req ?? {}), `${where}.require`).toEqual(['types', 'default']);
+        expect(imp.default, where).toMatch(/\.js$/);
+        expect(req.default, where).toMatch(/\.cjs$/);
+        expect(req.types, where).toMatch(/\.d\.cts$/);
+        for (const nested of Object.values(target)) {
+          if (typeof nested === 'object' && nested && 'types' in nested) {
+            expect(Object.keys(nested)[0], where).toBe('types');
+          }
+        }
+      }
     }
   });
 

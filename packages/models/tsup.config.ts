@@ -2,7 +2,8 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   entry: ['src/index.ts', 'src/node.ts'],
-  format: ['esm'],
+  format: ['esm', 'cjs'],
+  shims: true,
   dts: true,
   sourcemap: true,
   clean: true,
