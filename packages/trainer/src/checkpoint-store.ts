@@ -15,6 +15,8 @@ export interface CheckpointStore {
   list(): Promise<string[]>;
   /** Deletes `name` if present. */
   remove(name: string): Promise<void>;
+  /** Renames `from` to `to` (a corrupt checkpoint is set aside this way rather than deleted); optional. */
+  rename?(from: string, to: string): Promise<void>;
   /** Where the store writes, for messages (a directory, `memory`, a database name). */
   readonly location: string;
 }
@@ -38,5 +40,12 @@ export class MemoryCheckpointStore implements CheckpointStore {
 
   async remove(name: string): Promise<void> {
     this.entries.delete(name);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const bytes = this.entries.get(from);
+    if (bytes === undefined) return;
+    this.entries.set(to, bytes);
+    this.entries.delete(from);
   }
 }

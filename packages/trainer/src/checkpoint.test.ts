@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidFileError } from '@distilljs/core';
+import { InvalidFileError, openChecksum } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gaussianData, mlp, sameBits, toyStream, weightBytes } from './__fixtures__/toy.js';
@@ -11,6 +11,7 @@ import { type CheckpointStore, MemoryCheckpointStore } from './checkpoint-store.
 import { distill } from './distill.js';
 import { FileCheckpointStore } from './file-checkpoint-store.js';
 import { fit } from './fit.js';
+import { TrainingController } from './training-controller.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -154,7 +155,7 @@ describe('checkpoints and resume', () => {
     const names = readdirSync(dir).sort();
     expect(names).toEqual(['ckpt-0000000002.djsckpt', 'ckpt-0000000004.djsckpt']); // no temporary files left
     for (const n of names) {
-      const ckpt = decodeCheckpoint(new Uint8Array(readFileSync(join(dir, n))), n);
+      const ckpt = decodeCheckpoint(await openChecksum(new Uint8Array(readFileSync(join(dir, n))), n), n);
       expect(ckpt.meta.step).toBe(Number(n.slice(5, 15)));
     }
     const resumed = await fit(mlp(8, [12], 4, 1), toyStream(data, { batchSize: 16 }), {
@@ -169,7 +170,8 @@ describe('checkpoints and resume', () => {
   it('a truncated or foreign checkpoint file is rejected with its name and offset', async () => {
     const store = new MemoryCheckpointStore();
     await fit(mlp(8, [4], 4, 1), toyStream(data, { batchSize: 40 }), { epochs: 1, checkpoint: { store } });
-    const bytes = (await store.read('ckpt-0000000002.djsckpt'))!;
+    const sealed = (await store.read('ckpt-0000000002.djsckpt'))!;
+    const bytes = await openChecksum(sealed, 'x');
     const ckpt = decodeCheckpoint(bytes, 'x');
     expect(encodeCheckpoint(ckpt)).toEqual(bytes);
     expect(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 4), 'run/ckpt')).toThrow(
@@ -179,7 +181,7 @@ describe('checkpoints and resume', () => {
     bad[0] = 0x58;
     expect(() => decodeCheckpoint(bad, 'f')).toThrow(InvalidFileError);
     const dir = tempDir();
-    writeFileSync(join(dir, 'ckpt-0000000002.djsckpt'), bytes.subarray(0, 100));
+    writeFileSync(join(dir, 'ckpt-0000000002.djsckpt'), sealed.subarray(0, 100));
     await expect(
       fit(mlp(8, [4], 4, 1), toyStream(data, { batchSize: 40 }), {
         epochs: 1,
@@ -187,5 +189,52 @@ describe('checkpoints and resume', () => {
         resume: true,
       }),
     ).rejects.toThrow(InvalidFileError);
+  });
+
+  it('a flipped byte in the newest checkpoint: resume says so, sets it aside and continues from the previous one to the same weights', async () => {
+    const stream = () => toyStream(data, { batchSize: 16, seed: 2 });
+    const options = { epochs: 3, seed: 5, optimizer: { name: 'adam', lr: 0.01 } as const };
+    const ref = mlp(8, [12], 4, 1, { dropout: 0.25 });
+    await fit(ref, stream(), options);
+
+    const dir = tempDir();
+    const controller = new TrainingController();
+    const victim = mlp(8, [12], 4, 1, { dropout: 0.25 });
+    await fit(victim, stream(), {
+      ...options,
+      checkpoint: { dir, keep: 2 },
+      controller,
+      callbacks: { onEpochEnd: (epoch: number) => (epoch === 1 ? controller.stop() : undefined) },
+    });
+    expect(readdirSync(dir).sort()).toEqual(['ckpt-0000000005.djsckpt', 'ckpt-0000000010.djsckpt']);
+    const newest = join(dir, 'ckpt-0000000010.djsckpt');
+    const bytes = readFileSync(newest);
+    bytes[bytes.length >> 1]! ^= 0x10; // one bit of one weight: the format still parses
+    writeFileSync(newest, bytes);
+
+    const messages: string[] = [];
+    const resumed = mlp(8, [12], 4, 1, { dropout: 0.25 });
+    const h = await fit(resumed, stream(), {
+      ...options,
+      checkpoint: { dir, keep: 2 },
+      resume: true,
+      callbacks: { onMessage: (m: string) => void messages.push(m) },
+    });
+    expect(messages.join('\n')).toMatch(
+      /checkpoint .*ckpt-0000000010\.djsckpt is not intact \(sha256 checksum mismatch.*\); renamed to ckpt-0000000010\.djsckpt\.corrupt/,
+    );
+    expect(messages.join('\n')).toMatch(/resumed from .*ckpt-0000000005\.djsckpt at step 5/);
+    expect(h.steps).toBe(15);
+    expect(sameBits(weightBytes(resumed), weightBytes(ref))).toBe(true);
+    expect(readFileSync(join(dir, 'ckpt-0000000010.djsckpt.corrupt'))).toEqual(bytes); // kept, not deleted
+
+    // Every checkpoint corrupt: an error naming them, nothing trained.
+    const only = tempDir();
+    await fit(mlp(8, [4], 4, 1), stream(), { epochs: 1, checkpoint: { dir: only } });
+    const file = join(only, 'ckpt-0000000005.djsckpt');
+    writeFileSync(file, readFileSync(file).subarray(0, 200));
+    await expect(
+      fit(mlp(8, [4], 4, 1), stream(), { epochs: 2, checkpoint: { dir: only }, resume: true }),
+    ).rejects.toThrow(/no intact checkpoint to resume from: .*ckpt-0000000005\.djsckpt is corrupt/);
   });
 });

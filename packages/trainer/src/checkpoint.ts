@@ -47,6 +47,8 @@ export interface CheckpointMeta {
   readonly tracker: { best: number | null; bestEpoch: number; wait: number };
   /** Wall-clock seconds spent before this checkpoint. */
   readonly elapsedSeconds: number;
+  /** Loss of the run's first step (the divergence bound is a multiple of it). */
+  readonly firstLoss?: number;
 }
 
 /** A checkpoint in memory: metadata plus weight and optimiser-slot values in `meta` order. */

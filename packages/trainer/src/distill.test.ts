@@ -263,7 +263,9 @@ describe('distill', () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DistillError);
     expect((err as DistillError).code).toBe('non-finite-loss');
-    expect((err as Error).message).toMatch(/distill: the loss became NaN at step 6 \(epoch 1, batch 2\)/);
+    expect((err as Error).message).toMatch(
+      /distill: training diverged: the loss became NaN at step 6 \(epoch 1, batch 2\)/,
+    );
     expect(sameBits(weightBytes(student), weightsAtLastStep)).toBe(true);
   });
 

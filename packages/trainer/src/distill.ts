@@ -5,6 +5,8 @@ import {
   describeValue,
   InvalidArgumentError,
   invalidArgument,
+  openChecksum,
+  sealChecksum,
 } from '@distilljs/core';
 import {
   crossEntropy,
@@ -344,7 +346,8 @@ export async function distill(options: DistillOptions): Promise<History> {
         name = `teacher-${(await sha256Hex(chunks)).slice(0, 32)}.djscache`;
         const bytes = await store.read(name);
         if (bytes) {
-          cache = TeacherOutputCache.decode(bytes, `${store.location}/${name}`, studentClasses);
+          const where = `${store.location}/${name}`;
+          cache = TeacherOutputCache.decode(await openChecksum(bytes, where), where, studentClasses);
           notes.push(
             `teacher-output cache: on (transfer set not augmented); ${cache.size} outputs loaded from ${store.location}/${name}`,
           );
@@ -358,7 +361,7 @@ export async function distill(options: DistillOptions): Promise<History> {
       const secs = ((performance.now() - t0) / 1000).toFixed(2);
       let note = `teacher-output cache: on (transfer set not augmented); ${cache.size} teacher outputs computed once in evaluation mode in ${secs} s (${(cache.bytes / 1024).toFixed(0)} KiB)`;
       if (store && name) {
-        await store.write(name, cache.encode());
+        await store.write(name, await sealChecksum(cache.encode()));
         note += `, saved to ${store.location}/${name}`;
       }
       notes.push(note);

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '@distilljs/core';
 import type { CheckpointStore } from './checkpoint-store.js';
+import { writeFileAtomic } from './write-file-atomic.js';
 
 /**
  * A {@link CheckpointStore} over a directory (Node). Each write goes to a temporary file in the same
@@ -37,20 +37,7 @@ export class FileCheckpointStore implements CheckpointStore {
   }
 
   async write(name: string, bytes: Uint8Array): Promise<void> {
-    const target = this.path(name);
-    await mkdir(this.location, { recursive: true });
-    const tmp = join(this.location, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } catch (err) {
-      await fh.close();
-      await rm(tmp, { force: true });
-      throw err;
-    }
-    await fh.close();
-    await rename(tmp, target);
+    await writeFileAtomic(this.path(name), bytes);
   }
 
   async read(name: string): Promise<Uint8Array | undefined> {
@@ -73,5 +60,9 @@ export class FileCheckpointStore implements CheckpointStore {
 
   async remove(name: string): Promise<void> {
     await rm(this.path(name), { force: true });
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    await rename(this.path(from), this.path(to));
   }
 }

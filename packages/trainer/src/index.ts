@@ -12,6 +12,8 @@ export { MemoryCheckpointStore } from './checkpoint-store.js';
 export { clipByGlobalNorm } from './clip.js';
 export type { DistillOptions, FeatureLossOptions, LossSpec } from './distill.js';
 export { distill } from './distill.js';
+export type { DivergenceOptions, DivergenceReason } from './divergence.js';
+export { DIVERGENCE_LOSS_FACTOR, TrainingDivergedError } from './divergence.js';
 export type { EarlyStoppingOptions, MonitorState } from './early-stopping.js';
 export { earlyStoppingCallback } from './early-stopping.js';
 export type { EvaluationResult } from './evaluate.js';

@@ -1,2 +1,9 @@
 // Node-only entry point: `@distilljs/trainer/node` (file system access).
 export { FileCheckpointStore } from './file-checkpoint-store.js';
+export {
+  FileWriteError,
+  isTemporaryFileName,
+  readChecksummedFile,
+  writeChecksummedFile,
+  writeFileAtomic,
+} from './write-file-atomic.js';

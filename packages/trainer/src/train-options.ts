@@ -1,5 +1,6 @@
 import type { BatchStream, TrainingCallbacks } from '@distilljs/core';
 import type { CheckpointStore } from './checkpoint-store.js';
+import type { DivergenceOptions } from './divergence.js';
 import type { EarlyStoppingOptions } from './early-stopping.js';
 import type { OptimizerSpec } from './optimizer.js';
 import type { ScheduleSpec } from './schedule.js';
@@ -52,6 +53,12 @@ export interface TrainOptions {
   readonly earlyStopping?: EarlyStoppingOptions;
   /** Picks the best epoch when there is no early stopping; default as in {@link EarlyStoppingOptions}. */
   readonly monitor?: Pick<EarlyStoppingOptions, 'monitor' | 'mode'>;
+  /**
+   * When to stop a run as diverged ({@link TrainingDivergedError}); `false` checks only for a non-finite
+   * loss. Default: a loss above 1000 x the first step's; `{ chance: true }` adds an epoch at chance accuracy
+   * with no fall in loss.
+   */
+  readonly divergence?: DivergenceOptions | false;
   /** Stop from outside: `controller.stop()`. */
   readonly controller?: TrainingController;
 }

@@ -7,7 +7,9 @@ import {
   dispatch,
   InvalidFileError,
   type Logs,
+  openChecksum,
   Rng,
+  sealChecksum,
   type TrainingCallbacks,
 } from '@distilljs/core';
 import { applyWeightConstraints } from '@distilljs/models';
@@ -24,6 +26,7 @@ import {
 } from './checkpoint.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { clipByGlobalNorm } from './clip.js';
+import { DivergenceGuard, type DivergenceReason, TrainingDivergedError } from './divergence.js';
 import { MetricMonitor } from './early-stopping.js';
 import { evaluate } from './evaluate.js';
 import { type History, type HistoryEpoch, historyColumns } from './history.js';
@@ -119,16 +122,49 @@ async function resolveStore(fn: string, options: TrainOptions): Promise<Checkpoi
   );
 }
 
-/** @internal Newest checkpoint of a store, decoded. */
+/** @internal Renames a bad checkpoint aside (never deletes it); returns the new name, if the store can rename. */
+async function setAside(store: CheckpointStore, name: string): Promise<string | undefined> {
+  if (!store.rename) return undefined;
+  const taken = new Set(await store.list());
+  let aside = `${name}.corrupt`;
+  for (let i = 2; taken.has(aside); i++) aside = `${name}.corrupt-${i}`;
+  await store.rename(name, aside);
+  return aside;
+}
+
+/**
+ * @internal The newest intact checkpoint of a store, decoded: a checkpoint whose sha256 or format does
+ * not check out is renamed aside (`<name>.corrupt`) with a note, and the next older one is tried. When
+ * checkpoints exist but none is intact, an {@link InvalidFileError} names them.
+ */
 async function latestCheckpoint(
   store: CheckpointStore,
+  notes: string[],
 ): Promise<{ name: string; ckpt: Checkpoint } | undefined> {
-  const names = (await store.list()).filter(isCheckpointName).sort();
-  const name = names[names.length - 1];
-  if (!name) return undefined;
-  const bytes = await store.read(name);
-  if (!bytes) return undefined;
-  return { name, ckpt: decodeCheckpoint(bytes, `${store.location}/${name}`) };
+  const names = (await store.list()).filter(isCheckpointName).sort().reverse();
+  const bad: string[] = [];
+  for (const name of names) {
+    const where = `${store.location}/${name}`;
+    const bytes = await store.read(name);
+    if (!bytes) continue;
+    try {
+      return { name, ckpt: decodeCheckpoint(await openChecksum(bytes, where), where) };
+    } catch (error) {
+      if (!(error instanceof InvalidFileError)) throw error;
+      const aside = await setAside(store, name);
+      bad.push(where);
+      notes.push(
+        `checkpoint ${where} is not intact (${error.message.replace(`${where}: `, '')}); ${aside ? `renamed to ${aside}` : 'left in place'}, trying the next older one`,
+      );
+    }
+  }
+  if (bad.length > 0) {
+    throw new InvalidFileError(
+      `no intact checkpoint to resume from: ${bad.join(', ')} ${bad.length > 1 ? 'are' : 'is'} corrupt (kept, renamed to *.corrupt); resume again to train from the start`,
+      { where: bad[0]! },
+    );
+  }
+  return undefined;
 }
 
 /**
@@ -222,8 +258,9 @@ export async function runTraining<P>(
   let records: HistoryEpoch[] = [];
   let elapsedBefore = 0;
   let restored: { name: string; ckpt: Checkpoint } | undefined;
+  let firstLoss: number | undefined;
   if (options.resume && store) {
-    restored = await latestCheckpoint(store);
+    restored = await latestCheckpoint(store, notes);
     if (restored) {
       const { meta } = restored.ckpt;
       const where = `${store.location}/${restored.name}`;
@@ -281,12 +318,37 @@ export async function runTraining<P>(
       records = meta.history.map((r) => ({ ...r }));
       monitor.state = { ...meta.tracker };
       elapsedBefore = meta.elapsedSeconds;
+      firstLoss = meta.firstLoss;
       const note = `resumed from ${store!.location}/${restored.name} at step ${step} (epoch ${startEpoch}, batch ${skip})`;
       notes.push(note);
     }
     const t0 = performance.now();
     const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
     let lastCheckpoint: string | undefined = restored?.name;
+    const guard = new DivergenceGuard(options.divergence, firstLoss);
+    let classes = 0;
+    const diverged = (reason: DivergenceReason, loss: number, epoch: number, at: string): never => {
+      const kept = lastCheckpoint
+        ? `the last good checkpoint ${store!.location}/${lastCheckpoint} is kept`
+        : 'no checkpoint had been written yet';
+      const what =
+        reason === 'non-finite'
+          ? `the loss became ${loss}`
+          : reason === 'loss-bound'
+            ? `the loss reached ${loss.toPrecision(3)}, past its bound ${guard.bound.toPrecision(3)} (${options.divergence && options.divergence.maxLossFactor ? options.divergence.maxLossFactor : 1000} x the first step's loss)`
+            : `the training accuracy is at chance (1 in ${classes}) and the loss ${loss.toPrecision(3)} has not fallen since the first step`;
+      throw new TrainingDivergedError(
+        `${fn}: training diverged: ${what} ${at}; training stopped before ${reason === 'chance' ? "this epoch's checkpoint" : 'applying this update'} and ${kept}. Lower the learning rate, set clipGradNorm, or check the data for NaN/Infinity.`,
+        {
+          reason,
+          step,
+          epoch,
+          loss,
+          ...(lastCheckpoint ? { checkpoint: `${store!.location}/${lastCheckpoint}` } : {}),
+        },
+        `${fn}(step ${step})`,
+      );
+    };
 
     const writeCheckpoint = async (epoch: number, batchInEpoch: number) => {
       if (!store) return;
@@ -308,6 +370,7 @@ export async function runTraining<P>(
         epochSums,
         tracker: monitor.state,
         elapsedSeconds: elapsed(),
+        ...(guard.firstLoss !== undefined ? { firstLoss: guard.firstLoss } : {}),
       };
       const opt = optimizer.getState();
       const ckpt: Checkpoint = {
@@ -319,7 +382,7 @@ export async function runTraining<P>(
         slots: opt.slots.map((s) => s.values),
       };
       const name = checkpointName(step);
-      await store.write(name, encodeCheckpoint(ckpt));
+      await store.write(name, await sealChecksum(encodeCheckpoint(ckpt)));
       lastCheckpoint = name;
       const old = (await store.list()).filter(isCheckpointName).sort();
       for (const n of old.slice(0, Math.max(0, old.length - keep))) await store.remove(n);
@@ -369,6 +432,7 @@ export async function runTraining<P>(
             const labels = tf.tensor1d(batch.labels, 'int32');
             const labelled = tf.cast(tf.greaterEqual(labels, 0), 'float32');
             const hit = tf.mul(tf.cast(tf.equal(tf.argMax(r.logits, -1), labels), 'float32'), labelled);
+            classes = r.logits.shape[r.logits.shape.length - 1] ?? 0;
             statsT = tf.keep(
               tf.stack([r.loss, r.soft ?? zero, r.hard ?? zero, tf.sum(hit), tf.sum(labelled)]),
             );
@@ -378,15 +442,10 @@ export async function runTraining<P>(
           stats = Array.from(statsT!.dataSync());
           statsT!.dispose();
           const gradList = trainable.map((v) => grads[v.name]);
-          if (!Number.isFinite(stats[0]!)) {
+          const why = guard.step(stats[0]!);
+          if (why) {
             tf.dispose(Object.values(grads));
-            const kept = lastCheckpoint
-              ? `the last good checkpoint ${lastCheckpoint} in ${store!.location} is kept`
-              : 'no checkpoint was written (set the checkpoint option to keep one)';
-            throw new DistillError(
-              `${fn}: the loss became ${stats[0]} at step ${step} (epoch ${epoch}, batch ${b}); training stopped before applying this update and ${kept}. Lower the learning rate, set clipGradNorm, or check the data for NaN/Infinity.`,
-              { code: 'non-finite-loss', where: `${fn}(step ${step})` },
-            );
+            diverged(why, stats[0]!, epoch, `at step ${step} (epoch ${epoch}, batch ${b})`);
           }
           if (options.clipGradNorm !== undefined) {
             const present = gradList.filter((g): g is tf.Tensor => g !== undefined);
@@ -455,6 +514,9 @@ export async function runTraining<P>(
         logs.val_ece = evaluation.ece;
       }
       epochSums = {};
+      if (!stoppedMidEpoch && guard.atChance(logs.acc, logs.loss!, classes)) {
+        diverged('chance', logs.loss!, epoch, `after epoch ${epoch}`);
+      }
       records.push(evaluation ? { epoch, logs, evaluation } : { epoch, logs });
       if (monitor.update(epoch, logs) && stopReason === 'completed') {
         stopReason = 'early-stopping';

@@ -1,0 +1,54 @@
+import { InvalidFileError } from './errors.js';
+
+/** Magic of the checksum trailer {@link sealChecksum} appends: the ASCII bytes `DJSSHA256` and a version byte. */
+export const CHECKSUM_MAGIC = 'DJSSHA2561';
+const DIGEST_BYTES = 32;
+/** Bytes {@link sealChecksum} appends to the payload: the 32-byte sha256, then the 10-byte magic. */
+export const CHECKSUM_TRAILER_BYTES = DIGEST_BYTES + CHECKSUM_MAGIC.length;
+
+async function digest(bytes: Uint8Array): Promise<Uint8Array> {
+  // WebCrypto (Node 20 and browsers); copy so a view of a SharedArrayBuffer or a pooled Buffer digests too.
+  return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes.slice()));
+}
+
+/** The sha256 of `bytes` as 64 lower-case hex digits (the form `sha256sum` prints). */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  return Array.from(await digest(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Returns `payload` followed by a trailer holding its sha256 and {@link CHECKSUM_MAGIC}, so that a reader
+ * can tell an intact file from a truncated, bit-flipped or edited one ({@link openChecksum}). Used for
+ * checkpoints and every cache file distilljs writes.
+ */
+export async function sealChecksum(payload: Uint8Array): Promise<Uint8Array> {
+  const out = new Uint8Array(payload.length + CHECKSUM_TRAILER_BYTES);
+  out.set(payload, 0);
+  out.set(await digest(payload), payload.length);
+  out.set(new TextEncoder().encode(CHECKSUM_MAGIC), payload.length + DIGEST_BYTES);
+  return out;
+}
+
+/**
+ * Checks the trailer {@link sealChecksum} wrote and returns the payload (a view of `sealed`). A missing
+ * trailer or a sha256 that does not match is an {@link InvalidFileError} naming `source` (the file).
+ */
+export async function openChecksum(sealed: Uint8Array, source: string): Promise<Uint8Array> {
+  const fail = (what: string): never => {
+    throw new InvalidFileError(`${source}: ${what}`, { where: source });
+  };
+  const n = sealed.length - CHECKSUM_TRAILER_BYTES;
+  const magic = n >= 0 ? new TextDecoder().decode(sealed.subarray(n + DIGEST_BYTES)) : '';
+  if (magic !== CHECKSUM_MAGIC) {
+    fail(
+      `no sha256 checksum at the end of the file (${sealed.length} bytes): it is truncated, corrupt, or was not written by distilljs`,
+    );
+  }
+  const payload = sealed.subarray(0, n);
+  const stored = sealed.subarray(n, n + DIGEST_BYTES);
+  const actual = await digest(payload);
+  if (!actual.every((b, i) => b === stored[i])) {
+    fail('sha256 checksum mismatch: the contents changed after they were written (a corrupt or edited file)');
+  }
+  return payload;
+}
