@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidFileError } from '@distilljs/core';
 import { io } from '@tensorflow/tfjs-core';
@@ -31,6 +31,41 @@ async function atomicWrite(path: string, data: string | Uint8Array): Promise<voi
     await rm(temp, { force: true });
     throw error;
   }
+}
+
+/** True when `file` is `dir` itself or below it. */
+function inside(dir: string, file: string): boolean {
+  const rel = relative(dir, file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
+/**
+ * Every weights path of a manifest, resolved against the model's directory. A path that leaves the
+ * directory (`../x`, an absolute path, a symbolic link pointing out) is refused before any file is read.
+ */
+async function manifestFiles(
+  manifest: io.WeightsManifestConfig,
+  dir: string,
+  modelPath: string,
+): Promise<string[][]> {
+  const realDir = await realpath(dir).catch(() => dir);
+  const groups: string[][] = [];
+  for (const group of manifest) {
+    const files: string[] = [];
+    for (const p of group.paths) {
+      const file = resolve(dir, p);
+      const real = await realpath(file).catch(() => undefined);
+      if (!inside(dir, file) || (real !== undefined && !inside(realDir, real))) {
+        throw new InvalidFileError(
+          `${modelPath}: weights path ${JSON.stringify(p)} leaves the model's directory ${dir}; weights files must lie inside it (refused, nothing read)`,
+          { where: modelPath },
+        );
+      }
+      files.push(file);
+    }
+    groups.push(files);
+  }
+  return groups;
 }
 
 function jsonErrorOffset(message: string): string {
@@ -130,11 +165,11 @@ export function fileSystemHandler(location: string): FileSystemHandler {
     return io.getModelArtifactsForJSON(json, async (manifest) => {
       const specs: io.WeightsManifestEntry[] = [];
       const buffers: ArrayBuffer[] = [];
-      for (const group of manifest) {
+      const files = await manifestFiles(manifest, dir, modelPath);
+      for (const [g, group] of manifest.entries()) {
         let groupBytes = 0;
         let lastPath = modelPath;
-        for (const p of group.paths) {
-          const file = join(dir, p);
+        for (const file of files[g]!) {
           lastPath = file;
           let bytes: Buffer;
           try {
