@@ -42,9 +42,7 @@ describe('fileSystemHandler: weights paths stay inside the model directory', () 
       json.weightsManifest[0].paths = [path];
       writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
       reads.length = 0;
-      const error = await fileSystemHandler(dir)
-        .load()
-        .catch((e: unknown) => e);
+      const error = await fileSystemHandler(dir).load!().catch((e: unknown) => e);
       expect(error, path).toBeInstanceOf(InvalidFileError);
       expect((error as Error).message).toContain(
         `${join(dir, 'model.json')}: weights path ${JSON.stringify(path)} leaves the model's directory`,
@@ -56,7 +54,7 @@ describe('fileSystemHandler: weights paths stay inside the model directory', () 
     writeFileSync(join(dir, 'w', 'weights.bin'), readFileSync(secret));
     json.weightsManifest[0].paths = ['w/../w/weights.bin'];
     writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
-    const ok = await fileSystemHandler(dir).load();
+    const ok = await fileSystemHandler(dir).load!();
     expect(ok.weightData).toBeDefined();
     model.dispose();
   });
