@@ -20,3 +20,5 @@ export type { AdamUpdateAttrs } from './kernels.js';
 export { ADAM_UPDATE_KERNEL, BATCH_NORM_MOMENTS_KERNEL, BATCH_NORM_TRAINING_GRAD_KERNEL } from './kernels.js';
 export type { RngState } from './rng.js';
 export { Rng } from './rng.js';
+export type { Teacher, TeacherLayout } from './teacher.js';
+export { isTeacher } from './teacher.js';

@@ -2,6 +2,7 @@ export { applyWeightConstraints } from './apply-weight-constraints.js';
 export { batchNormalization } from './batch-norm.js';
 export { conv2d } from './conv2d.js';
 export { withFeatureTaps } from './feature-taps.js';
+export { layersTeacher, sha256Hex, weightsFingerprint } from './layers-teacher.js';
 export type { LoadedTeacher, LoadTeacherOptions, LogitsModelResult } from './load-teacher.js';
 export { loadTeacher, toLogitsModel } from './load-teacher.js';
 export type {
@@ -17,3 +18,4 @@ export type { PadShortcutArgs } from './pad-shortcut.js';
 export { PadShortcut, registerCustomLayers } from './pad-shortcut.js';
 export type { CreateModelOptions, ModelInfo, ModelName } from './registry.js';
 export { countTrainableParams, createModel, listModels, MODEL_NAMES } from './registry.js';
+export { softmaxHead, softmaxStudentAdvice } from './softmax-head.js';

@@ -5,8 +5,10 @@ import {
   describeValue,
   InvalidArgumentError,
   invalidArgument,
+  isTeacher,
   openChecksum,
   sealChecksum,
+  type Teacher,
 } from '@distilljs/core';
 import {
   crossEntropy,
@@ -16,6 +18,7 @@ import {
   type LogitsLossDescriptor,
   type LossDescriptor,
 } from '@distilljs/losses';
+import { layersTeacher } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { CheckpointStore } from './checkpoint-store.js';
@@ -31,7 +34,7 @@ import {
 } from './teacher-cache.js';
 import type { TrainOptions } from './train-options.js';
 import { runTraining, type TrainEngine } from './training-loop.js';
-import { checkDataFitsModel, checkModel, checkStream } from './validate.js';
+import { checkDataFitsModel, checkLogitsHead, checkModel, checkStream } from './validate.js';
 
 /** A loss by registry name (`'kd'`, `'dkd'`, `'logit-matching'`, ...) or a descriptor of @distilljs/losses. */
 export type LossSpec = string | LogitsLossDescriptor;
@@ -60,10 +63,14 @@ export interface FeatureLossOptions {
 
 /** Options of {@link distill}. */
 export interface DistillOptions extends TrainOptions {
-  /** The teacher: a logits model, run in evaluation mode, never trained. */
-  readonly teacher?: LayersModel;
+  /**
+   * The teacher, run in evaluation mode, never trained: a tfjs Layers model (a softmax head is turned
+   * into log-probabilities, with a note) or any {@link Teacher} of @distilljs/core (an ONNX or graph
+   * model, precomputed logits files).
+   */
+  readonly teacher?: LayersModel | Teacher;
   /** Several teachers: targets are their (weighted) average probabilities at `temperature`. */
-  readonly teachers?: readonly LayersModel[];
+  readonly teachers?: readonly (LayersModel | Teacher)[];
   /** One weight >= 0 per teacher (normalised); default equal. */
   readonly teacherWeights?: readonly number[];
   /** The model that learns. Only its trainable weights receive gradients. */
@@ -156,25 +163,64 @@ function resolveFeatureLoss(spec: FeatureLossOptions['loss']): FeatureLossDescri
 }
 
 /** @internal Teacher-ensemble targets for a batch, as logits whose softmax at T is the target. */
-function teacherTargets(
-  teachers: readonly LayersModel[],
+async function teacherTargets(
+  teachers: readonly Teacher[],
   weights: readonly number[] | undefined,
   temperature: number,
-  xs: tf.Tensor,
-  withFeatures: boolean,
-): Prepared {
-  return tf.tidy(() => {
-    const outs = teachers.map((t) => forwardAll(t, xs, false));
-    const logits = outs.map((o) => o[0] as tf.Tensor2D);
-    const features = withFeatures ? outs[0]!.slice(1) : [];
-    if (teachers.length === 1) return { targets: logits[0]!, features };
+  batch: Batch,
+  featureModel: LayersModel | undefined,
+): Promise<Prepared> {
+  if (featureModel) {
+    return tf.tidy(() => {
+      const outs = forwardAll(featureModel, batch.xs, false);
+      return { targets: outs[0] as tf.Tensor2D, features: outs.slice(1) };
+    });
+  }
+  const logits: tf.Tensor2D[] = [];
+  try {
+    for (const t of teachers) logits.push(await t.logits(batch));
+  } catch (err) {
+    tf.dispose(logits);
+    throw err;
+  }
+  if (logits.length === 1) return { targets: logits[0]!, features: [] };
+  const targets = tf.tidy(() => {
     const probs = ensembleSoftTargets(
       logits,
       weights === undefined ? { temperature } : { temperature, weights },
     );
     // softmax(T * log(p) / T) = p, so every logits loss sees the ensemble's probabilities at T.
-    return { targets: tf.mul(tf.log(tf.maximum(probs, 1e-30)), temperature) as tf.Tensor2D, features };
+    return tf.mul(tf.log(tf.maximum(probs, 1e-30)), temperature) as tf.Tensor2D;
   });
+  tf.dispose(logits);
+  return { targets, features: [] };
+}
+
+/** @internal Checks a {@link Teacher} against the student's class count and the data. */
+async function checkTeacher(
+  fn: string,
+  arg: string,
+  t: Teacher,
+  data: BatchStream,
+  classes: number,
+): Promise<void> {
+  const where = { where: `${fn}(${arg})` };
+  if (t.numClasses !== classes) {
+    throw new InvalidArgumentError(
+      `${fn}: '${arg}' (${t.name}) outputs ${t.numClasses} classes but 'student' outputs ${classes}; teacher and student must have the same class count`,
+      where,
+    );
+  }
+  const want = t.inputShape;
+  const got = data.inputShape;
+  if (want && !(want.length === got.length && want.every((d, i) => d === null || d === got[i]))) {
+    const fmt = (s: readonly (number | null)[]) => `[${s.map((d) => d ?? '?').join(', ')}]`;
+    throw new InvalidArgumentError(
+      `${fn}: '${arg}' (${t.name}) takes examples of shape ${fmt(want)} but the data gives ${fmt(got)}`,
+      where,
+    );
+  }
+  await t.checkData?.(data);
 }
 
 /**
@@ -196,28 +242,34 @@ export async function distill(options: DistillOptions): Promise<History> {
   if (!options || typeof options !== 'object') invalidArgument(fn, 'options', 'an options object', options);
   const { student, data } = options;
   checkModel(fn, 'student', student);
+  checkLogitsHead(fn, 'student', student);
   checkStream(fn, 'data', data);
   if (options.teacher !== undefined && options.teachers !== undefined) {
     throw new ConfigError("distill: pass either 'teacher' or 'teachers', not both", {
       where: 'distill(options.teachers)',
     });
   }
-  const teachers = options.teachers ?? (options.teacher === undefined ? [] : [options.teacher]);
-  if (!Array.isArray(teachers) || teachers.length === 0) {
+  const given = options.teachers ?? (options.teacher === undefined ? [] : [options.teacher]);
+  if (!Array.isArray(given) || given.length === 0) {
     invalidArgument(
       fn,
       'teacher',
-      "a tf.LayersModel (or 'teachers': a non-empty array of them)",
+      "a tf.LayersModel or a Teacher (or 'teachers': a non-empty array of them)",
       options.teacher,
     );
   }
+  const teachers = given.filter((t): t is LayersModel => !isTeacher(t));
   const studentClasses = checkDataFitsModel(fn, student, data, 'student');
   if (options.labelled !== undefined) {
     checkStream(fn, 'labelled', options.labelled);
     checkDataFitsModel(`${fn}(labelled)`, student, options.labelled, 'student');
   }
-  teachers.forEach((t, k) => {
-    const arg = teachers.length === 1 && options.teacher ? 'teacher' : `teachers[${k}]`;
+  for (const [k, t] of given.entries()) {
+    const arg = given.length === 1 && options.teacher ? 'teacher' : `teachers[${k}]`;
+    if (isTeacher(t)) {
+      await checkTeacher(fn, arg, t, data, studentClasses);
+      continue;
+    }
     checkModel(fn, arg, t);
     if (t === student) {
       throw new InvalidArgumentError(
@@ -235,21 +287,17 @@ export async function distill(options: DistillOptions): Promise<History> {
       );
     }
     checkDataFitsModel(fn, t, data, arg);
-  });
+  }
+  const wrapped = given.map((t) => (isTeacher(t) ? t : layersTeacher(t)));
   if (options.teacherWeights !== undefined) {
     const w = options.teacherWeights;
     if (
       !Array.isArray(w) ||
-      w.length !== teachers.length ||
+      w.length !== given.length ||
       !w.every((v) => Number.isFinite(v) && v >= 0) ||
       !w.some((v) => v > 0)
     ) {
-      invalidArgument(
-        fn,
-        'teacherWeights',
-        `${teachers.length} numbers >= 0, not all 0 (one per teacher)`,
-        w,
-      );
+      invalidArgument(fn, 'teacherWeights', `${given.length} numbers >= 0, not all 0 (one per teacher)`, w);
     }
   }
   const temperature = options.temperature ?? 4;
@@ -269,10 +317,10 @@ export async function distill(options: DistillOptions): Promise<History> {
   }
   if (featureFn) {
     const ns = student.outputs.length - 1;
-    const nt = teachers[0]!.outputs.length - 1;
-    if (ns < 1 || ns !== nt || teachers.length !== 1) {
+    const nt = teachers.length === 1 ? teachers[0]!.outputs.length - 1 : 0;
+    if (ns < 1 || ns !== nt || given.length !== 1) {
       throw new InvalidArgumentError(
-        `distill: a feature loss needs one teacher and feature-tap models with the same number of feature outputs (withFeatureTaps of @distilljs/models); got student ${ns}, teacher ${nt} feature outputs, ${teachers.length} teacher(s)`,
+        `distill: a feature loss needs one tfjs Layers teacher and feature-tap models with the same number of feature outputs (withFeatureTaps of @distilljs/models); got student ${ns}, teacher ${nt} feature outputs, ${given.length} teacher(s)`,
         { where: 'distill(featureLoss)' },
       );
     }
@@ -307,6 +355,7 @@ export async function distill(options: DistillOptions): Promise<History> {
     extraWeights,
     extraModels: regressors.filter((r): r is LayersModel => r !== undefined),
     async setup(notes, message) {
+      for (const t of wrapped) notes.push(...t.notes);
       if (!useCache) {
         const why =
           mode === 'off'
@@ -328,13 +377,17 @@ export async function distill(options: DistillOptions): Promise<History> {
           new TextEncoder().encode(
             JSON.stringify({
               data: (data as { dataFingerprint?: string }).dataFingerprint ?? data.fingerprint,
-              teachers: teachers.length,
+              teachers: given.length,
               weights: options.teacherWeights ?? null,
-              temperature: teachers.length > 1 ? temperature : null,
+              temperature: given.length > 1 ? temperature : null,
             }),
           ),
         ];
-        for (const t of teachers) {
+        for (const t of given) {
+          if (isTeacher(t)) {
+            chunks.push(new TextEncoder().encode(`${t.kind}:${await t.fingerprint()}`));
+            continue;
+          }
           for (const w of t.weights) {
             const v = w.read().dataSync() as Float32Array;
             chunks.push(
@@ -354,10 +407,12 @@ export async function distill(options: DistillOptions): Promise<History> {
           return;
         }
       }
-      cache = await fillTeacherCache(data, studentClasses, (batch) => {
-        const p = teacherTargets(teachers, options.teacherWeights, temperature, batch.xs, false);
-        return p.targets;
-      });
+      cache = await fillTeacherCache(
+        data,
+        studentClasses,
+        async (batch) =>
+          (await teacherTargets(wrapped, options.teacherWeights, temperature, batch, undefined)).targets,
+      );
       const secs = ((performance.now() - t0) / 1000).toFixed(2);
       let note = `teacher-output cache: on (transfer set not augmented); ${cache.size} teacher outputs computed once in evaluation mode in ${secs} s (${(cache.bytes / 1024).toFixed(0)} KiB)`;
       if (store && name) {
@@ -375,11 +430,12 @@ export async function distill(options: DistillOptions): Promise<History> {
           p = { targets: hit, features: [] };
         } else {
           // An example the first pass did not see (e.g. a dropped last batch): fill it now.
-          p = teacherTargets(teachers, options.teacherWeights, temperature, batch.xs, false);
-          cache.put(batch.indices, p.targets.dataSync() as Float32Array);
+          p = await teacherTargets(wrapped, options.teacherWeights, temperature, batch, undefined);
+          cache.put(batch.indices, (await p.targets.data()) as Float32Array);
         }
       } else {
-        p = teacherTargets(teachers, options.teacherWeights, temperature, batch.xs, !!featureFn);
+        const featureModel = featureFn ? teachers[0] : undefined;
+        p = await teacherTargets(wrapped, options.teacherWeights, temperature, batch, featureModel);
       }
       if (cursor) {
         try {

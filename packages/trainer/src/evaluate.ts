@@ -1,4 +1,5 @@
 import type { BatchStream } from '@distilljs/core';
+import { softmaxHead } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { forwardLogits } from './forward.js';
@@ -29,11 +30,13 @@ export interface EvaluationResult {
 }
 
 /**
- * Evaluates a logits model on every batch of `data.epoch(0)` in evaluation mode (no dropout): accuracy,
+ * Evaluates a logits model (or a model with a softmax head, whose probabilities are used as they are) on every batch of `data.epoch(0)` in evaluation mode (no dropout): accuracy,
  * error count, NLL, 15-bin ECE, confusion matrix and per-class accuracy. Disposes every batch.
  */
 export async function evaluate(model: LayersModel, data: BatchStream): Promise<EvaluationResult> {
   const numClasses = checkDataFitsModel('evaluate', model, data, 'model');
+  // A softmax head outputs probabilities: their log is the log-softmax of the logits (same results).
+  const probabilities = softmaxHead(model) !== undefined;
   const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   const binCount = new Float64Array(ECE_BINS);
   const binConf = new Float64Array(ECE_BINS);
@@ -43,7 +46,10 @@ export async function evaluate(model: LayersModel, data: BatchStream): Promise<E
   let nllSum = 0;
   for await (const batch of data.epoch(0)) {
     try {
-      const logProbs = tf.tidy(() => tf.logSoftmax(forwardLogits(model, batch.xs, false)));
+      const logProbs = tf.tidy(() => {
+        const y = forwardLogits(model, batch.xs, false);
+        return probabilities ? tf.log(tf.maximum(y, 1e-30)) : tf.logSoftmax(y);
+      });
       const lp = (await logProbs.data()) as Float32Array;
       logProbs.dispose();
       for (let i = 0; i < batch.labels.length; i++) {

@@ -6,7 +6,7 @@ import type { History } from './history.js';
 import { maskedCrossEntropy } from './masked-cross-entropy.js';
 import type { TrainOptions } from './train-options.js';
 import { runTraining } from './training-loop.js';
-import { checkModel, checkStream } from './validate.js';
+import { checkLogitsHead, checkModel, checkStream } from './validate.js';
 
 /** Options of {@link fit}: the shared {@link TrainOptions} plus label smoothing. */
 export interface FitOptions extends TrainOptions {
@@ -25,6 +25,7 @@ export interface FitOptions extends TrainOptions {
  */
 export async function fit(model: LayersModel, data: BatchStream, options: FitOptions): Promise<History> {
   checkModel('fit', 'model', model);
+  checkLogitsHead('fit', 'model', model);
   checkStream('fit', 'data', data);
   const smoothing = options?.labelSmoothing ?? 0;
   return runTraining(

@@ -142,12 +142,12 @@ export async function sha256Hex(chunks: readonly Uint8Array[]): Promise<string> 
 export async function fillTeacherCache(
   data: BatchStream,
   numClasses: number,
-  teacherOutputs: (batch: Batch) => tf.Tensor2D,
+  teacherOutputs: (batch: Batch) => tf.Tensor2D | Promise<tf.Tensor2D>,
 ): Promise<TeacherOutputCache> {
   const cache = new TeacherOutputCache(numClasses, data.size);
   for await (const batch of data.epoch(0)) {
     try {
-      const out = teacherOutputs(batch);
+      const out = await teacherOutputs(batch);
       const values = (await out.data()) as Float32Array;
       out.dispose();
       cache.put(batch.indices, values);

@@ -1,4 +1,5 @@
 import { type BatchStream, InvalidArgumentError } from '@distilljs/core';
+import { softmaxHead, softmaxStudentAdvice } from '@distilljs/models';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { modelInputShape, modelNumClasses } from './forward.js';
 
@@ -20,6 +21,12 @@ export function checkModel(fn: string, arg: string, model: unknown): asserts mod
       where: `${fn}(${arg})`,
     });
   }
+}
+
+/** Refuses a model that learns (a student, a fit model) whose last layer is a softmax: losses expect logits. */
+export function checkLogitsHead(fn: string, arg: string, model: LayersModel): void {
+  const head = softmaxHead(model);
+  if (head) throw new InvalidArgumentError(softmaxStudentAdvice(fn, arg, head), { where: `${fn}(${arg})` });
 }
 
 /** Checks a value implements the core BatchStream interface. */
