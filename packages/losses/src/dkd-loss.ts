@@ -2,6 +2,8 @@ import { invalidArgument } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Labels, resolveLabels } from './labels.js';
 import { stopGradient } from './stop-gradient.js';
+import { splitAtTarget, targetMask } from './target-split.js';
+import { temperatureScale } from './temperature-scale.js';
 import {
   assertLogits,
   assertNonNegative,
@@ -94,36 +96,38 @@ function computeDkd(
   const resolved = resolveLabels(fn, labels, batch, classes, { probabilities: false });
   const ids = resolved.kind === 'ids' ? resolved.ids : new Int32Array(0);
   return tf.tidy(() => {
-    const mask = tf.cast(tf.oneHot(tf.tensor1d(ids, 'int32'), classes), 'bool');
-    const split = (z: tf.Tensor) => {
-      const x = tf.div(z, temperature);
-      const lseAll = tf.logSumExp(x, 1, true);
-      // logsumexp over the non-target classes: shift by their max (the target entry is replaced by the
-      // row minimum, which never wins the max), then drop the target entry from the sum.
-      const others = tf.where(mask, tf.broadcastTo(tf.min(x, 1, true), x.shape), x);
-      const m = tf.max(others, 1, true);
-      const e = tf.where(mask, tf.zerosLike(x), tf.exp(tf.sub(others, m)));
-      const lseOthers = tf.add(tf.log(tf.sum(e, 1, true)), m);
-      const logPg = tf.sub(tf.sum(tf.where(mask, x, tf.zerosLike(x)), 1, true), lseAll);
-      const logRest = tf.sub(lseOthers, lseAll);
-      // Target entries are set to 0 before any exp(): exp(x_g - lseOthers) can overflow, and 0 * Inf
-      // would turn the (zero) gradient of the masked entry into NaN.
-      const logQ = tf.where(mask, tf.zerosLike(x), tf.sub(x, lseOthers));
-      return { logPg, logRest, logQ };
-    };
-    const st = split(s);
-    const te = split(stopGradient(t));
-    const pg = tf.exp(te.logPg);
-    const rest = tf.exp(te.logRest);
-    const tckdRows = tf.add(
-      tf.mul(pg, tf.sub(te.logPg, st.logPg)),
-      tf.mul(rest, tf.sub(te.logRest, st.logRest)),
-    );
-    const nckdTerms = tf.where(mask, tf.zerosLike(s), tf.mul(tf.exp(te.logQ), tf.sub(te.logQ, st.logQ)));
-    const scale = temperature * temperature;
-    const tckd = tf.mul(tf.mean(tckdRows), scale) as tf.Scalar;
-    const nckd = tf.mul(tf.div(tf.sum(nckdTerms), batch), scale) as tf.Scalar;
+    const terms = dkdPerExample(s, t, ids, temperature);
+    const tckd = tf.mean(terms.tckd) as tf.Scalar;
+    const nckd = tf.mean(terms.nckd) as tf.Scalar;
     const loss = tf.add(tf.mul(tckd, alpha), tf.mul(nckd, beta)) as tf.Scalar;
     return { loss, tckd, nckd };
   });
+}
+
+/**
+ * @internal Per-example TCKD and NCKD, each T^2-scaled, `[batch]`; the teacher detached. `temperature` is a
+ * number, a scalar tensor or a `[batch, 1]` tensor (a learnable temperature, CTKD). Call inside a tidy.
+ */
+export function dkdPerExample(
+  s: tf.Tensor,
+  t: tf.Tensor,
+  ids: Int32Array,
+  temperature: number | tf.Tensor,
+): { tckd: tf.Tensor1D; nckd: tf.Tensor1D } {
+  const mask = targetMask(ids, s.shape[1]!);
+  const split = (z: tf.Tensor) => splitAtTarget(tf.div(z, temperature), mask);
+  const st = split(s);
+  const te = split(stopGradient(t));
+  const pg = tf.exp(te.logPg);
+  const rest = tf.exp(te.logRest);
+  const tckdRows = tf.add(
+    tf.mul(pg, tf.sub(te.logPg, st.logPg)),
+    tf.mul(rest, tf.sub(te.logRest, st.logRest)),
+  );
+  const nckdTerms = tf.where(mask, tf.zerosLike(s), tf.mul(tf.exp(te.logQ), tf.sub(te.logQ, st.logQ)));
+  const scale = temperatureScale(temperature);
+  return {
+    tckd: tf.mul(tf.reshape(tckdRows, [-1]), scale) as tf.Tensor1D,
+    nckd: tf.mul(tf.sum(nckdTerms, 1), scale) as tf.Tensor1D,
+  };
 }

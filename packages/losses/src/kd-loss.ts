@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { standardize } from './logit-standardization.js';
 import { type Reduction, reduce, resolveReduction } from './reduction.js';
 import { stopGradient } from './stop-gradient.js';
-import { assertLogits, assertOptions, assertSameShape, assertTemperature } from './validate.js';
+import { temperatureScale } from './temperature-scale.js';
+import { assertFlag, assertLogits, assertOptions, assertSameShape, assertTemperature } from './validate.js';
 
 /** Options of {@link kdLoss}. */
 export interface KdLossOptions {
@@ -9,6 +11,11 @@ export interface KdLossOptions {
   temperature: number;
   /** Default `'batchmean'`: summed over classes, averaged over the batch. */
   reduction?: Reduction;
+  /**
+   * Z-score the student's and the teacher's logits per example before the temperature (Sun et al.,
+   * CVPR 2024; see `standardizeLogits`). Default false.
+   */
+  logitStandardization?: boolean;
 }
 
 /**
@@ -63,14 +70,23 @@ export function kdLoss(
   const opts = assertOptions<KdLossOptions>(fn, options, true);
   const temperature = assertTemperature(fn, opts.temperature);
   const reduction = resolveReduction(fn, opts.reduction);
-  return tf.tidy(() => reduce(kdPerExample(s, t, temperature), reduction));
+  const ls = assertFlag(fn, 'logitStandardization', opts.logitStandardization);
+  return tf.tidy(() =>
+    reduce(
+      ls ? kdPerExample(standardize(s), standardize(t), temperature) : kdPerExample(s, t, temperature),
+      reduction,
+    ),
+  );
 }
 
-/** @internal `T^2 * KL(softmax(t/T) || softmax(s/T))` per example, `[batch]`; teacher detached. */
-export function kdPerExample(s: tf.Tensor, t: tf.Tensor, temperature: number): tf.Tensor1D {
+/**
+ * @internal `T^2 * KL(softmax(t/T) || softmax(s/T))` per example, `[batch]`; teacher detached. `temperature`
+ * is a number, a scalar tensor or a `[batch, 1]` tensor (a learnable temperature, CTKD).
+ */
+export function kdPerExample(s: tf.Tensor, t: tf.Tensor, temperature: number | tf.Tensor): tf.Tensor1D {
   const logPs = tf.logSoftmax(tf.div(s, temperature));
   const logPt = tf.logSoftmax(tf.div(stopGradient(t), temperature));
   const pt = tf.exp(logPt);
   const kl = tf.sum(tf.mul(pt, tf.sub(logPt, logPs)), 1);
-  return tf.mul(kl, temperature * temperature) as tf.Tensor1D;
+  return tf.mul(kl, temperatureScale(temperature)) as tf.Tensor1D;
 }

@@ -39,6 +39,11 @@ describe('loss registry', () => {
     expect(list.map((l) => l.name)).toEqual([
       'kd',
       'dkd',
+      'dist',
+      'ttm',
+      'wttm',
+      'nkd',
+      'mlkd',
       'logit-matching',
       'cross-entropy',
       'hint',
@@ -46,6 +51,7 @@ describe('loss registry', () => {
     ]);
     for (const l of list) {
       expect(l.description.length).toBeGreaterThan(20);
+      expect(l.paper.length, `${l.name}'s paper`).toBeGreaterThan(10);
       expect(getLoss(l.name).kind).toBe(l.kind);
     }
     expect(list.find((l) => l.name === 'kd')!.aliases).toContain('hinton');

@@ -1,13 +1,24 @@
 import { InvalidArgumentError, invalidArgument } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { attentionTransferLoss } from './attention-transfer-loss.js';
-import { crossEntropyResolved, resolveLabelSmoothing } from './cross-entropy.js';
+import {
+  checkAlpha,
+  checkedInput,
+  hardTerm,
+  targetIds,
+  teacherOf,
+  UNLABELLED,
+  weighted,
+} from './descriptor-support.js';
 import { distillationLossParts, type LossParts } from './distillation-loss.js';
-import { dkdLossParts } from './dkd-loss.js';
+import { dkdPerExample } from './dkd-loss.js';
 import { hintLoss } from './hint-loss.js';
-import { type Labels, resolveLabels } from './labels.js';
+import { kdPerExample } from './kd-loss.js';
+import type { Labels } from './labels.js';
 import { logitMatchingLoss } from './logit-matching-loss.js';
-import { assertLogits, assertOptions, assertSameShape } from './validate.js';
+import { LOGIT_METHODS } from './logit-method-descriptors.js';
+import { standardize } from './logit-standardization.js';
+import { assertFlag, assertNonNegative, assertOptions } from './validate.js';
 
 /**
  * What a logits loss's `compute` takes. The trainer passes the same object to every logits loss;
@@ -33,6 +44,23 @@ export interface LogitsLossInput {
   dkdAlpha?: number;
   /** DKD's weight of the non-target-class term NCKD. Default 8. */
   dkdBeta?: number;
+  /** DIST's weight of the inter-class relation. Default 1. */
+  distBeta?: number;
+  /** DIST's weight of the intra-class relation. Default 1. */
+  distGamma?: number;
+  /** NKD's weight of the non-target term. Default 1.5. */
+  nkdGamma?: number;
+  /** MLKD's temperatures (replace `temperature`). Default 2, 3, 4, 5, 6. */
+  mlkdTemperatures?: readonly number[];
+  /** MLKD's confidence masking. Default true. */
+  mlkdMask?: boolean;
+  /** Z-score the logits per example before the temperature ('kd', 'dkd', 'mlkd'; Sun et al. 2024). */
+  logitStandardization?: boolean;
+  /**
+   * A learnable temperature (CTKD) replacing `temperature` ('kd', 'dkd'): a float32 scalar or a
+   * `[batch, 1]` tensor, which receives the loss's gradient.
+   */
+  temperatureTensor?: tf.Tensor;
 }
 
 /**
@@ -56,6 +84,10 @@ export interface LogitsLossDescriptor {
   readonly name: string;
   readonly description: string;
   readonly kind: 'logits';
+  /** The paper, in one line (authors, venue, year). */
+  readonly paper?: string;
+  /** The options of {@link LogitsLossInput} this loss reads beyond temperature, alpha and labelSmoothing. */
+  readonly options?: readonly string[];
   /**
    * Computes `{ loss, soft, hard }` (scalars the caller owns): `soft` is the teacher term, `hard` the
    * cross-entropy with the labels, `loss = alpha * soft + (1 - alpha) * hard` (for 'cross-entropy',
@@ -69,6 +101,8 @@ export interface FeatureLossDescriptor {
   readonly name: string;
   readonly description: string;
   readonly kind: 'features';
+  /** The paper, in one line (authors, venue, year). */
+  readonly paper?: string;
   /** Computes the scalar feature loss (the caller owns it and adds it to its logits loss). */
   compute(input: FeatureLossInput): tf.Scalar;
 }
@@ -82,110 +116,69 @@ export interface LossInfo {
   readonly description: string;
   readonly kind: 'logits' | 'features';
   readonly aliases: readonly string[];
-}
-
-const UNLABELLED = -1;
-
-function teacherOf(fn: string, input: LogitsLossInput): tf.Tensor2D {
-  if (input.teacherLogits === undefined) {
-    invalidArgument(fn, 'teacherLogits', 'a [batch, classes] float32 tensor', undefined);
-  }
-  return input.teacherLogits;
-}
-
-function weighted(soft: tf.Scalar, hard: tf.Scalar, alpha: number): LossParts {
-  const loss = tf.tidy(() => tf.add(tf.mul(soft, alpha), tf.mul(hard, 1 - alpha)) as tf.Scalar);
-  return { loss, soft, hard };
-}
-
-function checkAlpha(fn: string, alpha: unknown): number {
-  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0 || alpha > 1) {
-    invalidArgument(fn, 'alpha', 'a number in [0, 1]', alpha);
-  }
-  return alpha;
-}
-
-/** Hard term for the registry: cross-entropy with -1 marking unlabelled examples. */
-function hardTerm(fn: string, student: tf.Tensor2D, labels: Labels, labelSmoothing: unknown): tf.Scalar {
-  const s = assertLogits(fn, 'studentLogits', student);
-  const eps = resolveLabelSmoothing(fn, labelSmoothing);
-  const [batch, classes] = s.shape as [number, number];
-  const resolved = resolveLabels(fn, labels, batch, classes, {
-    probabilities: true,
-    ignoreIndex: UNLABELLED,
-  });
-  return crossEntropyResolved(s, resolved, eps, 'batchmean') as tf.Scalar;
+  /** The paper, in one line. */
+  readonly paper: string;
+  /** The loss-specific options it reads (e.g. `distBeta`), beyond temperature, alpha and labelSmoothing. */
+  readonly options: readonly string[];
 }
 
 const kd: LogitsLossDescriptor = {
   name: 'kd',
   description: "Hinton's KD: alpha * T^2 * KL(softmax(t/T) || softmax(s/T)) + (1 - alpha) * CE(s, y)",
+  paper: 'Hinton, Vinyals and Dean, Distilling the Knowledge in a Neural Network, NIPS workshop 2015',
+  options: ['logitStandardization', 'temperatureTensor'],
   kind: 'logits',
   compute(input) {
     const fn = "getLoss('kd').compute";
     const opts = assertOptions<LogitsLossInput>(fn, input, true);
-    return distillationLossParts(opts.studentLogits, teacherOf(fn, opts), opts.labels, {
-      temperature: opts.temperature,
-      alpha: opts.alpha,
-      ignoreIndex: UNLABELLED,
-      ...(opts.labelSmoothing === undefined ? {} : { labelSmoothing: opts.labelSmoothing }),
+    const ls = assertFlag(fn, 'logitStandardization', opts.logitStandardization);
+    if (!ls && opts.temperatureTensor === undefined) {
+      return distillationLossParts(opts.studentLogits, teacherOf(fn, opts), opts.labels, {
+        temperature: opts.temperature,
+        alpha: opts.alpha,
+        ignoreIndex: UNLABELLED,
+        ...(opts.labelSmoothing === undefined ? {} : { labelSmoothing: opts.labelSmoothing }),
+      });
+    }
+    const { s, t, alpha, temperature } = checkedInput(fn, opts);
+    const hard = hardTerm(fn, opts.studentLogits, opts.labels, opts.labelSmoothing);
+    const soft = tf.tidy(() => {
+      const [a, b] = ls ? [standardize(s), standardize(t)] : [s, t];
+      return tf.mean(kdPerExample(a, b, temperature)) as tf.Scalar;
     });
+    return weighted(soft, hard, alpha);
   },
 };
 
 const dkd: LogitsLossDescriptor = {
   name: 'dkd',
   description:
-    'Decoupled KD (Zhao et al. 2022): soft = dkdAlpha * TCKD + dkdBeta * NCKD (defaults 1 and 8), ' +
+    'Decoupled KD: soft = dkdAlpha * TCKD + dkdBeta * NCKD (defaults 1 and 8), ' +
     'loss = alpha * soft + (1 - alpha) * CE; alpha = 0.5 is the paper recipe (CE weight 1) up to a factor 2',
+  paper: 'Zhao, Cui, Song, Qiu and Liang, Decoupled Knowledge Distillation, CVPR 2022',
+  options: ['dkdAlpha', 'dkdBeta', 'logitStandardization', 'temperatureTensor'],
   kind: 'logits',
   compute(input) {
     const fn = "getLoss('dkd').compute";
     const opts = assertOptions<LogitsLossInput>(fn, input, true);
-    const teacher = teacherOf(fn, opts);
-    const alpha = checkAlpha(fn, opts.alpha);
-    const s = assertLogits(fn, 'studentLogits', opts.studentLogits);
-    const t = assertLogits(fn, 'teacherLogits', teacher);
-    assertSameShape(fn, 'studentLogits', s, 'teacherLogits', t);
-    const [batch, classes] = s.shape as [number, number];
-    const resolved = resolveLabels(fn, opts.labels, batch, classes, {
-      probabilities: true,
-      ignoreIndex: UNLABELLED,
-    });
-    // DKD needs a target class for every example: unlabelled ones (and probability rows) use the
-    // teacher's top class, read back once.
-    let targets: Int32Array;
-    if (resolved.kind === 'ids' && resolved.labelled === batch) {
-      targets = resolved.ids;
-    } else {
-      const source = resolved.kind === 'ids' ? teacher : (opts.labels as tf.Tensor2D);
-      const top = tf.tidy(() => tf.argMax(source, 1));
-      const topIds = top.dataSync() as Int32Array;
-      top.dispose();
-      targets =
-        resolved.kind === 'ids'
-          ? resolved.ids.map((id, i) => (id < 0 ? topIds[i]! : id))
-          : Int32Array.from(topIds);
-    }
+    const { s, t, alpha, temperature } = checkedInput(fn, opts);
+    const ls = assertFlag(fn, 'logitStandardization', opts.logitStandardization);
+    const dkdAlpha = assertNonNegative(fn, 'dkdAlpha', opts.dkdAlpha ?? 1);
+    const dkdBeta = assertNonNegative(fn, 'dkdBeta', opts.dkdBeta ?? 8);
+    const targets = targetIds(fn, opts.labels, t);
     const hard = hardTerm(fn, opts.studentLogits, opts.labels, opts.labelSmoothing);
-    let parts: ReturnType<typeof dkdLossParts>;
-    try {
-      parts = dkdLossParts(s as tf.Tensor2D, t as tf.Tensor2D, targets, {
-        alpha: opts.dkdAlpha ?? 1,
-        beta: opts.dkdBeta ?? 8,
-        temperature: opts.temperature,
-      });
-    } catch (error) {
-      hard.dispose();
-      throw error;
-    }
-    tf.dispose([parts.tckd, parts.nckd]);
-    return weighted(parts.loss, hard, alpha);
+    const soft = tf.tidy(() => {
+      const [a, b] = ls ? [standardize(s), standardize(t)] : [s, t];
+      const terms = dkdPerExample(a, b, targets, temperature);
+      return tf.add(tf.mul(tf.mean(terms.tckd), dkdAlpha), tf.mul(tf.mean(terms.nckd), dkdBeta)) as tf.Scalar;
+    });
+    return weighted(soft, hard, alpha);
   },
 };
 
 const logitMatching: LogitsLossDescriptor = {
   name: 'logit-matching',
+  paper: 'Ba and Caruana, Do Deep Nets Really Need to be Deep?, NIPS 2014',
   description: 'Logit matching (Ba and Caruana 2014): alpha * mean((s - t)^2) + (1 - alpha) * CE(s, y)',
   kind: 'logits',
   compute(input) {
@@ -206,6 +199,7 @@ const logitMatching: LogitsLossDescriptor = {
 
 const crossEntropyLoss: LogitsLossDescriptor = {
   name: 'cross-entropy',
+  paper: '(no teacher: the baseline)',
   description:
     'Plain cross-entropy with the labels, no teacher (baselines, teacher training): loss = CE(s, y)',
   kind: 'logits',
@@ -227,6 +221,7 @@ function assertPairs(fn: string, input: unknown): FeatureLossInput {
 
 const hint: FeatureLossDescriptor = {
   name: 'hint',
+  paper: 'Romero et al., FitNets: Hints for Thin Deep Nets, ICLR 2015',
   description: 'FitNets hints (Romero et al. 2015): mean over pairs of mean((regressor(f_s) - f_t)^2)',
   kind: 'features',
   compute(input) {
@@ -247,6 +242,7 @@ const hint: FeatureLossDescriptor = {
 
 const attentionTransfer: FeatureLossDescriptor = {
   name: 'attention-transfer',
+  paper: 'Zagoruyko and Komodakis, Paying More Attention to Attention, ICLR 2017',
   description:
     'Attention transfer (Zagoruyko and Komodakis 2017): beta * mean over pairs of mean((q_s - q_t)^2), q = normalised mean_c |A|^p',
   kind: 'features',
@@ -259,7 +255,15 @@ const attentionTransfer: FeatureLossDescriptor = {
   },
 };
 
-const LOSSES: readonly LossDescriptor[] = [kd, dkd, logitMatching, crossEntropyLoss, hint, attentionTransfer];
+const LOSSES: readonly LossDescriptor[] = [
+  kd,
+  dkd,
+  ...LOGIT_METHODS,
+  logitMatching,
+  crossEntropyLoss,
+  hint,
+  attentionTransfer,
+];
 const ALIASES: Readonly<Record<string, string>> = {
   hinton: 'kd',
   ce: 'cross-entropy',
@@ -301,5 +305,7 @@ export function listLosses(): LossInfo[] {
     description: l.description,
     kind: l.kind,
     aliases: Object.keys(ALIASES).filter((a) => ALIASES[a] === l.name),
+    paper: l.paper ?? '',
+    options: l.kind === 'logits' ? (l.options ?? []) : [],
   }));
 }

@@ -76,3 +76,10 @@ export function assertNonNegative(fn: string, arg: string, value: unknown): numb
   }
   return value;
 }
+
+/** Checks an optional boolean flag (undefined is false). */
+export function assertFlag(fn: string, arg: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') invalidArgument(fn, arg, 'true or false', value);
+  return value;
+}

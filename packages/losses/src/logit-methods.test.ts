@@ -1,0 +1,261 @@
+/**
+ * Properties of the post-2022 logit methods through the registry (as the trainer calls them): finite
+ * values and gradients for logits of +-1e4, exactly zero gradient into the teacher, MLKD's masking
+ * against a float64 reference, option checks that name the option, and CTKD's lambda schedule.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS, expectClose, expectInvalid, take, useBackend } from './__fixtures__/tf.js';
+import { kdLoss } from './kd-loss.js';
+import { ctkdLambda } from './learnable-temperature.js';
+import { batchCorrelationLoss, classCorrelationLoss, mlkdLoss } from './mlkd-loss.js';
+import { getLoss, type LogitsLossInput } from './registry.js';
+
+const METHODS: ReadonlyArray<[string, Partial<LogitsLossInput>]> = [
+  ['kd', { logitStandardization: true }],
+  ['dkd', { logitStandardization: true }],
+  ['dist', { distBeta: 2, distGamma: 2 }],
+  ['ttm', {}],
+  ['wttm', {}],
+  ['nkd', {}],
+  ['mlkd', {}],
+  ['mlkd', { logitStandardization: true, mlkdMask: false }],
+];
+
+function compute(name: string, input: LogitsLossInput) {
+  const loss = getLoss(name);
+  if (loss.kind !== 'logits') throw new Error(`${name} is not a logits loss`);
+  return loss.compute(input);
+}
+
+const rows = (batch: number, classes: number, bound: number) =>
+  fc.array(
+    fc.array(fc.double({ min: -bound, max: bound, noNaN: true }), { minLength: classes, maxLength: classes }),
+    {
+      minLength: batch,
+      maxLength: batch,
+    },
+  );
+const extremeCase = fc
+  .record({ batch: fc.integer({ min: 1, max: 5 }), classes: fc.integer({ min: 2, max: 6 }) })
+  .chain(({ batch, classes }) =>
+    fc.record({
+      s: rows(batch, classes, 1e4),
+      t: rows(batch, classes, 1e4),
+      y: fc.array(fc.integer({ min: 0, max: classes - 1 }), { minLength: batch, maxLength: batch }),
+      T: fc.constantFrom(0.5, 1, 4, 20),
+    }),
+  );
+
+describe.each(BACKENDS)('logit methods through the registry on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
+
+  for (const [name, extra] of METHODS) {
+    it(`${name} ${JSON.stringify(extra)}: finite at +-1e4, no gradient to the teacher, no leak`, () => {
+      fc.assert(
+        fc.property(extremeCase, ({ s, t, y, T }) => {
+          const a = tf.tensor2d(s);
+          const b = tf.tensor2d(t);
+          const before = tf.memory().numTensors;
+          const input = {
+            studentLogits: a,
+            teacherLogits: b,
+            labels: y,
+            temperature: T,
+            alpha: 0.5,
+            ...extra,
+          };
+          const value = (sx: tf.Tensor, tx: tf.Tensor) => {
+            const p = compute(name, {
+              ...input,
+              studentLogits: sx as tf.Tensor2D,
+              teacherLogits: tx as tf.Tensor2D,
+            });
+            tf.dispose([p.soft, p.hard]);
+            return p.loss;
+          };
+          const v = take(value(a, b));
+          const gs = take(tf.grad((x: tf.Tensor) => value(x, b))(a));
+          const gt = take(tf.grad((x: tf.Tensor) => value(a, x))(b));
+          expect(tf.memory().numTensors).toBe(before);
+          tf.dispose([a, b]);
+          expect(v.every(Number.isFinite), `loss ${v}`).toBe(true);
+          expect(gs.every(Number.isFinite), `student gradient ${gs}`).toBe(true);
+          expect(
+            gt.every((g) => g === 0),
+            `teacher gradient ${gt}`,
+          ).toBe(true);
+        }),
+        { numRuns: backend === 'cpu' ? 40 : 15 },
+      );
+    });
+  }
+});
+
+/** Float64 MLKD with the masks, written from the formula. */
+function mlkdReference(s: number[][], t: number[][], temperatures: number[]): number {
+  const softmax = (r: number[], T: number) => {
+    const x = r.map((v) => v / T);
+    const m = Math.max(...x);
+    const e = x.map((v) => Math.exp(v - m));
+    const z = e.reduce((a, b) => a + b, 0);
+    return e.map((v) => v / z);
+  };
+  const median = (v: number[]) => {
+    const w = [...v].sort((a, b) => a - b);
+    return (w[Math.floor((w.length - 1) / 2)]! + w[Math.ceil((w.length - 1) / 2)]!) / 2;
+  };
+  const B = s.length;
+  const C = s[0]!.length;
+  const p1 = t.map((r) => softmax(r, 1));
+  const conf = p1.map((r) => Math.max(...r));
+  const nearTie = (v: number[]) => v.some((x) => x !== median(v) && Math.abs(x - median(v)) < 1e-4);
+  const m = conf.map((c) => (c <= median(conf) ? 1 : 0));
+  const classSum = Array.from({ length: C }, (_, c) => p1.reduce((a, r) => a + r[c]!, 0));
+  const n = classSum.map((c) => (c <= median(classSum) ? 1 : 0));
+  // A value within float32 rounding of the median may fall on either side of it: not a fair case.
+  if (nearTie(conf) || nearTie(classSum)) return Number.NaN;
+  let total = 0;
+  for (const T of temperatures) {
+    const ps = s.map((r) => softmax(r, T));
+    const pt = t.map((r) => softmax(r, T));
+    for (let i = 0; i < B; i++) {
+      let kl = 0;
+      for (let c = 0; c < C; c++) kl += pt[i]![c]! * (Math.log(pt[i]![c]!) - Math.log(ps[i]![c]!));
+      total += (m[i]! * kl * T * T) / B;
+    }
+    for (let a = 0; a < C; a++)
+      for (let b = 0; b < C; b++) {
+        let d = 0;
+        for (let i = 0; i < B; i++) d += pt[i]![a]! * pt[i]![b]! - ps[i]![a]! * ps[i]![b]!;
+        total += (n[b]! * d * d) / C;
+      }
+    for (let i = 0; i < B; i++)
+      for (let j = 0; j < B; j++) {
+        let d = 0;
+        for (let c = 0; c < C; c++) d += pt[i]![c]! * pt[j]![c]! - ps[i]![c]! * ps[j]![c]!;
+        total += (m[j]! * d * d) / B;
+      }
+  }
+  return total;
+}
+
+describe('mlkdLoss', () => {
+  beforeAll(() => useBackend('cpu'));
+
+  it('with its masks matches a float64 reference', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .record({ batch: fc.integer({ min: 2, max: 7 }), classes: fc.integer({ min: 2, max: 6 }) })
+          .chain(({ batch, classes }) => fc.tuple(rows(batch, classes, 5), rows(batch, classes, 5))),
+        ([s, t]) => {
+          const expected = mlkdReference(s, t, [2, 3, 4, 5, 6]);
+          fc.pre(!Number.isNaN(expected));
+          const a = tf.tensor2d(s);
+          const b = tf.tensor2d(t);
+          const parts = mlkdLoss(a, b);
+          const got = take(parts.loss);
+          tf.dispose([a, b, parts.instance, parts.classLevel, parts.batchLevel]);
+          expectClose(got, [expected], 'masked mlkd', 1e-4, 1e-5);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('without masks is the sum over T of KD and the two correlation terms', () => {
+    const s = tf.tensor2d([
+      [1, 2, 0.5],
+      [0, -1, 3],
+      [2, 2, 1],
+      [0.3, 0, -2],
+    ]);
+    const t = tf.tensor2d([
+      [3, 0, 1],
+      [1, -2, 4],
+      [0, 1, 0],
+      [2, 0.5, -1],
+    ]);
+    const parts = mlkdLoss(s, t, { temperatures: [1, 4], mask: false });
+    let expected = 0;
+    for (const T of [1, 4]) {
+      expected += take(kdLoss(s, t, { temperature: T }))[0]!;
+      expected += take(classCorrelationLoss(s, t, { temperature: T }))[0]!;
+      expected += take(batchCorrelationLoss(s, t, { temperature: T }))[0]!;
+    }
+    expectClose(take(parts.loss), [expected], 'unmasked mlkd');
+    tf.dispose([s, t, parts.instance, parts.classLevel, parts.batchLevel]);
+  });
+
+  it('drops the examples the teacher is most sure of (above the median confidence)', () => {
+    // teacher confidences: row 0 and 2 very sure, rows 1 and 3 unsure: only rows 1 and 3 count
+    const t = tf.tensor2d([
+      [9, 0],
+      [0.1, 0],
+      [0, 9],
+      [0, 0.2],
+    ]);
+    const s = tf.tensor2d([
+      [0, 5],
+      [0, 0],
+      [5, 0],
+      [0, 0],
+    ]);
+    const sure = tf.tensor2d([
+      [9, 0],
+      [0, 0],
+      [0, 9],
+      [0, 0],
+    ]);
+    const wrongOnSure = mlkdLoss(s, t, { temperatures: [1] });
+    const rightOnUnsure = mlkdLoss(sure, t, { temperatures: [1] });
+    // changing only the confidently-predicted rows' student logits leaves the instance term unchanged
+    expectClose(take(wrongOnSure.instance), take(rightOnUnsure.instance), 'instance term ignores sure rows');
+    tf.dispose([s, t, sure, wrongOnSure.loss, wrongOnSure.classLevel, wrongOnSure.batchLevel]);
+    tf.dispose([rightOnUnsure.loss, rightOnUnsure.classLevel, rightOnUnsure.batchLevel]);
+  });
+});
+
+describe('logit method options', () => {
+  beforeAll(() => useBackend('cpu'));
+
+  it('reject bad values with a message that names the option', () => {
+    const s = tf.tensor2d([[1, 2, 3]]);
+    const t = tf.tensor2d([[3, 2, 1]]);
+    const base = { studentLogits: s, teacherLogits: t, labels: [0], temperature: 4, alpha: 0.5 };
+    expectInvalid(() => compute('dist', { ...base, distBeta: -1 }), /'distBeta'/, /got -1/);
+    expectInvalid(() => compute('dist', { ...base, distGamma: Number.NaN }), /'distGamma'/);
+    expectInvalid(() => compute('nkd', { ...base, nkdGamma: -0.5 }), /'nkdGamma'/);
+    expectInvalid(() => compute('mlkd', { ...base, mlkdTemperatures: [] }), /'mlkdTemperatures'/);
+    expectInvalid(() => compute('mlkd', { ...base, mlkdTemperatures: [2, 0] }), /'mlkdTemperatures'/);
+    expectInvalid(() => compute('mlkd', { ...base, mlkdMask: 'yes' as unknown as boolean }), /'mlkdMask'/);
+    expectInvalid(
+      () => compute('kd', { ...base, logitStandardization: 1 as unknown as boolean }),
+      /'logitStandardization'/,
+    );
+    expectInvalid(() => compute('dkd', { ...base, dkdBeta: -8 }), /'dkdBeta'/);
+    const T = tf.scalar(4);
+    const wrongShape = tf.zeros([2, 1]);
+    expectInvalid(
+      () => compute('ttm', { ...base, temperatureTensor: T }),
+      /'temperatureTensor'/,
+      /'kd' and 'dkd'/,
+    );
+    expectInvalid(() => compute('kd', { ...base, temperatureTensor: wrongShape }), /'temperatureTensor'/);
+    tf.dispose([s, t, T, wrongShape]);
+  });
+});
+
+describe('ctkdLambda', () => {
+  it('rises from 0 to max over `loops` epochs as a half cosine, then stays', () => {
+    expect(ctkdLambda(0)).toBe(0);
+    expect(ctkdLambda(5)).toBeCloseTo(0.5, 12);
+    expect(ctkdLambda(10)).toBeCloseTo(1, 12);
+    expect(ctkdLambda(25)).toBeCloseTo(1, 12);
+    expect(ctkdLambda(2, { loops: 4, max: 2 })).toBeCloseTo(1, 12);
+    expect(ctkdLambda(1, { loops: 4 })).toBeCloseTo((1 - Math.cos(Math.PI / 4)) / 2, 12);
+    expect(() => ctkdLambda(1, { loops: 0 })).toThrow(/'loops'/);
+  });
+});
