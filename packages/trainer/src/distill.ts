@@ -16,7 +16,9 @@ import {
   type FeatureLossDescriptor,
   getLoss,
   type LogitsLossDescriptor,
+  type LogitsLossInput,
   type LossDescriptor,
+  MLKD_TEMPERATURES,
 } from '@distilljs/losses';
 import { layersTeacher } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
@@ -25,7 +27,13 @@ import type { CheckpointStore } from './checkpoint-store.js';
 import { forwardAll, forwardLogits, modelNumClasses } from './forward.js';
 import type { History } from './history.js';
 import { LabelledCursor } from './labelled-cursor.js';
+import {
+  type CtkdOptions,
+  createTemperatureModule,
+  type TemperatureModule,
+} from './learnable-temperature.js';
 import { loadFileCheckpointStore } from './load-node-store.js';
+import { checkSameExamples, strongViewTerms } from './strong-view.js';
 import {
   fillTeacherCache,
   sha256Hex,
@@ -95,6 +103,29 @@ export interface DistillOptions extends TrainOptions {
   /** DKD's TCKD and NCKD weights (defaults 1 and 8). */
   readonly dkdAlpha?: number;
   readonly dkdBeta?: number;
+  /** DIST's inter- and intra-class weights (defaults 1 and 1). */
+  readonly distBeta?: number;
+  readonly distGamma?: number;
+  /** NKD's non-target weight (default 1.5). */
+  readonly nkdGamma?: number;
+  /** MLKD's temperatures (default 2, 3, 4, 5, 6) and confidence masking (default true). */
+  readonly mlkdTemperatures?: readonly number[];
+  readonly mlkdMask?: boolean;
+  /** Logit standardisation (Sun et al. 2024) for 'kd', 'dkd' and 'mlkd'. */
+  readonly logitStandardization?: boolean;
+  /**
+   * CTKD: learn the temperature (global, or per example) through a gradient-reversal layer with a
+   * cosine curriculum for the reversal weight; with 'kd' or 'dkd'. `temperature` is then unused, and
+   * the learned temperature (batch mean) is logged as `temperature` in every batch's and epoch's logs.
+   */
+  readonly ctkd?: CtkdOptions;
+  /**
+   * MLKD's weak/strong augmentation pairing (with loss 'mlkd'): the same examples as `data`, in the same
+   * order (same data, seed, batch size and shuffling), under a stronger augmentation. Each step adds the
+   * strong view's instance KD at every MLKD temperature to the soft term and its cross-entropy to the
+   * hard term; the teacher runs on every strong batch.
+   */
+  readonly strongView?: BatchStream;
   /** An added feature-based term. */
   readonly featureLoss?: FeatureLossOptions;
   /** Teacher-output cache; default `{ mode: 'auto' }`. */
@@ -105,6 +136,10 @@ interface Prepared {
   targets: tf.Tensor2D;
   features: tf.Tensor[];
   labelled?: Batch;
+  /** The epoch of this step (CTKD's curriculum). */
+  epoch?: number;
+  /** MLKD's strong view of the batch and the teacher's logits on it. */
+  strong?: { batch: Batch; targets: tf.Tensor2D };
 }
 
 function resolveLogitsLoss(spec: LossSpec | undefined): LogitsLossDescriptor {
@@ -309,6 +344,7 @@ export async function distill(options: DistillOptions): Promise<History> {
     invalidArgument(fn, 'alpha', 'a number in [0, 1]', alpha);
   }
   const lossFn = resolveLogitsLoss(options.loss);
+  const lossOptions = pickLossOptions(options);
   const feature = options.featureLoss;
   const featureFn = feature ? resolveFeatureLoss(feature.loss) : undefined;
   const featureWeight = feature?.weight ?? 1;
@@ -326,7 +362,15 @@ export async function distill(options: DistillOptions): Promise<History> {
     }
   }
   const regressors = feature?.regressors ?? [];
-  const extraWeights = regressors.flatMap((r) => (r ? r.weights : []));
+  const strongCursor = checkStrongView(fn, options, lossFn, student, data);
+  const temperatureModule = options.ctkd
+    ? createCtkdModule(options.ctkd, lossFn, studentClasses as number, options.seed ?? 0)
+    : undefined;
+  const extraModels = [
+    ...regressors.filter((r): r is LayersModel => r !== undefined),
+    ...(temperatureModule ? [temperatureModule.model] : []),
+  ];
+  const extraWeights = extraModels.flatMap((m) => m.weights);
 
   const cacheOpts = options.teacherCache ?? {};
   const mode = cacheOpts.mode ?? 'auto';
@@ -353,7 +397,7 @@ export async function distill(options: DistillOptions): Promise<History> {
     fn,
     student,
     extraWeights,
-    extraModels: regressors.filter((r): r is LayersModel => r !== undefined),
+    extraModels,
     async setup(notes, message) {
       for (const t of wrapped) notes.push(...t.notes);
       if (!useCache) {
@@ -437,19 +481,34 @@ export async function distill(options: DistillOptions): Promise<History> {
         const featureModel = featureFn ? teachers[0] : undefined;
         p = await teacherTargets(wrapped, options.teacherWeights, temperature, batch, featureModel);
       }
-      if (cursor) {
-        try {
-          p.labelled = await cursor.at(step);
-        } catch (err) {
-          tf.dispose([p.targets, ...p.features]);
-          throw err;
+      p.epoch = Math.floor(step / data.batchesPerEpoch);
+      try {
+        if (cursor) p.labelled = await cursor.at(step);
+        if (strongCursor) {
+          const strong = await strongCursor.at(step);
+          p.strong = { batch: strong, targets: tf.zeros([0, 0]) as tf.Tensor2D };
+          checkSameExamples(batch, strong, step);
+          p.strong.targets.dispose();
+          p.strong.targets = teacherTargets(
+            teachers,
+            options.teacherWeights,
+            temperature,
+            strong.xs,
+            false,
+          ).targets;
         }
+      } catch (err) {
+        tf.dispose([p.targets, ...p.features]);
+        p.labelled?.xs.dispose();
+        p.strong?.batch.xs.dispose();
+        throw err;
       }
       return p;
     },
     loss(batch, prepared) {
       const outs = forwardAll(student, batch.xs, true);
       const logits = outs[0] as tf.Tensor2D;
+      const learned = temperatureModule?.temperature(logits, prepared.targets, prepared.epoch ?? 0);
       const parts = lossFn.compute({
         studentLogits: logits,
         teacherLogits: prepared.targets,
@@ -459,7 +518,23 @@ export async function distill(options: DistillOptions): Promise<History> {
         ...(options.labelSmoothing === undefined ? {} : { labelSmoothing: options.labelSmoothing }),
         ...(options.dkdAlpha === undefined ? {} : { dkdAlpha: options.dkdAlpha }),
         ...(options.dkdBeta === undefined ? {} : { dkdBeta: options.dkdBeta }),
+        ...lossOptions,
+        ...(learned ? { temperatureTensor: learned } : {}),
       });
+      const extra = learned ? { temperature: tf.mean(learned) as tf.Scalar } : undefined;
+      if (prepared.strong) {
+        const strong = strongViewTerms(student, prepared.strong.batch, prepared.strong.targets, {
+          temperatures: options.mlkdTemperatures ?? MLKD_TEMPERATURES,
+          logitStandardization: options.logitStandardization ?? false,
+          ...(options.labelSmoothing === undefined ? {} : { labelSmoothing: options.labelSmoothing }),
+        });
+        parts.loss = tf.add(
+          parts.loss,
+          tf.add(tf.mul(strong.soft, alpha), tf.mul(strong.hard, 1 - alpha)),
+        ) as tf.Scalar;
+        parts.soft = tf.add(parts.soft, strong.soft) as tf.Scalar;
+        parts.hard = tf.add(parts.hard, strong.hard) as tf.Scalar;
+      }
       if (prepared.labelled) {
         // The hard term from the labelled stream; the descriptor's loss is alpha * soft here (no labels).
         const hard = crossEntropy(
@@ -473,7 +548,7 @@ export async function distill(options: DistillOptions): Promise<History> {
         parts.loss = tf.add(parts.loss, tf.mul(hard, 1 - alpha)) as tf.Scalar;
         parts.hard = hard;
       }
-      if (!featureFn) return { ...parts, logits };
+      if (!featureFn) return { ...parts, logits, ...(extra ? { extra } : {}) };
       const pairs = outs.slice(1).map((s, j) => [s, prepared.features[j]!] as const);
       const featureTerm = featureFn.compute({
         pairs,
@@ -491,10 +566,73 @@ export async function distill(options: DistillOptions): Promise<History> {
     disposePrepared(p) {
       tf.dispose([p.targets, ...p.features]);
       p.labelled?.xs.dispose();
+      if (p.strong) tf.dispose([p.strong.batch.xs, p.strong.targets]);
     },
     teardown() {
       cursor?.close();
+      strongCursor?.close();
+      temperatureModule?.dispose();
     },
   };
   return runTraining(engine, data, options, []);
+}
+
+/** @internal The loss-specific options of {@link DistillOptions} that the loss descriptors read. */
+function pickLossOptions(options: DistillOptions): Partial<LogitsLossInput> {
+  const keys = [
+    'distBeta',
+    'distGamma',
+    'nkdGamma',
+    'mlkdTemperatures',
+    'mlkdMask',
+    'logitStandardization',
+  ] as const;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (options[k] !== undefined) out[k] = options[k];
+  return out as Partial<LogitsLossInput>;
+}
+
+/** @internal CTKD's temperature module, for 'kd' and 'dkd' only. */
+function createCtkdModule(
+  ctkd: CtkdOptions,
+  lossFn: LogitsLossDescriptor,
+  classes: number,
+  seed: number,
+): TemperatureModule & { dispose(): void } {
+  if (typeof ctkd !== 'object' || ctkd === null)
+    invalidArgument('distill', 'ctkd', 'an options object', ctkd);
+  if (lossFn.name !== 'kd' && lossFn.name !== 'dkd') {
+    throw new ConfigError(
+      `distill: option 'ctkd' (a learnable temperature) works with loss 'kd' or 'dkd', not '${lossFn.name}'`,
+      { where: 'distill(options.ctkd)' },
+    );
+  }
+  return createTemperatureModule(ctkd, classes, seed);
+}
+
+/** @internal Checks MLKD's strong view and returns a cursor over it (or undefined without one). */
+function checkStrongView(
+  fn: string,
+  options: DistillOptions,
+  lossFn: LogitsLossDescriptor,
+  student: LayersModel,
+  data: BatchStream,
+): LabelledCursor | undefined {
+  const strong = options.strongView;
+  if (strong === undefined) return undefined;
+  checkStream(fn, 'strongView', strong);
+  checkDataFitsModel(`${fn}(strongView)`, student, strong, 'student');
+  if (lossFn.name !== 'mlkd') {
+    throw new ConfigError(
+      `distill: option 'strongView' (MLKD's weak/strong pairing) works with loss 'mlkd', not '${lossFn.name}'`,
+      { where: 'distill(options.strongView)' },
+    );
+  }
+  if (strong.batchesPerEpoch !== data.batchesPerEpoch || strong.size !== data.size) {
+    throw new ConfigError(
+      `distill: 'strongView' has ${strong.size} examples in ${strong.batchesPerEpoch} batches but 'data' has ${data.size} in ${data.batchesPerEpoch}; build both from the same data, seed, batch size and shuffling`,
+      { where: 'distill(options.strongView)' },
+    );
+  }
+  return new LabelledCursor(strong);
 }

@@ -21,6 +21,7 @@ export { ECE_BINS, evaluate } from './evaluate.js';
 export type { FitOptions } from './fit.js';
 export { fit } from './fit.js';
 export type { History, HistoryEpoch } from './history.js';
+export type { CtkdOptions } from './learnable-temperature.js';
 export type { MultiSeedResult, SeedStatistics } from './multi-seed.js';
 export { multiSeed } from './multi-seed.js';
 export type {

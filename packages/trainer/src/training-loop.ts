@@ -43,6 +43,8 @@ export interface StepLoss {
   hard?: tf.Scalar;
   /** `[batch, classes]` student logits, for the batch accuracy. */
   logits: tf.Tensor;
+  /** More scalars to log (e.g. CTKD's learned temperature): per batch, and averaged per epoch. */
+  extra?: Record<string, tf.Scalar>;
 }
 
 /** @internal What differs between fit and distill. */
@@ -423,6 +425,7 @@ export async function runTraining<P>(
         for (const l of dropoutLayers) l.seed = rng.nextUint32();
         let prepared: P | undefined;
         let stats: number[];
+        let extraNames: string[] = [];
         try {
           prepared = engine.prepare ? await engine.prepare(batch, step) : (undefined as P);
           let statsT: tf.Tensor | undefined;
@@ -433,8 +436,10 @@ export async function runTraining<P>(
             const labelled = tf.cast(tf.greaterEqual(labels, 0), 'float32');
             const hit = tf.mul(tf.cast(tf.equal(tf.argMax(r.logits, -1), labels), 'float32'), labelled);
             classes = r.logits.shape[r.logits.shape.length - 1] ?? 0;
+            extraNames = Object.keys(r.extra ?? {});
+            const extras = extraNames.map((k) => r.extra![k]!);
             statsT = tf.keep(
-              tf.stack([r.loss, r.soft ?? zero, r.hard ?? zero, tf.sum(hit), tf.sum(labelled)]),
+              tf.stack([r.loss, r.soft ?? zero, r.hard ?? zero, tf.sum(hit), tf.sum(labelled), ...extras]),
             );
             return r.loss;
           }, trainable);
@@ -478,6 +483,10 @@ export async function runTraining<P>(
         step++;
         b++;
         const logs: Logs = { loss, hardLoss: hard, lr, batch: b - 1, size: n };
+        extraNames.forEach((k, i) => {
+          logs[k] = stats[5 + i]!;
+          epochSums[`extra:${k}`] = (epochSums[`extra:${k}`] ?? 0) + stats[5 + i]! * n;
+        });
         if (engine.kind === 'distill') logs.softLoss = soft;
         if (labelled > 0) logs.acc = hits / labelled;
         const every = options.checkpoint?.everySteps;
@@ -505,6 +514,9 @@ export async function runTraining<P>(
       };
       if (engine.kind === 'distill') logs.softLoss = (epochSums.softLoss ?? 0) / Math.max(ex, 1);
       if ((epochSums.labelled ?? 0) > 0) logs.acc = (epochSums.hits ?? 0) / epochSums.labelled!;
+      for (const key of Object.keys(epochSums).filter((k) => k.startsWith('extra:'))) {
+        logs[key.slice(6)] = epochSums[key]! / Math.max(ex, 1);
+      }
       let evaluation: HistoryEpoch['evaluation'];
       if (options.validation) {
         evaluation = await evaluate(student, options.validation);
