@@ -7,6 +7,7 @@ import type { Experiment, StudentSpec, TrainingSpec } from './experiment-schema.
 import type { SoftTargetPicture } from './html-report.js';
 import type { InterruptHandler } from './interrupt.js';
 import type { Io } from './io.js';
+import { pickLossOptions, trainingOnly } from './loss-options.js';
 import { loadRunRecord, type RunRecord, type StageResult, saveRunRecord } from './run-record.js';
 import { softTargetPicture } from './soft-target-picture.js';
 import { type RunContext, runStage, type StageSpec } from './stage.js';
@@ -229,7 +230,9 @@ export async function runExperiment(
     }
     if (teacher && options.onTeacher) await options.onTeacher(teacher, seed, ctx);
     for (const st of students) {
-      const { name: _n, model: _m, loss, temperature: _t, alpha: _a, excludeClasses, ...own } = st.spec;
+      const { name: _n, model: _m, loss, temperature: _t, alpha: _a, excludeClasses, ...rest } = st.spec;
+      const options = pickLossOptions(rest);
+      const own = trainingOnly(rest);
       const distils = (loss ?? 'kd') !== 'ce';
       const { result, model } = await runStage(ctx, {
         id: `${st.id}-s${seed}`,
@@ -246,6 +249,7 @@ export async function runExperiment(
                 loss: (loss ?? 'kd') as Exclude<typeof loss, 'ce' | undefined>,
                 temperature: st.temperature,
                 alpha: st.alpha,
+                ...(Object.keys(options).length ? { options } : {}),
               },
             }
           : {}),

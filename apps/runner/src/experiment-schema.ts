@@ -1,6 +1,7 @@
 import { BACKEND_REQUESTS, ConfigError, describeValue } from '@distilljs/core';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { inapplicableOption, lossOptionFields } from './loss-options.js';
 
 /** Dataset names the runner can load. */
 export const DATASET_NAMES = ['mnist-embedded', 'mnist', 'fashion-mnist', 'cifar10', 'synthetic'] as const;
@@ -11,7 +12,17 @@ export type DatasetName = (typeof DATASET_NAMES)[number];
 export const OPTIMIZER_NAMES = ['adam', 'adamw', 'sgd', 'momentum', 'nesterov'] as const;
 
 /** Loss names: `ce` trains on labels alone (a baseline); the others distil from the teacher. */
-export const LOSS_NAMES = ['ce', 'kd', 'dkd', 'logit-matching'] as const;
+export const LOSS_NAMES = [
+  'ce',
+  'kd',
+  'dkd',
+  'dist',
+  'ttm',
+  'wttm',
+  'nkd',
+  'mlkd',
+  'logit-matching',
+] as const;
 /** A loss name. */
 export type LossName = (typeof LOSS_NAMES)[number];
 
@@ -71,6 +82,7 @@ const studentSchema = z.strictObject({
   alpha: unit.optional(),
   /** Class ids left out of the transfer set (the paper's omitted-digit experiment). */
   excludeClasses: z.array(nonNegativeInt).optional(),
+  ...lossOptionFields,
   ...trainingFields,
 });
 
@@ -130,6 +142,14 @@ export const experimentSchema = z
         });
       }
       seen.set(s.name, i);
+      const stray = inapplicableOption(s.loss ?? 'kd', s);
+      if (stray) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['students', i, stray.option],
+          message: `'${stray.option}' applies to loss ${stray.users.join(' or ')}, not ${s.loss ?? 'kd'}`,
+        });
+      }
       if ((s.loss ?? 'kd') !== 'ce' && exp.teacher === undefined) {
         ctx.addIssue({
           code: 'custom',

@@ -44,6 +44,27 @@ export function positiveNumber(value: string): number {
   return n;
 }
 
+/** Commander parser: a finite number >= 0 (a loss weight). */
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new InvalidArgumentError(`expected a number >= 0, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** Commander parser: comma-separated numbers > 0 (e.g. temperatures `2,3,4`). */
+export function numberList(value: string): number[] {
+  const parts = value.split(',').map((p) => p.trim());
+  const out = parts.map(Number);
+  if (parts.some((p) => p === '') || out.some((n) => !Number.isFinite(n) || n <= 0)) {
+    throw new InvalidArgumentError(
+      `expected comma-separated numbers > 0 such as 2,3,4, got ${JSON.stringify(value)}`,
+    );
+  }
+  return out;
+}
+
 /** Commander parser: a number in [0, 1]. */
 export function unitNumber(value: string): number {
   const n = Number(value);

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { LOSS_NAMES } from './experiment-schema.js';
 import type { Io } from './io.js';
 import {
   augmentSpec,
@@ -7,6 +8,8 @@ import {
   integer,
   lossName,
   nonNegativeInt,
+  nonNegativeNumber,
+  numberList,
   optimizerName,
   positiveInt,
   positiveNumber,
@@ -168,11 +171,52 @@ export function createProgram(io: Io): Command {
           unitNumber,
           0.9,
         )
-        .option('--loss <name>', 'kd | dkd | logit-matching', lossName, 'kd')
+        .option(
+          '--loss <name>',
+          `${LOSS_NAMES.filter((n) => n !== 'ce').join(' | ')} (see \`distill losses\`)`,
+          lossName,
+          'kd',
+        )
+        .option('--dkd-alpha <w>', 'dkd: weight of the target-class term TCKD (default 1)', nonNegativeNumber)
+        .option(
+          '--dkd-beta <w>',
+          'dkd: weight of the non-target-class term NCKD (default 8)',
+          nonNegativeNumber,
+        )
+        .option('--dist-beta <w>', 'dist: weight of the inter-class relation (default 1)', nonNegativeNumber)
+        .option('--dist-gamma <w>', 'dist: weight of the intra-class relation (default 1)', nonNegativeNumber)
+        .option('--nkd-gamma <w>', 'nkd: weight of the non-target term (default 1.5)', nonNegativeNumber)
+        .option(
+          '--mlkd-temperatures <list>',
+          'mlkd: comma-separated temperatures (default 2,3,4,5,6)',
+          numberList,
+        )
+        .option('--no-mlkd-mask', "mlkd: turn off the paper's confidence masking")
+        .option(
+          '--logit-standardization',
+          'kd, dkd, mlkd: z-score the logits per example before the temperature',
+        )
+        .option('--ctkd', 'kd, dkd: learn the temperature (CTKD: gradient reversal, cosine curriculum)')
+        .option(
+          '--ctkd-per-example',
+          'with --ctkd: one temperature per example (a small MLP) instead of one global',
+        )
+        .option(
+          '--strong-augment <spec>',
+          "mlkd: weak/strong pairing, the strong view's augmentation (shift:PX, crop:PAD, flip)",
+          augmentSpec,
+        )
         .option('--exclude-class <ids>', 'leave these class ids out of the transfer set (comma-separated)')
         .option('--teacher-epochs <n>', 'epochs to train a zoo-name teacher first', positiveInt),
     ),
   ).action(lazy(async () => (await import('./commands/distill.js')).distillCommand, io));
+
+  apply(
+    program
+      .command('losses')
+      .description('every distillation loss, one line each with its paper and options')
+      .option('--json', 'print as JSON'),
+  ).action(lazy(async () => (await import('./commands/losses.js')).lossesCommand, io));
 
   apply(
     addDataOptions(program.command('eval').description('evaluate a trained model on a test split'))

@@ -6,6 +6,7 @@ import { InterruptedError } from './exit-code.js';
 import type { LossName, ModelSpec, TrainingSpec } from './experiment-schema.js';
 import type { InterruptHandler } from './interrupt.js';
 import type { Io } from './io.js';
+import type { LossOptions } from './loss-options.js';
 import { createProgress } from './progress.js';
 import { type RunRecord, type StageResult, saveRunRecord } from './run-record.js';
 import * as toolkit from './toolkit.js';
@@ -37,6 +38,8 @@ export interface StageSpec {
     readonly loss: Exclude<LossName, 'ce'>;
     readonly temperature: number;
     readonly alpha: number;
+    /** Loss-specific settings (DKD, DIST, NKD, MLKD weights, logit standardisation, CTKD, MLKD's strong view). */
+    readonly options?: LossOptions;
   };
   readonly excludeClasses?: readonly number[] | undefined;
   /** Train on these positions of the train split only (a validation split is held out). */
@@ -77,6 +80,18 @@ export async function runStage(
     excludeClasses: spec.excludeClasses,
     ...(spec.trainPositions ? { positions: spec.trainPositions } : {}),
   });
+  const strongAugment = spec.distill?.options?.strongAugment;
+  // MLKD's strong view: the same examples in the same order (same seed and positions), strongly augmented.
+  const strongView = strongAugment
+    ? toolkit.makeStream(ctx.dataset, {
+        batchSize: spec.training.batchSize,
+        seed: spec.seed,
+        shuffle: true,
+        augment: strongAugment,
+        excludeClasses: spec.excludeClasses,
+        ...(spec.trainPositions ? { positions: spec.trainPositions } : {}),
+      })
+    : undefined;
   const controller = toolkit.newController();
   const release = ctx.interrupts.add(controller);
   const progress = createProgress({
@@ -95,7 +110,7 @@ export async function runStage(
       checkpointDir: join(ctx.runDir, 'checkpoints', spec.id),
       callbacks: [progress, ...(ctx.callbacks ?? [])],
       controller,
-      ...(spec.distill ? { distill: spec.distill } : {}),
+      ...(spec.distill ? { distill: { ...spec.distill, ...(strongView ? { strongView } : {}) } } : {}),
     });
   } finally {
     release();
@@ -124,7 +139,12 @@ export async function runStage(
     settings: {
       ...spec.training,
       ...(spec.distill
-        ? { loss: spec.distill.loss, temperature: spec.distill.temperature, alpha: spec.distill.alpha }
+        ? {
+            loss: spec.distill.loss,
+            temperature: spec.distill.temperature,
+            alpha: spec.distill.alpha,
+            ...spec.distill.options,
+          }
         : { loss: 'ce' }),
       ...(spec.excludeClasses?.length ? { excludeClasses: spec.excludeClasses } : {}),
     },

@@ -5,10 +5,12 @@ import * as backends from '@distilljs/backends';
 import type { BackendRequest, BatchStream, ImageDataset, TrainingCallbacks } from '@distilljs/core';
 import { ConfigError, InvalidArgumentError } from '@distilljs/core';
 import * as datasets from '@distilljs/datasets';
+import * as losses from '@distilljs/losses';
 import * as models from '@distilljs/models/node';
 import * as trainer from '@distilljs/trainer';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { DatasetName, LossName, ModelSpec, TrainingSpec } from './experiment-schema.js';
+import type { LossOptions } from './loss-options.js';
 
 /**
  * Selects and initialises the backend through @distilljs/backends: `auto` tries tfjs-node-gpu, then
@@ -163,6 +165,11 @@ export function listZoo(): models.ModelInfo[] {
   return models.listModels();
 }
 
+/** Every registered loss with its paper and options (`distill losses`). */
+export function listLossInfo(): losses.LossInfo[] {
+  return losses.listLosses();
+}
+
 /** Names of the zoo models. */
 export const MODEL_NAMES: readonly string[] = models.MODEL_NAMES;
 
@@ -197,6 +204,9 @@ export interface TrainCall {
     readonly loss: Exclude<LossName, 'ce'>;
     readonly temperature: number;
     readonly alpha: number;
+    readonly options?: LossOptions;
+    /** MLKD's strong view of the transfer set (same order, strong augmentation). */
+    readonly strongView?: BatchStream;
   };
 }
 
@@ -263,7 +273,16 @@ export async function train(call: TrainCall): Promise<trainer.History> {
     loss: call.distill.loss,
     temperature: call.distill.temperature,
     alpha: call.distill.alpha,
+    ...trainerLossOptions(call.distill.options),
+    ...(call.distill.strongView ? { strongView: call.distill.strongView } : {}),
   });
+}
+
+/** The runner's loss settings as the trainer's distill options (strongAugment becomes a stream in the stage). */
+function trainerLossOptions(options: LossOptions | undefined): Partial<trainer.DistillOptions> {
+  if (!options) return {};
+  const { strongAugment: _strong, ...rest } = options;
+  return rest;
 }
 
 /** A controller to stop training from outside (Ctrl-C). */

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { UsageError } from '../exit-code.js';
 import { validateExperiment } from '../experiment-schema.js';
 import type { Io } from '../io.js';
+import { inapplicableOption, type LossOptions } from '../loss-options.js';
 import * as toolkit from '../toolkit.js';
 import { datasetFromFlags, runFlagExperiment, trainingFromFlags } from './train.js';
 
@@ -18,6 +19,40 @@ function parseClassList(value: unknown): number[] | undefined {
   return parts.map(Number);
 }
 
+/** The flag of each loss setting, for messages. */
+const FLAGS: Readonly<Record<keyof LossOptions, string>> = {
+  dkdAlpha: '--dkd-alpha',
+  dkdBeta: '--dkd-beta',
+  distBeta: '--dist-beta',
+  distGamma: '--dist-gamma',
+  nkdGamma: '--nkd-gamma',
+  mlkdTemperatures: '--mlkd-temperatures',
+  mlkdMask: '--no-mlkd-mask',
+  logitStandardization: '--logit-standardization',
+  ctkd: '--ctkd',
+  strongAugment: '--strong-augment',
+};
+
+/** The loss settings the user gave as flags; a flag the chosen --loss does not read is an error. */
+function lossOptionsFromFlags(opts: Record<string, unknown>): LossOptions {
+  const given = new Set(opts.$given as string[]);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(FLAGS) as (keyof LossOptions)[]) {
+    if (key !== 'ctkd' && given.has(key)) out[key] = opts[key];
+  }
+  if (given.has('ctkdPerExample') && !given.has('ctkd')) {
+    throw new UsageError('--ctkd-per-example: needs --ctkd (a learnable temperature)');
+  }
+  if (given.has('ctkd')) out.ctkd = given.has('ctkdPerExample') ? { perExample: true } : {};
+  const stray = inapplicableOption(opts.loss as string, out);
+  if (stray) {
+    throw new UsageError(
+      `${FLAGS[stray.option]}: applies to --loss ${stray.users.join(' or ')}, not --loss ${opts.loss as string}`,
+    );
+  }
+  return out as LossOptions;
+}
+
 /** `distill distill`: a student distilled from a teacher (a zoo name is trained first). */
 export async function distillCommand(opts: Record<string, unknown>, io: Io): Promise<void> {
   const ref = opts.teacher as string;
@@ -29,6 +64,7 @@ export async function distillCommand(opts: Record<string, unknown>, io: Io): Pro
     );
   }
   const excludeClasses = parseClassList(opts.excludeClass);
+  const lossOptions = lossOptionsFromFlags(opts);
   const training = trainingFromFlags(opts);
   await runFlagExperiment(
     'distill',
@@ -56,6 +92,7 @@ export async function distillCommand(opts: Record<string, unknown>, io: Io): Pro
               temperature: opts.temperature as number,
               alpha: opts.alpha as number,
               ...(excludeClasses ? { excludeClasses } : {}),
+              ...lossOptions,
               ...training,
             },
           ],
