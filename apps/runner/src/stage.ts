@@ -72,25 +72,19 @@ export async function runStage(
     return { result: done, model };
   }
   const model = toolkit.buildModel(spec.model, ctx.dataset, spec.seed);
-  const data = toolkit.makeStream(ctx.dataset, {
+  const streamOptions = {
     batchSize: spec.training.batchSize,
     seed: spec.seed,
     shuffle: true,
     augment: spec.training.augment,
     excludeClasses: spec.excludeClasses,
     ...(spec.trainPositions ? { positions: spec.trainPositions } : {}),
-  });
+  };
+  const data = toolkit.makeStream(ctx.dataset, streamOptions);
   const strongAugment = spec.distill?.options?.strongAugment;
-  // MLKD's strong view: the same examples in the same order (same seed and positions), strongly augmented.
+  // MLKD's strong view: the same stream (same seed, order and examples), only the augmentation changed.
   const strongView = strongAugment
-    ? toolkit.makeStream(ctx.dataset, {
-        batchSize: spec.training.batchSize,
-        seed: spec.seed,
-        shuffle: true,
-        augment: strongAugment,
-        excludeClasses: spec.excludeClasses,
-        ...(spec.trainPositions ? { positions: spec.trainPositions } : {}),
-      })
+    ? toolkit.makeStream(ctx.dataset, { ...streamOptions, augment: strongAugment })
     : undefined;
   const controller = toolkit.newController();
   const release = ctx.interrupts.add(controller);
