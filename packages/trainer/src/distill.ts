@@ -363,6 +363,12 @@ export async function distill(options: DistillOptions): Promise<History> {
   }
   const regressors = feature?.regressors ?? [];
   const strongCursor = checkStrongView(fn, options, lossFn, student, data);
+  if (strongCursor && wrapped.some((t) => t.inputShape === null)) {
+    throw new ConfigError(
+      "distill: option 'strongView' needs teachers that read the inputs (the strong view is a new augmentation); a teacher of precomputed logits cannot score it",
+      { where: 'distill(options.strongView)' },
+    );
+  }
   const temperatureModule = options.ctkd
     ? createCtkdModule(options.ctkd, lossFn, studentClasses as number, options.seed ?? 0)
     : undefined;
@@ -489,12 +495,8 @@ export async function distill(options: DistillOptions): Promise<History> {
           p.strong = { batch: strong, targets: tf.zeros([0, 0]) as tf.Tensor2D };
           checkSameExamples(batch, strong, step);
           p.strong.targets.dispose();
-          p.strong.targets = teacherTargets(
-            teachers,
-            options.teacherWeights,
-            temperature,
-            strong.xs,
-            false,
+          p.strong.targets = (
+            await teacherTargets(wrapped, options.teacherWeights, temperature, strong, undefined)
           ).targets;
         }
       } catch (err) {
