@@ -112,6 +112,53 @@ function merged(
   };
 }
 
+/** The stage of the teacher trained with `seed`, or undefined when the experiment trains no teacher. */
+export function teacherStageSpec(exp: Experiment, seed: number): StageSpec | undefined {
+  if (!(exp.teacher && 'model' in exp.teacher)) return undefined;
+  const { model: _m, name, ...own } = exp.teacher;
+  return {
+    id: `teacher-s${seed}`,
+    name: name ?? 'teacher',
+    role: 'teacher',
+    seed,
+    model: exp.teacher.model,
+    training: merged(exp.defaults, own),
+  };
+}
+
+/** The stage of one (expanded) student with `seed`, distilled from `teacher` when its loss distils. */
+export function studentStageSpec(
+  exp: Experiment,
+  st: ExpandedStudent,
+  seed: number,
+  teacher: tfl.LayersModel | undefined,
+): StageSpec {
+  const { name: _n, model: _m, loss, temperature: _t, alpha: _a, excludeClasses, ...rest } = st.spec;
+  const options = pickLossOptions(rest);
+  const own = trainingOnly(rest);
+  const distils = (loss ?? 'kd') !== 'ce';
+  return {
+    id: `${st.id}-s${seed}`,
+    name: st.name,
+    role: distils ? 'distilled' : 'baseline',
+    seed,
+    model: st.spec.model,
+    training: merged(exp.defaults, own),
+    excludeClasses,
+    ...(distils && teacher
+      ? {
+          distill: {
+            teacher,
+            loss: (loss ?? 'kd') as Exclude<typeof loss, 'ce' | undefined>,
+            temperature: st.temperature,
+            alpha: st.alpha,
+            ...(Object.keys(options).length ? { options } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
 /** Checks the names in an experiment before anything is loaded or trained (exit 2 on a mistake). */
 export function checkExperimentNames(exp: Experiment, file: string): void {
   if (exp.teacher && 'model' in exp.teacher)
@@ -173,14 +220,10 @@ export function aggregate(stages: readonly StageResult[]): AggregateRow[] {
   });
 }
 
-/**
- * Runs an experiment: for each seed, the teacher (trained, or loaded from `teacher.path`), then every
- * student (expanded over the sweep), each trained by the trainer and evaluated on the test split.
- */
-export async function runExperiment(
+/** The experiment's dataset and its evaluation split as a stream (what every stage is evaluated on). */
+export async function loadExperimentData(
   exp: Experiment,
-  options: ExperimentRunOptions,
-): Promise<ExperimentResult> {
+): Promise<{ dataset: ImageDataset; test: RunContext['test'] }> {
   const dataset = await toolkit.loadDataset({ ...exp.dataset });
   const batchSize = exp.defaults?.batchSize ?? DEFAULT_BATCH_SIZE;
   const test = toolkit.makeStream(dataset, {
@@ -189,6 +232,18 @@ export async function runExperiment(
     seed: 0,
     shuffle: false,
   });
+  return { dataset, test };
+}
+
+/**
+ * Runs an experiment: for each seed, the teacher (trained, or loaded from `teacher.path`), then every
+ * student (expanded over the sweep), each trained by the trainer and evaluated on the test split.
+ */
+export async function runExperiment(
+  exp: Experiment,
+  options: ExperimentRunOptions,
+): Promise<ExperimentResult> {
+  const { dataset, test } = await loadExperimentData(exp);
   const ctx: RunContext = {
     runDir: options.runDir,
     io: options.io,
@@ -211,16 +266,9 @@ export async function runExperiment(
   let softTargets: SoftTargetPicture | undefined;
   for (const seed of seeds) {
     let teacher = loadedTeacher;
-    if (exp.teacher && 'model' in exp.teacher) {
-      const { model: _m, name, ...own } = exp.teacher;
-      const { result, model } = await runStage(ctx, {
-        id: `teacher-s${seed}`,
-        name: name ?? 'teacher',
-        role: 'teacher',
-        seed,
-        model: exp.teacher.model,
-        training: merged(exp.defaults, own),
-      } satisfies StageSpec);
+    const teacherSpec = teacherStageSpec(exp, seed);
+    if (teacherSpec) {
+      const { result, model } = await runStage(ctx, teacherSpec);
       stages.push(result);
       teacher = model;
     }
@@ -230,30 +278,7 @@ export async function runExperiment(
     }
     if (teacher && options.onTeacher) await options.onTeacher(teacher, seed, ctx);
     for (const st of students) {
-      const { name: _n, model: _m, loss, temperature: _t, alpha: _a, excludeClasses, ...rest } = st.spec;
-      const options = pickLossOptions(rest);
-      const own = trainingOnly(rest);
-      const distils = (loss ?? 'kd') !== 'ce';
-      const { result, model } = await runStage(ctx, {
-        id: `${st.id}-s${seed}`,
-        name: st.name,
-        role: distils ? 'distilled' : 'baseline',
-        seed,
-        model: st.spec.model,
-        training: merged(exp.defaults, own),
-        excludeClasses,
-        ...(distils && teacher
-          ? {
-              distill: {
-                teacher,
-                loss: (loss ?? 'kd') as Exclude<typeof loss, 'ce' | undefined>,
-                temperature: st.temperature,
-                alpha: st.alpha,
-                ...(Object.keys(options).length ? { options } : {}),
-              },
-            }
-          : {}),
-      });
+      const { result, model } = await runStage(ctx, studentStageSpec(exp, st, seed, teacher));
       stages.push(result);
       model.dispose();
     }

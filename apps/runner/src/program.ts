@@ -234,9 +234,64 @@ export function createProgram(io: Io): Command {
         )
         .argument('<file>', 'experiment file')
         .option('--resume <dir>', 'continue an interrupted experiment run')
-        .option('--seeds <list>', 'override the seeds (comma-separated)'),
+        .option('--seeds <list>', 'override the seeds (comma-separated)')
+        .option(
+          '--list-jobs',
+          "list the experiment's units of work (teacher × seed, student × seed × setting)",
+        )
+        .option(
+          '--job <id>',
+          'run exactly one unit, into <out>/jobs/<id> (--out: the output root, default runs/<file>)',
+        )
+        .option('--job-index <i>', 'run the i-th unit of --list-jobs (for array jobs)', nonNegativeInt)
+        .option(
+          '--wait <seconds>',
+          'with --job: how long to wait for the teacher unit it needs',
+          nonNegativeInt,
+        ),
     ),
   ).action(lazy(async () => (await import('./commands/run.js')).runCommand, io));
+
+  apply(
+    program
+      .command('merge')
+      .description("build an experiment's table and report (mean ± std) from its units' run records")
+      .argument('<root>', 'output root of `distill run FILE --job ...` (its --out)')
+      .option('--wait <seconds>', 'wait up to this long for unfinished units before refusing', nonNegativeInt)
+      .option('--json', 'print the result as one JSON object on stdout')
+      .option('--quiet', 'no progress output'),
+  ).action(lazy(async () => (await import('./commands/merge.js')).mergeCommand, io));
+
+  const emit = apply(program.command('emit').description('write cluster job files for an experiment'));
+  apply(
+    emit
+      .command('slurm')
+      .description('sbatch scripts: a teacher array, a student array (afterok), a merge job, and submit.sh')
+      .argument('<file>', 'experiment file')
+      .option('--out <root>', 'output root of the units (default runs/<file>)')
+      .option('--dir <dir>', 'where to write the scripts (default <root>/slurm)')
+      .option('--partition <name>', 'Slurm partition')
+      .option('--cpus-per-task <n>', 'CPUs of each task', positiveInt)
+      .option('--gpus <n>', 'GPUs of each training task', positiveInt)
+      .option('--time <limit>', 'time limit of each task (Slurm format, e.g. 1:00:00)')
+      .option('--max-parallel <n>', 'at most this many tasks of an array at once', positiveInt)
+      .option('--distill <command>', 'how the tasks start distill (default: this node and this distill)'),
+  ).action(lazy(async () => (await import('./commands/emit.js')).emitSlurmCommand, io));
+  apply(
+    emit
+      .command('k8s')
+      .description('Kubernetes Indexed Jobs (teachers, students), a merge Job, a ConfigMap and a Dockerfile')
+      .argument('<file>', 'experiment file')
+      .requiredOption(
+        '--image <image>',
+        'container image with the runner (see the Dockerfile written beside)',
+      )
+      .option('--dir <dir>', 'where to write the manifests (default k8s-<file>)')
+      .option('--parallelism <n>', 'pods of one Job at once', positiveInt)
+      .option('--pvc <name>', 'PersistentVolumeClaim holding the output root', 'distill-runs')
+      .option('--gpus <n>', 'nvidia.com/gpu per training pod', positiveInt)
+      .option('--name <name>', 'name prefix of the Kubernetes objects (default from the file name)'),
+  ).action(lazy(async () => (await import('./commands/emit.js')).emitK8sCommand, io));
 
   const data = apply(program.command('data').description('datasets'));
   apply(

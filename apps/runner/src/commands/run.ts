@@ -6,6 +6,7 @@ import { type Experiment, parseExperiment, validateExperiment } from '../experim
 import { withExperimentRun } from '../experiment-session.js';
 import type { Io } from '../io.js';
 import { printRunOutcome, resultsTable, writeRunOutputs } from '../run-outputs.js';
+import { runJobsCommand } from './run-jobs.js';
 
 /** Reads and validates an experiment file (exit 2 for a missing, unreadable or invalid file). */
 export function readExperimentFile(file: string): Experiment {
@@ -29,6 +30,9 @@ export function readExperimentFile(file: string): Experiment {
 /** `distill run FILE`: runs an experiment file and prints mean ± std over seeds. */
 export async function runCommand(opts: Record<string, unknown>, io: Io, args: string[]): Promise<void> {
   const file = args[0]!;
+  if (opts.listJobs || opts.job !== undefined || opts.jobIndex !== undefined) {
+    return runJobsCommand(opts, io, file);
+  }
   let exp: Experiment | undefined;
   if (opts.resume === undefined) {
     exp = readExperimentFile(file);

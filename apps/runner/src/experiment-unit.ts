@@ -1,0 +1,157 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BackendRequest } from '@distilljs/core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { RunFailedError, UsageError } from './exit-code.js';
+import {
+  loadExperimentData,
+  resolveTeacherLocation,
+  studentStageSpec,
+  teacherStageSpec,
+} from './experiment-runner.js';
+import type { Experiment } from './experiment-schema.js';
+import { type Io, println } from './io.js';
+import type { JobUnit } from './job-units.js';
+import { claimRoot, readUnitState, type UnitConfig, unitDir } from './output-root.js';
+import type { StageResult } from './run-record.js';
+import { type Session, withSession } from './session.js';
+import { runStage } from './stage.js';
+import * as toolkit from './toolkit.js';
+
+/** What {@link runJobUnit} needs. */
+export interface JobUnitRun {
+  readonly file: string;
+  readonly exp: Experiment;
+  readonly unit: JobUnit;
+  readonly units: readonly JobUnit[];
+  readonly root: string;
+  readonly io: Io;
+  readonly quiet: boolean;
+  readonly backend: BackendRequest;
+  /** How long to wait for the unit this one needs (seconds). */
+  readonly waitSeconds: number;
+  /** Seconds between looks at the needed unit's record. */
+  readonly pollSeconds?: number;
+}
+
+/** What became of a unit: trained now (fresh or resumed), or found finished earlier. */
+export interface JobUnitOutcome {
+  readonly unit: string;
+  readonly runDir: string;
+  readonly status: 'complete' | 'done-earlier';
+  readonly stage: StageResult;
+}
+
+/** Waits until the unit `id` is complete; fails at once when it failed, or after `seconds`. */
+export async function waitForUnit(run: JobUnitRun, id: string): Promise<void> {
+  const start = Date.now();
+  let told = false;
+  for (;;) {
+    const state = readUnitState(run.root, id);
+    if (state.status === 'complete') return;
+    if (state.status === 'failed') {
+      throw new RunFailedError(
+        `unit ${run.unit.id} needs unit ${id}, which failed (${state.record.error ?? 'no message'}); run it again with --job ${id}`,
+      );
+    }
+    if ((Date.now() - start) / 1000 >= run.waitSeconds) {
+      throw new RunFailedError(
+        `unit ${run.unit.id} waited ${run.waitSeconds}s for unit ${id} (${state.status}) in ${unitDir(run.root, id)}; run it with --job ${id}`,
+      );
+    }
+    if (!told && !run.quiet) {
+      run.io.stderr.write(`waiting for unit ${id} (${state.status}) in ${unitDir(run.root, id)}\n`);
+      told = true;
+    }
+    await sleep((run.pollSeconds ?? 2) * 1000);
+  }
+}
+
+async function loadUnitTeacher(run: JobUnitRun, dataset: Parameters<typeof toolkit.loadTeacherFrom>[1]) {
+  const { unit, exp } = run;
+  if (unit.kind !== 'student' || (unit.student?.spec.loss ?? 'kd') === 'ce') return undefined;
+  if (unit.needs) return toolkit.loadModelFrom(resolveTeacherLocation(unitDir(run.root, unit.needs)));
+  if (exp.teacher && 'path' in exp.teacher) {
+    const loaded = await toolkit.loadTeacherFrom(resolveTeacherLocation(exp.teacher.path), dataset);
+    for (const note of loaded.notes) if (!run.quiet) run.io.stderr.write(`teacher: ${note}\n`);
+    return loaded.model;
+  }
+  return undefined;
+}
+
+async function trainUnit(run: JobUnitRun, session: Session): Promise<StageResult> {
+  const { exp, unit } = run;
+  const { dataset, test } = await loadExperimentData(exp);
+  const ctx = {
+    runDir: session.runDir,
+    io: run.io,
+    quiet: session.quiet,
+    interrupts: session.interrupts,
+    record: session.record,
+    dataset,
+    test,
+  };
+  let teacher: tfl.LayersModel | undefined;
+  try {
+    teacher = await loadUnitTeacher(run, dataset);
+    const spec =
+      unit.kind === 'teacher'
+        ? teacherStageSpec(exp, unit.seed)!
+        : studentStageSpec(exp, unit.student!, unit.seed, teacher);
+    const { result, model } = await runStage(ctx, spec);
+    model.dispose();
+    return result;
+  } finally {
+    teacher?.dispose();
+  }
+}
+
+/**
+ * Runs one unit of an experiment into its own run directory `<root>/jobs/<id>`: nothing when it finished
+ * earlier, a resume from its newest checkpoint when it was stopped or killed, a fresh run otherwise. A unit
+ * that needs a teacher waits until the teacher's unit is complete.
+ */
+export async function runJobUnit(run: JobUnitRun): Promise<JobUnitOutcome> {
+  const root = claimRoot(run.root, run.file, run.exp, run.units);
+  const dir = unitDir(run.root, run.unit.id);
+  const state = readUnitState(run.root, run.unit.id);
+  if (state.status !== 'missing' && (state.record.config as UnitConfig).experimentId !== root.experimentId) {
+    throw new UsageError(
+      `${dir} holds unit ${run.unit.id} of another experiment; give each experiment its own --out`,
+    );
+  }
+  if (state.status === 'complete') {
+    const stage = state.record.stages.find((s) => s.id === run.unit.id);
+    if (stage) return { unit: run.unit.id, runDir: dir, status: 'done-earlier', stage };
+  }
+  if (run.unit.needs) await waitForUnit(run, run.unit.needs);
+  const config: UnitConfig = { experiment: run.exp, experimentId: root.experimentId, unit: run.unit.id };
+  const resume = state.status !== 'missing' ? dir : undefined;
+  const stage = await withSession(
+    {
+      kind: 'run-job',
+      io: run.io,
+      backend: run.backend,
+      out: resume ? undefined : dir,
+      resume,
+      quiet: run.quiet,
+      config,
+    },
+    (session) => trainUnit(run, session),
+  );
+  return { unit: run.unit.id, runDir: dir, status: 'complete', stage };
+}
+
+/** One line about a unit's outcome, for the terminal. */
+export function printUnitOutcome(io: Io, outcome: JobUnitOutcome, json: boolean): void {
+  const { stage } = outcome;
+  if (json) {
+    println(io.stdout, JSON.stringify(outcome));
+    return;
+  }
+  const what = outcome.status === 'done-earlier' ? 'already complete, nothing to do' : 'complete';
+  println(
+    io.stdout,
+    `unit ${outcome.unit}: ${what}; test errors ${stage.test.errors} / ${stage.test.count} (${(stage.test.accuracy * 100).toFixed(2)}%)`,
+  );
+  println(io.stdout, `run directory: ${outcome.runDir}`);
+}

@@ -1,0 +1,98 @@
+import { UsageError } from './exit-code.js';
+import { type ExpandedStudent, expandStudents } from './experiment-runner.js';
+import type { Experiment } from './experiment-schema.js';
+
+/** What a unit of work does. */
+export type JobUnitKind = 'teacher' | 'student';
+
+/** One independent unit of an experiment's work: one model with one seed. */
+export interface JobUnit {
+  /** Position in {@link listJobUnits}'s order (`--job-index`). */
+  readonly index: number;
+  /** Stable id, also the stage id in the run record: `teacher-s1`, `distilled-s2`. */
+  readonly id: string;
+  readonly kind: JobUnitKind;
+  readonly seed: number;
+  /** Row name in the results table. */
+  readonly name: string;
+  /** The id of the unit whose output this one needs first (a distilling student's teacher). */
+  readonly needs?: string;
+  /** The expanded student (student units). */
+  readonly student?: ExpandedStudent;
+}
+
+/**
+ * Enumerates an experiment's units of work in a stable order: every teacher × seed first (in the order of
+ * `seeds`), then every student × seed × setting (seed by seed, students in file order, the sweep expanded).
+ * The ids are the stage ids of a one-process `distill run`, so a unit's record is that run's stage record.
+ */
+export function listJobUnits(exp: Experiment): JobUnit[] {
+  const seeds = exp.seeds ?? [1];
+  const trainsTeacher = Boolean(exp.teacher && 'model' in exp.teacher);
+  const teacherName = exp.teacher && 'model' in exp.teacher ? (exp.teacher.name ?? 'teacher') : 'teacher';
+  const units: JobUnit[] = [];
+  if (trainsTeacher) {
+    for (const seed of seeds) {
+      units.push({ index: units.length, id: `teacher-s${seed}`, kind: 'teacher', seed, name: teacherName });
+    }
+  }
+  const students = expandStudents(exp);
+  for (const seed of seeds) {
+    for (const st of students) {
+      const distils = (st.spec.loss ?? 'kd') !== 'ce';
+      units.push({
+        index: units.length,
+        id: `${st.id}-s${seed}`,
+        kind: 'student',
+        seed,
+        name: st.name,
+        ...(distils && trainsTeacher ? { needs: `teacher-s${seed}` } : {}),
+        student: st,
+      });
+    }
+  }
+  return units;
+}
+
+/** The units in the order a one-process `distill run` trains them (seed by seed: teacher, then students). */
+export function oneProcessOrder(exp: Experiment, units: readonly JobUnit[]): JobUnit[] {
+  const seeds = exp.seeds ?? [1];
+  return seeds.flatMap((seed) => [
+    ...units.filter((u) => u.seed === seed && u.kind === 'teacher'),
+    ...units.filter((u) => u.seed === seed && u.kind === 'student'),
+  ]);
+}
+
+function idList(units: readonly JobUnit[]): string {
+  const ids = units.map((u) => u.id);
+  return ids.length > 8 ? `${ids.slice(0, 8).join(', ')}, ... (${ids.length} in all)` : ids.join(', ');
+}
+
+/** Picks the unit named by `--job ID` or `--job-index I` (exit 2 for an unknown id or an index out of range). */
+export function pickJobUnit(
+  units: readonly JobUnit[],
+  choice: { job?: string | undefined; jobIndex?: number | undefined },
+  file: string,
+): JobUnit {
+  if (choice.job !== undefined && choice.jobIndex !== undefined) {
+    throw new UsageError('--job and --job-index name the same thing; give one of them');
+  }
+  if (choice.job !== undefined) {
+    const unit = units.find((u) => u.id === choice.job);
+    if (!unit) {
+      throw new UsageError(
+        `--job ${choice.job}: no such unit in ${file}; its units are ${idList(units)} (see --list-jobs)`,
+        { where: '--job' },
+      );
+    }
+    return unit;
+  }
+  const i = choice.jobIndex;
+  if (i === undefined || !Number.isInteger(i) || i < 0 || i >= units.length) {
+    throw new UsageError(
+      `--job-index ${i}: out of range; ${file} has ${units.length} unit${units.length === 1 ? '' : 's'}, indices 0 to ${units.length - 1} (see --list-jobs)`,
+      { where: '--job-index' },
+    );
+  }
+  return units[i]!;
+}
