@@ -1,0 +1,78 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The runner app's directory, its built binary and its shipped experiment files (for end-to-end tests). */
+export const appDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const cli = join(appDir, 'dist', 'cli.js');
+export const experimentsDir = join(appDir, 'experiments');
+
+/** What a run of the built binary gave. */
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function newestSource(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) t = Math.max(t, newestSource(p));
+    else if (!e.name.endsWith('.test.ts')) t = Math.max(t, statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Builds dist/cli.js with tsup when it is missing or older than the sources (CI builds it first). */
+export function ensureBuilt(): void {
+  if (existsSync(cli) && statSync(cli).mtimeMs >= newestSource(join(appDir, 'src'))) return;
+  execFileSync('npx', ['tsup'], { cwd: appDir, stdio: 'pipe', timeout: 170_000 });
+  if (!readFileSync(cli, 'utf8').startsWith('#!')) throw new Error(`${cli} is not the built binary`);
+}
+
+/** Runs the built `distill` with `args` in `cwd`. */
+export function runDistill(
+  args: readonly string[],
+  cwd: string,
+  options: { timeout?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [cli, ...args],
+      {
+        cwd,
+        env: { ...process.env, CI: 'true', ...options.env },
+        timeout: options.timeout ?? 170_000,
+        maxBuffer: 1 << 26,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** The error lines a command printed (`distill: ...`). */
+export function errorLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.startsWith('distill:'));
+}
+
+/**
+ * A run record with what depends on time or place taken out: wall times (`seconds`, `samplesPerSec`,
+ * timings inside notes), dates, the command line. What is left must be equal between two runs of the same
+ * experiment, however they were split into processes.
+ */
+export function timeless(record: Record<string, unknown>): unknown {
+  const { createdAt: _c, updatedAt: _u, command: _m, runner: _r, ...rest } = record;
+  return JSON.parse(
+    JSON.stringify(rest, (key, value) => {
+      if (key === 'seconds' || key === 'samplesPerSec') return undefined;
+      if (typeof value === 'string') return value.replace(/ in \d+(\.\d+)? s\b/g, ' in (time) s');
+      return value;
+    }),
+  );
+}
