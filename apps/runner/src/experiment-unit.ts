@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BackendRequest } from '@distilljs/core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { RunFailedError, UsageError } from './exit-code.js';
+import { InterruptedError, RunFailedError, UsageError } from './exit-code.js';
 import {
   loadExperimentData,
   resolveTeacherLocation,
@@ -136,7 +136,14 @@ export async function runJobUnit(run: JobUnitRun): Promise<JobUnitOutcome> {
       quiet: run.quiet,
       config,
     },
-    (session) => trainUnit(run, session),
+    (session) =>
+      trainUnit(run, session).catch((error: unknown) => {
+        if (!(error instanceof InterruptedError)) throw error;
+        throw new InterruptedError(
+          `${error.message.replace(/ Continue with: --resume .*$/, '')} Run the unit again to continue it: --job ${run.unit.id}`,
+          dir,
+        );
+      }),
   );
   return { unit: run.unit.id, runDir: dir, status: 'complete', stage };
 }

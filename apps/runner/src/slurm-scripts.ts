@@ -69,7 +69,7 @@ function arrayScript(o: SlurmScriptOptions, a: UnitArray): string {
   lines.push(
     `# Array task i runs unit ${first} + i of \`distill run FILE --list-jobs\` (units ${first}-${last}: ${a.units.map((u) => u.id).join(', ')}).`,
     '# A task that is cancelled or killed resumes from its checkpoint when submitted again: sbatch --array=i THIS_SCRIPT',
-    `exec ${o.distill} run ${shellQuote(o.file)} --out ${shellQuote(o.root)} --quiet --job-index $((SLURM_ARRAY_TASK_ID + ${first}))`,
+    `exec ${o.distill} run ${shellQuote(o.file)} --out ${shellQuote(o.root)} --job-index $((SLURM_ARRAY_TASK_ID + ${first}))`,
   );
   return `${lines.join('\n')}\n`;
 }
