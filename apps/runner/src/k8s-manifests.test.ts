@@ -184,7 +184,7 @@ describe('distill emit k8s', () => {
     const merged = JSON.parse(readFileSync(join(root, 'run.json'), 'utf8'));
     expect(merged.stages.map((s: { id: string }) => s.id).sort()).toEqual([...ids].sort());
     expect(merged.status).toBe('complete');
-  });
+  }, 600_000);
 });
 
 function readdirSafe(dir: string): string[] {

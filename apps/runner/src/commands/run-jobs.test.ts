@@ -91,7 +91,7 @@ describe('distill run --list-jobs / --job / --job-index, distill merge', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/unit teacher-s1: already complete, nothing to do/);
     expect(readFileSync(join(root, 'jobs', 'teacher-s1', 'run.json'), 'utf8')).toBe(before);
-  });
+  }, 600_000);
 
   it('a unit killed mid-run resumes from its checkpoint and ends with the same figures', async () => {
     const root = join(work, 'killed');
@@ -126,7 +126,7 @@ describe('distill run --list-jobs / --job / --job-index, distill merge', () => {
     const full = json(join(work, 'root', 'jobs', 'distilled-s2', 'run.json')).stages[0];
     expect(stage.steps).toBe(full.steps);
     expect(stage.test).toEqual(full.test);
-  });
+  }, 600_000);
 
   it('bad input: one clear line each (unknown id, index out of range, two experiments, a damaged record)', async () => {
     const root = join(work, 'root');
@@ -184,5 +184,5 @@ describe('distill run --list-jobs / --job / --job-index, distill merge', () => {
         /merge .*damaged: 2 of 6 units are not complete: distilled-s1 \(missing\), baseline-s2 \(missing\); run each with `distill run .*quick\.yaml --out .*damaged --job ID`, then merge again/,
       ),
     ]);
-  });
+  }, 600_000);
 });
