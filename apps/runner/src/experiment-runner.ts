@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ImageDataset, TrainingCallbacks } from '@distilljs/core';
-import { InvalidFileError } from '@distilljs/core';
+import type { ImageDataset, Teacher, TrainingCallbacks } from '@distilljs/core';
+import { InvalidFileError, isTeacher } from '@distilljs/core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Experiment, StudentSpec, TrainingSpec } from './experiment-schema.js';
 import type { SoftTargetPicture } from './html-report.js';
@@ -12,6 +12,7 @@ import { loadRunRecord, type RunRecord, type StageResult, saveRunRecord } from '
 import { softTargetPicture } from './soft-target-picture.js';
 import { type RunContext, runStage, type StageSpec } from './stage.js';
 import { type MeanStd, meanStd } from './stats.js';
+import { loadAnyTeacher } from './teacher-loader.js';
 import * as toolkit from './toolkit.js';
 
 /** Default number of epochs when neither the stage nor `defaults` says. */
@@ -256,10 +257,12 @@ export async function runExperiment(
   };
   const students = expandStudents(exp);
   const seeds = exp.seeds ?? [1];
-  let loadedTeacher: tfl.LayersModel | undefined;
+  let loadedTeacher: tfl.LayersModel | Teacher | undefined;
   if (exp.teacher && 'path' in exp.teacher) {
-    const loaded = await toolkit.loadTeacherFrom(resolveTeacherLocation(exp.teacher.path), dataset);
-    loadedTeacher = loaded.model;
+    const loaded = await loadAnyTeacher(exp.teacher.path, dataset, exp.teacher);
+    loadedTeacher = loaded.model ?? loaded.teacher;
+    for (const note of loaded.teacher.notes)
+      if (!options.quiet) options.io.stderr.write(`teacher: ${note}\n`);
     for (const note of loaded.notes) if (!options.quiet) options.io.stderr.write(`teacher: ${note}\n`);
   }
   const stages: StageResult[] = [];
@@ -272,11 +275,11 @@ export async function runExperiment(
       stages.push(result);
       teacher = model;
     }
-    if (teacher && softTargets === undefined) {
+    if (teacher && softTargets === undefined && !(isTeacher(teacher) && teacher.inputLayout === 'none')) {
       const hot = students.find((st) => (st.spec.loss ?? 'kd') !== 'ce')?.temperature ?? 20;
       softTargets = await softTargetPicture(teacher, dataset, test, hot > 1 ? [1, hot] : [1, 20]);
     }
-    if (teacher && options.onTeacher) await options.onTeacher(teacher, seed, ctx);
+    if (teacher && !isTeacher(teacher) && options.onTeacher) await options.onTeacher(teacher, seed, ctx);
     for (const st of students) {
       const { result, model } = await runStage(ctx, studentStageSpec(exp, st, seed, teacher));
       stages.push(result);
@@ -284,7 +287,7 @@ export async function runExperiment(
     }
     if (teacher && teacher !== loadedTeacher) teacher.dispose();
   }
-  loadedTeacher?.dispose();
+  await loadedTeacher?.dispose();
   const rows = aggregate(stages);
   options.record.summary = { rows };
   saveRunRecord(options.runDir, options.record);

@@ -67,8 +67,15 @@ const trainingFields = {
 const teacherSchema = z.union([
   z.strictObject({ name: z.string().min(1).optional(), model: modelSchema, ...trainingFields }),
   z.strictObject({
-    /** A run directory of ours, a model.json path or an http(s) URL of any tfjs Layers model. */
+    /**
+     * A run directory of ours, a tfjs Layers or graph model.json (path or http(s) URL), an .onnx file, or a
+     * teacher-logits directory (docs/teacher-logits.md).
+     */
     path: z.string().min(1),
+    /** Per-channel normalisation the teacher expects on [0, 1] pixels (ONNX and graph models). */
+    normalize: z.strictObject({ mean: z.array(z.number()).min(1), std: z.array(positive).min(1) }).optional(),
+    /** Which output holds the logits, when the model has several. */
+    output: z.string().min(1).optional(),
   }),
 ]);
 

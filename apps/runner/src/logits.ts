@@ -1,4 +1,4 @@
-import type { BatchStream } from '@distilljs/core';
+import { type BatchStream, isTeacher, type Teacher } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
@@ -12,17 +12,22 @@ export interface CollectedLogits {
 }
 
 /** Runs `model` over `data.epoch(0)` in evaluation mode and gathers the logits (no tensor is left behind). */
-export async function collectLogits(model: tfl.LayersModel, data: BatchStream): Promise<CollectedLogits> {
+export async function collectLogits(
+  model: tfl.LayersModel | Teacher,
+  data: BatchStream,
+): Promise<CollectedLogits> {
   const chunks: Float32Array[] = [];
   const labels: number[] = [];
   const indices: number[] = [];
   let numClasses = 0;
   for await (const batch of data.epoch(0)) {
     try {
-      const out = tf.tidy(() => {
-        const y = model.apply(batch.xs, { training: false });
-        return (Array.isArray(y) ? y[0] : y) as tf.Tensor;
-      });
+      const out = isTeacher(model)
+        ? await model.logits(batch)
+        : tf.tidy(() => {
+            const y = model.apply(batch.xs, { training: false });
+            return (Array.isArray(y) ? y[0] : y) as tf.Tensor;
+          });
       numClasses = out.shape[1] ?? 0;
       chunks.push((await out.data()) as Float32Array);
       out.dispose();

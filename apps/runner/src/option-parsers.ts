@@ -119,3 +119,34 @@ export function augmentSpec(value: string): { shift?: number; crop?: number; fli
   }
   return out;
 }
+
+/** Commander parser: `--shard i/n` with 0 <= i < n. */
+export function shardSpec(value: string): { index: number; count: number } {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index >= count) {
+    throw new InvalidArgumentError(`expected i/n with 0 <= i < n (e.g. 0/2), got ${JSON.stringify(value)}`);
+  }
+  return { index, count };
+}
+
+/**
+ * Commander parser: `--teacher-normalize MEAN,STD` (one pair for every channel) or `M1,...,Mc,S1,...,Sc`
+ * (c means, then c standard deviations).
+ */
+export function normalizeSpec(value: string): { mean: number[]; std: number[] } {
+  const parts = value.split(',').map((s) => Number(s.trim()));
+  const half = parts.length / 2;
+  if (
+    parts.length < 2 ||
+    parts.length % 2 !== 0 ||
+    !parts.every(Number.isFinite) ||
+    parts.slice(half).some((s) => s <= 0)
+  ) {
+    throw new InvalidArgumentError(
+      `expected MEAN,STD or M1,..,Mc,S1,..,Sc (c means then c standard deviations > 0), got ${JSON.stringify(value)}`,
+    );
+  }
+  return { mean: parts.slice(0, half), std: parts.slice(half) };
+}

@@ -9,10 +9,12 @@ import {
   lossName,
   nonNegativeInt,
   nonNegativeNumber,
+  normalizeSpec,
   numberList,
   optimizerName,
   positiveInt,
   positiveNumber,
+  shardSpec,
   unitNumber,
 } from './option-parsers.js';
 import { RUNNER_VERSION } from './version.js';
@@ -58,6 +60,17 @@ function addTrainingOptions(cmd: Command): Command {
     )
     .option('--seed <n>', 'seed for initialisation, shuffling, dropout and augmentation', integer, 1)
     .option('--resume <dir>', 'continue an interrupted run from its last checkpoint');
+}
+
+/** How to feed a teacher file (ONNX, graph model). */
+function addTeacherInputOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--teacher-normalize <list>',
+      'per-channel normalisation the teacher expects on [0, 1] pixels: MEAN,STD or M1,..,Mc,S1,..,Sc',
+      normalizeSpec,
+    )
+    .option('--teacher-output <name>', 'the output holding the logits, when the teacher model has several');
 }
 
 /** Loads a command module only when it runs, so `--help` and bad usage answer at once. */
@@ -157,11 +170,13 @@ export function createProgram(io: Io): Command {
   apply(
     addCommonOptions(
       addTrainingOptions(
-        addDataOptions(program.command('distill').description('distil a student from a teacher')),
+        addTeacherInputOptions(
+          addDataOptions(program.command('distill').description('distil a student from a teacher')),
+        ),
       )
         .requiredOption(
           '--teacher <ref>',
-          'a run directory of ours, a model.json path or URL of any tfjs Layers model, or a zoo name (trained first)',
+          'a zoo name (trained first), a run directory of ours, a tfjs Layers or graph model.json (path or URL), an .onnx file, or a teacher-logits directory',
         )
         .option('--student <name>', 'zoo model name of the student', 'hinton-student')
         .option('--temperature <T>', 'softmax temperature of the soft targets', positiveNumber, 20)
@@ -217,6 +232,39 @@ export function createProgram(io: Io): Command {
       .description('every distillation loss, one line each with its paper and options')
       .option('--json', 'print as JSON'),
   ).action(lazy(async () => (await import('./commands/losses.js')).lossesCommand, io));
+
+  apply(
+    addTeacherInputOptions(
+      addDataOptions(
+        program
+          .command('logits')
+          .description(
+            "write a teacher's logits on a dataset split as files (docs/teacher-logits.md), to distil from later with --teacher DIR",
+          ),
+      ),
+    )
+      .requiredOption(
+        '--teacher <ref>',
+        'a run directory of ours, a tfjs Layers or graph model.json, or an .onnx file',
+      )
+      .requiredOption('--out <dir>', 'the logits directory (shards of one teacher and split add up in it)')
+      .addOption(new Option('--split <name>', 'which split').choices(['train', 'test']).default('train'))
+      .option(
+        '--shard <i/n>',
+        'write only shard i of n (examples floor(i*N/n) .. floor((i+1)*N/n) - 1)',
+        shardSpec,
+      )
+      .option('--top-k <k>', 'keep only the k largest logits per example', positiveInt)
+      .addOption(
+        new Option('--dtype <type>', 'storage type of the logits')
+          .choices(['float32', 'float16'])
+          .default('float32'),
+      )
+      .option('--batch-size <n>', 'examples per teacher call', positiveInt, 256)
+      .addOption(new Option('--backend <name>', 'backend').default('auto').argParser(backendRequest))
+      .option('--json', 'print the result as JSON')
+      .option('--quiet', 'no notes'),
+  ).action(lazy(async () => (await import('./commands/logits.js')).logitsCommand, io));
 
   apply(
     addDataOptions(program.command('eval').description('evaluate a trained model on a test split'))

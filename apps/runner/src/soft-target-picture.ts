@@ -1,4 +1,4 @@
-import type { BatchStream, ImageDataset } from '@distilljs/core';
+import type { BatchStream, ImageDataset, Teacher } from '@distilljs/core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { SoftTargetPicture } from './html-report.js';
 import { collectLogits, softmaxRow } from './logits.js';
@@ -10,7 +10,7 @@ import { collectLogits, softmaxRow } from './logits.js';
  * classified example with the largest second-highest probability is used.
  */
 export async function softTargetPicture(
-  teacher: tfl.LayersModel,
+  teacher: tfl.LayersModel | Teacher,
   dataset: ImageDataset,
   test: BatchStream,
   temperatures: readonly number[] = [1, 20],

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BatchStream, ImageDataset, TrainingCallbacks } from '@distilljs/core';
+import type { BatchStream, ImageDataset, Teacher, TrainingCallbacks } from '@distilljs/core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { InterruptedError } from './exit-code.js';
 import type { LossName, ModelSpec, TrainingSpec } from './experiment-schema.js';
@@ -34,7 +34,7 @@ export interface StageSpec {
   readonly model: ModelSpec;
   readonly training: TrainingSpec & { epochs: number; batchSize: number };
   readonly distill?: {
-    readonly teacher: tfl.LayersModel;
+    readonly teacher: tfl.LayersModel | Teacher;
     readonly loss: Exclude<LossName, 'ce'>;
     readonly temperature: number;
     readonly alpha: number;

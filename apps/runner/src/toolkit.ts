@@ -2,7 +2,7 @@
 // models and trainer goes through here, so commands only compose.
 
 import * as backends from '@distilljs/backends';
-import type { BackendRequest, BatchStream, ImageDataset, TrainingCallbacks } from '@distilljs/core';
+import type { BackendRequest, BatchStream, ImageDataset, Teacher, TrainingCallbacks } from '@distilljs/core';
 import { ConfigError, InvalidArgumentError } from '@distilljs/core';
 import * as datasets from '@distilljs/datasets';
 import * as losses from '@distilljs/losses';
@@ -200,7 +200,7 @@ export interface TrainCall {
   readonly controller: trainer.TrainingController;
   /** For distillation: the teacher and the loss. */
   readonly distill?: {
-    readonly teacher: tfl.LayersModel;
+    readonly teacher: tfl.LayersModel | Teacher;
     readonly loss: Exclude<LossName, 'ce'>;
     readonly temperature: number;
     readonly alpha: number;

@@ -24,6 +24,8 @@ export type { History, HistoryEpoch } from './history.js';
 export type { CtkdOptions } from './learnable-temperature.js';
 export type { MultiSeedResult, SeedStatistics } from './multi-seed.js';
 export { multiSeed } from './multi-seed.js';
+export type { NpyArray, NpyDtype } from './npy.js';
+export { decodeNpy, encodeNpy } from './npy.js';
 export type {
   Optimizer,
   OptimizerConfig,
@@ -39,5 +41,20 @@ export type { LearningRateSchedule, ScheduleConfig, ScheduleSpec } from './sched
 export { createSchedule, SCHEDULE_NAMES } from './schedule.js';
 export type { TeacherCacheOptions } from './teacher-cache.js';
 export { TeacherOutputCache } from './teacher-cache.js';
+export type {
+  LogitsTeacherOptions,
+  SplitIdentity,
+  TeacherLogitsManifest,
+  TeacherLogitsShard,
+} from './teacher-logits.js';
+export {
+  logitsTeacher,
+  reconstructTopK,
+  splitIdentity,
+  TEACHER_LOGITS_FORMAT,
+  TEACHER_LOGITS_MANIFEST,
+  teacherLogitsManifestSchema,
+  topKRows,
+} from './teacher-logits.js';
 export type { CheckpointOptions, TrainOptions } from './train-options.js';
 export { TrainingController } from './training-controller.js';

@@ -3,6 +3,7 @@ import { UsageError } from '../exit-code.js';
 import { validateExperiment } from '../experiment-schema.js';
 import type { Io } from '../io.js';
 import { inapplicableOption, type LossOptions } from '../loss-options.js';
+import { teacherInputFromFlags } from '../teacher-loader.js';
 import * as toolkit from '../toolkit.js';
 import { datasetFromFlags, runFlagExperiment, trainingFromFlags } from './train.js';
 
@@ -83,7 +84,7 @@ export async function distillCommand(opts: Record<string, unknown>, io: Io): Pro
                 ...training,
                 ...(opts.teacherEpochs ? { epochs: opts.teacherEpochs as number } : {}),
               }
-            : { path: ref },
+            : { path: ref, ...teacherInputFromFlags(opts) },
           students: [
             {
               name: `student ${student} (T=${opts.temperature}, alpha=${opts.alpha})`,

@@ -1,0 +1,167 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// End-to-end on the built binary: `distill logits` in two shards, then `distill distill --teacher DIR`.
+const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(appDir, 'dist', 'cli.js');
+let work = '';
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [cli, ...args],
+      { cwd: work, env: { ...process.env, CI: 'true' }, timeout: 170_000, maxBuffer: 1 << 26 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out[p.slice(dir.length)] = readFileSync(p).toString('base64');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('distill:'));
+const data = ['--dataset', 'synthetic', '--train-size', '256', '--test-size', '64', '--backend', 'wasm'];
+const student = [
+  '--student',
+  'hinton-student',
+  '--epochs',
+  '1',
+  '--batch-size',
+  '64',
+  '--seed',
+  '3',
+  '--quiet',
+];
+const studentWeights = (runDir: string) => {
+  const models = join(runDir, 'models');
+  const [id] = readdirSync(models);
+  return readFileSync(join(models, id!, 'weights.bin'));
+};
+
+beforeAll(() => {
+  const stale =
+    !existsSync(cli) ||
+    statSync(cli).mtimeMs < statSync(join(appDir, 'src', 'commands', 'logits.ts')).mtimeMs;
+  if (stale) execFileSync('npx', ['tsup'], { cwd: appDir, stdio: 'pipe', timeout: 170_000 });
+  work = mkdtempSync(join(tmpdir(), 'distill-logits-e2e-'));
+});
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('distill logits (built binary)', () => {
+  const teacherRun = () => join(work, 'teacher');
+  const logits = () => join(work, 'logits');
+
+  it('--shard 0/2 and 1/2 into one directory, then distilling from it is bit-identical to the teacher', async () => {
+    const t = await run([
+      'train',
+      '--model',
+      'hinton-student',
+      '--epochs',
+      '1',
+      ...data,
+      '--out',
+      teacherRun(),
+      '--quiet',
+    ]);
+    expect(t.code, t.stderr).toBe(0);
+    const s1 = await run(['logits', '--teacher', teacherRun(), ...data, '--out', logits(), '--shard', '1/2']);
+    expect(s1.code, s1.stderr).toBe(0);
+    expect(s1.stdout).toMatch(/shard 1\/2 of synthetic\/train .* 128 of 256 examples present$/m);
+    const s0 = await run([
+      'logits',
+      '--teacher',
+      teacherRun(),
+      ...data,
+      '--out',
+      logits(),
+      '--shard',
+      '0/2',
+      '--batch-size',
+      '100',
+    ]);
+    expect(s0.code, s0.stderr).toBe(0);
+    expect(s0.stdout).toMatch(/256 of 256 examples present, complete/);
+
+    const direct = await run([
+      'distill',
+      '--teacher',
+      teacherRun(),
+      ...data,
+      ...student,
+      '--out',
+      join(work, 'direct'),
+    ]);
+    expect(direct.code, direct.stderr).toBe(0);
+    const files = await run([
+      'distill',
+      '--teacher',
+      logits(),
+      ...data,
+      ...student,
+      '--out',
+      join(work, 'files'),
+    ]);
+    expect(files.code, files.stderr).toBe(0);
+    expect(studentWeights(join(work, 'files')).equals(studentWeights(join(work, 'direct')))).toBe(true);
+  });
+
+  it('bad logits directories fail with one line naming the file and leave existing runs byte-identical', async () => {
+    const runs = [teacherRun(), join(work, 'direct'), join(work, 'files'), logits()];
+    const before = runs.map(snapshot);
+    const broken = join(work, 'broken');
+    cpSync(logits(), broken, { recursive: true });
+    rmSync(join(broken, 'logits-00001-of-00002.npy'));
+    const cases: [string[], RegExp][] = [
+      [['distill', '--teacher', broken, ...data, ...student], /broken\/logits-00001-of-00002\.npy: missing/],
+      [
+        ['distill', '--teacher', logits(), ...data.map((a) => (a === '256' ? '200' : a)), ...student],
+        /logits: the logits are of synthetic\/train, 256 examples.*but the data is synthetic\/train, 200 examples/,
+      ],
+      [
+        ['logits', '--teacher', teacherRun(), ...data, '--out', logits(), '--shard', '1/3'],
+        /manifest\.json: shard 1\/3 \(examples 85\.\.169\) overlaps logits-00000-of-00002\.npy/,
+      ],
+      [
+        [
+          'logits',
+          '--teacher',
+          teacherRun(),
+          ...data,
+          '--out',
+          logits(),
+          '--shard',
+          '0/2',
+          '--dtype',
+          'float16',
+        ],
+        /manifest\.json: the directory holds shards with dtype float32, but this shard has float16/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run(args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(errorLines(r.stderr)).toHaveLength(1);
+      expect(errorLines(r.stderr)[0]).toMatch(message);
+    }
+    expect(runs.map(snapshot)).toEqual(before);
+  });
+});
