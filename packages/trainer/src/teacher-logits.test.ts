@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ImageDataset } from '@distilljs/core';
+import { type ImageDataset, Rng } from '@distilljs/core';
 import { createBatchStream, syntheticDataset } from '@distilljs/datasets';
 import { createModel, layersTeacher } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
@@ -100,9 +100,8 @@ describe('teacher logits files', () => {
     // Stated in docs/teacher-logits.md: with m the teacher's probability outside the top k at T = 1,
     // KL(p || p_reconstructed) = m * KL(rest || uniform) <= m * ln(C - k).
     const rows = new Float32Array(2000 * 10);
-    let s = 12345;
-    const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
-    for (let i = 0; i < rows.length; i++) rows[i] = (rand() - 0.5) * (i % 3 === 0 ? 12 : 4);
+    const rng = new Rng(12345);
+    for (let i = 0; i < rows.length; i++) rows[i] = (rng.next() - 0.5) * (i % 3 === 0 ? 12 : 4);
     const { values, indices } = topKRows(rows, 10, 5);
     const rec = reconstructTopK(values, indices, 10, 5);
     let worst = 0;
