@@ -132,7 +132,7 @@ export function studentStageSpec(
   exp: Experiment,
   st: ExpandedStudent,
   seed: number,
-  teacher: tfl.LayersModel | undefined,
+  teacher: tfl.LayersModel | Teacher | undefined,
 ): StageSpec {
   const { name: _n, model: _m, loss, temperature: _t, alpha: _a, excludeClasses, ...rest } = st.spec;
   const options = pickLossOptions(rest);
