@@ -134,6 +134,7 @@ describe('distill emit k8s', () => {
     expect(dockerfile).toMatch(/^FROM node:20-slim AS build$/m);
     expect(dockerfile).toMatch(/TFJS_NODE_GPU/);
     expect(dockerfile).toMatch(/deploy --prod \/opt\/distill/);
+    expect(readFileSync(join(dir, 'Dockerfile.dockerignore'), 'utf8')).toMatch(/node_modules/);
   });
 
   it('each index of each Indexed Job runs its own unit (JOB_COMPLETION_INDEX in turn); the merge Job merges them', async () => {

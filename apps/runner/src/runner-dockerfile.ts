@@ -24,3 +24,11 @@ RUN ln -s /opt/distill/dist/cli.js /usr/local/bin/distill && distill --version
 WORKDIR /runs
 CMD ["distill", "--help"]
 `;
+
+/** What the image's build leaves out of the checkout (BuildKit reads `<Dockerfile>.dockerignore`). */
+export const RUNNER_DOCKERIGNORE = `**/node_modules
+**/dist
+**/.turbo
+runs
+.git
+`;

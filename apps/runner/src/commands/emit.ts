@@ -7,7 +7,7 @@ import { listJobUnits } from '../job-units.js';
 import { k8sManifests, k8sName } from '../k8s-manifests.js';
 import { outputRoot } from '../output-root.js';
 import { writeFileAtomic } from '../run-dir.js';
-import { RUNNER_DOCKERFILE } from '../runner-dockerfile.js';
+import { RUNNER_DOCKERFILE, RUNNER_DOCKERIGNORE } from '../runner-dockerfile.js';
 import { shellQuote, slurmScripts } from '../slurm-scripts.js';
 import { readExperimentFile } from './run.js';
 
@@ -76,9 +76,10 @@ export async function emitK8sCommand(opts: Record<string, unknown>, io: Io, args
   });
   for (const [name, object] of Object.entries(manifests)) writeFileAtomic(join(dir, name), stringify(object));
   writeFileAtomic(join(dir, 'Dockerfile'), RUNNER_DOCKERFILE);
+  writeFileAtomic(join(dir, 'Dockerfile.dockerignore'), RUNNER_DOCKERIGNORE);
   println(
     io.stdout,
-    `wrote ${[...Object.keys(manifests), 'Dockerfile'].join(', ')} to ${dir} (${units.length} units)`,
+    `wrote ${[...Object.keys(manifests), 'Dockerfile', 'Dockerfile.dockerignore'].join(', ')} to ${dir} (${units.length} units)`,
   );
   println(
     io.stdout,

@@ -175,6 +175,21 @@ describe('distill run --list-jobs / --job / --job-index, distill merge', () => {
       /jobs\/baseline-s2\/run\.json: not valid JSON: .*; the record of unit baseline-s2 is damaged: delete .* and run the unit again \(--job baseline-s2\)/,
     );
 
+    // a unit that failed (its data directory does not exist) is named with its error
+    writeFileSync(
+      join(work, 'bad-data.yaml'),
+      'dataset: { name: mnist, dir: ./no-such-dir }\nstudents: [{ name: solo, model: mlp, loss: ce, epochs: 1 }]\n',
+    );
+    const failing = await runDistill(['run', 'bad-data.yaml', '--out', 'bad-root', '--job', 'solo-s1'], work);
+    expect(failing.code).not.toBe(0);
+    const refused = await runDistill(['merge', 'bad-root'], work);
+    expect(refused.code).toBe(2);
+    expect(errorLines(refused.stderr)).toEqual([
+      expect.stringMatching(
+        /^distill: merge bad-root: 1 of 1 units are not complete: solo-s1 \(failed: loadMnist: no train-images/,
+      ),
+    ]);
+
     rmSync(join(damaged, 'jobs', 'baseline-s2'), { recursive: true });
     rmSync(join(damaged, 'jobs', 'distilled-s1', 'run.json'));
     const missing = await runDistill(['merge', damaged], work);
