@@ -8,6 +8,18 @@ export const DATASET_NAMES = ['mnist-embedded', 'mnist', 'fashion-mnist', 'cifar
 /** A dataset name. */
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
+/** The datasets that read their files from a directory (`--data-dir`, `dataset.dir`). */
+export const DIR_DATASETS: readonly DatasetName[] = ['mnist', 'fashion-mnist', 'cifar10'];
+
+/** Refuses a data directory given for a dataset that never reads one (it would be ignored). */
+export function checkDatasetDir(name: DatasetName, dir: string | undefined, flag: string): void {
+  if (dir === undefined || DIR_DATASETS.includes(name)) return;
+  throw new ConfigError(
+    `${flag} ${dir}: dataset ${name} does not read a directory, so it would be ignored; the datasets that do are ${DIR_DATASETS.join(', ')} (choose one with --dataset, or dataset.name in an experiment file)`,
+    { where: flag },
+  );
+}
+
 /** Optimiser names accepted in experiment files and `--optimizer`. */
 export const OPTIMIZER_NAMES = ['adam', 'adamw', 'sgd', 'momentum', 'nesterov'] as const;
 
@@ -208,6 +220,23 @@ function describeBound(issue: z.core.$ZodIssue): string {
   return `expected a number ${op} ${bound}`;
 }
 
+/**
+ * For a value that matches no form of a union: the first problem of the form it came closest to (the one
+ * whose problems lie deepest, then the one with fewest), so `teacher.epochs: expected a number` is
+ * reported instead of "does not match any allowed form".
+ */
+function closestBranchIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue | undefined {
+  const branches = (issue as unknown as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
+  let best: z.core.$ZodIssue[] | undefined;
+  const depth = (b: z.core.$ZodIssue[]) =>
+    Math.max(...b.map((i) => i.path.length + (i.code === 'unrecognized_keys' ? 0 : 0.5)));
+  for (const b of branches) {
+    if (b.length === 0) continue;
+    if (!best || depth(b) > depth(best) || (depth(b) === depth(best) && b.length < best.length)) best = b;
+  }
+  return best?.[0];
+}
+
 /** One line per zod issue, in the house form `students[1].temperature: expected a number > 0, got -1`. */
 export function formatIssue(issue: z.core.$ZodIssue, input: unknown): string {
   const where = formatPath(issue.path);
@@ -234,10 +263,13 @@ export function formatIssue(issue: z.core.$ZodIssue, input: unknown): string {
       const keys = (issue as unknown as { keys: string[] }).keys;
       return `${where}: unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => JSON.stringify(k)).join(', ')}`;
     }
-    case 'invalid_union':
+    case 'invalid_union': {
+      const inner = closestBranchIssue(issue);
+      if (inner) return formatIssue({ ...inner, path: [...issue.path, ...inner.path] }, input);
       what =
         'does not match any allowed form (a zoo model name, or { name, hiddenUnits, dropout, inputDropout, maxNorm }; a teacher is { model, ... } or { path })';
       break;
+    }
     case 'custom':
       return `${where}: ${issue.message}`;
     default:

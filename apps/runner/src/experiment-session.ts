@@ -2,6 +2,7 @@ import type { BackendRequest } from '@distilljs/core';
 import { type ExperimentResult, runExperiment } from './experiment-runner.js';
 import type { Experiment } from './experiment-schema.js';
 import type { Io } from './io.js';
+import type { RunRecord } from './run-record.js';
 import { type Session, withSession } from './session.js';
 
 /**
@@ -16,6 +17,7 @@ export function withExperimentRun<T>(
   config: Experiment | undefined,
   report: (session: Session, config: Experiment, result: ExperimentResult) => Promise<T> | T,
   backend: BackendRequest = (opts.backend as BackendRequest | undefined) ?? 'auto',
+  reconcile?: (recorded: Experiment, record: RunRecord, runDir: string) => Experiment,
 ): Promise<T> {
   return withSession(
     {
@@ -26,6 +28,8 @@ export function withExperimentRun<T>(
       resume: opts.resume as string | undefined,
       quiet: opts.quiet as boolean | undefined,
       config: config as Experiment,
+      ...(reconcile ? { reconcile } : {}),
+      override: opts.override as boolean | undefined,
     },
     async (session, exp) => {
       const result = await runExperiment(exp, {

@@ -1,3 +1,5 @@
+import { signalExitCode } from './exit-code.js';
+
 /** Something that can be asked to stop (the trainer's `TrainingController`). */
 export interface Stoppable {
   stop(reason?: string): void;
@@ -5,7 +7,8 @@ export interface Stoppable {
 
 /**
  * Turns the first Ctrl-C (SIGINT, or SIGTERM) into a clean stop: every registered run is asked to stop
- * after its current step, which writes a checkpoint; a second Ctrl-C exits at once with 130.
+ * after its current step, which writes a checkpoint; a second Ctrl-C exits at once with 130 (143 for
+ * SIGTERM); the run record then says `interrupted` (the session's exit hook writes it).
  */
 export class InterruptHandler {
   private readonly targets = new Set<Stoppable>();
@@ -13,7 +16,7 @@ export class InterruptHandler {
   private readonly onSignal = (signal: NodeJS.Signals) => {
     if (this.signalled !== undefined) {
       process.stderr.write('\ndistill: stopped without finishing the checkpoint\n');
-      process.exit(130);
+      process.exit(signalExitCode(signal));
     }
     this.signalled = signal;
     process.stderr.write(
@@ -33,6 +36,11 @@ export class InterruptHandler {
   uninstall(): void {
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
+  }
+
+  /** The signal that arrived, if any. */
+  get signal(): string | undefined {
+    return this.signalled;
   }
 
   /** True once a signal arrived. */

@@ -50,6 +50,7 @@ function addTrainingOptions(cmd: Command): Command {
     .option('--batch-size <n>', 'examples per step', positiveInt)
     .option('--optimizer <name>', 'adam | adamw | sgd | momentum | nesterov', optimizerName)
     .option('--lr <rate>', 'learning rate', positiveNumber)
+    .option('--clip-grad-norm <n>', "clip each step's gradients to this global L2 norm", positiveNumber)
     .addOption(
       new Option('--schedule <name>', 'learning-rate schedule').choices(['constant', 'step', 'cosine']),
     )
@@ -59,7 +60,11 @@ function addTrainingOptions(cmd: Command): Command {
       augmentSpec,
     )
     .option('--seed <n>', 'seed for initialisation, shuffling, dropout and augmentation', integer, 1)
-    .option('--resume <dir>', 'continue an interrupted run from its last checkpoint');
+    .option('--resume <dir>', 'continue an interrupted run from its last checkpoint')
+    .option(
+      '--override',
+      "with --resume: let flags that differ from the run's recorded settings replace them (recorded in run.json)",
+    );
 }
 
 /** How to feed a teacher file (ONNX, graph model). */
@@ -350,6 +355,16 @@ export function createProgram(io: Io): Command {
         .argument('<name>', 'dataset name'),
     ).option('--json', 'print as JSON'),
   ).action(lazy(async () => (await import('./commands/data-inspect.js')).dataInspectCommand, io));
+
+  apply(
+    program
+      .command('status')
+      .description(
+        'the state of a run directory: complete, running, interrupted (its process is gone), failed or diverged',
+      )
+      .argument('<run-dir>', 'a run directory')
+      .option('--json', 'print as JSON'),
+  ).action(lazy(async () => (await import('./commands/status.js')).statusCommand, io));
 
   apply(
     program

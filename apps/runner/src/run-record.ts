@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { BackendSelection } from '@distilljs/core';
 import { InvalidFileError } from '@distilljs/core';
 import { writeFileAtomic } from './run-dir.js';
+import { processAlive, type RunProcess } from './run-lock.js';
 import { RUNNER_VERSION } from './version.js';
 
 /** Test-set figures of one trained model. */
@@ -45,18 +46,45 @@ export interface RunRecord {
   readonly runner: string;
   readonly command: readonly string[];
   readonly kind: string;
-  status: 'running' | 'interrupted' | 'complete' | 'failed';
+  status: 'running' | 'interrupted' | 'complete' | 'failed' | 'diverged';
   readonly createdAt: string;
   updatedAt: string;
+  /** The process writing the run (while `running`); a run whose process is gone reads as `interrupted`. */
+  process?: RunProcess;
+  /** Written every few seconds while the run is in progress. */
+  heartbeatAt?: string;
+  /** sha256 of `config` as the run started (a copy is in run-config.json); an edit is refused on resume. */
+  configSha256?: string;
+  /** Notes about the run's data and settings (e.g. a batch larger than the training set). */
+  notes?: string[];
+  /** Flags that contradicted the resumed run and were accepted with `--override`. */
+  overrides?: RunOverride[];
   backend?: BackendSelection;
   readonly node: string;
   readonly platform: string;
   /** The resolved configuration (experiment), enough to resume. */
-  readonly config: unknown;
+  config: unknown;
   stages: StageResult[];
   /** Command-specific results (tables, sweeps, bias search). */
   summary?: unknown;
   error?: string;
+}
+
+/** A flag value that replaced the run's recorded one, accepted with `--override`. */
+export interface RunOverride {
+  readonly at: string;
+  readonly flag: string;
+  readonly from: unknown;
+  readonly to: unknown;
+}
+
+/**
+ * The status a run really has: a record that says `running` but whose process is gone (kill -9, a
+ * double Ctrl-C, a power loss) is `interrupted`.
+ */
+export function effectiveStatus(record: RunRecord): RunRecord['status'] {
+  if (record.status !== 'running' || !record.process) return record.status;
+  return processAlive(record.process, record.heartbeatAt) ? 'running' : 'interrupted';
 }
 
 /** File name of the run record inside a run directory. */

@@ -1,8 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BatchStream, ImageDataset, Teacher, TrainingCallbacks } from '@distilljs/core';
-import type * as tfl from '@tensorflow/tfjs-layers';
-import { InterruptedError } from './exit-code.js';
+import {
+  type BatchStream,
+  ConfigError,
+  type ImageDataset,
+  type Teacher,
+  type TrainingCallbacks,
+} from '@distilljs/core';import type * as tfl from '@tensorflow/tfjs-layers';
+import { DivergedRunError, InterruptedError } from './exit-code.js';
 import type { LossName, ModelSpec, TrainingSpec } from './experiment-schema.js';
 import type { InterruptHandler } from './interrupt.js';
 import type { Io } from './io.js';
@@ -46,6 +51,45 @@ export interface StageSpec {
   readonly trainPositions?: Int32Array | undefined;
 }
 
+/** Refuses an empty training set; says so when one batch is larger than the whole training set. */
+function checkTrainingSet(ctx: RunContext, spec: StageSpec, size: number): void {
+  const excluded = spec.excludeClasses?.length
+    ? ` after --exclude-class ${spec.excludeClasses.join(',')}`
+    : '';
+  if (size === 0) {
+    throw new ConfigError(
+      `the training set of ${spec.name} is empty: ${ctx.dataset.name} has ${ctx.dataset.train.count} training examples, 0 left${excluded}; give a dataset (--dataset, --data-dir, --train-size) with training examples`,
+      { where: 'dataset' },
+    );
+  }
+  if (spec.training.batchSize > size) {
+    const note = `--batch-size ${spec.training.batchSize} is larger than the ${size} training examples${excluded}: each epoch is one batch of ${size}`;
+    ctx.record.notes = [...(ctx.record.notes ?? []), note];
+    if (!ctx.quiet) ctx.io.stderr.write(`note: ${note}\n`);
+  }
+}
+
+/** The one-line CLI message of a diverged stage: what happened, what was kept, which flags to change. */
+function divergedRun(
+  spec: StageSpec,
+  d: NonNullable<ReturnType<typeof toolkit.asDivergence>>,
+): DivergedRunError {
+  const what =
+    d.reason === 'non-finite'
+      ? `the loss became ${d.loss} at step ${d.step}`
+      : d.reason === 'loss-bound'
+        ? `the loss reached ${d.loss.toPrecision(3)} at step ${d.step}, past its bound (1000 x the first step's loss)`
+        : `after epoch ${d.epoch + 1} the training accuracy is at chance and the loss (${d.loss.toPrecision(3)}) has not fallen`;
+  const kept = d.checkpoint
+    ? `the last good checkpoint ${d.checkpoint} is kept`
+    : 'no checkpoint had been written yet';
+  const lr = spec.training.lr === undefined ? '' : ` (this run: ${spec.training.lr})`;
+  return new DivergedRunError(
+    `${spec.name} (seed ${spec.seed}) diverged: ${what}; ${kept}. Lower --lr${lr} or add --clip-grad-norm 1 (in an experiment file: lr, clipNorm), then start a new run`,
+    { cause: d },
+  );
+}
+
 function modelLabel(spec: ModelSpec): string {
   if (typeof spec === 'string') return spec;
   const h = spec.hiddenUnits ? `[${spec.hiddenUnits.join('-')}]` : '';
@@ -81,6 +125,7 @@ export async function runStage(
     ...(spec.trainPositions ? { positions: spec.trainPositions } : {}),
   };
   const data = toolkit.makeStream(ctx.dataset, streamOptions);
+  checkTrainingSet(ctx, spec, data.size);
   const strongAugment = spec.distill?.options?.strongAugment;
   // MLKD's strong view: the same stream (same seed, order and examples), only the augmentation changed.
   const strongView = strongAugment
@@ -106,6 +151,10 @@ export async function runStage(
       controller,
       ...(spec.distill ? { distill: { ...spec.distill, ...(strongView ? { strongView } : {}) } } : {}),
     });
+  } catch (error) {
+    const diverged = toolkit.asDivergence(error);
+    if (diverged) throw divergedRun(spec, diverged);
+    throw error;
   } finally {
     release();
   }
@@ -116,6 +165,7 @@ export async function runStage(
     throw new InterruptedError(
       `interrupted during ${spec.name} (seed ${spec.seed}) at step ${history.steps}; checkpoint written. Continue with: --resume ${ctx.runDir}`,
       ctx.runDir,
+      ctx.interrupts.signal,
     );
   }
   const evaluation = await toolkit.evaluate(model, ctx.test);

@@ -9,7 +9,13 @@ import * as losses from '@distilljs/losses';
 import * as models from '@distilljs/models/node';
 import * as trainer from '@distilljs/trainer';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { DatasetName, LossName, ModelSpec, TrainingSpec } from './experiment-schema.js';
+import {
+  checkDatasetDir,
+  type DatasetName,
+  type LossName,
+  type ModelSpec,
+  type TrainingSpec,
+} from './experiment-schema.js';
 import type { LossOptions } from './loss-options.js';
 
 /**
@@ -74,6 +80,7 @@ function take(dataset: ImageDataset, spec: DatasetSpec): ImageDataset {
 
 /** Loads a dataset by name (embedded, from a directory, its default location, or a download). */
 export async function loadDataset(spec: DatasetSpec): Promise<ImageDataset> {
+  checkDatasetDir(spec.name, spec.dir, 'dataset.dir (--data-dir)');
   let dataset: ImageDataset;
   switch (spec.name) {
     case 'mnist-embedded':
@@ -260,6 +267,8 @@ export async function train(call: TrainCall): Promise<trainer.History> {
     ...(call.validation ? { validation: call.validation } : {}),
     checkpoint: { dir: call.checkpointDir, keep: 2 },
     resume: true,
+    // a loss past 1000 x the first step's, NaN, or an epoch at chance accuracy without any fall in loss
+    divergence: { chance: true },
     controller: call.controller,
     // let the event loop run every few steps, so Ctrl-C (a signal callback) is seen promptly
     yieldEvery: 4,
@@ -283,6 +292,11 @@ function trainerLossOptions(options: LossOptions | undefined): Partial<trainer.D
   if (!options) return {};
   const { strongAugment: _strong, ...rest } = options;
   return rest;
+}
+
+/** The trainer's divergence error (loss past its bound, NaN, chance accuracy), or undefined. */
+export function asDivergence(error: unknown): trainer.TrainingDivergedError | undefined {
+  return error instanceof trainer.TrainingDivergedError ? error : undefined;
 }
 
 /** A controller to stop training from outside (Ctrl-C). */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InvalidFileError } from '@distilljs/core';
+import { DistillError, InvalidFileError } from '@distilljs/core';
 import { io } from '@tensorflow/tfjs-core';
 import type { DescribedIOHandler } from './model-files.js';
 import { expectedWeightBytes } from './weights-bytes.js';
@@ -27,9 +27,11 @@ async function atomicWrite(path: string, data: string | Uint8Array): Promise<voi
   try {
     await writeFile(temp, data);
     await rename(temp, path);
-  } catch (error) {
+  } catch (cause) {
     await rm(temp, { force: true });
-    throw error;
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why = code === 'ENOSPC' ? 'no space left on the device' : (cause as Error).message;
+    throw new DistillError(`cannot write ${path}: ${why}`, { code: 'write-failed', where: path, cause });
   }
 }
 

@@ -221,7 +221,7 @@ describe('checkpoints and resume', () => {
       callbacks: { onMessage: (m: string) => void messages.push(m) },
     });
     expect(messages.join('\n')).toMatch(
-      /checkpoint .*ckpt-0000000010\.djsckpt is not intact \(sha256 checksum mismatch.*\); renamed to ckpt-0000000010\.djsckpt\.corrupt/,
+      /not resuming from .*ckpt-0000000010\.djsckpt: it is not intact \(sha256 checksum mismatch.*\); renamed to ckpt-0000000010\.djsckpt\.corrupt/,
     );
     expect(messages.join('\n')).toMatch(/resumed from .*ckpt-0000000005\.djsckpt at step 5/);
     expect(h.steps).toBe(15);

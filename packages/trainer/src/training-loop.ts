@@ -156,7 +156,7 @@ async function latestCheckpoint(
       const aside = await setAside(store, name);
       bad.push(where);
       notes.push(
-        `checkpoint ${where} is not intact (${error.message.replace(`${where}: `, '')}); ${aside ? `renamed to ${aside}` : 'left in place'}, trying the next older one`,
+        `not resuming from ${where}: it is not intact (${error.message.replace(`${where}: `, '')}); ${aside ? `renamed to ${aside}` : 'left in place'}, trying the next older one`,
       );
     }
   }

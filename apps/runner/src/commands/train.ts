@@ -1,11 +1,21 @@
+import { UsageError } from '../exit-code.js';
 import { checkExperimentNames } from '../experiment-runner.js';
-import { type Experiment, type ExperimentInput, validateExperiment } from '../experiment-schema.js';
+import {
+  checkDatasetDir,
+  type DatasetName,
+  type Experiment,
+  type ExperimentInput,
+  validateExperiment,
+} from '../experiment-schema.js';
 import { withExperimentRun } from '../experiment-session.js';
 import type { Io } from '../io.js';
+import { freezeConfig, reconcileResumeFlags } from '../resume-check.js';
 import { printRunOutcome, resultsTable, writeRunOutputs } from '../run-outputs.js';
+import type { RunRecord } from '../run-record.js';
 
 /** The dataset part of an experiment from the shared data flags. */
 export function datasetFromFlags(opts: Record<string, unknown>): ExperimentInput['dataset'] {
+  checkDatasetDir(opts.dataset as DatasetName, opts.dataDir as string | undefined, '--data-dir');
   return {
     name: opts.dataset as ExperimentInput['dataset']['name'],
     ...(opts.dataDir ? { dir: opts.dataDir as string } : {}),
@@ -20,6 +30,7 @@ export function trainingFromFlags(opts: Record<string, unknown>): Record<string,
   for (const key of ['epochs', 'batchSize', 'optimizer', 'lr', 'schedule', 'augment'] as const) {
     if (opts[key] !== undefined) out[key] = opts[key];
   }
+  if (opts.clipGradNorm !== undefined) out.clipNorm = opts.clipGradNorm;
   return out;
 }
 
@@ -31,28 +42,59 @@ export async function runFlagExperiment(
   build: () => Experiment,
   title: string,
 ): Promise<void> {
+  if (opts.override && opts.resume === undefined) {
+    throw new UsageError(
+      "--override only applies with --resume (it lets flags replace a resumed run's settings)",
+    );
+  }
   const exp = opts.resume === undefined ? build() : undefined;
   if (exp) checkExperimentNames(exp, `distill ${kind}`);
-  await withExperimentRun(kind, opts, io, exp, async (session, _config, result) => {
-    const table = resultsTable(result.rows);
-    const files = writeRunOutputs(session.runDir, {
-      title,
-      subtitle: [
-        `dataset ${result.dataset.name}; backend ${session.backend.backend}`,
-        new Date().toISOString(),
-      ],
-      table,
-      stages: result.stages,
-      softTargets: result.softTargets,
-    });
-    printRunOutcome(
-      io,
-      Boolean(opts.json),
-      { runDir: session.runDir, report: files.report },
-      { rows: result.rows, stages: result.stages.map(({ history: _h, ...s }) => s) },
-      [table.text],
+  const reconcile = (recorded: Experiment, record: RunRecord, runDir: string) => {
+    const { config, overrides } = reconcileResumeFlags(
+      kind,
+      (opts.$given as string[]) ?? [],
+      build(),
+      recorded,
+      {
+        shown: opts.resume as string,
+        override: Boolean(opts.override),
+      },
     );
-  });
+    if (overrides.length > 0) {
+      record.config = config;
+      record.overrides = [...(record.overrides ?? []), ...overrides];
+      freezeConfig(runDir, record);
+    }
+    return config;
+  };
+  await withExperimentRun(
+    kind,
+    opts,
+    io,
+    exp,
+    async (session, _config, result) => {
+      const table = resultsTable(result.rows);
+      const files = writeRunOutputs(session.runDir, {
+        title,
+        subtitle: [
+          `dataset ${result.dataset.name}; backend ${session.backend.backend}`,
+          new Date().toISOString(),
+        ],
+        table,
+        stages: result.stages,
+        softTargets: result.softTargets,
+      });
+      printRunOutcome(
+        io,
+        Boolean(opts.json),
+        { runDir: session.runDir, report: files.report },
+        { rows: result.rows, stages: result.stages.map(({ history: _h, ...s }) => s) },
+        [table.text],
+      );
+    },
+    undefined,
+    reconcile,
+  );
 }
 
 /** `distill train`: one model on labels alone. */
