@@ -25,7 +25,9 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (error) {
     rmSync(tmp, { force: true });
-    throw new RunFailedError(`cannot write ${path}: ${(error as Error).message}`, {
+    const full = (error as NodeJS.ErrnoException).code === 'ENOSPC';
+    const why = full ? 'no space left on the device' : (error as Error).message;
+    throw new RunFailedError(`cannot write ${path}: ${why}`, {
       where: path,
       cause: error,
     });
