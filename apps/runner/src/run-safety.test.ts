@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -9,34 +9,15 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliResult, cli, ensureBuilt, errorLines, runDistill } from './testing/built-cli.js';
 
-// End-to-end on the BUILT binary (dist/cli.js, built by `pnpm build`, or by cli.test.ts when stale):
-// tamper-evident checkpoints, locking, honest run states, and the messages and exit codes of bad input.
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
+// End-to-end on the BUILT binary: tamper-evident checkpoints, locking, honest run states, and the
+// messages and exit codes of bad input.
 let work = '';
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function distill(args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [cli, ...args],
-      { cwd: work, env: { ...process.env, CI: 'true' }, timeout: 170_000, maxBuffer: 1 << 26 },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('distill:'));
+type Result = CliResult;
+const distill = (args: string[]) => runDistill(args, work);
 
 /** A small, quick training run: a 8x8 synthetic dataset and an MLP. */
 const small = (out: string, epochs: number, extra: string[] = []) => [
@@ -89,7 +70,7 @@ async function interrupt(args: string[], when: RegExp, signal: NodeJS.Signals) {
 const record = (dir: string) => JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
 
 beforeAll(() => {
-  expect(existsSync(cli), `${cli} is missing: run \`pnpm build\` first`).toBe(true);
+  ensureBuilt();
   work = mkdtempSync(join(tmpdir(), 'distill-safety-'));
 });
 afterAll(() => {

@@ -63,11 +63,19 @@ export function errorLines(stderr: string): string[] {
 
 /**
  * A run record with what depends on time or place taken out: wall times (`seconds`, `samplesPerSec`,
- * timings inside notes), dates, the command line. What is left must be equal between two runs of the same
+ * timings inside notes), dates, the command line, the writing process and its heartbeat. What is left must be equal between two runs of the same
  * experiment, however they were split into processes.
  */
 export function timeless(record: Record<string, unknown>): unknown {
-  const { createdAt: _c, updatedAt: _u, command: _m, runner: _r, ...rest } = record;
+  const {
+    createdAt: _c,
+    updatedAt: _u,
+    command: _m,
+    runner: _r,
+    process: _p,
+    heartbeatAt: _h,
+    ...rest
+  } = record;
   return JSON.parse(
     JSON.stringify(rest, (key, value) => {
       if (key === 'seconds' || key === 'samplesPerSec') return undefined;
