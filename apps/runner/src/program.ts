@@ -23,7 +23,7 @@ import { RUNNER_VERSION } from './version.js';
 function addCommonOptions(cmd: Command): Command {
   return cmd
     .addOption(
-      new Option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu')
+      new Option('--backend <name>', 'auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu')
         .default('auto')
         .argParser(backendRequest),
     )

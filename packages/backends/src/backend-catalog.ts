@@ -13,6 +13,8 @@ export interface BackendInfo {
   readonly runtimes: readonly Runtime[];
   /** One line for people. */
   readonly description: string;
+  /** Other packages it needs in Node.js, with their versions (webgpu: Dawn, `webgpu@0.6.2`). */
+  readonly nodePackages?: readonly string[];
 }
 
 /** Every backend distilljs can select, fastest first within each runtime. */
@@ -35,8 +37,9 @@ export const BACKENDS: readonly BackendInfo[] = [
     backend: 'webgpu',
     tfjsName: 'webgpu',
     packageName: '@tensorflow/tfjs-backend-webgpu',
-    runtimes: ['browser'],
-    description: 'WebGPU compute shaders',
+    runtimes: ['node', 'browser'],
+    description: 'WebGPU compute shaders (in Node.js through Dawn, the `webgpu` package, on Vulkan)',
+    nodePackages: ['webgpu@0.6.2'],
   },
   {
     backend: 'webgl',
@@ -61,9 +64,12 @@ export const BACKENDS: readonly BackendInfo[] = [
   },
 ];
 
-/** The order `auto` tries backends in. */
+/**
+ * The order `auto` tries backends in. In Node.js, `auto` takes webgpu only on a hardware adapter (never
+ * SwiftShader, lavapipe or llvmpipe, which are slower than wasm).
+ */
 export const AUTO_ORDER: Readonly<Record<Runtime, readonly BackendName[]>> = {
-  node: ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'],
+  node: ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'],
   browser: ['webgpu', 'webgl', 'wasm', 'cpu'],
 };
 

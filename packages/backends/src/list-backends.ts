@@ -15,7 +15,10 @@ export interface BackendStatus {
   readonly tfjsName: string;
   readonly packageName: string;
   readonly description: string;
-  /** Whether the package can be found (Node: resolved on disk; browser: registered with tfjs). */
+  /**
+   * Whether the package can be found (Node: resolved on disk, with the other packages it needs there;
+   * browser: registered with tfjs).
+   */
   readonly installed: boolean;
   /** Whether it can run in this runtime at all. */
   readonly runsHere: boolean;
@@ -45,9 +48,10 @@ export async function listBackends(options: { runtime?: Runtime } = {}): Promise
   const order = AUTO_ORDER[runtime];
   return Promise.all(
     BACKENDS.map(async (info) => {
+      const needed = [info.packageName, ...(info.nodePackages ?? []).map((p) => p.replace(/(.)@.*$/, '$1'))];
       const installed =
         runtime === 'node'
-          ? await resolvable(info.packageName)
+          ? (await Promise.all(needed.map(resolvable))).every(Boolean)
           : tf.findBackendFactory(info.tfjsName) !== null;
       const rank = order.indexOf(info.backend);
       return {
@@ -58,7 +62,7 @@ export async function listBackends(options: { runtime?: Runtime } = {}): Promise
         installed,
         runsHere: info.runtimes.includes(runtime),
         autoRank: rank < 0 ? undefined : rank + 1,
-        installCommand: installCommand(info.backend),
+        installCommand: installCommand(info.backend, runtime),
       };
     }),
   );

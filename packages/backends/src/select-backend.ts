@@ -11,6 +11,7 @@ import {
 } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { AUTO_ORDER, type BackendInfo, backendInfo } from './backend-catalog.js';
+import { adapterPhrase, type GpuAdapterReport } from './gpu-adapter.js';
 import { simdHelpers, startSimdHelpers } from './kernels/simd/simd-helpers.js';
 import {
   relaxedSimdSupported,
@@ -18,6 +19,7 @@ import {
   simdKernels,
   simdKernelsRelaxed,
 } from './kernels/simd/simd-kernels.js';
+import { registerNodeWebGpuBackend, startNodeWebGpu } from './node-webgpu.js';
 import { registerCpuTrainingKernels } from './register-cpu-training-kernels.js';
 import { registerWasmTrainingKernels } from './register-wasm-training-kernels.js';
 import { detectRuntime, firstLine, importNode, importOptional, isNotFound, type Runtime } from './runtime.js';
@@ -76,6 +78,11 @@ export interface SelectBackendOptions {
    * are instantiated, once per wasm backend.
    */
   readonly relaxedSimd?: 'auto' | 'enable' | 'off';
+  /**
+   * webgpu in Node.js: a `dawn.node` file to load instead of the `webgpu` package (e.g. one copied beside
+   * a bundled app). By default `webgpu` is imported.
+   */
+  readonly dawnNode?: string;
 }
 
 /** The result of {@link selectBackend}: the core selection plus what was set up. */
@@ -86,11 +93,18 @@ export interface SelectedBackend extends BackendSelection {
   readonly threads?: number;
   /** Whether the distilljs training kernels of the selected backend (wasm or cpu) are registered. */
   readonly trainingKernels: boolean;
+  /** webgpu in Node.js: the adapter it runs on (vendor, architecture, and whether it is software). */
+  readonly adapter?: GpuAdapterReport;
 }
 
-/** The command that installs a backend's package at the version of the running tfjs. */
-export function installCommand(backend: BackendName): string {
-  return `npm install ${backendInfo(backend).packageName}@${tf.version_core}`;
+/**
+ * The command that installs a backend's package at the version of the running tfjs (in Node.js, with the
+ * other packages it needs there: Dawn's `webgpu` for webgpu).
+ */
+export function installCommand(backend: BackendName, runtime: Runtime = detectRuntime()): string {
+  const info = backendInfo(backend);
+  const extra = runtime === 'node' ? (info.nodePackages ?? []) : [];
+  return `npm install ${[`${info.packageName}@${tf.version_core}`, ...extra].join(' ')}`;
 }
 
 interface TryResult {
@@ -101,6 +115,8 @@ interface TryResult {
   readonly kernels?: boolean;
   /** wasm: the training kernels are the relaxed-SIMD build. */
   readonly relaxed?: boolean;
+  /** webgpu in Node.js: the adapter. */
+  readonly adapter?: GpuAdapterReport;
 }
 
 function engineRegistry(): Record<string, unknown> {
@@ -261,10 +277,44 @@ async function tryWasm(
   };
 }
 
+async function tryNodeWebGpu(
+  info: BackendInfo,
+  options: SelectBackendOptions,
+  auto: boolean,
+): Promise<TryResult> {
+  const start = await startNodeWebGpu({ dawnNode: options.dawnNode });
+  if (!start.ok)
+    return { ok: false, reason: start.reason, ...(start.notInstalled ? { notInstalled: true } : {}) };
+  const phrase = adapterPhrase(start.report);
+  if (auto && start.report.software) {
+    return {
+      ok: false,
+      reason: `the only adapter is ${phrase}, slower than wasm; auto takes a hardware GPU only (ask for webgpu to use it)`,
+      adapter: start.report,
+    };
+  }
+  let module: unknown;
+  try {
+    const loader = options.loaders?.webgpu;
+    module = loader !== undefined ? await loader() : await importOptional(info.packageName);
+  } catch (error) {
+    if (isNotFound(error, info.packageName)) {
+      return { ok: false, notInstalled: true, reason: `${info.packageName} is not installed` };
+    }
+    return { ok: false, reason: `${info.packageName} failed to load: ${firstLine(error)}` };
+  }
+  const problem = registerNodeWebGpuBackend(module, start);
+  if (problem !== undefined) return { ok: false, reason: `${info.packageName}: ${problem}` };
+  const failure = await activate(info.tfjsName);
+  if (failure !== undefined) return { ok: false, reason: `${info.packageName}: ${failure}` };
+  return { ok: true, reason: `webgpu (Dawn on ${phrase})`, adapter: start.report };
+}
+
 async function tryBackend(
   backend: BackendName,
   options: SelectBackendOptions,
   runtime: Runtime,
+  auto: boolean,
 ): Promise<TryResult> {
   const info = backendInfo(backend);
   if (!info.runtimes.includes(runtime)) {
@@ -274,6 +324,7 @@ async function tryBackend(
     };
   }
   if (backend === 'wasm') return tryWasm(info, options, runtime);
+  if (backend === 'webgpu' && runtime === 'node') return tryNodeWebGpu(info, options, auto);
   if (backend === 'webgpu' && !(typeof navigator !== 'undefined' && 'gpu' in navigator)) {
     return { ok: false, reason: 'this browser has no WebGPU (navigator.gpu is missing)' };
   }
@@ -296,6 +347,10 @@ async function tryBackend(
 function engineName(backend: BackendName, tfjsName: string, result: TryResult): string {
   const base = `tfjs ${tf.version_core} ${tfjsName}`;
   if (backend === 'tensorflow-gpu') return `${base} (gpu)`;
+  if (backend === 'webgpu' && result.adapter !== undefined) {
+    const a = result.adapter;
+    return `${base} (${[a.vendor, a.architecture].filter(Boolean).join(' ') || 'adapter'}${a.software ? ', software' : ''})`;
+  }
   if (backend !== 'wasm') return base;
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'simd' : 'no simd';
   const kernels = result.kernels ? `, distilljs kernels${result.relaxed ? ', relaxed simd' : ''}` : '';
@@ -305,8 +360,9 @@ function engineName(backend: BackendName, tfjsName: string, result: TryResult): 
 /**
  * Chooses, loads and activates a TensorFlow.js backend, and says why.
  *
- * `auto` tries, in Node: `@tensorflow/tfjs-node-gpu`, `@tensorflow/tfjs-node` (optional packages, loaded by
- * dynamic import when installed), then wasm, then cpu; in a browser: webgpu, webgl, wasm, cpu. The first
+ * `auto` tries, in Node: `@tensorflow/tfjs-node-gpu`, webgpu through Dawn on a hardware adapter (never a
+ * software one), `@tensorflow/tfjs-node` (optional packages, loaded by dynamic import when installed), then
+ * wasm, then cpu; in a browser: webgpu, webgl, wasm, cpu. The first
  * that loads and initialises wins. When wasm or cpu is chosen, its distilljs training kernels are registered
  * and, for wasm in Node, XNNPACK threads are enabled (see {@link SelectBackendOptions}).
  *
@@ -341,7 +397,7 @@ export async function selectBackend(
   const candidates = request === 'auto' ? AUTO_ORDER[runtime] : [request];
   const attempts: BackendAttempt[] = [];
   for (const backend of candidates) {
-    const result = await tryBackend(backend, options, runtime);
+    const result = await tryBackend(backend, options, runtime, request === 'auto');
     attempts.push({ backend, ok: result.ok, reason: result.reason });
     if (result.ok) {
       const info = backendInfo(backend);
@@ -359,6 +415,7 @@ export async function selectBackend(
         engine: engineName(backend, info.tfjsName, result),
         trainingKernels: result.kernels === true,
         ...(result.threads !== undefined ? { threads: result.threads } : {}),
+        ...(result.adapter !== undefined ? { adapter: result.adapter } : {}),
       };
     }
     if (request !== 'auto') {
@@ -366,7 +423,7 @@ export async function selectBackend(
       if (result.notInstalled) {
         throw new NotInstalledError(
           `selectBackend: backend '${backend}' needs the package ${info.packageName}, which is not installed.`,
-          installCommand(backend),
+          installCommand(backend, runtime),
         );
       }
       throw new DistillError(`selectBackend: backend '${backend}' is not available here: ${result.reason}.`, {
@@ -377,7 +434,7 @@ export async function selectBackend(
   }
   throw new DistillError(
     `selectBackend: no backend could start (${attempts.map((a) => `${a.backend}: ${a.reason}`).join('; ')}). ` +
-      `Install one, e.g. ${installCommand('wasm')}.`,
+      `Install one, e.g. ${installCommand('wasm', runtime)}.`,
     { code: 'backend-unavailable', where: 'selectBackend(request)' },
   );
 }

@@ -439,7 +439,7 @@ export async function distill(options: DistillOptions): Promise<History> {
             continue;
           }
           for (const w of t.weights) {
-            const v = w.read().dataSync() as Float32Array;
+            const v = (await w.read().data()) as Float32Array;
             chunks.push(
               new TextEncoder().encode(w.shape.join('x')),
               new Uint8Array(v.buffer, v.byteOffset, v.byteLength),

@@ -68,8 +68,10 @@ export interface Optimizer {
     grads: readonly (tf.Tensor | undefined)[],
     lr: number,
   ): void;
-  /** A copy of the current state (reads the slot tensors). */
+  /** A copy of the current state (reads the slot tensors synchronously: not on webgpu in Node.js). */
   getState(): OptimizerState;
+  /** {@link Optimizer.getState} with asynchronous reads, for GPU backends (webgpu, webgl). */
+  readState(): Promise<OptimizerState>;
   /** Restores a state from {@link Optimizer.getState}; `variables` gives the shapes to check against. */
   setState(state: OptimizerState, variables: readonly tf.Variable[]): void;
   /** Frees the slot tensors. */
@@ -277,10 +279,20 @@ class SlotOptimizer implements Optimizer {
   }
 
   getState(): OptimizerState {
+    return this.stateOf([...this.slots.values()].map((s) => s.dataSync() as Float32Array));
+  }
+
+  async readState(): Promise<OptimizerState> {
+    const values = await Promise.all([...this.slots.values()].map((s) => s.data() as Promise<Float32Array>));
+    return this.stateOf(values);
+  }
+
+  private stateOf(values: readonly Float32Array[]): OptimizerState {
     const slots: OptimizerSlot[] = [];
+    let j = 0;
     for (const [key, s] of this.slots) {
       const [i, kind] = key.split('/') as [string, string];
-      slots.push({ variable: Number(i), slot: kind, shape: s.shape, values: s.dataSync() as Float32Array });
+      slots.push({ variable: Number(i), slot: kind, shape: s.shape, values: values[j++]! });
     }
     slots.sort((a, b) => a.variable - b.variable || a.slot.localeCompare(b.slot));
     return { config: { ...this.config }, iterations: this.iterations, slots };

@@ -374,13 +374,15 @@ export async function runTraining<P>(
         elapsedSeconds: elapsed(),
         ...(guard.firstLoss !== undefined ? { firstLoss: guard.firstLoss } : {}),
       };
-      const opt = optimizer.getState();
+      // Asynchronous reads only: a synchronous one fails on webgpu in Node.js and stalls a browser's GPU.
+      const opt = await optimizer.readState();
+      const values = await Promise.all(weights.map((w) => w.read().data() as Promise<Float32Array>));
       const ckpt: Checkpoint = {
         meta: {
           ...meta,
           optimizer: { ...meta.optimizer, slots: opt.slots.map(({ values: _v, ...s }) => s) },
         },
-        weights: weights.map((w) => w.read().dataSync() as Float32Array),
+        weights: values,
         slots: opt.slots.map((s) => s.values),
       };
       const name = checkpointName(step);
@@ -444,7 +446,9 @@ export async function runTraining<P>(
             return r.loss;
           }, trainable);
           value.dispose();
-          stats = Array.from(statsT!.dataSync());
+          // The step's one read back from the backend, asynchronous (GPU backends cannot read synchronously
+          // in Node.js, and stall when they do in a browser).
+          stats = Array.from(await statsT!.data());
           statsT!.dispose();
           const gradList = trainable.map((v) => grads[v.name]);
           const why = guard.step(stats[0]!);
