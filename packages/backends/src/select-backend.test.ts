@@ -68,6 +68,17 @@ describe('selectBackend', () => {
     );
   });
 
+  it('webgpu in Node: a dawn.node that does not load fails in one line naming the file', async () => {
+    const error = await selectBackend('webgpu', { runtime: 'node', dawnNode: '/nowhere/dawn.node' }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DistillError);
+    expect((error as Error).message).toMatch(
+      /^selectBackend: backend 'webgpu' is not available here: \/nowhere\/dawn\.node failed to load: Cannot find module/,
+    );
+    expect((error as Error).message).not.toContain('\n');
+  });
+
   it('refuses browser-only backends in Node with a clear reason', async () => {
     await expect(selectBackend('webgl', { runtime: 'node' })).rejects.toThrow(
       /selectBackend: backend 'webgl' is not available here: webgl runs only in a browser/,
@@ -88,9 +99,14 @@ describe('selectBackend', () => {
     expect(tf.getBackend()).toBe('wasm');
     expect(selection.attempts.map((a) => [a.backend, a.ok])).toEqual([
       ['tensorflow-gpu', false],
+      ['webgpu', false],
       ['tensorflow', false],
       ['wasm', true],
     ]);
+    // No hardware WebGPU adapter here: the Vulkan loader or driver is missing, or the adapter is software.
+    expect(selection.attempts[1]?.reason).toMatch(
+      /^(the Vulkan loader libvulkan\.so\.1 was not found|no Vulkan driver found|the only adapter is .*, software)/,
+    );
     expect(selection.reason).toMatch(
       /^auto picked wasm \(SIMD, 2 threads, 1 SIMD helper thread, distilljs training kernels\) after/,
     );
@@ -278,6 +294,7 @@ describe('selectBackend', () => {
     });
     expect(selection.attempts.map((a) => [a.backend, a.ok])).toEqual([
       ['tensorflow-gpu', false],
+      ['webgpu', false],
       ['tensorflow', false],
       ['wasm', false],
       ['cpu', true],
@@ -300,8 +317,13 @@ describe('listBackends', () => {
       'cpu',
     ]);
     const byName = Object.fromEntries(rows.map((r) => [r.backend, r]));
-    expect(byName.wasm).toMatchObject({ installed: true, runsHere: true, autoRank: 3 });
-    expect(byName.cpu).toMatchObject({ installed: true, runsHere: true, autoRank: 4 });
+    expect(byName.wasm).toMatchObject({ installed: true, runsHere: true, autoRank: 4 });
+    expect(byName.cpu).toMatchObject({ installed: true, runsHere: true, autoRank: 5 });
+    // webgpu runs in Node through Dawn: both packages are dev dependencies here.
+    expect(byName.webgpu).toMatchObject({ installed: true, runsHere: true, autoRank: 2 });
+    expect(byName.webgpu?.installCommand).toBe(
+      `npm install @tensorflow/tfjs-backend-webgpu@${tf.version_core} webgpu@0.6.2`,
+    );
     expect(byName.webgl).toMatchObject({ runsHere: false, autoRank: undefined });
     expect(byName['tensorflow-gpu']?.autoRank).toBe(1);
   });

@@ -19,7 +19,7 @@ import {
   simdKernels,
   simdKernelsRelaxed,
 } from './kernels/simd/simd-kernels.js';
-import { registerNodeWebGpuBackend, startNodeWebGpu } from './node-webgpu.js';
+import { DAWN_PACKAGE, registerNodeWebGpuBackend, startNodeWebGpu } from './node-webgpu.js';
 import { registerCpuTrainingKernels } from './register-cpu-training-kernels.js';
 import { registerWasmTrainingKernels } from './register-wasm-training-kernels.js';
 import { detectRuntime, firstLine, importNode, importOptional, isNotFound, type Runtime } from './runtime.js';
@@ -111,6 +111,8 @@ interface TryResult {
   readonly ok: boolean;
   readonly reason: string;
   readonly notInstalled?: boolean;
+  /** The package that is not installed, when it is not the backend's own (webgpu in Node.js: Dawn). */
+  readonly missing?: string;
   readonly threads?: number;
   readonly kernels?: boolean;
   /** wasm: the training kernels are the relaxed-SIMD build. */
@@ -284,7 +286,11 @@ async function tryNodeWebGpu(
 ): Promise<TryResult> {
   const start = await startNodeWebGpu({ dawnNode: options.dawnNode });
   if (!start.ok)
-    return { ok: false, reason: start.reason, ...(start.notInstalled ? { notInstalled: true } : {}) };
+    return {
+      ok: false,
+      reason: start.reason,
+      ...(start.notInstalled ? { notInstalled: true, missing: `${DAWN_PACKAGE} (Dawn for Node.js)` } : {}),
+    };
   const phrase = adapterPhrase(start.report);
   if (auto && start.report.software) {
     return {
@@ -422,7 +428,7 @@ export async function selectBackend(
       const info = backendInfo(backend);
       if (result.notInstalled) {
         throw new NotInstalledError(
-          `selectBackend: backend '${backend}' needs the package ${info.packageName}, which is not installed.`,
+          `selectBackend: backend '${backend}' needs the package ${result.missing ?? info.packageName}, which is not installed.`,
           installCommand(backend, runtime),
         );
       }

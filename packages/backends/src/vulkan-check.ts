@@ -6,7 +6,10 @@ export interface VulkanCheckInput {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Directories searched for `libvulkan.so.1` first (Dawn also looks beside `dawn.node`). */
   readonly extraLoaderDirs?: readonly string[];
-  /** Whether to consult the system's default library directories and `/etc/ld.so.cache` (default true). */
+  /**
+   * Whether to consult the system's default library directories, `/etc/ld.so.cache` and
+   * `/etc/vulkan/icd.d` (default true); the XDG directories always count.
+   */
   readonly systemDirs?: boolean;
 }
 
@@ -40,13 +43,13 @@ function splitPaths(value: string | undefined): string[] {
 }
 
 /** The directories the Vulkan loader searches for driver manifests when no variable names them. */
-function icdDirs(env: VulkanCheckInput['env'] & object): string[] {
+function icdDirs(env: VulkanCheckInput['env'] & object, system: boolean): string[] {
   const home = env.HOME ?? '';
   const configHome = env.XDG_CONFIG_HOME ?? (home ? `${home}/.config` : '');
   const dataHome = env.XDG_DATA_HOME ?? (home ? `${home}/.local/share` : '');
   const configDirs = splitPaths(env.XDG_CONFIG_DIRS ?? '/etc/xdg');
   const dataDirs = splitPaths(env.XDG_DATA_DIRS ?? '/usr/local/share:/usr/share');
-  return [configHome, ...configDirs, '/etc', dataHome, ...dataDirs]
+  return [configHome, ...configDirs, ...(system ? ['/etc'] : []), dataHome, ...dataDirs]
     .filter((d) => d.length > 0)
     .map((d) => `${d}/vulkan/icd.d`);
 }
@@ -91,7 +94,7 @@ export async function checkVulkan(input: VulkanCheckInput = {}): Promise<VulkanC
     }
     return { loader, icds, problem: undefined };
   }
-  const dirs = icdDirs(env);
+  const dirs = icdDirs(env, input.systemDirs !== false);
   const icds = dirs.flatMap((d) => {
     try {
       return fs

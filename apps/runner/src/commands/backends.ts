@@ -31,15 +31,29 @@ export async function backendsCommand(opts: Record<string, unknown>, io: Io): Pr
   println(io.stdout, `engine: ${selection.engine}`);
   for (const a of selection.attempts)
     println(io.stdout, `  ${a.ok ? 'ok  ' : 'skip'} ${a.backend}: ${a.reason}`);
+  // The rest of auto's order: why each was not chosen although it was not tried.
+  const tried = new Set(selection.attempts.map((a) => a.backend));
+  for (const b of installed) {
+    if (tried.has(b.backend)) continue;
+    const why =
+      selection.requested !== 'auto'
+        ? `not tried (${selection.requested} was asked for)`
+        : `not tried (auto stopped at ${selection.backend}, which comes first)`;
+    println(io.stdout, `  -    ${b.backend}: ${why}`);
+  }
   const core = tfjsCore.resolutions[0];
   println(
     io.stdout,
     `tfjs-core ${core?.version ?? '?'}: ${tfjsCore.single ? 'one instance' : `${tfjsCore.distinct.length} different copies!`} (${core?.path ?? 'unresolved'})`,
   );
-  if (!selection.backend.startsWith('tensorflow')) {
+  if (
+    !selection.backend.startsWith('tensorflow') &&
+    !(selection.backend === 'webgpu' && !selection.adapter?.software)
+  ) {
     println(
       io.stdout,
-      'To train on an NVIDIA GPU: npm i @tensorflow/tfjs-node-gpu@4.22.0 (then --backend auto picks it).',
+      'To train on an NVIDIA GPU: npm i @tensorflow/tfjs-node-gpu@4.22.0, or WebGPU on its Vulkan driver: ' +
+        'npm i webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0 (then --backend auto picks it).',
     );
   }
 }
