@@ -14,8 +14,12 @@ describe('describeAdapter', () => {
     });
     expect(swiftshader.software).toBe(true);
     expect(adapterPhrase(swiftshader)).toBe('google swiftshader (SwiftShader driver 5.0.0), software');
-    expect(describeAdapter({ info: { vendor: 'mesa', description: 'lavapipe (LLVM 15.0.6, 256 bits)' } }).software).toBe(true);
-    expect(describeAdapter({ info: { vendor: 'mesa', device: 'llvmpipe (LLVM 15.0.6, 256 bits)' } }).software).toBe(true);
+    expect(
+      describeAdapter({ info: { vendor: 'mesa', description: 'lavapipe (LLVM 15.0.6, 256 bits)' } }).software,
+    ).toBe(true);
+    expect(
+      describeAdapter({ info: { vendor: 'mesa', device: 'llvmpipe (LLVM 15.0.6, 256 bits)' } }).software,
+    ).toBe(true);
     expect(describeAdapter({ info: { vendor: 'x', isFallbackAdapter: true } }).software).toBe(true);
   });
 

@@ -28,7 +28,9 @@ describe('checkVulkan', () => {
     const t = tree('no-loader', { icd: true });
     const check = await checkVulkan({ env: t.env, systemDirs: false });
     expect(check.loader).toBeUndefined();
-    expect(check.problem).toMatch(/^the Vulkan loader libvulkan\.so\.1 was not found: apt-get install libvulkan1/);
+    expect(check.problem).toMatch(
+      /^the Vulkan loader libvulkan\.so\.1 was not found: apt-get install libvulkan1/,
+    );
     expect(check.problem).not.toContain('\n');
   });
 
@@ -36,7 +38,10 @@ describe('checkVulkan', () => {
     const t = tree('loader-beside', { loader: true, icd: true });
     const beside = await checkVulkan({ env: t.env, systemDirs: false, extraLoaderDirs: [t.lib] });
     expect(beside.loader).toBe(join(t.lib, 'libvulkan.so.1'));
-    const onPath = await checkVulkan({ env: { ...t.env, LD_LIBRARY_PATH: `/nowhere:${t.lib}` }, systemDirs: false });
+    const onPath = await checkVulkan({
+      env: { ...t.env, LD_LIBRARY_PATH: `/nowhere:${t.lib}` },
+      systemDirs: false,
+    });
     expect(onPath.loader).toBe(join(t.lib, 'libvulkan.so.1'));
     expect(onPath.problem).toBeUndefined();
     expect(onPath.icds).toEqual([join(t.dir, 'share', 'vulkan', 'icd.d', 'nvidia_icd.json')]);
@@ -46,7 +51,9 @@ describe('checkVulkan', () => {
     const t = tree('no-icd', { loader: true });
     const check = await checkVulkan({ env: t.env, systemDirs: false, extraLoaderDirs: [t.lib] });
     expect(check.icds).toEqual([]);
-    expect(check.problem).toMatch(/^no Vulkan driver found \(no ICD file in .*share\/vulkan\/icd\.d\): install the GPU's driver/);
+    expect(check.problem).toMatch(
+      /^no Vulkan driver found \(no ICD file in .*share\/vulkan\/icd\.d\): install the GPU's driver/,
+    );
     expect(check.problem).not.toContain('\n');
   });
 
@@ -54,10 +61,18 @@ describe('checkVulkan', () => {
     const t = tree('named', { loader: true });
     const icd = join(t.dir, 'my_icd.json');
     writeFileSync(icd, '{}');
-    const ok = await checkVulkan({ env: { ...t.env, VK_ICD_FILENAMES: icd }, systemDirs: false, extraLoaderDirs: [t.lib] });
+    const ok = await checkVulkan({
+      env: { ...t.env, VK_ICD_FILENAMES: icd },
+      systemDirs: false,
+      extraLoaderDirs: [t.lib],
+    });
     expect(ok).toEqual({ loader: join(t.lib, 'libvulkan.so.1'), icds: [icd], problem: undefined });
     const gone = join(t.dir, 'gone.json');
-    const bad = await checkVulkan({ env: { ...t.env, VK_ICD_FILENAMES: gone }, systemDirs: false, extraLoaderDirs: [t.lib] });
+    const bad = await checkVulkan({
+      env: { ...t.env, VK_ICD_FILENAMES: gone },
+      systemDirs: false,
+      extraLoaderDirs: [t.lib],
+    });
     expect(bad.problem).toBe(`VK_ICD_FILENAMES names ${gone}, which does not exist`);
   });
 });

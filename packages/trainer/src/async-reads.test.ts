@@ -1,8 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryCheckpointStore } from './checkpoint-store.js';
 import { gaussianData, mlp, toyStream } from './__fixtures__/toy.js';
+import { MemoryCheckpointStore } from './checkpoint-store.js';
 import { distill } from './distill.js';
 import { fit } from './fit.js';
 
