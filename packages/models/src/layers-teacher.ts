@@ -21,7 +21,7 @@ export async function sha256Hex(chunks: readonly Uint8Array[]): Promise<string> 
 export async function weightsFingerprint(model: tfl.LayersModel): Promise<string> {
   const chunks: Uint8Array[] = [];
   for (const w of model.weights) {
-    const v = w.read().dataSync() as Float32Array;
+    const v = (await w.read().data()) as Float32Array;
     chunks.push(
       new TextEncoder().encode(w.shape.join('x')),
       new Uint8Array(v.buffer, v.byteOffset, v.byteLength),

@@ -1,4 +1,5 @@
 import '@tensorflow/tfjs-backend-cpu';
+import { layersTeacher } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gaussianData, mlp, toyStream } from './__fixtures__/toy.js';
@@ -68,9 +69,14 @@ describe('the training loop reads the backend asynchronously, once a step', () =
     await fit(model, toyStream(data, { batchSize: 16 }), { epochs: 3, checkpoint: { store }, resume: true });
     const teacher = mlp(8, [16], 4, 2);
     const cache = new MemoryCheckpointStore();
-    for (const augmented of [false, true]) {
+    // A Layers model, the same as a Teacher (its fingerprint keys the cache), and online (augmented data).
+    for (const [augmented, asTeacher] of [
+      [false, false],
+      [false, true],
+      [true, false],
+    ]) {
       await distill({
-        teacher,
+        teacher: asTeacher ? layersTeacher(teacher) : teacher,
         student: model,
         data: toyStream(data, { batchSize: 16, augmented }),
         epochs: 1,
