@@ -40,9 +40,19 @@ export function processAlive(p: RunProcess, heartbeatAt?: string): boolean {
   if (p.pid === process.pid) return true;
   try {
     process.kill(p.pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !zombie(p.pid);
+}
+
+/** Linux: a process that has exited but was not yet reaped by its parent (state Z or X) is gone. */
+function zombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return false;
   }
 }
 
