@@ -34,3 +34,9 @@ export function firstCodeBlock(markdown: string, lang: string): string | undefin
   const re = new RegExp(`\`\`\`${lang}\\s*\\n([\\s\\S]*?)\`\`\``, 'm');
   return re.exec(markdown)?.[1];
 }
+
+/** Every fenced code block of the given language in a README, in order. */
+export function codeBlocks(markdown: string, lang: string): string[] {
+  const re = new RegExp(`\`\`\`${lang}\\s*\\n([\\s\\S]*?)\`\`\``, 'gm');
+  return [...markdown.matchAll(re)].map((m) => m[1]!);
+}

@@ -20,7 +20,7 @@ export interface AttentionTransferLossOptions {
  * @param p - exponent, > 0 (default 2).
  * @returns `[batch, h * w]` unit-norm attention vectors.
  */
-export function attentionMap(features: tf.Tensor4D, p = 2): tf.Tensor2D {
+export function attentionMap(features: tf.Tensor, p = 2): tf.Tensor2D {
   const fn = 'attentionMap';
   const f = assertTensor(fn, 'features', features, 4, 'a rank-4 float32 NHWC tensor [batch, h, w, c]');
   if (typeof p !== 'number' || !Number.isFinite(p) || p <= 0)

@@ -42,17 +42,17 @@ export interface CrossEntropyOptions {
  *   distributions, shape or rank mismatches, or eps outside [0, 1).
  */
 export function crossEntropy(
-  logits: tf.Tensor2D,
+  logits: tf.Tensor,
   labels: Labels,
   options?: CrossEntropyOptions & { reduction?: 'batchmean' | 'sum' },
 ): tf.Scalar;
 export function crossEntropy(
-  logits: tf.Tensor2D,
+  logits: tf.Tensor,
   labels: Labels,
   options: CrossEntropyOptions & { reduction: 'none' },
 ): tf.Tensor1D;
-export function crossEntropy(logits: tf.Tensor2D, labels: Labels, options?: CrossEntropyOptions): tf.Tensor;
-export function crossEntropy(logits: tf.Tensor2D, labels: Labels, options?: CrossEntropyOptions): tf.Tensor {
+export function crossEntropy(logits: tf.Tensor, labels: Labels, options?: CrossEntropyOptions): tf.Tensor;
+export function crossEntropy(logits: tf.Tensor, labels: Labels, options?: CrossEntropyOptions): tf.Tensor {
   const fn = 'crossEntropy';
   const z = assertLogits(fn, 'logits', logits);
   const opts = assertOptions<CrossEntropyOptions>(fn, options, false);

@@ -15,7 +15,7 @@ import { assertLogits, assertSameShape, assertTemperature } from './validate.js'
 /** The class id of an unlabelled example (the core `Batch` convention). */
 export const UNLABELLED = -1;
 
-export function teacherOf(fn: string, input: LogitsLossInput): tf.Tensor2D {
+export function teacherOf(fn: string, input: LogitsLossInput): tf.Tensor {
   if (input.teacherLogits === undefined) {
     invalidArgument(fn, 'teacherLogits', 'a [batch, classes] float32 tensor', undefined);
   }
@@ -38,7 +38,7 @@ export function checkAlpha(fn: string, alpha: unknown): number {
 /** Hard term for the registry: cross-entropy with -1 marking unlabelled examples. */
 export function hardTerm(
   fn: string,
-  student: tf.Tensor2D,
+  student: tf.Tensor,
   labels: Labels,
   labelSmoothing: unknown,
 ): tf.Scalar {

@@ -35,8 +35,8 @@ export interface DistLossOptions {
  * @throws InvalidArgumentError for bad shapes, tau <= 0 or negative weights.
  */
 export function distLoss(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
   options: DistLossOptions,
 ): tf.Scalar {
   const fn = 'distLoss';

@@ -42,8 +42,8 @@ export interface LossParts {
  * @throws InvalidArgumentError for bad shapes, T <= 0, alpha outside [0, 1] or bad labels.
  */
 export function distillationLoss(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
   labels: Labels,
   options: DistillationLossOptions,
 ): tf.Scalar {
@@ -58,8 +58,8 @@ export function distillationLoss(
  * disposes) all three scalars.
  */
 export function distillationLossParts(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
   labels: Labels,
   options: DistillationLossOptions,
 ): LossParts {
@@ -68,8 +68,8 @@ export function distillationLossParts(
 
 function computeParts(
   fn: string,
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
   labels: Labels,
   options: DistillationLossOptions,
 ): LossParts {

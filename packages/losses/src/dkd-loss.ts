@@ -57,8 +57,8 @@ export interface DkdLossParts {
  * @throws InvalidArgumentError for bad shapes, fewer than 2 classes, T <= 0, negative weights or bad labels.
  */
 export function dkdLoss(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
   labels: Labels,
   options: DkdLossOptions,
 ): tf.Scalar {
@@ -69,8 +69,8 @@ export function dkdLoss(
 
 /** {@link dkdLoss} with its two unweighted terms; the caller owns (and disposes) all three scalars. */
 export function dkdLossParts(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
   labels: Labels,
   options: DkdLossOptions,
 ): DkdLossParts {
@@ -79,8 +79,8 @@ export function dkdLossParts(
 
 function computeDkd(
   fn: string,
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
   labels: Labels,
   options: DkdLossOptions,
 ): DkdLossParts {

@@ -26,7 +26,7 @@ export interface EnsembleSoftTargetsOptions {
  * @throws InvalidArgumentError for an empty list, mismatched shapes, T <= 0 or bad weights.
  */
 export function ensembleSoftTargets(
-  teacherLogitsList: readonly tf.Tensor2D[],
+  teacherLogitsList: readonly tf.Tensor[],
   options: EnsembleSoftTargetsOptions,
 ): tf.Tensor2D {
   const fn = 'ensembleSoftTargets';

@@ -27,8 +27,8 @@ export interface KdLossFromSoftTargetsOptions {
  * @returns a scalar (`[batch]` for `reduction: 'none'`).
  */
 export function kdLossFromSoftTargets(
-  studentLogits: tf.Tensor2D,
-  targets: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  targets: tf.Tensor,
   options: KdLossFromSoftTargetsOptions,
 ): tf.Scalar {
   const fn = 'kdLossFromSoftTargets';

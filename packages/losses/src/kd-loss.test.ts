@@ -173,14 +173,26 @@ describe('kdLoss', () => {
   it('leaks no tensors, in the forward pass and under tf.grad', () => {
     withTensors([[1, 2, 3]], [[0, 1, 0]], (a, b) => {
       expectNoLeak(() => take(kdLoss(a, b, { temperature: 4 })));
-      expectNoLeak(() => take(tf.grad((x: tf.Tensor) => kdLoss(x as tf.Tensor2D, b, { temperature: 4 }))(a)));
+      expectNoLeak(() => take(tf.grad((x) => kdLoss(x, b, { temperature: 4 }))(a)));
+    });
+  });
+
+  it('takes a tf.Variable or a tensor of unknown rank (as tf.grad passes it), checking the rank at run time', () => {
+    withTensors([[1, 2, 3]], [[0, 1, 0]], (a, b) => {
+      const v = tf.variable(a);
+      const unknownRank: tf.Tensor = b;
+      const fromVariable = take(kdLoss(v, unknownRank, { temperature: 2 }));
+      expectClose(fromVariable, take(kdLoss(a, b, { temperature: 2 })), 'kdLoss(variable)', 1e-7);
+      const cube = tf.zeros([1, 1, 3]);
+      expectInvalid(() => kdLoss(cube, b, { temperature: 1 }), /'studentLogits'/, /rank-2/, /\[1, 1, 3\]/);
+      tf.dispose([v, cube]);
     });
   });
 
   it('rejects bad input with a message naming the function, the argument and what is valid', () => {
     withTensors([[1, 2, 3]], [[0, 1, 0]], (a, b) => {
       const wide = tf.zeros([1, 4]) as tf.Tensor2D;
-      const flat = tf.zeros([3]) as unknown as tf.Tensor2D;
+      const flat = tf.zeros([3]);
       const ints = tf.zeros([1, 3], 'int32') as tf.Tensor2D;
       expectInvalid(
         () => kdLoss(a, wide, { temperature: 1 }),

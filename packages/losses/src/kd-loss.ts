@@ -44,23 +44,19 @@ export interface KdLossOptions {
  * @throws InvalidArgumentError on a shape or rank mismatch, T <= 0 or an unknown reduction.
  */
 export function kdLoss(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
   options: KdLossOptions & { reduction?: 'batchmean' | 'sum' },
 ): tf.Scalar;
 export function kdLoss(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
   options: KdLossOptions & { reduction: 'none' },
 ): tf.Tensor1D;
+export function kdLoss(studentLogits: tf.Tensor, teacherLogits: tf.Tensor, options: KdLossOptions): tf.Tensor;
 export function kdLoss(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
-  options: KdLossOptions,
-): tf.Tensor;
-export function kdLoss(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
   options: KdLossOptions,
 ): tf.Tensor {
   const fn = 'kdLoss';

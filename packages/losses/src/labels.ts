@@ -9,9 +9,10 @@ import { isTensor } from './validate.js';
  *   `Int32Array` (the core `Batch.labels`) or a `number[]`;
  * - or a `[batch, classes]` `Tensor2D` of one-hot / probability rows (each row in [0, 1], summing to 1).
  *
- * Where a function takes an `ignoreIndex`, ids equal to it mark unlabelled examples.
+ * Any `tf.Tensor` type is accepted (a `tf.Tensor`, a `tf.Variable`); the rank and dtype are checked at
+ * run time. Where a function takes an `ignoreIndex`, ids equal to it mark unlabelled examples.
  */
-export type Labels = tf.Tensor1D | tf.Tensor2D | Int32Array | readonly number[];
+export type Labels = tf.Tensor | Int32Array | readonly number[];
 
 /** @internal Labels after validation. */
 export type ResolvedLabels =

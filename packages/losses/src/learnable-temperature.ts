@@ -57,8 +57,8 @@ export function ctkdLambda(epoch: number, options: CtkdLambdaOptions = {}): numb
  * (`d kd / d T` before any reversal); the teacher carries none.
  */
 export function kdLossAtTemperature(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
   temperature: tf.Tensor,
 ): tf.Scalar {
   const fn = 'kdLossAtTemperature';

@@ -17,7 +17,7 @@ import { assertLogits, assertSameShape } from './validate.js';
  * @returns a scalar.
  * @throws InvalidArgumentError on a rank or shape mismatch.
  */
-export function logitMatchingLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D): tf.Scalar {
+export function logitMatchingLoss(studentLogits: tf.Tensor, teacherLogits: tf.Tensor): tf.Scalar {
   const fn = 'logitMatchingLoss';
   const s = assertLogits(fn, 'studentLogits', studentLogits);
   const t = assertLogits(fn, 'teacherLogits', teacherLogits);

@@ -19,7 +19,7 @@ export const LOGIT_STANDARDIZATION_EPS = 1e-7;
  * @returns `[batch, classes]` standardised logits (each row has mean 0 and standard deviation ~1).
  * @throws InvalidArgumentError if `logits` is not a non-empty rank-2 float32 tensor with >= 2 classes.
  */
-export function standardizeLogits(logits: tf.Tensor2D): tf.Tensor2D {
+export function standardizeLogits(logits: tf.Tensor): tf.Tensor2D {
   const fn = 'standardizeLogits';
   const z = assertLogits(fn, 'logits', logits);
   if (z.shape[1]! < 2) invalidArgument(fn, 'logits', 'a [batch, classes] tensor with classes >= 2', z);

@@ -45,8 +45,8 @@ export interface CorrelationLossOptions {
  * `sum_{c,c'} (P_t^T P_t - P_s^T P_s)^2 / C`, `P = softmax(z / T)` as `[batch, classes]`.
  */
 export function classCorrelationLoss(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
   options: CorrelationLossOptions,
 ): tf.Scalar {
   const [s, t, temperature] = checkPair('classCorrelationLoss', studentLogits, teacherLogits, options);
@@ -58,8 +58,8 @@ export function classCorrelationLoss(
  * examples' correlation matrices over the batch.
  */
 export function batchCorrelationLoss(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
   options: CorrelationLossOptions,
 ): tf.Scalar {
   const [s, t, temperature] = checkPair('batchCorrelationLoss', studentLogits, teacherLogits, options);
@@ -81,8 +81,8 @@ export function batchCorrelationLoss(
  * @returns `{ loss, instance, classLevel, batchLevel }`.
  */
 export function mlkdLoss(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
   options: MlkdLossOptions = {},
 ): MlkdLossParts {
   const fn = 'mlkdLoss';
@@ -185,8 +185,8 @@ function gramTerm(
 
 function checkPair(
   fn: string,
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
   options: CorrelationLossOptions,
 ): [tf.Tensor, tf.Tensor, number] {
   const s = assertLogits(fn, 'studentLogits', studentLogits);

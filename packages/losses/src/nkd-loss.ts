@@ -38,8 +38,8 @@ export interface NkdLossOptions {
  * @returns the scalar loss.
  */
 export function nkdLoss(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
   labels: Labels,
   options: NkdLossOptions,
 ): tf.Scalar {

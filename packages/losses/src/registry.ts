@@ -26,9 +26,9 @@ import { assertFlag, assertNonNegative, assertOptions } from './validate.js';
  */
 export interface LogitsLossInput {
   /** `[batch, classes]` student logits (the only input that receives a gradient). */
-  studentLogits: tf.Tensor2D;
+  studentLogits: tf.Tensor;
   /** `[batch, classes]` teacher logits; optional for `'cross-entropy'`, required otherwise. */
-  teacherLogits?: tf.Tensor2D;
+  teacherLogits?: tf.Tensor;
   /**
    * Class ids (`-1` marks an unlabelled example, which adds nothing to the hard term) or probability
    * rows; see {@link Labels}.

@@ -15,7 +15,7 @@ import { assertLogits, assertTemperature } from './validate.js';
  * @returns `[batch, classes]` probabilities; each row sums to 1.
  * @throws InvalidArgumentError if `logits` is not a non-empty rank-2 float32 tensor or T is not > 0.
  */
-export function softTargets(logits: tf.Tensor2D, temperature: number): tf.Tensor2D {
+export function softTargets(logits: tf.Tensor, temperature: number): tf.Tensor2D {
   const z = assertLogits('softTargets', 'logits', logits);
   const t = assertTemperature('softTargets', temperature);
   return tf.tidy(() => tf.exp(tf.logSoftmax(tf.div(z, t)))) as tf.Tensor2D;
@@ -29,7 +29,7 @@ export function softTargets(logits: tf.Tensor2D, temperature: number): tf.Tensor
  * @param temperature - T, a finite number > 0.
  * @returns `[batch, classes]` log-probabilities.
  */
-export function logSoftTargets(logits: tf.Tensor2D, temperature: number): tf.Tensor2D {
+export function logSoftTargets(logits: tf.Tensor, temperature: number): tf.Tensor2D {
   const z = assertLogits('logSoftTargets', 'logits', logits);
   const t = assertTemperature('logSoftTargets', temperature);
   return tf.tidy(() => tf.logSoftmax(tf.div(z, t))) as tf.Tensor2D;

@@ -25,8 +25,8 @@ export interface TtmLossOptions {
  * @returns the scalar loss.
  */
 export function ttmLoss(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
   options: TtmLossOptions,
 ): tf.Scalar {
   return checked('ttmLoss', studentLogits, teacherLogits, options, false);
@@ -42,8 +42,8 @@ export function ttmLoss(
  * `logsumexp_c(log softmax(t_i)_c / T)`, finite for any logits. The teacher carries no gradient.
  */
 export function wttmLoss(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
   options: TtmLossOptions,
 ): tf.Scalar {
   return checked('wttmLoss', studentLogits, teacherLogits, options, true);
@@ -51,8 +51,8 @@ export function wttmLoss(
 
 function checked(
   fn: string,
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
+  studentLogits: tf.Tensor,
+  teacherLogits: tf.Tensor,
   options: TtmLossOptions,
   weighted: boolean,
 ): tf.Scalar {
