@@ -275,8 +275,50 @@ export function createProgram(io: Io): Command {
     addDataOptions(program.command('eval').description('evaluate a trained model on a test split'))
       .requiredOption('--model <ref>', 'a run directory of ours, or a model.json path or URL')
       .addOption(new Option('--backend <name>', 'backend').default('auto').argParser(backendRequest))
-      .option('--json', 'print the result as JSON'),
+      .option('--json', 'print the result as JSON')
+      .option('--predictions <file>', "write each test example's predicted class to a CSV file"),
   ).action(lazy(async () => (await import('./commands/eval.js')).evalCommand, io));
+
+  apply(
+    addDataOptions(
+      program
+        .command('export')
+        .description('the student alone as a tfjs Layers model, quantised, with its preprocessing')
+        .argument(
+          '<run-or-model>',
+          'a run directory (its distilled student by default) or a model directory',
+        ),
+    )
+      .requiredOption('--out <dir>', 'directory to write (model.json, weights.bin, preprocessing.json)')
+      .addOption(
+        new Option('--quantize <type>', 'weight storage')
+          .choices(['float16', 'uint8', 'none'])
+          .default('uint8'),
+      )
+      .option(
+        '--max-accuracy-drop <points>',
+        'refuse if test accuracy drops by more (percentage points)',
+        nonNegativeNumber,
+        1,
+      )
+      .option('--model <stage>', 'which model of a run directory (stage id, name or role)')
+      .addOption(new Option('--backend <name>', 'backend').default('auto').argParser(backendRequest))
+      .option('--json', 'print the result as JSON'),
+  ).action(lazy(async () => (await import('./commands/export.js')).exportCommand, io));
+
+  apply(
+    addDataOptions(
+      program
+        .command('predict')
+        .description('classes of image files with a saved or exported model, preprocessed as in training')
+        .argument('<model>', 'an exported model directory, a model directory or a run directory')
+        .argument('<inputs...>', 'image files (PNG, JPEG, WebP, GIF, ...)'),
+    )
+      .option('--top <k>', 'how many classes to show per input', positiveInt, 3)
+      .option('--model <stage>', 'which model of a run directory (stage id, name or role)')
+      .addOption(new Option('--backend <name>', 'backend').default('auto').argParser(backendRequest))
+      .option('--json', 'print every class probability as JSON'),
+  ).action(lazy(async () => (await import('./commands/predict.js')).predictCommand, io));
 
   apply(
     addCommonOptions(

@@ -126,7 +126,7 @@ export interface StreamOptions {
 }
 
 /** Per-channel normalisation of CIFAR-10 (as labml's recipe); MNIST-like data stays in [0, 1] as in the paper. */
-const CIFAR_NORMALIZATION = { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] };
+export const CIFAR_NORMALIZATION = { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] };
 
 /** A batch stream over one split of a dataset. */
 export function makeStream(dataset: ImageDataset, options: StreamOptions): BatchStream {

@@ -12,6 +12,8 @@ export type {
   SaveModelOptions,
 } from './model-files.js';
 export { loadModel, MODEL_FORMAT_VERSION, saveModel } from './model-files.js';
+export type { WeightQuantization } from './quantize-weights.js';
+export { quantizeWeights, toFloat16Bits, WEIGHT_QUANTIZATIONS } from './quantize-weights.js';
 export type { DistillModelMetadata } from './model-metadata.js';
 export { getModelMetadata, METADATA_KEY, setModelMetadata } from './model-metadata.js';
 export type { PadShortcutArgs } from './pad-shortcut.js';

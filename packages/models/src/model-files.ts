@@ -3,6 +3,7 @@ import { dispose, io, type Variable } from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { type DistillModelMetadata, getModelMetadata, METADATA_KEY } from './model-metadata.js';
 import { registerCustomLayers } from './pad-shortcut.js';
+import { quantizeWeights, type WeightQuantization } from './quantize-weights.js';
 import { expectedWeightBytes, sha256Hex } from './weights-bytes.js';
 
 /**
@@ -28,6 +29,8 @@ export interface SaveModelOptions {
   zooName?: string;
   /** The build config to record; defaults to the one the model carries from `createModel`. */
   config?: Record<string, unknown>;
+  /** Store the float32 weights as float16 or affine uint8, with tfjs's standard quantisation entries. */
+  quantize?: WeightQuantization;
 }
 
 /** Options of {@link loadModel}. */
@@ -165,7 +168,12 @@ export async function saveModelWith(
   if (options.zooName !== undefined) metadata.zooName = options.zooName;
   if (options.config !== undefined) metadata.config = options.config;
   const wrapper: io.IOHandler = {
-    save: async (artifacts) => {
+    save: async (saved) => {
+      const q = options.quantize;
+      const artifacts =
+        q && q !== 'none' && saved.weightSpecs && saved.weightData
+          ? { ...saved, ...quantizeWeights(saved.weightSpecs, saved.weightData, q) }
+          : saved;
       metadata.formatVersion = MODEL_FORMAT_VERSION;
       metadata.weightsSha256 = await sha256Hex(artifacts.weightData);
       const userDefinedMetadata = {

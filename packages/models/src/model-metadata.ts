@@ -15,6 +15,8 @@ export interface DistillModelMetadata {
   formatVersion?: number;
   /** Hex sha256 of the weight bytes, in manifest order (present in saved files). */
   weightsSha256?: string;
+  /** What prediction applies to a new input (image size, scaling, normalisation, class names). */
+  preprocessing?: Record<string, unknown>;
 }
 
 /** Reads the distilljs metadata of a model (empty when the model was not made by distilljs). */

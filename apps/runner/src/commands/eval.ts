@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { BackendRequest } from '@distilljs/core';
 import { UsageError } from '../exit-code.js';
 import { type Io, println } from '../io.js';
+import { type PredictionRow, predictStream, writePredictionsCsv } from '../predictions-csv.js';
 import { formatPercent, renderTable } from '../results-table.js';
 import { loadRunRecord } from '../run-record.js';
 import * as toolkit from '../toolkit.js';
@@ -49,13 +50,16 @@ export async function evalCommand(opts: Record<string, unknown>, io: Io): Promis
   const dataset = await toolkit.loadDataset(spec);
   const test = toolkit.makeStream(dataset, { split: 'test', batchSize: 256, seed: 0, shuffle: false });
   const results = [];
+  const predictions: PredictionRow[] = [];
   for (const t of targets) {
     const { model, notes } = await toolkit.loadTeacherFrom(t.location, dataset);
     for (const n of notes) io.stderr.write(`${t.name}: ${n}\n`);
     const e = await toolkit.evaluate(model, test);
     results.push({ name: t.name, location: t.location, params: toolkit.countParams(model), ...e });
+    if (opts.predictions) predictions.push(...(await predictStream(model, test, t.name)));
     model.dispose();
   }
+  if (opts.predictions) writePredictionsCsv(resolve(opts.predictions as string), predictions);
   if (opts.json) {
     println(
       io.stdout,
