@@ -36,12 +36,7 @@ export function checkAlpha(fn: string, alpha: unknown): number {
 }
 
 /** Hard term for the registry: cross-entropy with -1 marking unlabelled examples. */
-export function hardTerm(
-  fn: string,
-  student: tf.Tensor,
-  labels: Labels,
-  labelSmoothing: unknown,
-): tf.Scalar {
+export function hardTerm(fn: string, student: tf.Tensor, labels: Labels, labelSmoothing: unknown): tf.Scalar {
   const s = assertLogits(fn, 'studentLogits', student);
   const eps = resolveLabelSmoothing(fn, labelSmoothing);
   const [batch, classes] = s.shape as [number, number];

@@ -12,12 +12,12 @@ export type {
   SaveModelOptions,
 } from './model-files.js';
 export { loadModel, MODEL_FORMAT_VERSION, saveModel } from './model-files.js';
-export type { WeightQuantization } from './quantize-weights.js';
-export { quantizeWeights, toFloat16Bits, WEIGHT_QUANTIZATIONS } from './quantize-weights.js';
 export type { DistillModelMetadata } from './model-metadata.js';
 export { getModelMetadata, METADATA_KEY, setModelMetadata } from './model-metadata.js';
 export type { PadShortcutArgs } from './pad-shortcut.js';
 export { PadShortcut, registerCustomLayers } from './pad-shortcut.js';
+export type { WeightQuantization } from './quantize-weights.js';
+export { quantizeWeights, toFloat16Bits, WEIGHT_QUANTIZATIONS } from './quantize-weights.js';
 export type { CreateModelOptions, ModelInfo, ModelName } from './registry.js';
 export { countTrainableParams, createModel, listModels, MODEL_NAMES } from './registry.js';
 export { softmaxHead, softmaxStudentAdvice } from './softmax-head.js';

@@ -95,9 +95,9 @@ describe('saveModel({ quantize })', () => {
       sizes[quantize] = statSync(join(dir, 'weights.bin')).size;
       const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
       const specs = json.weightsManifest[0].weights as tf.io.WeightsManifestEntry[];
-      expect(specs.every((s) => (quantize === 'none' ? !s.quantization : s.quantization?.dtype === quantize))).toBe(
-        true,
-      );
+      expect(
+        specs.every((s) => (quantize === 'none' ? !s.quantization : s.quantization?.dtype === quantize)),
+      ).toBe(true);
       // stock tfjs-layers, no distilljs loader in between; and ours (which checks the recorded sha256)
       for (const loaded of [await tfl.loadLayersModel(fileSystemHandler(dir)), await loadModel(dir)]) {
         const y = (loaded.predict(x) as tf.Tensor).arraySync() as number[][];

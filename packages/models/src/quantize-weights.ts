@@ -67,7 +67,7 @@ function quantizeOne(
   const q = new Uint8Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const level = Math.round(((values[i] as number) - min) / scale);
-    q[i] = level < 0 ? 0 : level > 255 ? 255 : level;
+    q[i] = Math.min(255, Math.max(0, level));
   }
   return { bytes: q, quantization: { dtype: 'uint8', scale, min } };
 }
