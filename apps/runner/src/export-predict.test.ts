@@ -15,6 +15,7 @@ const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(appDir, 'dist', 'cli.js');
 const DIGITS = 12;
 let work = '';
+let exported: Result | undefined;
 
 interface Result {
   code: number;
@@ -61,6 +62,7 @@ beforeAll(async () => {
     'run',
   ]);
   expect(trained.code, trained.stderr).toBe(0);
+  exported = await distill(['export', 'run', '--out', 'exported', '--quantize', 'uint8', ...data, '--json']);
   // the first test digits as PNG (lossless) and JPEG (quality 100) files
   const mnist = await loadMnist();
   for (let i = 0; i < DIGITS; i++) {
@@ -81,7 +83,7 @@ afterAll(() => {
 
 describe('distill export', () => {
   it('writes the student alone with uint8 weights tfjs can dequantise, its preprocessing and both accuracies', async () => {
-    const r = await distill(['export', 'run', '--out', 'exported', '--quantize', 'uint8', ...data, '--json']);
+    const r = exported as Result;
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.quantize).toBe('uint8');
