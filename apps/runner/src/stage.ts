@@ -6,7 +6,8 @@ import {
   type ImageDataset,
   type Teacher,
   type TrainingCallbacks,
-} from '@distilljs/core';import type * as tfl from '@tensorflow/tfjs-layers';
+} from '@distilljs/core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { DivergedRunError, InterruptedError } from './exit-code.js';
 import type { LossName, ModelSpec, TrainingSpec } from './experiment-schema.js';
 import type { InterruptHandler } from './interrupt.js';
@@ -69,8 +70,8 @@ function checkTrainingSet(ctx: RunContext, spec: StageSpec, size: number): void 
   }
 }
 
-/** The one-line CLI message of a diverged stage: what happened, what was kept, which flags to change. */
-function divergedRun(
+/** @internal The one-line CLI message of a diverged stage: what happened, what was kept, which flags to change. */
+export function divergedRun(
   spec: StageSpec,
   d: NonNullable<ReturnType<typeof toolkit.asDivergence>>,
 ): DivergedRunError {
