@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadMnist } from '@distilljs/datasets';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStockTfjsPage } from './stock-tfjs-page.js';
 
 // End-to-end on the built binary: a small model trained on the embedded MNIST digits is exported (uint8,
 // float16), then `distill predict` reads PNG and JPEG files written from test digits and must agree with
@@ -198,5 +199,60 @@ describe('distill predict', () => {
     // with --dataset the bare model predicts as the exported one does
     const given = await distill(['predict', bare, 'digit-0.png', '--dataset', 'mnist-embedded', '--json']);
     expect(given.code, given.stderr).toBe(0);
+  });
+});
+
+describe('the exported model in Chromium with stock tfjs', () => {
+  it('loads with tf.loadLayersModel and reproduces distill predict to 1e-3 on the PNG digits', async () => {
+    const files = Array.from({ length: DIGITS }, (_, i) => `digit-${i}.png`);
+    const r = await distill(['predict', 'exported', ...files, '--json', '--backend', 'wasm']);
+    expect(r.code, r.stderr).toBe(0);
+    const expected = (JSON.parse(r.stdout).predictions as { probabilities: number[] }[]).map(
+      (p) => p.probabilities,
+    );
+    const browser = await openStockTfjsPage(work);
+    try {
+      const got = await browser.page.evaluate(async (names: string[]) => {
+        type Tf = typeof import('@tensorflow/tfjs-core');
+        type StockTf = Tf & { loadLayersModel: typeof import('@tensorflow/tfjs-layers').loadLayersModel };
+        const tf = (globalThis as unknown as { tf: StockTf }).tf;
+        await tf.setBackend('cpu');
+        const model = await tf.loadLayersModel('/files/exported/model.json');
+        // the preprocessing travels inside model.json: size, scaling, class names
+        const meta = model.getUserDefinedMetadata() as {
+          distilljs: { preprocessing: { image: { height: number; width: number } } };
+        };
+        const { height, width } = meta.distilljs.preprocessing.image;
+        const canvas = document.createElement('canvas');
+        canvas.width = width;
+        canvas.height = height;
+        const ctx = canvas.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D;
+        const out: number[][] = [];
+        for (const name of names) {
+          const img = new Image();
+          img.src = `/files/${name}`;
+          await img.decode();
+          ctx.drawImage(img, 0, 0, width, height);
+          const rgba = ctx.getImageData(0, 0, width, height).data;
+          const grey = Float32Array.from({ length: width * height }, (_, i) => (rgba[i * 4] as number) / 255);
+          const probs = tf.tidy(() =>
+            tf.softmax(model.predict(tf.tensor4d(grey, [1, height, width, 1])) as ReturnType<Tf['softmax']>),
+          );
+          out.push(Array.from(await probs.data()));
+          probs.dispose();
+        }
+        return out;
+      }, files);
+      expect(got).toHaveLength(DIGITS);
+      got.forEach((row, i) => {
+        row.forEach((p, k) => {
+          expect(Math.abs(p - (expected[i]?.[k] as number)), `${files[i]} class ${k}`).toBeLessThanOrEqual(
+            1e-3,
+          );
+        });
+      });
+    } finally {
+      await browser.close();
+    }
   });
 });
