@@ -141,8 +141,27 @@ export const experimentSchema = z
         alpha: z.array(unit).min(1).optional(),
       })
       .optional(),
+    /**
+     * Run as units of work (`distill run --job`): the teacher's logits on the training split are written
+     * in `shards` shard units (docs/teacher-logits.md) and the students distil from those files. A
+     * one-process run distils from the teacher directly (the same figures with float32 and no top-k).
+     */
+    teacherLogits: z
+      .strictObject({
+        shards: positiveInt,
+        dtype: z.enum(['float32', 'float16']).optional(),
+        topK: positiveInt.optional(),
+      })
+      .optional(),
   })
   .superRefine((exp, ctx) => {
+    if (exp.teacherLogits && !exp.teacher) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['teacherLogits'],
+        message: 'teacher logits need a teacher; add one',
+      });
+    }
     if (exp.students.length === 0 && !(exp.teacher && 'model' in exp.teacher)) {
       ctx.addIssue({
         code: 'custom',

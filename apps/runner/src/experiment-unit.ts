@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BackendRequest } from '@distilljs/core';
+import type { BackendRequest, Teacher } from '@distilljs/core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { InterruptedError, RunFailedError, UsageError } from './exit-code.js';
 import {
@@ -11,10 +11,12 @@ import {
 import type { Experiment } from './experiment-schema.js';
 import { type Io, println } from './io.js';
 import type { JobUnit } from './job-units.js';
+import { assembleLogits, runLogitsUnit } from './logits-units.js';
 import { claimRoot, readUnitState, type UnitConfig, unitDir } from './output-root.js';
 import type { StageResult } from './run-record.js';
 import { type Session, withSession } from './session.js';
 import { runStage } from './stage.js';
+import { loadAnyTeacher } from './teacher-loader.js';
 import * as toolkit from './toolkit.js';
 
 /** What {@link runJobUnit} needs. */
@@ -38,7 +40,8 @@ export interface JobUnitOutcome {
   readonly unit: string;
   readonly runDir: string;
   readonly status: 'complete' | 'done-earlier';
-  readonly stage: StageResult;
+  /** The trained model's figures (teacher and student units). */
+  readonly stage?: StageResult | undefined;
 }
 
 /** Waits until the unit `id` is complete; fails at once when it failed, or after `seconds`. */
@@ -66,10 +69,16 @@ export async function waitForUnit(run: JobUnitRun, id: string): Promise<void> {
   }
 }
 
-async function loadUnitTeacher(run: JobUnitRun, dataset: Parameters<typeof toolkit.loadTeacherFrom>[1]) {
+async function loadUnitTeacher(
+  run: JobUnitRun,
+  dataset: Parameters<typeof toolkit.loadTeacherFrom>[1],
+): Promise<tfl.LayersModel | Teacher | undefined> {
   const { unit, exp } = run;
   if (unit.kind !== 'student' || (unit.student?.spec.loss ?? 'kd') === 'ce') return undefined;
-  if (unit.needs) return toolkit.loadModelFrom(resolveTeacherLocation(unitDir(run.root, unit.needs)));
+  const shard = run.units.find((u) => u.id === unit.needs[0])?.shard;
+  if (shard)
+    return (await loadAnyTeacher(assembleLogits(run.root, shard.teacher, shard.count), dataset)).teacher;
+  if (unit.needs[0]) return toolkit.loadModelFrom(resolveTeacherLocation(unitDir(run.root, unit.needs[0])));
   if (exp.teacher && 'path' in exp.teacher) {
     const loaded = await toolkit.loadTeacherFrom(resolveTeacherLocation(exp.teacher.path), dataset);
     for (const note of loaded.notes) if (!run.quiet) run.io.stderr.write(`teacher: ${note}\n`);
@@ -90,7 +99,7 @@ async function trainUnit(run: JobUnitRun, session: Session): Promise<StageResult
     dataset,
     test,
   };
-  let teacher: tfl.LayersModel | undefined;
+  let teacher: tfl.LayersModel | Teacher | undefined;
   try {
     teacher = await loadUnitTeacher(run, dataset);
     const spec =
@@ -101,7 +110,7 @@ async function trainUnit(run: JobUnitRun, session: Session): Promise<StageResult
     model.dispose();
     return result;
   } finally {
-    teacher?.dispose();
+    await teacher?.dispose();
   }
 }
 
@@ -121,10 +130,15 @@ export async function runJobUnit(run: JobUnitRun): Promise<JobUnitOutcome> {
   }
   if (state.status === 'complete') {
     const stage = state.record.stages.find((s) => s.id === run.unit.id);
-    if (stage) return { unit: run.unit.id, runDir: dir, status: 'done-earlier', stage };
+    if (stage || run.unit.kind === 'logits')
+      return { unit: run.unit.id, runDir: dir, status: 'done-earlier', stage };
   }
-  if (run.unit.needs) await waitForUnit(run, run.unit.needs);
+  for (const id of run.unit.needs) await waitForUnit(run, id);
   const config: UnitConfig = { experiment: run.exp, experimentId: root.experimentId, unit: run.unit.id };
+  if (run.unit.kind === 'logits') {
+    await runLogitsUnit(run, config);
+    return { unit: run.unit.id, runDir: dir, status: 'complete' };
+  }
   const resume = state.status !== 'missing' ? dir : undefined;
   const stage = await withSession(
     {
@@ -156,9 +170,9 @@ export function printUnitOutcome(io: Io, outcome: JobUnitOutcome, json: boolean)
     return;
   }
   const what = outcome.status === 'done-earlier' ? 'already complete, nothing to do' : 'complete';
-  println(
-    io.stdout,
-    `unit ${outcome.unit}: ${what}; test errors ${stage.test.errors} / ${stage.test.count} (${(stage.test.accuracy * 100).toFixed(2)}%)`,
-  );
+  const figures = stage
+    ? `; test errors ${stage.test.errors} / ${stage.test.count} (${(stage.test.accuracy * 100).toFixed(2)}%)`
+    : '';
+  println(io.stdout, `unit ${outcome.unit}: ${what}${figures}`);
   println(io.stdout, `run directory: ${outcome.runDir}`);
 }

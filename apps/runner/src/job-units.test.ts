@@ -16,7 +16,7 @@ const sweep = validateExperiment({
 describe('listJobUnits', () => {
   it('lists teachers × seed, then students × seed × setting, with the stage ids of a one-process run', () => {
     const units = listJobUnits(sweep);
-    expect(units.map((u) => [u.index, u.id, u.needs ?? null])).toEqual([
+    expect(units.map((u) => [u.index, u.id, u.needs.join(',') || null])).toEqual([
       [0, 'teacher-s7', null],
       [1, 'teacher-s8', null],
       [2, 'base-s7', null],
@@ -49,7 +49,26 @@ describe('listJobUnits', () => {
     expect(listJobUnits(exp)).toEqual([
       expect.objectContaining({ index: 0, id: 'kd-s1', kind: 'student', seed: 1 }),
     ]);
-    expect(listJobUnits(exp)[0]!.needs).toBeUndefined();
+    expect(listJobUnits(exp)[0]!.needs).toEqual([]);
+  });
+
+  it('teacher logits in shards: one unit per shard after its teacher; distilling students need every shard', () => {
+    const exp = validateExperiment({ ...sweep, sweep: undefined, teacherLogits: { shards: 2 } });
+    expect(listJobUnits(exp).map((u) => [u.id, u.kind, u.needs.join(',')])).toEqual([
+      ['teacher-s7', 'teacher', ''],
+      ['teacher-s8', 'teacher', ''],
+      ['teacher-s7-logits-0-of-2', 'logits', 'teacher-s7'],
+      ['teacher-s7-logits-1-of-2', 'logits', 'teacher-s7'],
+      ['teacher-s8-logits-0-of-2', 'logits', 'teacher-s8'],
+      ['teacher-s8-logits-1-of-2', 'logits', 'teacher-s8'],
+      ['base-s7', 'student', ''],
+      ['kd-s7', 'student', 'teacher-s7-logits-0-of-2,teacher-s7-logits-1-of-2'],
+      ['base-s8', 'student', ''],
+      ['kd-s8', 'student', 'teacher-s8-logits-0-of-2,teacher-s8-logits-1-of-2'],
+    ]);
+    expect(() =>
+      validateExperiment({ ...exp, teacher: undefined, students: [{ name: 'b', model: 'mlp', loss: 'ce' }] }),
+    ).toThrow(/teacherLogits: teacher logits need a teacher/);
   });
 });
 

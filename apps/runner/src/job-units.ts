@@ -3,7 +3,7 @@ import { type ExpandedStudent, expandStudents } from './experiment-runner.js';
 import type { Experiment } from './experiment-schema.js';
 
 /** What a unit of work does. */
-export type JobUnitKind = 'teacher' | 'student';
+export type JobUnitKind = 'teacher' | 'logits' | 'student';
 
 /** One independent unit of an experiment's work: one model with one seed. */
 export interface JobUnit {
@@ -15,8 +15,10 @@ export interface JobUnit {
   readonly seed: number;
   /** Row name in the results table. */
   readonly name: string;
-  /** The id of the unit whose output this one needs first (a distilling student's teacher). */
-  readonly needs?: string;
+  /** The ids of the units whose output this one needs first (a teacher, or its logit shards). */
+  readonly needs: readonly string[];
+  /** Logits units: which shard of how many, of which teacher (`teacher-s1`, or `teacher` for a path). */
+  readonly shard?: { readonly index: number; readonly count: number; readonly teacher: string };
   /** The expanded student (student units). */
   readonly student?: ExpandedStudent;
 }
@@ -31,24 +33,33 @@ export function listJobUnits(exp: Experiment): JobUnit[] {
   const trainsTeacher = Boolean(exp.teacher && 'model' in exp.teacher);
   const teacherName = exp.teacher && 'model' in exp.teacher ? (exp.teacher.name ?? 'teacher') : 'teacher';
   const units: JobUnit[] = [];
+  const add = (u: Omit<JobUnit, 'index'>) => units.push({ index: units.length, ...u });
   if (trainsTeacher) {
-    for (const seed of seeds) {
-      units.push({ index: units.length, id: `teacher-s${seed}`, kind: 'teacher', seed, name: teacherName });
-    }
+    for (const seed of seeds)
+      add({ id: `teacher-s${seed}`, kind: 'teacher', seed, name: teacherName, needs: [] });
+  }
+  const shards = (teacher: string, seed: number) =>
+    Array.from({ length: exp.teacherLogits?.shards ?? 0 }, (_, i) => ({
+      id: `${teacher}-logits-${i}-of-${exp.teacherLogits!.shards}`,
+      kind: 'logits' as const,
+      seed,
+      name: `${teacher} logits`,
+      needs: trainsTeacher ? [teacher] : [],
+      shard: { index: i, count: exp.teacherLogits!.shards, teacher },
+    }));
+  for (const [teacher, seed] of trainsTeacher
+    ? seeds.map((s) => [`teacher-s${s}`, s] as const)
+    : [['teacher', seeds[0]!] as const]) {
+    if (exp.teacher) for (const u of shards(teacher, seed)) add(u);
   }
   const students = expandStudents(exp);
   for (const seed of seeds) {
+    const teacher = trainsTeacher ? `teacher-s${seed}` : 'teacher';
+    const logits = units.filter((u) => u.shard?.teacher === teacher).map((u) => u.id);
     for (const st of students) {
       const distils = (st.spec.loss ?? 'kd') !== 'ce';
-      units.push({
-        index: units.length,
-        id: `${st.id}-s${seed}`,
-        kind: 'student',
-        seed,
-        name: st.name,
-        ...(distils && trainsTeacher ? { needs: `teacher-s${seed}` } : {}),
-        student: st,
-      });
+      const needs = !distils ? [] : logits.length ? logits : trainsTeacher ? [teacher] : [];
+      add({ id: `${st.id}-s${seed}`, kind: 'student', seed, name: st.name, needs, student: st });
     }
   }
   return units;

@@ -1,4 +1,5 @@
 import type { JobUnit } from './job-units.js';
+import { ARRAY_LABELS } from './slurm-scripts.js';
 
 /** Options of {@link k8sManifests}. */
 export interface K8sOptions {
@@ -98,10 +99,11 @@ export function k8sManifests(units: readonly JobUnit[], o: K8sOptions): Record<s
       data: { [o.fileName]: o.fileText },
     },
   };
-  for (const kind of ['teacher', 'student'] as const) {
+  for (const [kind, label] of ARRAY_LABELS) {
     const group = units.filter((u) => u.kind === kind);
     if (group.length === 0) continue;
-    out[`${kind}s-job.yaml`] = job(o, `${kind}s`, indexedScript(group[0]!.index), group.length, true);
+    const name = label.replace('_', '-');
+    out[`${name}-job.yaml`] = job(o, name, indexedScript(group[0]!.index), group.length, true);
   }
   out['merge-job.yaml'] = job(o, 'merge', MERGE_SCRIPT, 1, false);
   return out;

@@ -24,6 +24,13 @@ export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The arrays in the order they run: teachers, their logit shards, students. */
+export const ARRAY_LABELS = [
+  ['teacher', 'teachers'],
+  ['logits', 'teacher_logits'],
+  ['student', 'students'],
+] as const;
+
 /** One array of units that run alike: the teachers, or the students. */
 interface UnitArray {
   readonly script: string;
@@ -32,12 +39,11 @@ interface UnitArray {
 }
 
 function arrays(units: readonly JobUnit[]): UnitArray[] {
-  const teachers = units.filter((u) => u.kind === 'teacher');
-  const students = units.filter((u) => u.kind === 'student');
-  return [
-    { script: 'teachers.sbatch', label: 'teachers', units: teachers },
-    { script: 'students.sbatch', label: 'students', units: students },
-  ].filter((a) => a.units.length > 0);
+  return ARRAY_LABELS.map(([kind, label]) => ({
+    script: `${label}.sbatch`,
+    label,
+    units: units.filter((u) => u.kind === kind),
+  })).filter((a) => a.units.length > 0);
 }
 
 function header(o: SlurmScriptOptions, label: string, extra: readonly string[], training: boolean): string[] {

@@ -44,9 +44,9 @@ describe('distill run --list-jobs / --job / --job-index, distill merge', () => {
       id: 'distilled-s1',
       kind: 'student',
       seed: 1,
-      needs: 'teacher-s1',
+      needs: ['teacher-s1'],
     });
-    expect(listed.units[2].needs).toBeNull();
+    expect(listed.units[2].needs).toEqual([]);
     const text = await runDistill(['run', 'quick.yaml', '--list-jobs'], work);
     expect(text.stdout).toMatch(/6 units; output root: /);
   });
@@ -126,6 +126,63 @@ describe('distill run --list-jobs / --job / --job-index, distill merge', () => {
     const full = json(join(work, 'root', 'jobs', 'distilled-s2', 'run.json')).stages[0];
     expect(stage.steps).toBe(full.steps);
     expect(stage.test).toEqual(full.test);
+  }, 600_000);
+
+  it('teacher logits in shards: shard units run at once, students distil from the files, the merge equals one process', async () => {
+    writeFileSync(
+      join(work, 'logits.yaml'),
+      `name: sharded logits
+dataset: { name: synthetic, trainSize: 512, testSize: 256, imageSize: 12 }
+defaults: { batchSize: 64, lr: 0.002 }
+teacher: { model: { name: mlp, hiddenUnits: [64] }, epochs: 3 }
+teacherLogits: { shards: 2 }
+students: [{ name: distilled, model: { name: mlp, hiddenUnits: [16] }, temperature: 4, alpha: 0.7, epochs: 3 }]
+`,
+    );
+    const listed = JSON.parse(
+      (await runDistill(['run', 'logits.yaml', '--list-jobs', '--json'], work)).stdout,
+    );
+    expect(listed.units.map((u: { id: string; kind: string }) => `${u.id}:${u.kind}`)).toEqual([
+      'teacher-s1:teacher',
+      'teacher-s1-logits-0-of-2:logits',
+      'teacher-s1-logits-1-of-2:logits',
+      'distilled-s1:student',
+    ]);
+    const root = join(work, 'logits-root');
+    const runs = await Promise.all([
+      runDistill(['run', 'logits.yaml', '--out', 'logits-one', '--quiet'], work),
+      ...[3, 2, 1, 0].map((i) =>
+        runDistill(
+          ['run', 'logits.yaml', '--out', root, '--quiet', '--job-index', String(i), '--wait', '150'],
+          work,
+        ),
+      ),
+    ]);
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const manifest = json(join(root, 'logits', 'teacher-s1', 'all', 'manifest.json'));
+    expect(manifest.shards.map((s: { start: number; end: number }) => [s.start, s.end])).toEqual([
+      [0, 256],
+      [256, 512],
+    ]);
+    const merged = await runDistill(['merge', root], work);
+    expect(merged.code, merged.stderr).toBe(0);
+    const b = json(join(root, 'run.json'));
+    const student = b.stages.find((s: { id: string }) => s.id === 'distilled-s1');
+    expect(student.notes[0]).toMatch(
+      /^teacher: precomputed logits of 512 examples of synthetic\/train from .*all$/,
+    );
+    student.notes.shift();
+    expect(timeless(b)).toEqual(timeless(json(join(work, 'logits-one', 'run.json'))));
+    // the emitted arrays: teachers, then the shards after them, then the students after the shards
+    const emitted = await runDistill(
+      ['emit', 'slurm', 'logits.yaml', '--out', root, '--dir', 'logits-slurm'],
+      work,
+    );
+    expect(emitted.code, emitted.stderr).toBe(0);
+    const script = (f: string) => readFileSync(join(work, 'logits-slurm', f), 'utf8');
+    expect(script('teacher_logits.sbatch')).toMatch(/--array=0-1\n[^]*SLURM_ARRAY_TASK_ID \+ 1\)\)/);
+    expect(script('students.sbatch')).toMatch(/--array=0-0\n[^]*SLURM_ARRAY_TASK_ID \+ 3\)\)/);
+    expect(script('submit.sh')).toContain('students=$(submit --dependency=afterok:$teacher_logits');
   }, 600_000);
 
   it('bad input: one clear line each (unknown id, index out of range, two experiments, a damaged record)', async () => {

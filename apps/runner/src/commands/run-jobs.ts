@@ -21,13 +21,13 @@ function printUnits(io: Io, units: readonly JobUnit[], root: string, json: boole
           id: u.id,
           kind: u.kind,
           seed: u.seed,
-          needs: u.needs ?? null,
+          needs: u.needs,
         })),
       }),
     );
     return;
   }
-  const rows = units.map((u) => [String(u.index), u.id, u.kind, String(u.seed), u.needs ?? '']);
+  const rows = units.map((u) => [String(u.index), u.id, u.kind, String(u.seed), u.needs.join(', ')]);
   println(io.stdout, renderTable(['index', 'id', 'kind', 'seed', 'needs'], rows));
   println(io.stdout, `${units.length} units; output root: ${root}`);
 }
