@@ -56,9 +56,11 @@ describe('distill run --list-jobs / --job / --job-index, distill merge', () => {
     // students first: the distilled ones must wait for their teacher's unit
     const order = [3, 5, 2, 4, 0, 1];
     const [one, ...units] = await Promise.all([
-      runDistill(['run', 'quick.yaml', '--out', 'one', '--quiet'], work),
+      runDistill(['run', 'quick.yaml', '--out', 'one', '--quiet'], work, { timeout: 550_000 }),
       ...order.map((i) =>
-        runDistill(['run', 'quick.yaml', '--out', root, '--job-index', String(i), '--wait', '150'], work),
+        runDistill(['run', 'quick.yaml', '--out', root, '--job-index', String(i), '--wait', '500'], work, {
+          timeout: 550_000,
+        }),
       ),
     ]);
     expect(one!.code, one!.stderr).toBe(0);
@@ -150,11 +152,12 @@ students: [{ name: distilled, model: { name: mlp, hiddenUnits: [16] }, temperatu
     ]);
     const root = join(work, 'logits-root');
     const runs = await Promise.all([
-      runDistill(['run', 'logits.yaml', '--out', 'logits-one', '--quiet'], work),
+      runDistill(['run', 'logits.yaml', '--out', 'logits-one', '--quiet'], work, { timeout: 550_000 }),
       ...[3, 2, 1, 0].map((i) =>
         runDistill(
-          ['run', 'logits.yaml', '--out', root, '--quiet', '--job-index', String(i), '--wait', '150'],
+          ['run', 'logits.yaml', '--out', root, '--quiet', '--job-index', String(i), '--wait', '500'],
           work,
+          { timeout: 550_000 },
         ),
       ),
     ]);
