@@ -183,8 +183,8 @@ students: [{ name: distilled, model: { name: mlp, hiddenUnits: [16] }, temperatu
     );
     expect(emitted.code, emitted.stderr).toBe(0);
     const script = (f: string) => readFileSync(join(work, 'logits-slurm', f), 'utf8');
-    expect(script('teacher_logits.sbatch')).toMatch(/--array=0-1\n[^]*SLURM_ARRAY_TASK_ID \+ 1\)\)/);
-    expect(script('students.sbatch')).toMatch(/--array=0-0\n[^]*SLURM_ARRAY_TASK_ID \+ 3\)\)/);
+    expect(script('teacher_logits.sbatch')).toMatch(/--array=0-1\n[\s\S]*SLURM_ARRAY_TASK_ID \+ 1\)\)/);
+    expect(script('students.sbatch')).toMatch(/--array=0-0\n[\s\S]*SLURM_ARRAY_TASK_ID \+ 3\)\)/);
     expect(script('submit.sh')).toContain('students=$(submit --dependency=afterok:$teacher_logits');
   }, 600_000);
 
