@@ -95,7 +95,7 @@ describe('bad input is a clear error before any training', () => {
     const feat = await rejectsBeforeTraining({ loss: 'hint' });
     expect(feat.message).toMatch(/'hint' is a feature loss; pass it as featureLoss/);
     const needTaps = await rejectsBeforeTraining({ featureLoss: { loss: 'attention-transfer' } });
-    expect(needTaps.message).toMatch(/a feature loss needs one teacher and feature-tap models/);
+    expect(needTaps.message).toMatch(/a feature loss needs one tfjs Layers teacher and feature-tap models/);
   });
 
   it('a resume from a checkpoint of another model', async () => {
