@@ -5,6 +5,7 @@ import { createModel, listModels, MODEL_NAMES, type ModelName } from '@distilljs
 import { createOptimizer } from '@distilljs/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { runnerBackendOptions } from './backend-options.js';
 
 /**
  * What a benchmark step does:
@@ -153,6 +154,7 @@ function makeStep(task: BenchTask, model: string, batchSize: number, seed: numbe
 export async function* runBench(options: BenchOptions = {}): AsyncGenerator<BenchResult> {
   const opts = checkOptions(options);
   const selection = await selectBackend(options.backend ?? 'auto', {
+    ...runnerBackendOptions(),
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     relaxedSimd: options.relaxedSimd ?? 'enable',
   });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { bundledAssets } from './bundled-assets.js';
 
 /** One training curve (a teacher, baseline or distilled student of one seed). */
 export interface ReportCurve {
@@ -44,6 +45,11 @@ let chartJsSource: string | undefined;
 /** The Chart.js UMD bundle from node_modules, read once, to inline into the report. */
 export function chartJsBundle(): string {
   if (chartJsSource !== undefined) return chartJsSource;
+  const bundled = bundledAssets().chartJs;
+  if (bundled !== undefined) {
+    chartJsSource = bundled;
+    return bundled;
+  }
   const require = createRequire(import.meta.url);
   const dist = dirname(require.resolve('chart.js'));
   const file = ['chart.umd.min.js', 'chart.umd.js'].map((f) => join(dist, f)).find((f) => existsSync(f));

@@ -8,7 +8,10 @@ import * as datasets from '@distilljs/datasets';
 import * as losses from '@distilljs/losses';
 import * as models from '@distilljs/models/node';
 import * as trainer from '@distilljs/trainer';
+import * as trainerNode from '@distilljs/trainer/node';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { runnerBackendOptions } from './backend-options.js';
+import { bundledAssets } from './bundled-assets.js';
 import {
   checkDatasetDir,
   type DatasetName,
@@ -19,12 +22,12 @@ import {
 import type { LossOptions } from './loss-options.js';
 
 /**
- * Selects and initialises the backend through @distilljs/backends: `auto` tries tfjs-node-gpu, then
- * tfjs-node, then wasm (with the distilljs training kernels, relaxed SIMD enabled: on Node 20 that sets
- * V8's `--experimental-wasm-relaxed-simd` for this process), then cpu.
+ * Selects and initialises the backend through @distilljs/backends: `auto` tries tfjs-node-gpu, then webgpu
+ * on a hardware adapter, then tfjs-node, then wasm (with the distilljs training kernels, relaxed SIMD
+ * enabled: on Node 20 that sets V8's `--experimental-wasm-relaxed-simd` for this process), then cpu.
  */
 export function setupBackend(request: BackendRequest): Promise<backends.SelectedBackend> {
-  return backends.selectBackend(request, { relaxedSimd: 'enable' });
+  return backends.selectBackend(request, runnerBackendOptions());
 }
 
 /** Every backend distilljs knows, installed or not, without loading any. */
@@ -78,13 +81,23 @@ function take(dataset: ImageDataset, spec: DatasetSpec): ImageDataset {
   };
 }
 
+let bundledDigits: ImageDataset | undefined;
+
+/** The embedded digits a single-file build carries (built once), or undefined in the npm package. */
+function bundledMnist(): ImageDataset | undefined {
+  const digits = bundledAssets().mnistDigits;
+  if (digits === undefined) return undefined;
+  bundledDigits ??= datasets.embeddedMnistFromDigits(digits(), 'distill.mjs (embedded digits)');
+  return bundledDigits;
+}
+
 /** Loads a dataset by name (embedded, from a directory, its default location, or a download). */
 export async function loadDataset(spec: DatasetSpec): Promise<ImageDataset> {
   checkDatasetDir(spec.name, spec.dir, 'dataset.dir (--data-dir)');
   let dataset: ImageDataset;
   switch (spec.name) {
     case 'mnist-embedded':
-      dataset = await datasets.loadMnist({ source: 'embedded' });
+      dataset = bundledMnist() ?? (await datasets.loadMnist({ source: 'embedded' }));
       break;
     case 'mnist':
       dataset = await datasets.loadMnist(spec.dir ? { source: 'dir', dir: spec.dir } : { source: 'url' });
@@ -265,7 +278,9 @@ export async function train(call: TrainCall): Promise<trainer.History> {
     seed: call.seed,
     callbacks: call.callbacks,
     ...(call.validation ? { validation: call.validation } : {}),
-    checkpoint: { dir: call.checkpointDir, keep: 2 },
+    // The store itself rather than `dir`, which the trainer would load by a variable import() that a
+    // single-file build cannot follow.
+    checkpoint: { store: new trainerNode.FileCheckpointStore(call.checkpointDir), keep: 2 },
     resume: true,
     // a loss past 1000 x the first step's, NaN, or an epoch at chance accuracy without any fall in loss
     divergence: { chance: true },

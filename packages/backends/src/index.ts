@@ -24,3 +24,5 @@ export type { SelectBackendOptions, SelectedBackend, WasmPaths } from './select-
 export { installCommand, selectBackend } from './select-backend.js';
 export type { VulkanCheck, VulkanCheckInput } from './vulkan-check.js';
 export { checkVulkan } from './vulkan-check.js';
+export type { NodeWasmFiles } from './wasm-node-threads.js';
+export { BUNDLED_WASM_FILES, nodeWasmFiles } from './wasm-node-threads.js';

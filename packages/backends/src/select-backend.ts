@@ -23,7 +23,12 @@ import { DAWN_PACKAGE, registerNodeWebGpuBackend, startNodeWebGpu } from './node
 import { registerCpuTrainingKernels } from './register-cpu-training-kernels.js';
 import { registerWasmTrainingKernels } from './register-wasm-training-kernels.js';
 import { detectRuntime, firstLine, importNode, importOptional, isNotFound, type Runtime } from './runtime.js';
-import { type NodeThreadsPlan, prepareNodeWasmThreads, type WasmModuleApi } from './wasm-node-threads.js';
+import {
+  type NodeThreadsPlan,
+  nodeWasmFiles,
+  prepareNodeWasmThreads,
+  type WasmModuleApi,
+} from './wasm-node-threads.js';
 
 /** Where the wasm backend finds its `.wasm` binaries: a URL/path prefix ending in `/`, or one URL per file. */
 export type WasmPaths =
@@ -139,17 +144,6 @@ function wasmApiOf(mod: unknown): (WasmModuleApi & { setWasmPaths(p: WasmPaths):
   };
 }
 
-async function nodeWasmPackageDir(): Promise<string | undefined> {
-  try {
-    const { createRequire } = await importNode<typeof import('node:module')>('node:module');
-    const { dirname } = await importNode<typeof import('node:path')>('node:path');
-    const req = createRequire(import.meta.url);
-    return dirname(req.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
-  } catch {
-    return undefined;
-  }
-}
-
 async function autoThreads(runtime: Runtime): Promise<number> {
   if (runtime !== 'node') return 0;
   const os = await importNode<typeof import('node:os')>('node:os');
@@ -205,12 +199,12 @@ async function tryWasm(
       ? await autoThreads(runtime)
       : options.threads;
   if (!alreadyStarted && api !== undefined) {
-    const dir = runtime === 'node' ? await nodeWasmPackageDir() : undefined;
-    const paths = options.wasmPaths ?? (dir === undefined ? undefined : `${dir}/dist/`);
+    const files = runtime === 'node' ? await nodeWasmFiles(import.meta.url) : undefined;
+    const paths = options.wasmPaths ?? files?.wasmDir;
     if (paths !== undefined) api.setWasmPaths(paths);
-    if (runtime === 'node' && wanted > 1 && dir !== undefined && options.wasmPaths === undefined) {
+    if (runtime === 'node' && wanted > 1 && files !== undefined && options.wasmPaths === undefined) {
       try {
-        plan = await prepareNodeWasmThreads(tf.env(), api, wanted, dir);
+        plan = await prepareNodeWasmThreads(tf.env(), api, wanted, files);
       } catch (error) {
         notes.push(`threads off: ${firstLine(error)}`);
       }

