@@ -14,7 +14,7 @@ export function packMnistDigits(digits: readonly MnistDigitFile[]): Uint8Array {
   const out = new Uint8Array(44 + total * PIXELS);
   const view = new DataView(out.buffer);
   view.setUint32(0, MAGIC, true);
-  counts.forEach((n, d) => view.setUint32(4 + 4 * d, n, true));
+  for (const [d, n] of counts.entries()) view.setUint32(4 + 4 * d, n, true);
   let k = 44;
   for (const d of digits)
     for (let i = 0; i < d.data.length; i++) out[k++] = Math.round((d.data[i] as number) * 255);
