@@ -8,6 +8,10 @@ Writes (into the directory given as the first argument, default packages/models/
   mnist-bn-cnn-outputs.json    PyTorch's own outputs (softmax probabilities and log-probabilities) on the
                                first 64 test digits of mnist-embedded, and the normalisation used
 
+  tiny-two-outputs.onnx        a 2-layer MLP on 28x28x1 NCHW with two outputs (logits, hidden features)
+  tiny-fixed-batch.onnx        the same MLP with a fixed batch of 4 and a LogSoftmax head
+  tiny-outputs.json            their outputs on the first 6 test digits (inputs in [0, 1], not normalised)
+
 Run with Debian's python3-torch:  /usr/bin/python3 scripts/export-onnx-teacher.py [OUT_DIR]
 """
 import glob
@@ -123,5 +127,43 @@ def main():
     print('wrote', path, os.path.getsize(path), 'bytes')
 
 
+class Tiny(nn.Module):
+    def __init__(self, log_softmax=False):
+        super().__init__()
+        self.hidden = nn.Linear(784, 32)
+        self.out = nn.Linear(32, 10)
+        self.log_softmax = log_softmax
+
+    def forward(self, x):
+        h = torch.relu(self.hidden(x.reshape(x.shape[0], -1)))
+        z = self.out(h)
+        return torch.log_softmax(z, dim=1) if self.log_softmax else (z, h)
+
+
+def tiny_models(out_dir, test_x):
+    torch.manual_seed(1)
+    net = Tiny().eval()
+    x = torch.from_numpy(test_x[:6].astype(np.float32) / 255.0).reshape(-1, 1, 28, 28)
+    torch.onnx.export(net, x[:2], os.path.join(out_dir, 'tiny-two-outputs.onnx'), input_names=['image'],
+                      output_names=['logits', 'features'],
+                      dynamic_axes={'image': {0: 'n'}, 'logits': {0: 'n'}, 'features': {0: 'n'}}, opset_version=13)
+    fixed = Tiny(log_softmax=True).eval()
+    fixed.load_state_dict(net.state_dict())
+    torch.onnx.export(fixed, x[:4], os.path.join(out_dir, 'tiny-fixed-batch.onnx'), input_names=['image'],
+                      output_names=['log_probs'], opset_version=13)
+    with torch.no_grad():
+        logits, _ = net(x)
+    with open(os.path.join(out_dir, 'tiny-outputs.json'), 'w') as f:
+        json.dump({'made_by': 'scripts/export-onnx-teacher.py', 'count': 6,
+                   'logits': [[float(v) for v in row] for row in logits.numpy()],
+                   'log_probs': [[float(v) for v in row] for row in torch.log_softmax(logits, 1).numpy()]}, f)
+
+
 if __name__ == '__main__':
-    main()
+    if len(sys.argv) > 2 and sys.argv[2] == '--tiny-only':
+        tiny_models(sys.argv[1], embedded_mnist()[1][0])
+    else:
+        main()
+        out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+            os.path.dirname(__file__), '..', 'packages', 'models', 'src', '__fixtures__', 'onnx')
+        tiny_models(out, embedded_mnist()[1][0])

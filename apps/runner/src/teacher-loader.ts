@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, type ImageDataset, type Teacher } from '@distilljs/core';
-import { layersTeacher } from '@distilljs/models';
+import { layersTeacher, loadOnnxTeacher } from '@distilljs/models/node';
 import { loadTeacherLogits } from '@distilljs/trainer/node';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { resolveTeacherLocation } from './experiment-runner.js';
@@ -38,14 +38,23 @@ export function isLogitsDir(ref: string): boolean {
 }
 
 /**
- * Loads any teacher the CLI accepts by path: a teacher-logits directory, a run directory of ours, or a tfjs
- * Layers model.json (directory, file or URL). Its input shape and class count are checked against the data.
+ * Loads any teacher the CLI accepts by path: an .onnx file (onnxruntime-node), a teacher-logits directory,
+ * a run directory of ours, or a tfjs Layers model.json (directory, file or URL). Its input shape and class count are checked against the data.
  */
 export async function loadAnyTeacher(
   ref: string,
   dataset: ImageDataset,
-  _options: TeacherInputOptions = {},
+  options: TeacherInputOptions = {},
 ): Promise<AnyTeacher> {
+  if (/\.onnx$/i.test(ref)) {
+    const teacher = await loadOnnxTeacher(ref, {
+      inputShape: dataset.imageShape,
+      numClasses: dataset.numClasses,
+      ...(options.normalize ? { normalize: options.normalize } : {}),
+      ...(options.output ? { output: options.output } : {}),
+    });
+    return { teacher, notes: [] };
+  }
   if (isLogitsDir(ref)) {
     const teacher = await loadTeacherLogits(ref);
     if (teacher.numClasses !== dataset.numClasses) {

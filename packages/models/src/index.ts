@@ -14,6 +14,10 @@ export type {
 export { loadModel, MODEL_FORMAT_VERSION, saveModel } from './model-files.js';
 export type { DistillModelMetadata } from './model-metadata.js';
 export { getModelMetadata, METADATA_KEY, setModelMetadata } from './model-metadata.js';
+export type { OnnxGraphInfo, OnnxNode, OnnxValueInfo } from './onnx-graph.js';
+export { readOnnxGraph } from './onnx-graph.js';
+export type { OnnxTeacherOptions, OrtModule, OrtSession } from './onnx-teacher.js';
+export { onnxTeacherFromBytes } from './onnx-teacher.js';
 export type { PadShortcutArgs } from './pad-shortcut.js';
 export { PadShortcut, registerCustomLayers } from './pad-shortcut.js';
 export type { WeightQuantization } from './quantize-weights.js';

@@ -18,6 +18,7 @@ import {
 export type { FileSystemHandler } from './file-system-handler.js';
 export { fileSystemHandler, WEIGHTS_FILE_NAME } from './file-system-handler.js';
 export * from './index.js';
+export { loadOnnxRuntimeNode, loadOnnxTeacher, ONNXRUNTIME_NODE_INSTALL } from './load-onnx-teacher.js';
 
 /** tfjs's routers for URLs with a scheme, the file system for everything else (and `file://`). */
 const nodeResolver: HandlerResolver = (fn, location, mode) => {
