@@ -19,7 +19,7 @@ export interface CurvePoint {
 export type Metric = 'loss' | 'accuracy';
 
 /**
- * The curves of one session: training loss per batch (exponentially smoothed) and test accuracy per
+ * The curves of one session: training loss per batch (exponentially smoothed) and validation accuracy per
  * epoch, for each run. Mutated in place as logs arrive; the functions below turn it into chart data.
  */
 export class Curves {
@@ -42,7 +42,7 @@ export class Curves {
     this.loss[run].push({ x: epoch + (stepInEpoch + 1) / Math.max(1, stepsPerEpoch), y: smoothed });
   }
 
-  /** Adds the test accuracy (a fraction) measured after `epochsDone` epochs. */
+  /** Adds the validation accuracy (a fraction) measured after `epochsDone` epochs. */
   addAccuracy(run: RunId, epochsDone: number, accuracy: number): void {
     if (!Number.isFinite(accuracy)) return;
     this.accuracy[run].push({ x: epochsDone, y: accuracy });

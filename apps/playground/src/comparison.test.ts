@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { comparisonRows, gapSummary, type RunResult, testErrors } from './comparison.js';
 
-const base = { testLoss: 0.1, testCount: 2000, epochs: 3, seconds: 4.2, stopped: false };
+const base = { testLoss: 0.1, testCount: 2000, epochs: 3, seconds: 4.2, stopped: false, dataset: 'mnist' };
 const results: RunResult[] = [
-  { ...base, run: 'distilled', model: 'mlp-small', params: 25_450, accuracy: 0.95 },
-  { ...base, run: 'teacher', model: 'mlp', params: 1_275_210, accuracy: 0.97 },
+  { ...base, run: 'distilled', model: 'mlp-small', params: 25_450, accuracy: 0.95, teacher: 'mlp #1' },
+  { ...base, run: 'teacher', model: 'mlp', params: 1_275_210, accuracy: 0.97, teacher: 'mlp #1' },
   { ...base, run: 'baseline', model: 'mlp-small', params: 25_450, accuracy: 0.93 },
 ];
 
@@ -24,6 +24,31 @@ describe('comparisonRows', () => {
       vsBaseline: '-40',
     });
     expect(rows[1]!.time).toBe('4.2 s');
+  });
+
+  it('never mixes datasets, test sets or teachers: what differs from the newest student is left out', () => {
+    const fashionTeacher = { ...results[1]!, dataset: 'fashion-mnist', testCount: 1000, teacher: 'cnn #2' };
+    const fashionStudents = results
+      .filter((r) => r.run !== 'teacher')
+      .map((r) => ({ ...r, dataset: 'fashion-mnist', testCount: 1000, teacher: r.teacher && 'cnn #2' }));
+    // an MNIST teacher beside Fashion-MNIST students: left out
+    expect(comparisonRows([results[1]!, ...fashionStudents]).map((r) => r.run)).toEqual([
+      'baseline',
+      'distilled',
+    ]);
+    expect(comparisonRows([fashionTeacher, ...fashionStudents]).map((r) => r.run)).toEqual([
+      'teacher',
+      'baseline',
+      'distilled',
+    ]);
+    // the same dataset with another test-set size, or another teacher: left out
+    expect(comparisonRows([results[0]!, { ...results[2]!, testCount: 1000 }]).map((r) => r.run)).toEqual([
+      'distilled',
+    ]);
+    expect(comparisonRows([{ ...results[1]!, teacher: 'mlp #7' }, results[0]!]).map((r) => r.run)).toEqual([
+      'distilled',
+    ]);
+    expect(gapSummary([results[1]!, ...fashionStudents])).toBeUndefined();
   });
 
   it('marks stopped runs and works with a partial set', () => {

@@ -1,8 +1,14 @@
 import { RUN_STYLE, type RunId } from './chart-data.js';
 
-/** What one finished (or stopped) run measured on the test split. */
+/** What one finished (or stopped) run measured: the test split, once, on its final model. */
 export interface RunResult {
   readonly run: RunId;
+  /** The dataset it was trained and scored on. */
+  readonly dataset: string;
+  /** The teacher: its own identity for a teacher run, the one it learned from for a distilled student. */
+  readonly teacher?: string | undefined;
+  /** Accuracy of the final model on the validation split (what the curves show). */
+  readonly validationAccuracy?: number | undefined;
   readonly model: string;
   readonly params: number;
   /** Test accuracy as a fraction. */
@@ -40,8 +46,28 @@ export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-/** The comparison table: teacher, baseline, distilled (whichever exist), in that order. */
-export function comparisonRows(results: readonly RunResult[]): ComparisonRow[] {
+/**
+ * The results that may share one table: the same dataset and the same test examples as the newest
+ * student (distilled, else baseline, else the teacher), and only the teacher that distilled student learned
+ * from. Whatever differs is left out rather than set beside numbers it cannot be compared with.
+ */
+export function comparableResults(results: readonly RunResult[]): RunResult[] {
+  const anchor =
+    results.find((r) => r.run === 'distilled') ??
+    results.find((r) => r.run === 'baseline') ??
+    results.find((r) => r.run === 'teacher');
+  if (!anchor) return [];
+  return results.filter(
+    (r) =>
+      r.dataset === anchor.dataset &&
+      r.testCount === anchor.testCount &&
+      (r.run !== 'teacher' || anchor.run !== 'distilled' || r.teacher === anchor.teacher),
+  );
+}
+
+/** The comparison table: teacher, baseline, distilled (whichever exist and compare), in that order. */
+export function comparisonRows(all: readonly RunResult[]): ComparisonRow[] {
+  const results = comparableResults(all);
   const order: RunId[] = ['teacher', 'baseline', 'distilled'];
   const baseline = results.find((r) => r.run === 'baseline');
   return order
@@ -73,7 +99,8 @@ export function comparisonRows(results: readonly RunResult[]): ComparisonRow[] {
  * One sentence on what distillation did: the share of the teacher-baseline gap the distilled student
  * closed, or undefined when there is nothing to compare.
  */
-export function gapSummary(results: readonly RunResult[]): string | undefined {
+export function gapSummary(all: readonly RunResult[]): string | undefined {
+  const results = comparableResults(all);
   const get = (id: RunId) => results.find((r) => r.run === id);
   const t = get('teacher');
   const b = get('baseline');

@@ -45,6 +45,8 @@ const state = {
   backend: undefined as SelectedBackend | undefined,
   models: {} as Partial<Record<RunId, LayersModel>>,
   teacherName: '',
+  /** Which teacher the current teacher model is (its results and the distilled student's carry it). */
+  teacherId: '',
   results: {} as Partial<Record<RunId, RunResult>>,
   running: false,
   controller: undefined as TrainingController | undefined,
@@ -136,6 +138,31 @@ function getDataset(id: string): Promise<ImageDataset> {
   return p;
 }
 
+/** Drops one run's model, result, curve and panel (what belonged to another dataset or teacher). */
+function disposeRun(run: RunId): void {
+  const model = state.models[run];
+  if (model && !Object.entries(state.models).some(([r, m]) => r !== run && m === model)) model.dispose();
+  delete state.models[run];
+  delete state.results[run];
+  curves.clear(run);
+  setPanel(run, { model: '–', params: '–', progress: 'waiting', loss: '–', acc: '–' });
+  setProgress(run, 0);
+  setPanelState(run, 'idle');
+}
+
+/** A new dataset: nothing trained or loaded for the old one is kept (teacher, students, results). */
+function resetForDataset(): void {
+  for (const run of RUN_IDS) disposeRun(run);
+  state.teacherName = '';
+  state.teacherId = '';
+  state.testLogits = undefined;
+  state.digitLogits = undefined;
+  charts.schedule();
+  renderComparison();
+  updateButtons();
+  void refreshDarkKnowledge();
+}
+
 async function selectDataset(id: string): Promise<void> {
   const status = byId('data-status');
   status.dataset.ready = 'false';
@@ -143,6 +170,7 @@ async function selectDataset(id: string): Promise<void> {
   try {
     const data = await getDataset(id);
     if (state.data !== data) {
+      if (state.data !== undefined) resetForDataset();
       state.data = data;
       state.testLogits = undefined;
     }
@@ -263,7 +291,7 @@ function showResultInPanel(result: RunResult): void {
   setPanel(result.run, {
     model: result.model,
     params: formatCount(result.params),
-    acc: `${(result.accuracy * 100).toFixed(2)}%`,
+    acc: `test ${(result.accuracy * 100).toFixed(2)}%`,
     progress: `${result.epochs} epoch${result.epochs === 1 ? '' : 's'}${result.stopped ? ' (stopped)' : ''}`,
   });
   setProgress(result.run, 1);
@@ -341,7 +369,7 @@ async function startRun(): Promise<void> {
         onEpoch(run, epoch, logs: Logs) {
           if (logs.val_acc !== undefined) {
             curves.addAccuracy(run, epoch + 1, logs.val_acc);
-            setPanel(run, { acc: `${(logs.val_acc * 100).toFixed(2)}%` });
+            setPanel(run, { acc: `validation ${(logs.val_acc * 100).toFixed(2)}%` });
           }
           charts.schedule();
           if (run === 'teacher') void refreshDarkKnowledge();
@@ -351,6 +379,7 @@ async function startRun(): Promise<void> {
           state.models[run] = model;
           if (run === 'teacher') {
             state.teacherName = result.model;
+            state.teacherId = result.teacher ?? result.model;
             state.testLogits = undefined;
             await refreshDarkKnowledge();
           }
@@ -373,7 +402,7 @@ async function startRun(): Promise<void> {
         onMessage() {},
       },
       controller,
-      reuseTeacher ? { model: state.models.teacher!, name: state.teacherName } : undefined,
+      reuseTeacher ? { model: state.models.teacher!, name: state.teacherId || state.teacherName } : undefined,
     );
     if (reuseTeacher) state.models.teacher = models.teacher;
     const secs = ((performance.now() - started) / 1000).toFixed(1);
@@ -436,12 +465,17 @@ byId<HTMLInputElement>('load-teacher').addEventListener('change', async (e) => {
       inputShape: [...data.imageShape],
       numClasses: data.numClasses,
     });
+    disposeRun('teacher');
     state.models.teacher = loaded.model;
     state.teacherName = jsonFile.name;
-    const test = createBatchStream(data, { split: 'test', batchSize: 500 });
+    state.teacherId = `${jsonFile.name} (loaded ${new Date().toISOString()})`;
+    const testSize = Number(byId<HTMLInputElement>('test-size').value) || data.test.count;
+    const test = createBatchStream(data, { split: 'test', batchSize: 500, take: testSize });
     const ev = await evaluate(loaded.model, test);
     state.results.teacher = {
       run: 'teacher',
+      dataset: byId<HTMLSelectElement>('dataset').value,
+      teacher: state.teacherId,
       model: jsonFile.name,
       params: countTrainableParams(loaded.model),
       accuracy: ev.accuracy,
@@ -706,14 +740,16 @@ async function init(): Promise<void> {
     const restored = await restoreModels();
     const meta = readMeta();
     const names = Object.keys(restored) as RunId[];
-    if (names.length > 0) {
+    // models stored for another dataset (or without a record of theirs) are not brought back
+    const fits = meta !== undefined && meta.dataset === dsSelect.value;
+    if (!fits) for (const m of Object.values(restored)) m?.dispose();
+    if (names.length > 0 && fits) {
       Object.assign(state.models, restored);
-      if (meta && meta.dataset === dsSelect.value) {
-        Object.assign(state.results, meta.results);
-        for (const r of Object.values(meta.results)) if (r && restored[r.run]) showResultInPanel(r);
-        renderComparison();
-      }
-      state.teacherName = meta?.results.teacher?.model ?? 'restored teacher';
+      Object.assign(state.results, meta.results);
+      for (const r of Object.values(meta.results)) if (r && restored[r.run]) showResultInPanel(r);
+      renderComparison();
+      state.teacherName = meta.results.teacher?.model ?? 'restored teacher';
+      state.teacherId = meta.results.teacher?.teacher ?? state.teacherName;
       byId('storage-status').textContent =
         `Restored ${names.map((n) => RUN_STYLE[n].label.toLowerCase()).join(', ')} from IndexedDB.`;
       updateButtons();

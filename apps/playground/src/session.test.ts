@@ -8,7 +8,7 @@ import type { RunId } from './chart-data.js';
 import type { RunResult } from './comparison.js';
 import { DEFAULT_STUDENT, DEFAULT_TEACHER, MODEL_CHOICES } from './model-choices.js';
 import type { RunSettings } from './run-settings.js';
-import { buildChoice, runSession, type SessionHooks } from './session.js';
+import { buildChoice, runSession, type SessionHooks, sessionSplits } from './session.js';
 
 const data = syntheticDataset({ seed: 3, trainCount: 200, testCount: 100 });
 const settings: RunSettings = {
@@ -121,5 +121,45 @@ describe('runSession', () => {
     expect(r.events.filter((e) => e.startsWith('batch'))).toHaveLength(1);
     expect(models.baseline).toBeUndefined();
     models.teacher?.dispose();
+  });
+});
+
+describe('the session protocol', () => {
+  it('holds out a validation split no model trains on; students train on part of the teacher set', () => {
+    const splits = sessionSplits(settings, data);
+    const held = new Set(splits.validation.positions);
+    expect(splits.validationCount).toBe(20);
+    expect(splits.teacher.positions).toHaveLength(180);
+    expect(Array.from(splits.teacher.positions).some((p) => held.has(p))).toBe(false);
+    expect(Array.from(splits.students.positions)).toEqual(Array.from(splits.teacher.positions).slice(0, 100));
+    expect(splits.validation.name).toBe(`${data.name}/validation`);
+  });
+
+  it('refuses a reused teacher that does not fit the dataset, before training anything', async () => {
+    const other = syntheticDataset({
+      seed: 4,
+      trainCount: 60,
+      testCount: 20,
+      numClasses: 5,
+      imageShape: [8, 8, 1],
+    });
+    const teacher = buildChoice(DEFAULT_TEACHER, data, 1);
+    const { hooks, events } = recorder();
+    await expect(
+      runSession(
+        { ...settings, trainSize: 60, studentSize: 40, testSize: 20 },
+        other,
+        hooks,
+        new TrainingController(),
+        {
+          model: teacher,
+          name: 'an MNIST teacher',
+        },
+      ),
+    ).rejects.toThrow(
+      /the teacher an MNIST teacher takes 28x28x1 inputs and gives 10 classes, but .* has 8x8x1 images in 5 classes/,
+    );
+    expect(events).toEqual([]);
+    teacher.dispose();
   });
 });

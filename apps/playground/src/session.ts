@@ -1,5 +1,5 @@
 import type { ImageDataset, Logs } from '@distilljs/core';
-import { createBatchStream } from '@distilljs/datasets';
+import { carveValidation, createBatchStream, datasetView } from '@distilljs/datasets';
 import { countTrainableParams, createModel } from '@distilljs/models';
 import { distill, evaluate, fit, type History, type TrainingController } from '@distilljs/trainer';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -40,11 +40,56 @@ export function buildChoice(choiceId: string, data: ImageDataset, seed: number):
   });
 }
 
+/** Share of the first `trainSize` training examples held out as the validation split. */
+export const VALIDATION_FRACTION = 0.1;
+
 /**
- * One playground session: train the teacher (unless one is given) on the first `trainSize` training
- * examples, then, on the first `studentSize` of them, the baseline student on labels and the distilled student (same architecture and initial weights as the baseline) on the teacher's
- * soft targets at `temperature` mixed with the labels by `alpha`. Each run is evaluated on the test
- * examples after every epoch. `controller.stop()` ends the current run after its batch and skips the rest.
+ * The session's splits: 10% of the first `trainSize` training examples (seeded with 0, stratified by
+ * class) are the validation split, on which no model trains; the teacher trains on the rest, the students
+ * on the first `studentSize` of the rest; the first `testSize` test examples are the test split.
+ */
+export function sessionSplits(settings: RunSettings, data: ImageDataset) {
+  const n = Math.min(settings.trainSize, data.train.count);
+  const carved = carveValidation(
+    data.train.labels.subarray(0, n),
+    data.numClasses,
+    Math.max(1, Math.round(n * VALIDATION_FRACTION)),
+    0,
+    'Training examples',
+  );
+  const all = datasetView(data, 'train');
+  const view = (positions: Int32Array, step: string) => ({ ...all, positions, steps: [...all.steps, step] });
+  const studentPositions = carved.train.slice(0, Math.min(settings.studentSize, carved.train.length));
+  return {
+    teacher: view(carved.train, `train=${carved.train.length}`),
+    students: view(studentPositions, `students=${studentPositions.length}`),
+    validation: {
+      ...view(carved.validation, `validation=${carved.validation.length}`),
+      name: `${data.name}/validation`,
+    },
+    validationCount: carved.validation.length,
+  };
+}
+
+/** A reused teacher must take this dataset's images and give one logit per class. */
+function checkTeacherFits(teacher: LayersModel, name: string, data: ImageDataset): void {
+  const input = teacher.inputs[0]?.shape.slice(1).join('x');
+  const want = data.imageShape.join('x');
+  const classes = teacher.outputs[0]?.shape[teacher.outputs[0]!.shape.length - 1];
+  if (input !== want || classes !== data.numClasses) {
+    throw new Error(
+      `the teacher ${name} takes ${input} inputs and gives ${classes} classes, but ${data.name} has ${want} images in ${data.numClasses} classes; train or load a teacher for this dataset`,
+    );
+  }
+}
+
+/**
+ * One playground session: train the teacher (unless one is given) on the training examples, then the
+ * baseline student on labels and the distilled student (same architecture and initial weights as the
+ * baseline) on the teacher's soft targets at `temperature` mixed with the labels by `alpha`, on the first
+ * `studentSize` of them (see {@link sessionSplits}). The per-epoch curves (`val_*`) are on the validation
+ * split; each run's final model is scored once on the test examples at its end. `controller.stop()` ends
+ * the current run after its batch and skips the rest.
  */
 export async function runSession(
   settings: RunSettings,
@@ -53,15 +98,14 @@ export async function runSession(
   controller: TrainingController,
   existingTeacher?: { model: LayersModel; name: string },
 ): Promise<SessionModels> {
-  const train = (take: number) =>
-    createBatchStream(data, {
-      split: 'train',
-      batchSize: settings.batchSize,
-      shuffle: true,
-      seed: settings.seed,
-      take,
-    });
+  if (existingTeacher) checkTeacherFits(existingTeacher.model, existingTeacher.name, data);
+  const splits = sessionSplits(settings, data);
+  const train = (view: typeof splits.teacher) =>
+    createBatchStream(view, { batchSize: settings.batchSize, shuffle: true, seed: settings.seed });
+  const validation = createBatchStream(splits.validation, { batchSize: 500 });
   const test = createBatchStream(data, { split: 'test', batchSize: 500, take: settings.testSize });
+  const teacherId =
+    existingTeacher?.name ?? `${settings.teacherModel} on ${data.name} (seed ${settings.seed})`;
   const out: SessionModels = { teacher: existingTeacher?.model, baseline: undefined, distilled: undefined };
   const yieldEvery = 1;
 
@@ -75,9 +119,13 @@ export async function runSession(
   });
 
   const finish = async (run: RunId, model: LayersModel, name: string, history: History) => {
-    const evaluation = history.final?.evaluation ?? (await evaluate(model, test));
+    // the test split, once, on the final model
+    const evaluation = await evaluate(model, test);
     const result: RunResult = {
       run,
+      dataset: settings.dataset,
+      ...(run === 'baseline' ? {} : { teacher: teacherId }),
+      validationAccuracy: history.final?.evaluation?.accuracy,
       model: name,
       params: countTrainableParams(model),
       accuracy: evaluation.accuracy,
@@ -90,7 +138,7 @@ export async function runSession(
     await hooks.onRunEnd(run, result, model);
   };
 
-  const trainStream = train(settings.trainSize);
+  const trainStream = train(splits.teacher);
   if (!existingTeacher) {
     const teacher = buildChoice(settings.teacherModel, data, settings.seed);
     out.teacher = teacher;
@@ -105,7 +153,7 @@ export async function runSession(
       epochs: settings.teacherEpochs,
       optimizer: { name: 'adam', lr: settings.learningRate },
       seed: settings.seed,
-      validation: test,
+      validation,
       yieldEvery,
       controller,
       callbacks: track('teacher', trainStream.batchesPerEpoch),
@@ -116,7 +164,7 @@ export async function runSession(
   const teacher = out.teacher!;
   // Both students see the same first `studentSize` training examples (balanced across classes, since
   // the split interleaves the digits): the transfer set on which soft targets are compared with labels.
-  const studentStream = train(Math.min(settings.studentSize, settings.trainSize));
+  const studentStream = train(splits.students);
 
   // Baseline and distilled students start from the same weights (same seed), so the only difference
   // between them is what they learn from.
@@ -134,7 +182,7 @@ export async function runSession(
     epochs: settings.studentEpochs,
     optimizer: { name: 'adam', lr: settings.learningRate },
     seed: studentSeed,
-    validation: test,
+    validation,
     yieldEvery,
     controller,
     callbacks: track('baseline', studentStream.batchesPerEpoch),
@@ -160,7 +208,7 @@ export async function runSession(
     epochs: settings.studentEpochs,
     optimizer: { name: 'adam', lr: settings.learningRate },
     seed: studentSeed,
-    validation: test,
+    validation,
     yieldEvery,
     controller,
     callbacks: track('distilled', studentStream.batchesPerEpoch),

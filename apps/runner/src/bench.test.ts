@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { type BenchResult, runBench } from './bench.js';
+import { type BenchResult, makeStep, runBench } from './bench.js';
 
 /** The keys ../shared/bench/torch_reference.py prints, in its order. */
 const TORCH_FIELDS = ['model', 'task', 'batchSize', 'samplesPerSec', 'msPerStep', 'engine'];
@@ -31,6 +31,33 @@ describe('runBench', () => {
       expect(JSON.parse(JSON.stringify(row))).toEqual(row);
     }
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a train step changes every trainable weight; distill-online runs the teacher in each step, distill once', async () => {
+    await tf.setBackend('cpu');
+    const train = makeStep('train', 'hinton-student', 4, 0);
+    const before = train.student.trainableWeights.map((w) => Array.from(w.read().dataSync()));
+    train.run().dispose();
+    const after = train.student.trainableWeights.map((w) => w.read().dataSync());
+    for (const [i, w] of before.entries()) {
+      const moved = w.reduce((m, v, j) => Math.max(m, Math.abs(v - after[i]![j]!)), 0);
+      expect(moved, train.student.trainableWeights[i]!.name).toBeGreaterThan(1e-6);
+    }
+    expect(train.teacherPasses).toBe(0);
+    train.dispose();
+
+    const online = makeStep('distill-online', 'hinton-student', 4, 1);
+    const cached = makeStep('distill', 'hinton-student', 4, 1);
+    expect([online.teacherPasses, cached.teacherPasses]).toEqual([0, 1]);
+    // the same teacher logits and student weights: the first steps' losses agree
+    const [a, b] = [online.run(), cached.run()];
+    expect(a.dataSync()[0]).toBeCloseTo(b.dataSync()[0]!, 5);
+    tf.dispose([a, b]);
+    online.run().dispose();
+    cached.run().dispose();
+    expect([online.teacherPasses, cached.teacherPasses]).toEqual([2, 1]);
+    online.dispose();
+    cached.dispose();
   });
 
   it('rejects unknown models and bad sizes before running anything', async () => {

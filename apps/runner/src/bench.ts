@@ -11,7 +11,7 @@ import { runnerBackendOptions } from './backend-options.js';
  * What a benchmark step does:
  * - `train`: one Adam step of cross entropy on the model;
  * - `distill`: one Adam step of the student on 0.5 * CE + 0.5 * T^2 * KL (T = 4) against teacher logits
- *   computed once beforehand (the trainer's teacher-output cache);
+ *   computed once beforehand (the trainer's teacher-output cache; torch_reference.py's `distill-cached`);
  * - `distill-online`: the same with the teacher's forward pass run inside every step (what
  *   ../shared/bench/torch_reference.py's `distill` measures).
  */
@@ -93,13 +93,19 @@ function inputShapeOf(name: string): number[] {
   return [...(info?.defaultInputShape ?? [28, 28, 1])];
 }
 
-interface Step {
+/** @internal One benchmark step, with what tests look at. */
+export interface Step {
   /** Runs one optimiser step and returns the loss (kept by the caller until read). */
   run(): tf.Scalar;
+  /** The model being trained. */
+  readonly student: tfl.LayersModel;
+  /** Teacher forward passes so far (the cached task runs one before the first step). */
+  readonly teacherPasses: number;
   dispose(): void;
 }
 
-function makeStep(task: BenchTask, model: string, batchSize: number, seed: number): Step {
+/** @internal Builds the step of `task` for `model`: weights, data and, for distillation, the teacher. */
+export function makeStep(task: BenchTask, model: string, batchSize: number, seed: number): Step {
   const rng = new Rng(seed);
   const shape = inputShapeOf(model);
   const student = createModel(model as ModelName, { seed });
@@ -108,19 +114,25 @@ function makeStep(task: BenchTask, model: string, batchSize: number, seed: numbe
   const x = tf.tidy(() => tf.randomNormal([batchSize, ...shape], 0, 1, 'float32', seed));
   const labels = new Int32Array(batchSize);
   for (let i = 0; i < batchSize; i++) labels[i] = rng.int(10);
-  const cached =
-    task === 'distill' && teacher
-      ? tf.tidy(() => teacher.apply(x, { training: false }) as tf.Tensor2D)
-      : undefined;
+  let teacherPasses = 0;
+  const runTeacher = (t: tfl.LayersModel) => {
+    teacherPasses++;
+    return t.apply(x, { training: false }) as tf.Tensor2D;
+  };
+  const cached = task === 'distill' && teacher ? tf.tidy(() => runTeacher(teacher)) : undefined;
   // The trainer's Adam (what `distill run` trains with): on wasm one fused kernel per variable.
   const optimizer = createOptimizer({ name: 'adam', lr: 1e-3 });
   const vars = student.trainableWeights.map((w) => (w as unknown as { read(): tf.Variable }).read());
   const forward = (m: tfl.LayersModel, training: boolean) => m.apply(x, { training }) as tf.Tensor2D;
   return {
+    student,
+    get teacherPasses() {
+      return teacherPasses;
+    },
     run() {
       return tf.tidy(() => {
         const teacherLogits =
-          task === 'distill-online' && teacher ? tf.tidy(() => forward(teacher, false)) : cached;
+          task === 'distill-online' && teacher ? tf.tidy(() => runTeacher(teacher)) : cached;
         const { value, grads } = tf.variableGrads(() => {
           const logits = forward(student, true);
           return teacherLogits === undefined

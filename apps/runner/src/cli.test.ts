@@ -195,7 +195,7 @@ describe('distill (built binary): runs', () => {
       ['baseline-s1', 'baseline-s2', 'distilled-s1', 'distilled-s2', 'teacher-s1', 'teacher-s2'].sort(),
     );
     const csv = readFileSync(join(tinyRun, 'metrics.csv'), 'utf8').split('\n');
-    expect(csv[0]).toMatch(/^stage,seed,epoch,loss/);
+    expect(csv[0]).toMatch(/^stage,seed,epoch,train_loss/);
     expect(csv.filter((l) => l.startsWith('distilled,2,')).length).toBeGreaterThan(0);
     expect(readdirSync(join(tinyRun, 'checkpoints'))).toContain('teacher-s1');
     expect(existsSync(join(tinyRun, 'models', 'distilled-s2', 'model.json'))).toBe(true);
@@ -302,23 +302,41 @@ describe('distill (built binary): runs', () => {
     expect(record.stages[0].test.errors).toBe(fullRecord.stages[0].test.errors);
   });
 
-  it('`distill demo --quick` prints the paper-style table and the soft targets, and writes the report', async () => {
+  it('`distill demo --quick` shows the effect: teacher and distilled student beat the baseline by a margin', async () => {
     const out = join(work, 'demo');
-    const r = await distill(['demo', '--quick', '--out', out], { timeout: 400_000 });
+    const r = await distill(['demo', '--quick', '--json', '--out', out], { timeout: 800_000 });
     expect(r.code, r.stderr).toBe(0);
-    for (const row of ['teacher', 'baseline student', 'distilled student']) expect(r.stdout).toContain(row);
-    expect(r.stdout).toMatch(/test errors/);
-    expect(r.stdout).toMatch(/2,395,210/);
-    expect(r.stdout).toMatch(/1,276,810/);
-    expect(r.stdout).toMatch(/p \(T = 1\).*p \(T = 20\)/);
+    const res = JSON.parse(r.stdout) as {
+      rows: {
+        name: string;
+        role: string;
+        params: number;
+        test: { count: number; errors: { mean: number } };
+      }[];
+      testEvaluations: number;
+    };
+    const by = (role: string) => res.rows.find((row) => row.role === role)!;
+    const [teacher, baseline, distilled] = [by('teacher'), by('baseline'), by('distilled')];
+    expect([teacher.params, baseline.params]).toEqual([2_395_210, 1_276_810]);
+    // the direction, with margins, on the test split (each model scored once): measured for seeds 1-5 in
+    // docs/RESULTS.md; seed 1 here
+    const n = teacher.test.count;
+    expect(n).toBe(1000);
+    expect(teacher.test.errors.mean).toBeLessThan(baseline.test.errors.mean - 0.01 * n);
+    expect(distilled.test.errors.mean).toBeLessThan(baseline.test.errors.mean - 0.005 * n);
+    expect(res.testEvaluations).toBe(3);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toContain('Soft targets');
-    expect(html).toContain('"role":"distilled"');
-    expect(html).toContain('"role":"teacher"');
-    expect(html).toContain('"role":"baseline"');
+    for (const role of ['teacher', 'baseline', 'distilled']) expect(html).toContain(`"role":"${role}"`);
     const record = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
     expect(record.stages.map((s: { role: string }) => s.role)).toEqual(['teacher', 'baseline', 'distilled']);
-  }, 420_000);
+    expect(record.testEvaluations).toHaveLength(3);
+    // the human-readable table names both splits
+    const text = await distill(['eval', '--model', out]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/scored on the test split of mnist-embedded \(1000 examples\)/);
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).testEvaluations).toHaveLength(6);
+  }, 820_000);
 });
 
 describe('distill (built binary): reproduce hinton --quick', () => {
@@ -332,19 +350,22 @@ describe('distill (built binary): reproduce hinton --quick', () => {
       },
     );
     expect(r.code, r.stderr).toBe(0);
+    type Figures = { count: number; errors: { mean: number } };
     const res = JSON.parse(r.stdout) as {
-      rows: { name: string; role: string; seeds: number[]; testCount: number; errors: { mean: number } }[];
-      gapRecovered: number;
+      rows: { name: string; role: string; seeds: number[]; validation: Figures; test: Figures }[];
+      gapRecovered: { split: string; value: number };
     };
     const by = (name: string) => res.rows.find((row) => row.name === name)!;
     const [teacher, baseline, distilled] = [by('teacher'), by('baseline'), by('distilled (T=20)')];
     expect(teacher.seeds).toEqual([1, 2]);
-    expect(teacher.testCount).toBe(1000);
-    // direction with a margin, on mean test errors over both seeds (not exact numbers); measured on 2 cores:
-    // teacher 88, baseline 105, distilled 95.5 of 1,000 (56% of the gap recovered)
-    expect(teacher.errors.mean).toBeLessThan(baseline.errors.mean - 0.01 * teacher.testCount);
-    expect(distilled.errors.mean).toBeLessThan(baseline.errors.mean - 0.005 * teacher.testCount);
-    expect(res.gapRecovered).toBeGreaterThan(0.3);
+    expect(teacher.test.count).toBe(1000);
+    expect(teacher.validation.count).toBe(200);
+    // direction with a margin, on mean test errors over both seeds (not exact numbers)
+    const n = teacher.test.count;
+    expect(teacher.test.errors.mean).toBeLessThan(baseline.test.errors.mean - 0.01 * n);
+    expect(distilled.test.errors.mean).toBeLessThan(baseline.test.errors.mean - 0.005 * n);
+    expect(res.gapRecovered.split).toBe('test');
+    expect(res.gapRecovered.value).toBeGreaterThan(0.3);
     const record = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
     const distilledStage = record.stages.find((s: { name: string }) => s.name === 'distilled (T=20)');
     expect(distilledStage.settings).toMatchObject({ loss: 'kd', temperature: 20, alpha: 0.5 });
@@ -369,10 +390,13 @@ describe('distill (built binary): reproduce hinton-omit --quick', () => {
     expect(res.after.bias).toBe(res.validation.chosenBias);
     expect(res.after.classErrors).toBeLessThanOrEqual(0.7 * res.before.classErrors);
     expect(res.after.errors).toBeLessThan(res.before.errors);
-    // the paper's choice on the test set is reported too, and can only be as good or better on test
-    expect(res.chosenOnTest.errors).toBeLessThanOrEqual(res.after.errors);
+    // on validation the chosen bias beats leaving it at 0, a choice that could be (and is) worse
+    expect(res.validation.errors).toBeLessThan(res.validation.before.errors);
     const record = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
     expect(record.stages[1].settings.excludeClasses).toEqual([3]);
+    // two models scored once each, then the student twice more (chosen bias; the paper's choice on test)
+    expect(record.testEvaluations).toHaveLength(4);
+    expect(r.stdout + JSON.stringify(res)).toMatch(/evaluated more than once/);
   }, 420_000);
 });
 

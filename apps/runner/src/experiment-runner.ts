@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ImageDataset, Teacher, TrainingCallbacks } from '@distilljs/core';
-import { InvalidFileError, isTeacher } from '@distilljs/core';
+import type { Teacher, TrainingCallbacks } from '@distilljs/core';
+import { ConfigError, InvalidFileError, isTeacher } from '@distilljs/core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Experiment, StudentSpec, TrainingSpec } from './experiment-schema.js';
 import type { SoftTargetPicture } from './html-report.js';
@@ -20,27 +20,49 @@ export const DEFAULT_EPOCHS = 10;
 /** Default batch size. */
 export const DEFAULT_BATCH_SIZE = 128;
 
+/** Errors and accuracy of a row's models on one split, mean ± std over them. */
+export interface SplitAggregate {
+  /** Examples in the split. */
+  readonly count: number;
+  readonly errors: MeanStd;
+  readonly accuracy: MeanStd;
+}
+
 /** One row of an experiment's results, aggregated over seeds. */
 export interface AggregateRow {
   readonly name: string;
   readonly role: StageResult['role'];
   readonly model: string;
   readonly params: number;
+  /** The models' own seeds, one per stage of the row. */
   readonly seeds: readonly number[];
-  readonly errors: MeanStd;
-  readonly accuracy: MeanStd;
+  /** For distilled students: the teacher seed of each stage (same order as `seeds`). */
+  readonly teacherSeeds?: readonly number[];
+  /** The final models on the validation split. */
+  readonly validation: SplitAggregate;
+  /** The final models on the test split (each evaluated once); absent when the run read no test split. */
+  readonly test?: SplitAggregate;
   readonly seconds: MeanStd;
-  readonly testCount: number;
   readonly settings: Readonly<Record<string, unknown>>;
+}
+
+/** Distilled minus baseline errors, paired by student seed (negative: distillation helped). */
+export interface PairedDifference {
+  readonly distilled: string;
+  readonly baseline: string;
+  readonly split: 'validation' | 'test';
+  readonly pairs: readonly { teacherSeed?: number; seed: number; difference: number }[];
+  readonly difference: MeanStd;
 }
 
 /** What {@link runExperiment} returns. */
 export interface ExperimentResult {
-  readonly dataset: ImageDataset;
+  readonly dataset: toolkit.RunDataset;
   /** The teacher's soft targets for one test image (first seed), when the experiment has a teacher. */
   readonly softTargets?: SoftTargetPicture | undefined;
   readonly stages: readonly StageResult[];
   readonly rows: readonly AggregateRow[];
+  readonly paired: readonly PairedDifference[];
 }
 
 /** Options of {@link runExperiment}. */
@@ -110,6 +132,7 @@ function merged(
     ...(pick('warmupEpochs') !== undefined ? { warmupEpochs: pick('warmupEpochs') } : {}),
     ...(pick('clipNorm') ? { clipNorm: pick('clipNorm') } : {}),
     ...(pick('augment') ? { augment: pick('augment') } : {}),
+    ...(pick('earlyStopping') ? { earlyStopping: pick('earlyStopping') } : {}),
   };
 }
 
@@ -127,22 +150,33 @@ export function teacherStageSpec(exp: Experiment, seed: number): StageSpec | und
   };
 }
 
-/** The stage of one (expanded) student with `seed`, distilled from `teacher` when its loss distils. */
+/**
+ * The stage of one (expanded) student with `seed`, distilled from `teacher` (trained with `teacherSeed`
+ * in this run, when given) when its loss distils.
+ */
 export function studentStageSpec(
   exp: Experiment,
   st: ExpandedStudent,
   seed: number,
   teacher: tfl.LayersModel | Teacher | undefined,
+  teacherSeed?: number,
 ): StageSpec {
   const { name: _n, model: _m, loss, temperature: _t, alpha: _a, excludeClasses, ...rest } = st.spec;
   const options = pickLossOptions(rest);
   const own = trainingOnly(rest);
   const distils = (loss ?? 'kd') !== 'ce';
+  // with studentSeeds, a distilled student is one per (teacher seed, student seed)
+  const perTeacher = distils && exp.studentSeeds !== undefined && teacherSeed !== undefined;
   return {
-    id: `${st.id}-s${seed}`,
+    id: perTeacher ? `${st.id}-t${teacherSeed}-s${seed}` : `${st.id}-s${seed}`,
     name: st.name,
     role: distils ? 'distilled' : 'baseline',
     seed,
+    // a teacher trained in this run has a seed; a loaded one is named by its path in the settings
+    ...(distils && teacher && teacherSeed !== undefined && exp.teacher && 'model' in exp.teacher
+      ? { teacherSeed }
+      : {}),
+    ...(distils && exp.teacher && 'path' in exp.teacher ? { teacherPath: exp.teacher.path } : {}),
     model: st.spec.model,
     training: merged(exp.defaults, own),
     excludeClasses,
@@ -199,6 +233,16 @@ export function resolveTeacherLocation(ref: string): string {
   return abs;
 }
 
+function splitAggregate(group: readonly StageResult[], split: 'validation' | 'test') {
+  const figures = group.map((s) => s[split]);
+  if (figures.some((f) => f === undefined)) return undefined;
+  return {
+    count: figures[0]!.count,
+    errors: meanStd(figures.map((f) => f!.errors)),
+    accuracy: meanStd(figures.map((f) => f!.accuracy)),
+  };
+}
+
 /** Aggregates finished stages by name over seeds, in first-seen order. */
 export function aggregate(stages: readonly StageResult[]): AggregateRow[] {
   const names: string[] = [];
@@ -206,45 +250,118 @@ export function aggregate(stages: readonly StageResult[]): AggregateRow[] {
   return names.map((name) => {
     const group = stages.filter((s) => s.name === name);
     const first = group[0]!;
+    const validation = splitAggregate(group, 'validation');
+    const test = splitAggregate(group, 'test');
+    const teacherSeeds = group.map((s) => s.teacherSeed);
     return {
       name,
       role: first.role,
       model: first.model,
       params: first.params,
       seeds: group.map((s) => s.seed),
-      errors: meanStd(group.map((s) => s.test.errors)),
-      accuracy: meanStd(group.map((s) => s.test.accuracy)),
+      ...(teacherSeeds.every((t) => t !== undefined) ? { teacherSeeds: teacherSeeds as number[] } : {}),
+      validation: validation ?? { count: 0, errors: meanStd([]), accuracy: meanStd([]) },
+      ...(test ? { test } : {}),
       seconds: meanStd(group.map((s) => s.seconds)),
-      testCount: first.test.count,
       settings: first.settings,
     };
   });
 }
 
-/** The experiment's dataset and its evaluation split as a stream (what every stage is evaluated on). */
-export async function loadExperimentData(
-  exp: Experiment,
-): Promise<{ dataset: ImageDataset; test: RunContext['test'] }> {
+/**
+ * For every distilled row, its errors minus those of the baseline (loss `ce`) of the same architecture
+ * with the same student seed, on each split both were scored on.
+ */
+export function pairedDifferences(stages: readonly StageResult[]): PairedDifference[] {
+  const out: PairedDifference[] = [];
+  const names = [...new Set(stages.filter((s) => s.role === 'distilled').map((s) => s.name))];
+  for (const name of names) {
+    const group = stages.filter((s) => s.name === name);
+    const base = stages.find((s) => s.role === 'baseline' && s.model === group[0]!.model);
+    if (!base) continue;
+    for (const split of ['validation', 'test'] as const) {
+      const pairs = group.flatMap((d) => {
+        const b = stages.find((s) => s.name === base.name && s.seed === d.seed);
+        const dv = d[split];
+        const bv = b?.[split];
+        if (!dv || !bv) return [];
+        return [
+          {
+            ...(d.teacherSeed !== undefined ? { teacherSeed: d.teacherSeed } : {}),
+            seed: d.seed,
+            difference: dv.errors - bv.errors,
+          },
+        ];
+      });
+      if (pairs.length === 0) continue;
+      out.push({
+        distilled: name,
+        baseline: base.name,
+        split,
+        pairs,
+        difference: meanStd(pairs.map((p) => p.difference)),
+      });
+    }
+  }
+  return out;
+}
+
+/** What run.json records of the validation split: the dataset, and how the split was carved. */
+export function validationSplitRecord(dataset: toolkit.RunDataset) {
+  return { dataset: dataset.name, ...dataset.validationSplit };
+}
+
+/**
+ * A teacher loaded from a run directory must have been trained without this run's validation split:
+ * the same dataset, training cut and validation split. A model file alone cannot be checked (noted).
+ */
+export function checkTeacherSplit(ref: string, dataset: toolkit.RunDataset): string | undefined {
+  const abs = resolve(ref);
+  if (/^https?:\/\//.test(ref) || !existsSync(join(abs, 'run.json'))) {
+    return `teacher ${ref} is not a run directory of distill, so it cannot be checked that it never trained on this run's validation split`;
+  }
+  const record = loadRunRecord(abs);
+  const theirs = JSON.stringify(record.validationSplit ?? null);
+  const ours = JSON.stringify(validationSplitRecord(dataset));
+  if (theirs !== ours) {
+    throw new ConfigError(
+      `teacher ${ref}: it was trained with another validation split (${theirs}) than this run's (${ours}), so it may have trained on this run's validation examples; use the same dataset, trainSize, validationSize and validationSeed as the teacher's run`,
+      { where: 'teacher.path' },
+    );
+  }
+  return undefined;
+}
+
+/** The student seeds of one teacher seed. */
+function studentSeedsOf(exp: Experiment, teacherSeed: number): readonly number[] {
+  return exp.studentSeeds ?? [teacherSeed];
+}
+
+/** The experiment's dataset split three ways, with its validation and test splits as streams. */
+export async function loadExperimentData(exp: Experiment): Promise<{
+  dataset: toolkit.RunDataset;
+  validation: RunContext['validation'];
+  test: NonNullable<RunContext['test']>;
+}> {
   const dataset = await toolkit.loadDataset({ ...exp.dataset });
-  const batchSize = exp.defaults?.batchSize ?? DEFAULT_BATCH_SIZE;
-  const test = toolkit.makeStream(dataset, {
-    split: 'test',
-    batchSize: Math.max(batchSize, 256),
-    seed: 0,
-    shuffle: false,
-  });
-  return { dataset, test };
+  const batchSize = Math.max(exp.defaults?.batchSize ?? DEFAULT_BATCH_SIZE, 256);
+  const stream = (split: 'validation' | 'test') =>
+    toolkit.makeStream(dataset, { split, batchSize, seed: 0, shuffle: false });
+  return { dataset, validation: stream('validation'), test: stream('test') };
 }
 
 /**
  * Runs an experiment: for each seed, the teacher (trained, or loaded from `teacher.path`), then every
- * student (expanded over the sweep), each trained by the trainer and evaluated on the test split.
+ * student (expanded over the sweep, and over `studentSeeds` when given), each trained with per-epoch
+ * metrics on the validation split and then evaluated once on the test split (unless `evaluateTest` is
+ * false).
  */
 export async function runExperiment(
   exp: Experiment,
   options: ExperimentRunOptions,
 ): Promise<ExperimentResult> {
-  const { dataset, test } = await loadExperimentData(exp);
+  const { dataset, validation, test } = await loadExperimentData(exp);
+  options.record.validationSplit = validationSplitRecord(dataset);
   const ctx: RunContext = {
     runDir: options.runDir,
     io: options.io,
@@ -252,24 +369,26 @@ export async function runExperiment(
     interrupts: options.interrupts,
     record: options.record,
     dataset,
-    test,
+    validation,
+    test: exp.evaluateTest === false ? undefined : test,
     ...(options.callbacks ? { callbacks: options.callbacks } : {}),
   };
   const students = expandStudents(exp);
   const seeds = exp.seeds ?? [1];
   let loadedTeacher: tfl.LayersModel | Teacher | undefined;
   if (exp.teacher && 'path' in exp.teacher) {
+    const note = checkTeacherSplit(exp.teacher.path, dataset);
+    if (note && !options.quiet) options.io.stderr.write(`teacher: ${note}\n`);
     const loaded = await loadAnyTeacher(exp.teacher.path, dataset, exp.teacher);
     loadedTeacher = loaded.model ?? loaded.teacher;
-    for (const note of loaded.teacher.notes)
-      if (!options.quiet) options.io.stderr.write(`teacher: ${note}\n`);
-    for (const note of loaded.notes) if (!options.quiet) options.io.stderr.write(`teacher: ${note}\n`);
+    for (const n of loaded.teacher.notes) if (!options.quiet) options.io.stderr.write(`teacher: ${n}\n`);
+    for (const n of loaded.notes) if (!options.quiet) options.io.stderr.write(`teacher: ${n}\n`);
   }
   const stages: StageResult[] = [];
   let softTargets: SoftTargetPicture | undefined;
-  for (const seed of seeds) {
+  for (const teacherSeed of seeds) {
     let teacher = loadedTeacher;
-    const teacherSpec = teacherStageSpec(exp, seed);
+    const teacherSpec = teacherStageSpec(exp, teacherSeed);
     if (teacherSpec) {
       const { result, model } = await runStage(ctx, teacherSpec);
       stages.push(result);
@@ -277,19 +396,27 @@ export async function runExperiment(
     }
     if (teacher && softTargets === undefined && !(isTeacher(teacher) && teacher.inputLayout === 'none')) {
       const hot = students.find((st) => (st.spec.loss ?? 'kd') !== 'ce')?.temperature ?? 20;
-      softTargets = await softTargetPicture(teacher, dataset, test, hot > 1 ? [1, hot] : [1, 20]);
+      softTargets = await softTargetPicture(teacher, dataset, validation, {
+        temperatures: hot > 1 ? [1, hot] : [1, 20],
+      });
     }
-    if (teacher && !isTeacher(teacher) && options.onTeacher) await options.onTeacher(teacher, seed, ctx);
-    for (const st of students) {
-      const { result, model } = await runStage(ctx, studentStageSpec(exp, st, seed, teacher));
-      stages.push(result);
-      model.dispose();
+    if (teacher && !isTeacher(teacher) && options.onTeacher)
+      await options.onTeacher(teacher, teacherSeed, ctx);
+    for (const seed of studentSeedsOf(exp, teacherSeed)) {
+      for (const st of students) {
+        const stage = studentStageSpec(exp, st, seed, teacher, teacherSeed);
+        if (stages.some((s) => s.id === stage.id)) continue; // a baseline shared by every teacher seed
+        const { result, model } = await runStage(ctx, stage);
+        stages.push(result);
+        model.dispose();
+      }
     }
     if (teacher && teacher !== loadedTeacher) teacher.dispose();
   }
   await loadedTeacher?.dispose();
   const rows = aggregate(stages);
-  options.record.summary = { rows };
+  const paired = pairedDifferences(stages);
+  options.record.summary = { rows, paired, testEvaluations: options.record.testEvaluations?.length ?? 0 };
   saveRunRecord(options.runDir, options.record);
-  return { dataset, stages, rows, softTargets };
+  return { dataset, stages, rows, paired, softTargets };
 }

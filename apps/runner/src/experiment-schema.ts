@@ -74,6 +74,14 @@ const trainingFields = {
   warmupEpochs: nonNegativeInt.optional(),
   clipNorm: positive.optional(),
   augment: augmentSchema.optional(),
+  /** Stop when the validation metric has not improved for `patience` epochs (never the test split). */
+  earlyStopping: z
+    .strictObject({
+      monitor: z.enum(['val_loss', 'val_acc']).optional(),
+      patience: nonNegativeInt.optional(),
+      minDelta: z.number().gte(0).optional(),
+    })
+    .optional(),
 };
 
 const teacherSchema = z.union([
@@ -114,10 +122,13 @@ const datasetSchema = z.strictObject({
   /** Use only the first N test examples. */
   testSize: positiveInt.optional(),
   /**
-   * Hold out the last N training examples (after `trainSize`) and evaluate on them instead of the test
-   * split, which is then never read: for choosing settings without looking at the test set.
+   * Training examples (after `trainSize`) held out as the validation split: seeded, stratified by class,
+   * never trained on by the teacher or the students; per-epoch metrics, early stopping and every choice use
+   * it. Default: 10% of the training examples.
    */
   validationSize: positiveInt.optional(),
+  /** Seed of the validation split (default 0), independent of the models' seeds. */
+  validationSeed: z.number().int().optional(),
   /** For `synthetic`: number of classes and image side (square, one channel). */
   numClasses: z.number().int().gte(2).optional(),
   imageSize: positiveInt.optional(),
@@ -130,7 +141,18 @@ export const experimentSchema = z
     description: z.string().optional(),
     dataset: datasetSchema,
     backend: z.enum(BACKEND_REQUESTS).optional(),
+    /** Seeds of the teacher (and of the students, unless `studentSeeds` is given). */
     seeds: z.array(z.number().int()).min(1).optional(),
+    /**
+     * Student seeds trained for every teacher seed: baselines once per student seed, distilled students
+     * once per (teacher seed, student seed), so distilled and baseline pair up by student seed.
+     */
+    studentSeeds: z.array(z.number().int()).min(1).optional(),
+    /**
+     * Whether to score the final models on the test split (once each, at the end). `false` for runs that
+     * choose settings: they read the validation split only.
+     */
+    evaluateTest: z.boolean().optional(),
     /** Defaults for every stage. */
     defaults: z.strictObject(trainingFields).optional(),
     teacher: teacherSchema.optional(),

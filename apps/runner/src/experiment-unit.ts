@@ -7,6 +7,7 @@ import {
   resolveTeacherLocation,
   studentStageSpec,
   teacherStageSpec,
+  validationSplitRecord,
 } from './experiment-runner.js';
 import type { Experiment } from './experiment-schema.js';
 import { type Io, println } from './io.js';
@@ -89,7 +90,8 @@ async function loadUnitTeacher(
 
 async function trainUnit(run: JobUnitRun, session: Session): Promise<StageResult> {
   const { exp, unit } = run;
-  const { dataset, test } = await loadExperimentData(exp);
+  const { dataset, validation, test } = await loadExperimentData(exp);
+  session.record.validationSplit = validationSplitRecord(dataset);
   const ctx = {
     runDir: session.runDir,
     io: run.io,
@@ -97,7 +99,8 @@ async function trainUnit(run: JobUnitRun, session: Session): Promise<StageResult
     interrupts: session.interrupts,
     record: session.record,
     dataset,
-    test,
+    validation,
+    test: exp.evaluateTest === false ? undefined : test,
   };
   let teacher: tfl.LayersModel | Teacher | undefined;
   try {
@@ -170,9 +173,11 @@ export function printUnitOutcome(io: Io, outcome: JobUnitOutcome, json: boolean)
     return;
   }
   const what = outcome.status === 'done-earlier' ? 'already complete, nothing to do' : 'complete';
-  const figures = stage
-    ? `; test errors ${stage.test.errors} / ${stage.test.count} (${(stage.test.accuracy * 100).toFixed(2)}%)`
-    : '';
+  const figures = !stage
+    ? ''
+    : stage.test
+      ? `; test errors ${stage.test.errors} / ${stage.test.count} (${(stage.test.accuracy * 100).toFixed(2)}%)`
+      : `; validation errors ${stage.validation?.errors} / ${stage.validation?.count} (test split not read)`;
   println(io.stdout, `unit ${outcome.unit}: ${what}${figures}`);
   println(io.stdout, `run directory: ${outcome.runDir}`);
 }

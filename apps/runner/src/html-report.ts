@@ -8,7 +8,7 @@ export interface ReportCurve {
   readonly label: string;
   /** `teacher`, `baseline` or `distilled`; picks the colour. */
   readonly role: string;
-  /** Per epoch: training loss and the held-out accuracy (and loss) when measured. */
+  /** Per epoch: training loss and the validation split's accuracy (and loss) when measured. */
   readonly points: readonly {
     epoch: number;
     loss?: number;
@@ -69,7 +69,7 @@ function scriptJson(value: unknown): string {
 
 /**
  * Renders a self-contained HTML page (no network): the results table, one chart of the training loss
- * and one of held-out accuracy with teacher, baseline and distilled students on the same axes, and the
+ * and one of validation accuracy with teacher, baseline and distilled students on the same axes, and the
  * soft-target picture. Chart.js is inlined from node_modules.
  */
 export function renderHtmlReport(report: HtmlReport): string {
@@ -132,8 +132,10 @@ function lineChart(id, key, title, yLabel) {
   });
 }
 lineChart('loss', 'loss', 'Training loss', 'loss');
-lineChart('acc', DATA.curves.some((c) => c.points.some((p) => typeof p.valAcc === 'number')) ? 'valAcc' : 'acc',
-  'Held-out accuracy', 'accuracy');
+const HAS_VAL = DATA.curves.some((c) => c.points.some((p) => typeof p.valAcc === 'number'));
+lineChart('acc', HAS_VAL ? 'valAcc' : 'acc',
+  HAS_VAL ? 'Validation accuracy (validation split, held out of training; not the test split)' : 'Training accuracy',
+  HAS_VAL ? 'validation accuracy' : 'training accuracy');
 if (DATA.soft) {
   const [h, w, ch] = DATA.soft.shape;
   const ctx = document.getElementById('digit').getContext('2d');

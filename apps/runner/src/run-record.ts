@@ -6,7 +6,7 @@ import { writeFileAtomic } from './run-dir.js';
 import { processAlive, type RunProcess } from './run-lock.js';
 import { RUNNER_VERSION } from './version.js';
 
-/** Test-set figures of one trained model. */
+/** Figures of one trained model on one split (validation or test). */
 export interface TestFigures {
   readonly count: number;
   readonly errors: number;
@@ -31,12 +31,35 @@ export interface StageResult {
   /** Training wall time in seconds (over every session of a resumed run). */
   readonly seconds: number;
   readonly settings: Readonly<Record<string, unknown>>;
-  readonly test: TestFigures;
-  /** Per-epoch logs (loss, softLoss, hardLoss, acc, val_acc, ...). */
+  /** The teacher's seed, for a distilled student (its own seed is `seed`). */
+  readonly teacherSeed?: number;
+  /** The final model on the validation split (carved from the training split; what choices use). */
+  readonly validation?: TestFigures;
+  /** The best epoch on the validation split (by validation loss); the model kept is the final one. */
+  readonly bestOnValidation?: { readonly epoch: number; readonly monitor: string; readonly value: number };
+  /** The final model on the test split, evaluated once at the end; absent when the run reads no test split. */
+  readonly test?: TestFigures;
+  /** Per-epoch logs (loss, softLoss, hardLoss, acc; val_* are on the validation split, never on test). */
   readonly history: readonly { epoch: number; logs: Record<string, number> }[];
   readonly notes: readonly string[];
   /** Where the trained model was saved, relative to the run directory. */
   readonly modelDir?: string;
+}
+
+/** One look at the test split (run.json counts them). */
+export interface TestEvaluation {
+  /** Stage id (`teacher-s1`), or what was scored (`bias search`). */
+  readonly stage: string;
+  /** Which weights: the final model, or the best-on-validation checkpoint. */
+  readonly model: 'final' | 'best-on-validation';
+  /** What this look was for, when more than scoring the model. */
+  readonly purpose?: string;
+  readonly at: string;
+}
+
+/** Records a look at the test split in the run record. */
+export function recordTestLook(record: RunRecord, look: Omit<TestEvaluation, 'at'>): void {
+  record.testEvaluations = [...(record.testEvaluations ?? []), { ...look, at: new Date().toISOString() }];
 }
 
 /** The JSON record of a run: what was asked, where it ran, what each stage gave. */
@@ -65,6 +88,10 @@ export interface RunRecord {
   /** The resolved configuration (experiment), enough to resume. */
   config: unknown;
   stages: StageResult[];
+  /** How the validation split was carved from the training split. */
+  validationSplit?: unknown;
+  /** Every evaluation on the test split, in order: which model, and when. */
+  testEvaluations?: TestEvaluation[];
   /** Command-specific results (tables, sweeps, bias search). */
   summary?: unknown;
   error?: string;

@@ -1,23 +1,32 @@
-import type { BatchStream, ImageDataset, Teacher } from '@distilljs/core';
+import type { BatchStream, Teacher } from '@distilljs/core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { SoftTargetPicture } from './html-report.js';
 import { collectLogits, softmaxRow } from './logits.js';
+import type { RunDataset } from './toolkit.js';
+
+/** Options of {@link softTargetPicture}. */
+export interface SoftTargetOptions {
+  readonly temperatures?: readonly number[];
+  readonly label?: number;
+  readonly lookalike?: number;
+  /** Which split `stream` reads (default validation: showing a picture is no look at the test split). */
+  readonly split?: 'validation' | 'test';
+}
 
 /**
- * Picks the test image the paper describes ("a 7 that looks a little like a 2"): among the test examples
+ * Picks the image the paper describes ("a 7 that looks a little like a 2"): among the examples
  * of class `label` that the teacher gets right, the one whose probability for class `lookalike` is highest,
  * and returns its soft targets at each temperature. For datasets without those classes, the correctly
  * classified example with the largest second-highest probability is used.
  */
 export async function softTargetPicture(
   teacher: tfl.LayersModel | Teacher,
-  dataset: ImageDataset,
-  test: BatchStream,
-  temperatures: readonly number[] = [1, 20],
-  label = 7,
-  lookalike = 2,
+  dataset: RunDataset,
+  stream: BatchStream,
+  options: SoftTargetOptions = {},
 ): Promise<SoftTargetPicture> {
-  const { logits, labels, indices, numClasses, count } = await collectLogits(teacher, test);
+  const { temperatures = [1, 20], label = 7, lookalike = 2, split = 'validation' } = options;
+  const { logits, labels, indices, numClasses, count } = await collectLogits(teacher, stream);
   const paperPair = label < numClasses && lookalike < numClasses;
   let best = -1;
   let bestScore = -1;
@@ -47,10 +56,10 @@ export async function softTargetPicture(
     .sort((a, b) => b[0] - a[0])[0]![1];
   const name = (k: number) => dataset.classNames[k] ?? String(k);
   return {
-    caption: `Test image #${at} (a ${name(trueLabel)} that looks a little like a ${name(runnerUp)}): the teacher's probabilities at T = ${temperatures.join(' and T = ')}. At T = 1 the wrong classes get almost nothing; at a high temperature their relative sizes, the dark knowledge, become visible.`,
+    caption: `${split === 'test' ? 'Test' : 'Validation'} image #${at} (a ${name(trueLabel)} that looks a little like a ${name(runnerUp)}): the teacher's probabilities at T = ${temperatures.join(' and T = ')}. At T = 1 the wrong classes get almost nothing; at a high temperature their relative sizes, the dark knowledge, become visible.`,
     label: trueLabel,
     classNames: Array.from({ length: numClasses }, (_, k) => name(k)),
-    image: dataset.test.images.slice(at * px, (at + 1) * px),
+    image: dataset[split].images.slice(at * px, (at + 1) * px),
     imageShape: [h, w, c],
     temperatures: temperatures.map((t) => ({ temperature: t, probs: softmaxRow(row, t) })),
   };

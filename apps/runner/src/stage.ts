@@ -14,7 +14,7 @@ import type { InterruptHandler } from './interrupt.js';
 import type { Io } from './io.js';
 import type { LossOptions } from './loss-options.js';
 import { createProgress } from './progress.js';
-import { type RunRecord, type StageResult, saveRunRecord } from './run-record.js';
+import { type RunRecord, recordTestLook, type StageResult, saveRunRecord } from './run-record.js';
 import * as toolkit from './toolkit.js';
 
 /** What every stage of a run shares. */
@@ -24,9 +24,11 @@ export interface RunContext {
   readonly quiet: boolean;
   readonly interrupts: InterruptHandler;
   readonly record: RunRecord;
-  readonly dataset: ImageDataset;
-  /** The test split as a stream (evaluation and per-epoch curves). */
-  readonly test: BatchStream;
+  readonly dataset: toolkit.RunDataset;
+  /** The validation split (carved from training): per-epoch metrics, early stopping, every choice. */
+  readonly validation: BatchStream;
+  /** The test split, evaluated once per model at the end; absent when the run must not read it. */
+  readonly test?: BatchStream | undefined;
   /** Extra callbacks for every stage (tests). */
   readonly callbacks?: readonly TrainingCallbacks[];
 }
@@ -48,8 +50,21 @@ export interface StageSpec {
     readonly options?: LossOptions;
   };
   readonly excludeClasses?: readonly number[] | undefined;
-  /** Train on these positions of the train split only (a validation split is held out). */
-  readonly trainPositions?: Int32Array | undefined;
+  /** The teacher's seed, for a distilled student of a teacher trained in the same run. */
+  readonly teacherSeed?: number | undefined;
+  /** Where a loaded teacher came from (`teacher.path`). */
+  readonly teacherPath?: string | undefined;
+}
+
+function figures(e: Awaited<ReturnType<typeof toolkit.evaluate>>): NonNullable<StageResult['test']> {
+  return {
+    count: e.count,
+    errors: e.errors,
+    accuracy: e.accuracy,
+    nll: e.nll,
+    ece: e.ece,
+    perClassAccuracy: e.perClassAccuracy,
+  };
 }
 
 /** Refuses an empty training set; says so when one batch is larger than the whole training set. */
@@ -99,7 +114,8 @@ function modelLabel(spec: ModelSpec): string {
 
 /**
  * Trains one model with the trainer (fit, or distill when `spec.distill` is set), checkpointing into
- * `<run>/checkpoints/<id>`, then evaluates it on the test split and saves it to `<run>/models/<id>`.
+ * `<run>/checkpoints/<id>` with per-epoch metrics on the validation split, saves it to `<run>/models/<id>`,
+ * then scores the final model on the validation split and, once, on the test split (recorded in run.json).
  * A stage already finished in the run record is loaded instead of retrained; an unfinished one resumes
  * from its newest checkpoint. Ctrl-C stops after the current step (a checkpoint is written) and throws
  * {@link InterruptedError}.
@@ -123,7 +139,6 @@ export async function runStage(
     shuffle: true,
     augment: spec.training.augment,
     excludeClasses: spec.excludeClasses,
-    ...(spec.trainPositions ? { positions: spec.trainPositions } : {}),
   };
   const data = toolkit.makeStream(ctx.dataset, streamOptions);
   checkTrainingSet(ctx, spec, data.size);
@@ -144,7 +159,7 @@ export async function runStage(
     history = await toolkit.train({
       model,
       data,
-      validation: ctx.test,
+      validation: ctx.validation,
       training: spec.training,
       seed: spec.seed,
       checkpointDir: join(ctx.runDir, 'checkpoints', spec.id),
@@ -169,8 +184,14 @@ export async function runStage(
       ctx.interrupts.signal,
     );
   }
-  const evaluation = await toolkit.evaluate(model, ctx.test);
   await toolkit.saveModelDir(model, join(ctx.runDir, modelDir));
+  const validation = figures(await toolkit.evaluate(model, ctx.validation));
+  let test: StageResult['test'];
+  if (ctx.test) {
+    test = figures(await toolkit.evaluate(model, ctx.test));
+    recordTestLook(ctx.record, { stage: spec.id, model: 'final' });
+  }
+  const best = history.best;
   const result: StageResult = {
     id: spec.id,
     name: spec.name,
@@ -192,15 +213,14 @@ export async function runStage(
           }
         : { loss: 'ce' }),
       ...(spec.excludeClasses?.length ? { excludeClasses: spec.excludeClasses } : {}),
+      ...(spec.teacherPath ? { teacher: spec.teacherPath } : {}),
     },
-    test: {
-      count: evaluation.count,
-      errors: evaluation.errors,
-      accuracy: evaluation.accuracy,
-      nll: evaluation.nll,
-      ece: evaluation.ece,
-      perClassAccuracy: evaluation.perClassAccuracy,
-    },
+    ...(spec.teacherSeed !== undefined ? { teacherSeed: spec.teacherSeed } : {}),
+    validation,
+    ...(best && best.logs[best.monitor] !== undefined
+      ? { bestOnValidation: { epoch: best.epoch, monitor: best.monitor, value: best.logs[best.monitor]! } }
+      : {}),
+    ...(test ? { test } : {}),
     history: history.epochs.map((e) => ({ epoch: e.epoch, logs: { ...e.logs } })),
     notes: [...history.notes],
     modelDir,

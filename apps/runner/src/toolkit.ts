@@ -2,7 +2,14 @@
 // models and trainer goes through here, so commands only compose.
 
 import * as backends from '@distilljs/backends';
-import type { BackendRequest, BatchStream, ImageDataset, Teacher, TrainingCallbacks } from '@distilljs/core';
+import type {
+  BackendRequest,
+  BatchStream,
+  DatasetSplit,
+  ImageDataset,
+  Teacher,
+  TrainingCallbacks,
+} from '@distilljs/core';
 import { ConfigError, InvalidArgumentError } from '@distilljs/core';
 import * as datasets from '@distilljs/datasets';
 import * as losses from '@distilljs/losses';
@@ -20,6 +27,7 @@ import {
   type TrainingSpec,
 } from './experiment-schema.js';
 import type { LossOptions } from './loss-options.js';
+import { DEFAULT_VALIDATION_FRACTION, DEFAULT_VALIDATION_SEED } from './validation-split.js';
 
 /**
  * Selects and initialises the backend through @distilljs/backends: `auto` tries tfjs-node-gpu, then webgpu
@@ -41,8 +49,13 @@ export interface DatasetSpec {
   readonly dir?: string | undefined;
   readonly trainSize?: number | undefined;
   readonly testSize?: number | undefined;
-  /** Hold out the last N training examples (after trainSize) as the evaluation split, in place of test. */
+  /**
+   * Training examples (after trainSize) held out as the validation split: seeded, stratified by class,
+   * never trained on by teacher or students. Default: {@link DEFAULT_VALIDATION_FRACTION} of them.
+   */
   readonly validationSize?: number | undefined;
+  /** Seed of the validation split (default 0; independent of the models' seeds). */
+  readonly validationSeed?: number | undefined;
   readonly numClasses?: number | undefined;
   readonly imageSize?: number | undefined;
   /** Seed of a synthetic dataset. */
@@ -50,6 +63,13 @@ export interface DatasetSpec {
 }
 
 type Split = ImageDataset['train'];
+
+/** A dataset split three ways: train (without the validation examples), validation and test. */
+export interface RunDataset extends ImageDataset {
+  readonly validation: DatasetSplit;
+  /** How the validation split was carved (recorded in run.json). */
+  readonly validationSplit: datasets.ValidationSplitInfo;
+}
 
 function slice(split: Split, from: number, to: number): Split {
   const px = split.images.length / split.count;
@@ -60,24 +80,25 @@ function slice(split: Split, from: number, to: number): Split {
   };
 }
 
-function take(dataset: ImageDataset, spec: DatasetSpec): ImageDataset {
+function take(dataset: ImageDataset, spec: DatasetSpec): RunDataset {
   const cut = (split: Split, n: number | undefined) =>
     n === undefined || n >= split.count ? split : slice(split, 0, n);
   const train = cut(dataset.train, spec.trainSize);
-  const n = spec.validationSize;
-  if (n === undefined) return { ...dataset, train, test: cut(dataset.test, spec.testSize) };
-  if (n >= train.count) {
-    throw new ConfigError(
-      `dataset.validationSize: ${n} would hold out every one of the ${train.count} training examples of ${dataset.name}; give fewer (at most ${train.count - 1})`,
-      { where: 'dataset.validationSize' },
-    );
-  }
-  // The last n training examples become the evaluation split; the test split is not used at all.
+  const size = spec.validationSize ?? Math.max(1, Math.round(train.count * DEFAULT_VALIDATION_FRACTION));
+  const carved = datasets.carveValidation(
+    train.labels,
+    dataset.numClasses,
+    size,
+    spec.validationSeed ?? DEFAULT_VALIDATION_SEED,
+  );
+  const all = datasets.datasetView({ ...dataset, train }, 'train');
+  const pick = (positions: Int32Array) => datasets.materializeView({ ...all, positions });
   return {
     ...dataset,
-    name: `${dataset.name} (validation)`,
-    train: slice(train, 0, train.count - n),
-    test: slice(train, train.count - n, train.count),
+    train: pick(carved.train),
+    validation: pick(carved.validation),
+    validationSplit: carved.info,
+    test: cut(dataset.test, spec.testSize),
   };
 }
 
@@ -92,7 +113,7 @@ function bundledMnist(): ImageDataset | undefined {
 }
 
 /** Loads a dataset by name (embedded, from a directory, its default location, or a download). */
-export async function loadDataset(spec: DatasetSpec): Promise<ImageDataset> {
+export async function loadDataset(spec: DatasetSpec): Promise<RunDataset> {
   checkDatasetDir(spec.name, spec.dir, 'dataset.dir (--data-dir)');
   let dataset: ImageDataset;
   switch (spec.name) {
@@ -133,7 +154,7 @@ export interface StreamOptions {
   readonly augment?: TrainingSpec['augment'];
   readonly excludeClasses?: readonly number[] | undefined;
   /** Which split (default train). */
-  readonly split?: 'train' | 'test';
+  readonly split?: 'train' | 'validation' | 'test';
   /** Positions of the split to keep (e.g. the train part when a validation split is held out). */
   readonly positions?: Int32Array;
 }
@@ -141,13 +162,22 @@ export interface StreamOptions {
 /** Per-channel normalisation of CIFAR-10 (as labml's recipe); MNIST-like data stays in [0, 1] as in the paper. */
 export const CIFAR_NORMALIZATION = { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] };
 
+function validationAsTrain(dataset: ImageDataset): ImageDataset {
+  const validation = (dataset as Partial<RunDataset>).validation;
+  if (!validation) throw new InvalidArgumentError(`${dataset.name} has no validation split`);
+  return { ...dataset, train: validation };
+}
+
 /** A batch stream over one split of a dataset. */
 export function makeStream(dataset: ImageDataset, options: StreamOptions): BatchStream {
   const augment: datasets.Augmentation[] = [];
   if (options.augment?.shift) augment.push(datasets.randomShift(options.augment.shift));
   if (options.augment?.crop) augment.push(datasets.randomCropWithPadding(options.augment.crop));
   if (options.augment?.flip) augment.push(datasets.horizontalFlip());
-  let view = datasets.datasetView(dataset, options.split ?? 'train');
+  let view =
+    options.split === 'validation'
+      ? { ...datasets.datasetView(validationAsTrain(dataset), 'train'), name: `${dataset.name}/validation` }
+      : datasets.datasetView(dataset, options.split ?? 'train');
   if (options.positions)
     view = {
       ...view,
@@ -278,6 +308,7 @@ export async function train(call: TrainCall): Promise<trainer.History> {
     seed: call.seed,
     callbacks: call.callbacks,
     ...(call.validation ? { validation: call.validation } : {}),
+    ...(call.training.earlyStopping ? { earlyStopping: call.training.earlyStopping } : {}),
     // The store itself rather than `dir`, which the trainer would load by a variable import() that a
     // single-file build cannot follow.
     checkpoint: { store: new trainerNode.FileCheckpointStore(call.checkpointDir), keep: 2 },

@@ -43,3 +43,5 @@ export {
 } from './sources.js';
 export type { SyntheticDatasetOptions } from './synthetic.js';
 export { syntheticDataset } from './synthetic.js';
+export type { ValidationSplit, ValidationSplitInfo } from './validation-split.js';
+export { carveValidation } from './validation-split.js';

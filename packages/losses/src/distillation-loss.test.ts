@@ -1,10 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import golden from './__fixtures__/losses.json';
 import { kd } from './__fixtures__/reference.js';
 import { expectClose, expectInvalid, expectNoLeak, take, useBackend } from './__fixtures__/tf.js';
 import { crossEntropy } from './cross-entropy.js';
 import { distillationLoss, distillationLossParts } from './distillation-loss.js';
+
+interface GoldenCase {
+  student_logits: number[][];
+  teacher_logits: number[][];
+  labels: number[];
+  results: { temperature: number; alpha: number; kdLossGradStudent: number[][] }[];
+}
 
 const s = [
   [1, 2, 0.5],
@@ -70,6 +78,35 @@ describe('distillationLoss', () => {
     );
     expect(gTeacher.every((v) => v === 0)).toBe(true);
     tf.dispose([a, b]);
+  });
+
+  it("gives the student PyTorch's gradient: alpha * d kdLoss/ds (golden) + (1 - alpha) * d CE/ds", () => {
+    // d CE/ds = (softmax(s) - onehot(y)) / N in float64 from the golden logits; d kdLoss/ds is the golden
+    // file's own PyTorch value, so a wrong T^2 scale, a swapped alpha or a gradient leaking through the
+    // teacher's soft targets all change the result.
+    const cases = (golden as unknown as { cases: GoldenCase[] }).cases;
+    for (const [ci, c] of cases.entries()) {
+      const n = c.labels.length;
+      const ceGrad = c.student_logits.map((row, i) => {
+        const m = Math.max(...row);
+        const e = row.map((v) => Math.exp(v - m));
+        const z = e.reduce((x, v) => x + v, 0);
+        return e.map((v, k) => (v / z - (k === c.labels[i] ? 1 : 0)) / n);
+      });
+      for (const r of c.results) {
+        const a = tf.tensor2d(c.student_logits);
+        const b = tf.tensor2d(c.teacher_logits);
+        const options = { temperature: r.temperature, alpha: r.alpha };
+        const got = take(
+          tf.grad((x: tf.Tensor) => distillationLoss(x as tf.Tensor2D, b, c.labels, options))(a),
+        );
+        const want = r.kdLossGradStudent.flatMap((row, i) =>
+          row.map((g, k) => r.alpha * g + (1 - r.alpha) * ceGrad[i]![k]!),
+        );
+        expectClose(got, want, `case ${ci} T=${r.temperature} alpha=${r.alpha} student gradient`);
+        tf.dispose([a, b]);
+      }
+    }
   });
 
   it('leaks nothing on success or error', () => {

@@ -93,9 +93,10 @@ function trainingBatchNorm(
 /**
  * `tf.layers.batchNormalization(args)` whose training-mode call normalises with one custom-gradient op
  * (see {@link trainingBatchNorm}) when it normalises over every axis but the last with both a scale and an
- * offset (the zoo's layers). The forward values, the moving-average updates, the weights and the
- * serialised form (class `BatchNormalization`) are tfjs-layers' own, so saved models load anywhere;
- * inference, and any other configuration, run tfjs-layers' code unchanged.
+ * offset (the zoo's layers). The forward values, the weights and the serialised form (class
+ * `BatchNormalization`) are tfjs-layers' own, so saved models load anywhere; the moving variance is the
+ * average of the unbiased batch variance, as in PyTorch and Keras (tfjs-layers averages the biased one).
+ * Inference, and any other configuration, run tfjs-layers' code unchanged.
  */
 export function batchNormalization(
   args: Parameters<typeof tfl.layers.batchNormalization>[0],
@@ -134,15 +135,20 @@ export function batchNormalization(
           variance = v;
         },
       );
-      // tfjs-layers' moving averages: moving -= (moving - batch) * (1 - momentum).
+      // Moving averages as tfjs-layers updates them, moving -= (moving - batch) * (1 - momentum), but of
+      // the unbiased batch variance (n / (n - 1) times the biased one, n values per channel), as PyTorch's
+      // and Keras' batch norm keep it; normalising the batch itself uses the biased one, as they do.
+      const n = input.size / (input.shape[rank - 1] as number);
+      const correction = n > 1 ? n / (n - 1) : 1;
       try {
-        for (const [variable, value] of [
-          [bn.movingMean, mean],
-          [bn.movingVariance, variance],
+        for (const [variable, value, factor] of [
+          [bn.movingMean, mean, 1],
+          [bn.movingVariance, variance, correction],
         ] as const) {
           tf.tidy(() => {
             const orig = variable.read();
-            variable.write(tf.sub(orig, tf.mul(tf.sub(orig, value as tf.Tensor), 1 - bn.momentum)));
+            const batch = factor === 1 ? (value as tf.Tensor) : tf.mul(value as tf.Tensor, factor);
+            variable.write(tf.sub(orig, tf.mul(tf.sub(orig, batch), 1 - bn.momentum)));
           });
         }
       } finally {

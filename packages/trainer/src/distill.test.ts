@@ -1,5 +1,6 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { type Batch, type BatchStream, DistillError } from '@distilljs/core';
+import { getLoss, hintLoss } from '@distilljs/losses';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -193,19 +194,49 @@ describe('distill', () => {
     expect(Math.abs(both - single)).toBeGreaterThan(1e-3);
   });
 
-  it('supports other logits losses by name (dkd, logit-matching)', async () => {
-    const data = gaussianData({ seed: 10, count: 64 });
-    for (const loss of ['dkd', 'logit-matching']) {
-      const h = await distill({
-        teacher: mlp(8, [16], 4, 1),
-        student: mlp(8, [8], 4, 2),
-        data: toyStream(data, { batchSize: 16 }),
-        epochs: 2,
-        loss,
+  it("dkd and logit-matching inside distill() give the losses registry's values on one batch", async () => {
+    const data = gaussianData({ seed: 10, count: 16 });
+    const options = { temperature: 3, alpha: 0.6 };
+    const seen = new Map<string, number[]>();
+    for (const loss of ['dkd', 'logit-matching', 'kd']) {
+      const teacher = mlp(8, [16], 4, 1);
+      const student = mlp(8, [8], 4, 2);
+      const stream = toyStream(data, { batchSize: 16 });
+      // the registry's loss on the first batch, with the weights before the step
+      const [batch] = [...(stream.epoch(0) as Iterable<Batch>)];
+      const want = tf.tidy(() => {
+        const parts = getLoss(loss as 'kd').compute({
+          studentLogits: student.apply(batch!.xs) as tf.Tensor2D,
+          teacherLogits: teacher.apply(batch!.xs) as tf.Tensor2D,
+          labels: batch!.labels,
+          ...options,
+        } as never);
+        return [parts.loss, parts.soft ?? tf.scalar(0), parts.hard ?? tf.scalar(0)].map(
+          (t) => t.dataSync()[0]!,
+        );
       });
-      expect(h.steps).toBe(8);
-      expect(Number.isFinite(h.history.loss![1])).toBe(true);
+      batch!.xs.dispose();
+      let got: number[] = [];
+      const h = await distill({
+        teacher,
+        student,
+        data: stream,
+        epochs: 1,
+        loss,
+        ...options,
+        callbacks: {
+          onBatchEnd: (_step, logs) => {
+            got = [logs.loss!, logs.softLoss!, logs.hardLoss!];
+          },
+        },
+      });
+      expect(h.steps).toBe(1);
+      for (const [i, v] of got.entries()) expect(v, `${loss} part ${i}`).toBeCloseTo(want[i]!, 5);
+      seen.set(loss, got);
     }
+    // the three losses really differ on this batch, so a run that ignored 'loss' would fail above
+    expect(seen.get('dkd')![0]).not.toBeCloseTo(seen.get('kd')![0]!, 3);
+    expect(seen.get('logit-matching')![0]).not.toBeCloseTo(seen.get('kd')![0]!, 3);
   });
 
   it('adds a hint (FitNets) feature loss with feature-tap models and a trained regressor', async () => {
@@ -217,17 +248,35 @@ describe('distill', () => {
     const regressor = tfl.sequential({ layers: [tfl.layers.dense({ units: 16, inputShape: [8] })] });
     const regBefore = weightBytes(regressor);
     const teacherBefore = weightBytes(teacher);
+    const stream = toyStream(data, { batchSize: 16 });
+    // the hint term on the first batch, before any update: mean((regressor(f_s) - f_t)^2), weighted 0.5
+    const [batch] = [...(stream.epoch(0) as Iterable<Batch>)];
+    const hint = tf.tidy(() => {
+      const fs = (student.apply(batch!.xs) as tf.Tensor[])[1]!;
+      const ft = (teacher.apply(batch!.xs) as tf.Tensor[])[1]!;
+      return hintLoss(regressor.apply(fs) as tf.Tensor, ft).dataSync()[0]!;
+    });
+    batch!.xs.dispose();
+    expect(hint).toBeGreaterThan(0.01);
+    let first: Record<string, number> | undefined;
     const h = await distill({
       teacher,
       student,
-      data: toyStream(data, { batchSize: 16 }),
+      data: stream,
       epochs: 2,
       featureLoss: { loss: 'hint', weight: 0.5, regressors: [regressor] },
+      callbacks: {
+        onBatchEnd: (step, logs) => {
+          if (step === 0) first = { ...logs };
+        },
+      },
     });
     expect(h.notes.join()).toMatch(/cache: off \(a feature loss/);
     expect(weightBytes(regressor).some((w, i) => w.some((v, j) => v !== regBefore[i]![j]))).toBe(true);
     expect(sameBits(weightBytes(teacher), teacherBefore)).toBe(true);
-    expect(h.history.loss![0]!).toBeGreaterThan(0.9 * h.history.softLoss![0]!); // loss includes the hint term
+    // the step's loss is the logits loss (alpha 0.9 soft + 0.1 hard) plus 0.5 x the hint term
+    const logitsLoss = 0.9 * first!.softLoss! + 0.1 * first!.hardLoss!;
+    expect(first!.loss! - logitsLoss).toBeCloseTo(0.5 * hint, 5);
   });
 
   it('stops on a NaN loss with a clear error before applying the update', async () => {

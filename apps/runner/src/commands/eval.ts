@@ -5,12 +5,20 @@ import { UsageError } from '../exit-code.js';
 import { type Io, println } from '../io.js';
 import { type PredictionRow, predictStream, writePredictionsCsv } from '../predictions-csv.js';
 import { formatPercent, renderTable } from '../results-table.js';
-import { loadRunRecord } from '../run-record.js';
+import { loadRunRecord, recordTestLook, saveRunRecord } from '../run-record.js';
 import * as toolkit from '../toolkit.js';
 import { datasetFromFlags } from './train.js';
 
 /** The models an `--model` reference names: every finished model of a run directory, or one model. */
-function modelLocations(ref: string): { name: string; location: string; dataset?: unknown }[] {
+interface Target {
+  name: string;
+  location: string;
+  dataset?: unknown;
+  /** The run directory and stage id, when the model is a stage of a run of ours. */
+  run?: { dir: string; stage: string };
+}
+
+function modelLocations(ref: string): Target[] {
   if (/^https?:\/\//.test(ref)) return [{ name: ref, location: ref }];
   const abs = resolve(ref);
   if (!existsSync(abs)) throw new UsageError(`--model ${ref}: no such file or directory`);
@@ -27,12 +35,26 @@ function modelLocations(ref: string): { name: string; location: string; dataset?
       name: `${s.name} (seed ${s.seed})`,
       location: join(abs, s.modelDir!),
       dataset,
+      run: { dir: abs, stage: s.id },
     }));
   }
   return [{ name: ref, location: abs }];
 }
 
-/** `distill eval`: test errors, accuracy, NLL and calibration of trained models. */
+/** A look at the test split of a run's models is one more test evaluation: its run.json counts it. */
+function countTestLooks(targets: readonly Target[]): void {
+  const dir = targets[0]?.run?.dir;
+  if (!dir) return;
+  const record = loadRunRecord(dir);
+  for (const t of targets)
+    if (t.run) recordTestLook(record, { stage: t.run.stage, model: 'final', purpose: 'distill eval' });
+  saveRunRecord(dir, record);
+}
+
+/**
+ * `distill eval`: errors, accuracy, NLL and calibration of trained models on the test split (or, with
+ * `--split validation`, on the validation split a run directory's configuration carves from training).
+ */
 export async function evalCommand(opts: Record<string, unknown>, io: Io): Promise<void> {
   const targets = modelLocations(opts.model as string);
   const selection = await toolkit.setupBackend((opts.backend as BackendRequest) ?? 'auto');
@@ -48,25 +70,28 @@ export async function evalCommand(opts: Record<string, unknown>, io: Io): Promis
         }
       : (datasetFromFlags(opts) as toolkit.DatasetSpec);
   const dataset = await toolkit.loadDataset(spec);
-  const test = toolkit.makeStream(dataset, { split: 'test', batchSize: 256, seed: 0, shuffle: false });
+  const split = (opts.split as 'test' | 'validation' | undefined) ?? 'test';
+  const stream = toolkit.makeStream(dataset, { split, batchSize: 256, seed: 0, shuffle: false });
   const results = [];
   const predictions: PredictionRow[] = [];
   for (const t of targets) {
     const { model, notes } = await toolkit.loadTeacherFrom(t.location, dataset);
     for (const n of notes) io.stderr.write(`${t.name}: ${n}\n`);
-    const e = await toolkit.evaluate(model, test);
-    results.push({ name: t.name, location: t.location, params: toolkit.countParams(model), ...e });
-    if (opts.predictions) predictions.push(...(await predictStream(model, test, t.name)));
+    const e = await toolkit.evaluate(model, stream);
+    results.push({ name: t.name, location: t.location, params: toolkit.countParams(model), split, ...e });
+    if (opts.predictions) predictions.push(...(await predictStream(model, stream, t.name)));
     model.dispose();
   }
   if (opts.predictions) writePredictionsCsv(resolve(opts.predictions as string), predictions);
+  if (split === 'test') countTestLooks(targets);
   if (opts.json) {
     println(
       io.stdout,
       JSON.stringify({
         backend: selection.backend,
         dataset: dataset.name,
-        testCount: dataset.test.count,
+        split,
+        splitCount: dataset[split].count,
         results,
       }),
     );
@@ -74,12 +99,12 @@ export async function evalCommand(opts: Record<string, unknown>, io: Io): Promis
   }
   println(
     io.stdout,
-    `${dataset.name} test split (${dataset.test.count} examples), backend ${selection.backend}`,
+    `scored on the ${split} split of ${dataset.name} (${dataset[split].count} examples${split === 'validation' ? `, carved from the training split with seed ${dataset.validationSplit.seed}` : ''}), backend ${selection.backend}`,
   );
   println(
     io.stdout,
     renderTable(
-      ['model', 'test errors', 'accuracy', 'NLL', 'ECE (15 bins)'],
+      ['model', `${split} errors`, `${split} accuracy`, `${split} NLL`, `${split} ECE (15 bins)`],
       results.map((r) => [
         r.name,
         `${r.errors} / ${r.count}`,

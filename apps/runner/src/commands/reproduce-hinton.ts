@@ -2,7 +2,7 @@ import type { AggregateRow } from '../experiment-runner.js';
 import { type Experiment, type ExperimentInput, validateExperiment } from '../experiment-schema.js';
 import { withExperimentRun } from '../experiment-session.js';
 import type { Io } from '../io.js';
-import { printRunOutcome, resultsTable, writeRunOutputs } from '../run-outputs.js';
+import { pairedLines, printRunOutcome, resultsTable, splitsLine, writeRunOutputs } from '../run-outputs.js';
 import { formatMeanStd } from '../stats.js';
 
 /** The paper's MNIST test errors (Hinton, Vinyals and Dean 2015, section 3; 10,000 test digits). */
@@ -46,8 +46,12 @@ export interface HintonOptions {
   readonly studentEpochs?: number | undefined;
   readonly trainSize?: number | undefined;
   readonly testSize?: number | undefined;
-  /** Hold out the last N training examples as the evaluation split, in place of the test split. */
+  /** Training examples held out as the validation split (default 10%). */
   readonly validationSize?: number | undefined;
+  /** Student seeds per teacher seed (default: one, equal to the teacher's seed). */
+  readonly studentSeeds?: number | undefined;
+  /** Read the test split at the end (default true); false for runs that choose settings. */
+  readonly evaluateTest?: boolean | undefined;
   /** Weight of the soft-target loss of the distilled students (default 0.5). */
   readonly alpha?: number | undefined;
   /** Teacher's random shifts in pixels (default 2, the paper's MNIST jitter). */
@@ -126,6 +130,8 @@ export function hintonExperiment(o: HintonOptions): Experiment {
         ...(o.validationSize !== undefined ? { validationSize: o.validationSize } : {}),
       },
       seeds: Array.from({ length: o.seeds }, (_, i) => i + 1),
+      ...(o.studentSeeds ? { studentSeeds: Array.from({ length: o.studentSeeds }, (_, i) => i + 1) } : {}),
+      ...(o.evaluateTest === false ? { evaluateTest: false } : {}),
       defaults: { batchSize: budget.batchSize ?? 128, optimizer: 'adam', lr: 1e-3, schedule: 'cosine' },
       teacher: {
         name: 'teacher',
@@ -139,14 +145,15 @@ export function hintonExperiment(o: HintonOptions): Experiment {
   );
 }
 
-/** The share of the teacher-baseline error gap the distilled student recovers, per seed and as mean ± std. */
+/** The share of the teacher-baseline error gap the distilled student recovers on mean errors of `split`. */
 export function gapRecovered(
   rows: readonly AggregateRow[],
   distilledName = 'distilled (T=20)',
+  split: 'validation' | 'test' = 'test',
 ): number | undefined {
-  const t = rows.find((r) => r.role === 'teacher');
-  const b = rows.find((r) => r.name === 'baseline');
-  const d = rows.find((r) => r.name === distilledName);
+  const t = rows.find((r) => r.role === 'teacher')?.[split];
+  const b = rows.find((r) => r.name === 'baseline')?.[split];
+  const d = rows.find((r) => r.name === distilledName)?.[split];
   if (!t || !b || !d) return undefined;
   const gap = b.errors.mean - t.errors.mean;
   return gap > 0 ? (b.errors.mean - d.errors.mean) / gap : Number.NaN;
@@ -165,6 +172,8 @@ export async function reproduceHintonCommand(opts: Record<string, unknown>, io: 
     trainSize: opts.trainSize as number | undefined,
     testSize: opts.testSize as number | undefined,
     validationSize: opts.validationSize as number | undefined,
+    studentSeeds: opts.studentSeeds as number | undefined,
+    evaluateTest: opts.test !== false,
     alpha: opts.alpha as number | undefined,
     jitter: opts.jitter as number | undefined,
   };
@@ -174,32 +183,43 @@ export async function reproduceHintonCommand(opts: Record<string, unknown>, io: 
     io,
     hintonExperiment(options),
     async (session, exp, result) => {
-      const split = exp.dataset.validationSize === undefined ? 'test' : 'validation';
+      const split = exp.evaluateTest === false ? 'validation' : 'test';
       const isMnist = exp.dataset.name !== 'fashion-mnist' && split === 'test';
       const paper: Record<string, number> = {
         teacher: PAPER.teacher,
         baseline: PAPER.baseline,
         'distilled (T=20)': PAPER.distilled,
       };
-      const table = resultsTable(result.rows, {
-        head: 'paper (MNIST, 10k test)',
-        cell: (r) => (isMnist && paper[r.name] !== undefined ? String(paper[r.name]) : ''),
-      });
-      const recovered = gapRecovered(result.rows);
+      const table = resultsTable(
+        result.rows,
+        {
+          head: 'paper (MNIST, 10k test)',
+          cell: (r) => (isMnist && paper[r.name] !== undefined ? String(paper[r.name]) : ''),
+        },
+        session.record.testEvaluations,
+      );
+      const recovered = gapRecovered(result.rows, 'distilled (T=20)', split);
       const notes = [
-        `Distilled student (T=20) recovers ${recovered === undefined || !Number.isFinite(recovered) ? 'n/a' : `${(recovered * 100).toFixed(0)}%`} of the teacher-baseline error gap, on mean errors over ${exp.seeds?.length ?? 1} seed(s) (paper: ${(((PAPER.baseline - PAPER.distilled) / (PAPER.baseline - PAPER.teacher)) * 100).toFixed(0)}%).`,
+        `On the ${split} split, the distilled student (T=20) recovers ${recovered === undefined || !Number.isFinite(recovered) ? 'n/a' : `${(recovered * 100).toFixed(0)}%`} of the teacher-baseline error gap, on mean errors over ${exp.seeds?.length ?? 1} seed(s) (paper: ${(((PAPER.baseline - PAPER.distilled) / (PAPER.baseline - PAPER.teacher)) * 100).toFixed(0)}%).`,
       ];
-      const t = result.rows.find((r) => r.role === 'teacher');
-      const b = result.rows.find((r) => r.name === 'baseline');
+      const t = result.rows.find((r) => r.role === 'teacher')?.[split];
+      const b = result.rows.find((r) => r.name === 'baseline')?.[split];
       if (t && b)
         notes.push(
           `Teacher ${formatMeanStd(t.errors)} vs baseline ${formatMeanStd(b.errors)} ${split} errors.`,
         );
-      session.record.summary = { rows: result.rows, gapRecovered: recovered, notes };
+      notes.push(...pairedLines(result.paired));
+      session.record.summary = {
+        rows: result.rows,
+        paired: result.paired,
+        gapRecovered: { split, value: recovered },
+        testEvaluations: session.record.testEvaluations?.length ?? 0,
+        notes,
+      };
       const files = writeRunOutputs(session.runDir, {
         title: `distill reproduce hinton: ${exp.dataset.name}`,
         subtitle: [
-          `${result.dataset.train.count} train / ${result.dataset.test.count} ${split}; backend ${session.backend.backend}; seeds ${(exp.seeds ?? []).join(', ')}`,
+          `${splitsLine(result.dataset)}; backend ${session.backend.backend}; seeds ${(exp.seeds ?? []).join(', ')}`,
           new Date().toISOString(),
         ],
         table,
@@ -211,7 +231,12 @@ export async function reproduceHintonCommand(opts: Record<string, unknown>, io: 
         io,
         Boolean(opts.json),
         { runDir: session.runDir, report: files.report },
-        { rows: result.rows, gapRecovered: recovered },
+        {
+          rows: result.rows,
+          paired: result.paired,
+          gapRecovered: { split, value: recovered },
+          testEvaluations: session.record.testEvaluations?.length ?? 0,
+        },
         [`\n${exp.name}: mean ± std over ${exp.seeds?.length ?? 1} seed(s)`, table.text, ...notes],
       );
     },

@@ -5,7 +5,7 @@ import { checkExperimentNames } from '../experiment-runner.js';
 import { type Experiment, parseExperiment, validateExperiment } from '../experiment-schema.js';
 import { withExperimentRun } from '../experiment-session.js';
 import type { Io } from '../io.js';
-import { printRunOutcome, resultsTable, writeRunOutputs } from '../run-outputs.js';
+import { pairedLines, printRunOutcome, resultsTable, splitsLine, writeRunOutputs } from '../run-outputs.js';
 import { runJobsCommand } from './run-jobs.js';
 
 /** Reads and validates an experiment file (exit 2 for a missing, unreadable or invalid file). */
@@ -49,12 +49,12 @@ export async function runCommand(opts: Record<string, unknown>, io: Io, args: st
     io,
     exp,
     async (session, config, result) => {
-      const table = resultsTable(result.rows);
+      const table = resultsTable(result.rows, undefined, session.record.testEvaluations);
       const title = config.name ?? file;
       const files = writeRunOutputs(session.runDir, {
         title: `distill run: ${title}`,
         subtitle: [
-          `dataset ${config.dataset.name} (${result.dataset.train.count} train / ${result.dataset.test.count} test)`,
+          splitsLine(result.dataset),
           `backend ${session.backend.backend}; seeds ${(config.seeds ?? [1]).join(', ')}`,
           new Date().toISOString(),
         ],
@@ -66,10 +66,15 @@ export async function runCommand(opts: Record<string, unknown>, io: Io, args: st
         io,
         Boolean(opts.json),
         { runDir: session.runDir, report: files.report },
-        { rows: result.rows },
+        {
+          rows: result.rows,
+          paired: result.paired,
+          testEvaluations: session.record.testEvaluations?.length ?? 0,
+        },
         [
           `\n${title}: ${result.dataset.name}, mean ± std over ${(config.seeds ?? [1]).length} seed(s)`,
           table.text,
+          ...pairedLines(result.paired),
         ],
       );
     },

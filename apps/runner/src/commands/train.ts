@@ -10,7 +10,7 @@ import {
 import { withExperimentRun } from '../experiment-session.js';
 import type { Io } from '../io.js';
 import { freezeConfig, reconcileResumeFlags } from '../resume-check.js';
-import { printRunOutcome, resultsTable, writeRunOutputs } from '../run-outputs.js';
+import { printRunOutcome, resultsTable, splitsLine, writeRunOutputs } from '../run-outputs.js';
 import type { RunRecord } from '../run-record.js';
 
 /** The dataset part of an experiment from the shared data flags. */
@@ -21,6 +21,10 @@ export function datasetFromFlags(opts: Record<string, unknown>): ExperimentInput
     ...(opts.dataDir ? { dir: opts.dataDir as string } : {}),
     ...(opts.trainSize ? { trainSize: opts.trainSize as number } : {}),
     ...(opts.testSize ? { testSize: opts.testSize as number } : {}),
+    ...(opts.validationSize ? { validationSize: opts.validationSize as number } : {}),
+    ...(typeof opts.validationSeed === 'number' && opts.validationSeed !== 0
+      ? { validationSeed: opts.validationSeed }
+      : {}),
   };
 }
 
@@ -73,11 +77,11 @@ export async function runFlagExperiment(
     io,
     exp,
     async (session, _config, result) => {
-      const table = resultsTable(result.rows);
+      const table = resultsTable(result.rows, undefined, session.record.testEvaluations);
       const files = writeRunOutputs(session.runDir, {
         title,
         subtitle: [
-          `dataset ${result.dataset.name}; backend ${session.backend.backend}`,
+          `${splitsLine(result.dataset)}; backend ${session.backend.backend}`,
           new Date().toISOString(),
         ],
         table,
@@ -88,7 +92,11 @@ export async function runFlagExperiment(
         io,
         Boolean(opts.json),
         { runDir: session.runDir, report: files.report },
-        { rows: result.rows, stages: result.stages.map(({ history: _h, ...s }) => s) },
+        {
+          rows: result.rows,
+          stages: result.stages.map(({ history: _h, ...s }) => s),
+          testEvaluations: session.record.testEvaluations?.length ?? 0,
+        },
         [table.text],
       );
     },
