@@ -1,12 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type BatchStream,
-  ConfigError,
-  type ImageDataset,
-  type Teacher,
-  type TrainingCallbacks,
-} from '@distilljs/core';
+import { type BatchStream, ConfigError, type Teacher, type TrainingCallbacks } from '@distilljs/core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { DivergedRunError, InterruptedError } from './exit-code.js';
 import type { LossName, ModelSpec, TrainingSpec } from './experiment-schema.js';
