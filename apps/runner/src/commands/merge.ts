@@ -16,6 +16,7 @@ import {
   type UnitConfig,
   type UnitState,
 } from '../output-root.js';
+import { freezeConfig } from '../resume-check.js';
 import { printRunOutcome, resultsTable, writeRunOutputs } from '../run-outputs.js';
 import { newRunRecord, type RunRecord, type StageResult, saveRunRecord } from '../run-record.js';
 
@@ -115,6 +116,7 @@ export async function mergeCommand(opts: Record<string, unknown>, io: Io, args: 
   record.stages = stages;
   record.summary = { rows };
   record.status = 'complete';
+  freezeConfig(root, record);
   saveRunRecord(root, record);
   linkModels(root, stages);
   const table = resultsTable(rows);
