@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkedInput, hardTerm, targetIds, weighted } from './descriptor-support.js';
 import { distValue } from './dist-loss.js';
 import type { LossParts } from './distillation-loss.js';
+import { FUSED_MLKD_BACKENDS, mlkdFused } from './mlkd-fused.js';
 import { checkTemperatures, mlkdValue } from './mlkd-loss.js';
 import { nkdValue } from './nkd-loss.js';
 import type { LogitsLossDescriptor, LogitsLossInput } from './registry.js';
@@ -111,7 +112,12 @@ const mlkd: LogitsLossDescriptor = {
     const temperatures = checkTemperatures(fn, opts.mlkdTemperatures, 'mlkdTemperatures');
     const mask = opts.mlkdMask === undefined ? true : assertFlag(fn, 'mlkdMask', opts.mlkdMask);
     const ls = assertFlag(fn, 'logitStandardization', opts.logitStandardization);
-    return mix(fn, opts, alpha, () => mlkdValue(s, t, temperatures, mask, ls).loss);
+    // On cpu and wasm the soft term is one fused op (its value and gradient in one float64 pass); elsewhere,
+    // and with logit standardisation, the composed tensor ops.
+    const fused = !ls && FUSED_MLKD_BACKENDS.includes(tf.getBackend());
+    return mix(fn, opts, alpha, () =>
+      fused ? mlkdFused(s, t, temperatures, mask) : mlkdValue(s, t, temperatures, mask, ls).loss,
+    );
   },
 };
 

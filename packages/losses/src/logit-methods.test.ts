@@ -218,6 +218,44 @@ describe('mlkdLoss', () => {
   });
 });
 
+describe.each(BACKENDS)("MLKD's fused soft term on %s", (backend) => {
+  beforeAll(() => useBackend(backend));
+
+  it('has the value and student gradient of the composed ops (masked and not)', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .record({ batch: fc.integer({ min: 2, max: 9 }), classes: fc.integer({ min: 2, max: 12 }) })
+          .chain(({ batch, classes }) => fc.tuple(rows(batch, classes, 6), rows(batch, classes, 6))),
+        fc.boolean(),
+        ([s, t], mask) => {
+          fc.pre(!Number.isNaN(mlkdReference(s, t, [2])));
+          const a = tf.tensor2d(s);
+          const b = tf.tensor2d(t);
+          const y = s.map(() => 0);
+          const input = { teacherLogits: b, labels: y, temperature: 4, alpha: 1, mlkdMask: mask };
+          const fused = (x: tf.Tensor) => {
+            const p = compute('mlkd', { ...input, studentLogits: x as tf.Tensor2D });
+            tf.dispose([p.soft, p.hard]);
+            return p.loss;
+          };
+          const composed = (x: tf.Tensor) => {
+            const p = mlkdLoss(x as tf.Tensor2D, b, { mask });
+            tf.dispose([p.instance, p.classLevel, p.batchLevel]);
+            return p.loss;
+          };
+          const before = tf.memory().numTensors;
+          expectClose(take(fused(a)), take(composed(a)), 'fused value');
+          expectClose(take(tf.grad(fused)(a)), take(tf.grad(composed)(a)), 'fused gradient', 1e-3, 1e-6);
+          expect(tf.memory().numTensors).toBe(before);
+          tf.dispose([a, b]);
+        },
+      ),
+      { numRuns: backend === 'cpu' ? 40 : 15 },
+    );
+  });
+});
+
 describe('logit method options', () => {
   beforeAll(() => useBackend('cpu'));
 
