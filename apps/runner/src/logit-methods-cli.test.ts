@@ -97,6 +97,9 @@ describe('the logit methods on the command line', () => {
       if (flags.includes('--ctkd')) {
         expect(stage.history[0].logs.temperature).toBeGreaterThan(1);
         expect(readFileSync(join(work, out, 'metrics.csv'), 'utf8').split('\n')[0]).toMatch(/temperature/);
+        expect(readFileSync(join(work, out, 'report.html'), 'utf8')).toMatch(
+          /CTKD temperature of .* mean per epoch: \d+\.\d{3}/,
+        );
       }
     });
   }

@@ -12,6 +12,7 @@ import { formatCount, formatDuration, renderTable } from './results-table.js';
 import { writeFileAtomic } from './run-dir.js';
 import type { StageResult, TestEvaluation } from './run-record.js';
 import { formatMeanStd, type MeanStd } from './stats.js';
+import { temperatureTrajectories } from './temperature-trajectory.js';
 import type { RunDataset } from './toolkit.js';
 
 /**
@@ -164,7 +165,11 @@ export function writeRunOutputs(runDir: string, out: RunOutputs): { csv: string;
     table: out.table,
     curves: reportCurves(out.stages),
     softTargets: out.softTargets,
-    notes: [...(out.table.caption ? [out.table.caption] : []), ...(out.notes ?? [])],
+    notes: [
+      ...(out.table.caption ? [out.table.caption] : []),
+      ...(out.notes ?? []),
+      ...temperatureTrajectories(out.stages),
+    ],
   };
   writeFileAtomic(report, renderHtmlReport(html));
   return { csv, report };
