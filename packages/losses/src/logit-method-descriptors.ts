@@ -11,7 +11,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkedInput, hardTerm, targetIds, weighted } from './descriptor-support.js';
 import { distValue } from './dist-loss.js';
 import type { LossParts } from './distillation-loss.js';
-import { FUSED_MLKD_BACKENDS, mlkdFused } from './mlkd-fused.js';
+import { fusedHere, nkdFused } from './fused-row-losses.js';
+import { mlkdFused } from './mlkd-fused.js';
 import { checkTemperatures, mlkdValue } from './mlkd-loss.js';
 import { nkdValue } from './nkd-loss.js';
 import type { LogitsLossDescriptor, LogitsLossInput } from './registry.js';
@@ -95,7 +96,9 @@ const nkd: LogitsLossDescriptor = {
     const T = assertTemperature(fn, opts.temperature);
     const gamma = assertNonNegative(fn, 'nkdGamma', opts.nkdGamma ?? 1.5);
     const targets = targetIds(fn, opts.labels, t);
-    return mix(fn, opts, alpha, () => nkdValue(s, t, targets, T, gamma));
+    return mix(fn, opts, alpha, () =>
+      fusedHere() ? nkdFused(s, t, targets, T, gamma) : nkdValue(s, t, targets, T, gamma),
+    );
   },
 };
 
@@ -114,7 +117,7 @@ const mlkd: LogitsLossDescriptor = {
     const ls = assertFlag(fn, 'logitStandardization', opts.logitStandardization);
     // On cpu and wasm the soft term is one fused op (its value and gradient in one float64 pass); elsewhere,
     // and with logit standardisation, the composed tensor ops.
-    const fused = !ls && FUSED_MLKD_BACKENDS.includes(tf.getBackend());
+    const fused = !ls && fusedHere();
     return mix(fn, opts, alpha, () =>
       fused ? mlkdFused(s, t, temperatures, mask) : mlkdValue(s, t, temperatures, mask, ls).loss,
     );

@@ -1,8 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Backends whose tensors live in CPU memory, where reading the logits back costs nothing. */
-export const FUSED_MLKD_BACKENDS: readonly string[] = ['cpu', 'wasm'];
-
 /**
  * @internal MLKD's soft term in one fused step for the cpu and wasm backends: the value and the student
  * gradient of `sum_T [instance_T + class_T + batch_T]` (masked as in `mlkdValue`, without logit

@@ -12,6 +12,7 @@ import {
 } from './descriptor-support.js';
 import { distillationLossParts, type LossParts } from './distillation-loss.js';
 import { dkdPerExample } from './dkd-loss.js';
+import { dkdFused, fusedHere, kdStandardizedFused } from './fused-row-losses.js';
 import { hintLoss } from './hint-loss.js';
 import { kdPerExample } from './kd-loss.js';
 import type { Labels } from './labels.js';
@@ -142,7 +143,9 @@ const kd: LogitsLossDescriptor = {
     }
     const { s, t, alpha, temperature } = checkedInput(fn, opts);
     const hard = hardTerm(fn, opts.studentLogits, opts.labels, opts.labelSmoothing);
+    // On cpu and wasm, KD on standardised logits at a fixed T is one fused op (see fused-row-losses.ts).
     const soft = tf.tidy(() => {
+      if (ls && typeof temperature === 'number' && fusedHere()) return kdStandardizedFused(s, t, temperature);
       const [a, b] = ls ? [standardize(s), standardize(t)] : [s, t];
       return tf.mean(kdPerExample(a, b, temperature)) as tf.Scalar;
     });
@@ -168,6 +171,9 @@ const dkd: LogitsLossDescriptor = {
     const targets = targetIds(fn, opts.labels, t);
     const hard = hardTerm(fn, opts.studentLogits, opts.labels, opts.labelSmoothing);
     const soft = tf.tidy(() => {
+      if (typeof temperature === 'number' && fusedHere()) {
+        return dkdFused(s, t, targets, temperature, dkdAlpha, dkdBeta, ls);
+      }
       const [a, b] = ls ? [standardize(s), standardize(t)] : [s, t];
       const terms = dkdPerExample(a, b, targets, temperature);
       return tf.add(tf.mul(tf.mean(terms.tckd), dkdAlpha), tf.mul(tf.mean(terms.nckd), dkdBeta)) as tf.Scalar;

@@ -1,0 +1,184 @@
+/**
+ * @internal Fused forms of the per-example logit losses for the cpu and wasm backends, where the logits
+ * already live in CPU memory: the value and the student gradient in one float64 pass over the rows,
+ * instead of tens of small tensor ops forward and backward (each with its dispatch cost). The composed
+ * tensor forms stay for the other backends; the tests check both agree.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { LOGIT_STANDARDIZATION_EPS } from './logit-standardization.js';
+
+/** Backends whose tensors live in CPU memory, where reading the logits back costs nothing. */
+export const FUSED_BACKENDS: readonly string[] = ['cpu', 'wasm'];
+
+/** True when the fused forms run on the current backend. */
+export function fusedHere(): boolean {
+  return FUSED_BACKENDS.includes(tf.getBackend());
+}
+
+/** One row's loss: adds its value's share to the return value and its gradient into `g`. */
+type RowLoss = (s: Float64Array, t: Float64Array, row: number, g: Float64Array) => number;
+
+/** Wraps a row loss into a scalar op `mean over rows` whose gradient flows to `s` only. */
+function fused(s: tf.Tensor, t: tf.Tensor, rowLoss: RowLoss): tf.Scalar {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [st, tt] = args as [tf.Tensor, tf.Tensor];
+    const [B, C] = st.shape as [number, number];
+    const sv = st.dataSync();
+    const tv = tt.dataSync();
+    const grad = new Float32Array(B * C);
+    const srow = new Float64Array(C);
+    const trow = new Float64Array(C);
+    const g = new Float64Array(C);
+    let value = 0;
+    for (let i = 0; i < B; i++) {
+      for (let c = 0; c < C; c++) {
+        srow[c] = sv[i * C + c]!;
+        trow[c] = tv[i * C + c]!;
+      }
+      g.fill(0);
+      value += rowLoss(srow, trow, i, g);
+      for (let c = 0; c < C; c++) grad[i * C + c] = g[c]! / B;
+    }
+    return {
+      value: tf.scalar(value / B),
+      gradFunc: (dy: tf.Tensor) => [tf.mul(tf.tensor2d(grad, [B, C]), dy), tf.zerosLike(tt)],
+    };
+  });
+  return op(s, t) as tf.Scalar;
+}
+
+/** log softmax of `z / T` over the entries where `keep` (all when undefined); others set to -Infinity. */
+function logSoftmax(z: Float64Array, T: number, skip = -1): Float64Array {
+  const out = new Float64Array(z.length);
+  let m = -Infinity;
+  for (let c = 0; c < z.length; c++) if (c !== skip) m = Math.max(m, z[c]! / T);
+  let sum = 0;
+  for (let c = 0; c < z.length; c++) if (c !== skip) sum += Math.exp(z[c]! / T - m);
+  const lse = m + Math.log(sum);
+  for (let c = 0; c < z.length; c++) out[c] = c === skip ? -Infinity : z[c]! / T - lse;
+  return out;
+}
+
+/** The z-score of a row (unbiased std floored as in `standardize`), with what its backward pass needs. */
+function standardizeRow(z: Float64Array): { x: Float64Array; d: Float64Array; sigma: number } {
+  const C = z.length;
+  let mean = 0;
+  for (const v of z) mean += v / C;
+  const d = z.map((v) => v - mean);
+  let ss = 0;
+  for (const v of d) ss += v * v;
+  const sigma = Math.sqrt(Math.max(ss / (C - 1), 1e-30));
+  return { x: d.map((v) => v / (sigma + LOGIT_STANDARDIZATION_EPS)), d, sigma };
+}
+
+/** `dL/dz` from `dL/dz'` through the z-score (`g` is overwritten). */
+function standardizeBackward(g: Float64Array, d: Float64Array, sigma: number): void {
+  const C = g.length;
+  const k = sigma + LOGIT_STANDARDIZATION_EPS;
+  let mean = 0;
+  let dot = 0;
+  for (let c = 0; c < C; c++) {
+    mean += g[c]! / C;
+    dot += g[c]! * d[c]!;
+  }
+  const floored = sigma * sigma * (C - 1) <= 1e-30 * (C - 1);
+  for (let c = 0; c < C; c++) {
+    g[c] = (g[c]! - mean) / k - (floored ? 0 : (dot * d[c]!) / (k * k * (C - 1) * sigma));
+  }
+}
+
+/** `T^2 KL(softmax(t/T) || softmax(s/T))` of one row, its gradient `T (p_s - p_t)` into `g`. */
+function kdRow(s: Float64Array, t: Float64Array, T: number, g: Float64Array): number {
+  const ls = logSoftmax(s, T);
+  const lt = logSoftmax(t, T);
+  let kl = 0;
+  for (let c = 0; c < s.length; c++) {
+    const pt = Math.exp(lt[c]!);
+    if (pt > 0) kl += pt * (lt[c]! - ls[c]!);
+    g[c] = g[c]! + T * (Math.exp(ls[c]!) - pt);
+  }
+  return T * T * kl;
+}
+
+/** KD on standardised logits (Sun et al. 2024), fused. */
+export function kdStandardizedFused(s: tf.Tensor, t: tf.Tensor, T: number): tf.Scalar {
+  return fused(s, t, (sr, tr, _i, g) => {
+    const a = standardizeRow(sr);
+    const b = standardizeRow(tr);
+    const v = kdRow(a.x, b.x, T, g);
+    standardizeBackward(g, a.d, a.sigma);
+    return v;
+  });
+}
+
+/** `alpha * TCKD + beta * NCKD` (each T^2-scaled), optionally on standardised logits, fused. */
+export function dkdFused(
+  s: tf.Tensor,
+  t: tf.Tensor,
+  ids: Int32Array,
+  T: number,
+  alpha: number,
+  beta: number,
+  standardized: boolean,
+): tf.Scalar {
+  return fused(s, t, (s0, t0, i, g) => {
+    const a = standardized ? standardizeRow(s0) : undefined;
+    const sr = a ? a.x : s0;
+    const tr = standardized ? standardizeRow(t0).x : t0;
+    const y = ids[i]!;
+    const ls = logSoftmax(sr, T);
+    const lt = logSoftmax(tr, T);
+    // TCKD: KL between [p_g, 1 - p_g] of teacher and student, in log space
+    const lqs = logSoftmax(sr, T, y);
+    const lqt = logSoftmax(tr, T, y);
+    const restS = logRest(sr, T, y, ls[y]!);
+    const restT = logRest(tr, T, y, lt[y]!);
+    const pgT = Math.exp(lt[y]!);
+    const rT = Math.exp(restT);
+    const tckd = (pgT > 0 ? pgT * (lt[y]! - ls[y]!) : 0) + (rT > 0 ? rT * (restT - restS) : 0);
+    // d TCKD / d s_c = T [-pgT (delta_cy - p_c) - rT ((1 - delta_cy) q_c - p_c)], from d log p_g and d log(1 - p_g)
+    let nckd = 0;
+    for (let c = 0; c < sr.length; c++) {
+      const ps = Math.exp(ls[c]!);
+      const qs = c === y ? 0 : Math.exp(lqs[c]!);
+      const target = c === y ? 1 : 0;
+      g[c] = g[c]! + alpha * T * (-pgT * (target - ps) - rT * (qs - ps));
+      if (c === y) continue;
+      const qt = Math.exp(lqt[c]!);
+      if (qt > 0) nckd += qt * (lqt[c]! - lqs[c]!);
+      g[c] = g[c]! + beta * T * (qs - qt);
+    }
+    if (a) standardizeBackward(g, a.d, a.sigma);
+    return T * T * (alpha * tckd + beta * nckd);
+  });
+}
+
+/** `log(1 - p_g) = logsumexp_{k != g}(z_k / T) - logsumexp_k(z_k / T)`, from `log p_g`. */
+function logRest(z: Float64Array, T: number, y: number, logPg: number): number {
+  let m = -Infinity;
+  for (let c = 0; c < z.length; c++) if (c !== y) m = Math.max(m, z[c]! / T);
+  let sum = 0;
+  for (let c = 0; c < z.length; c++) if (c !== y) sum += Math.exp(z[c]! / T - m);
+  const lseOthers = m + Math.log(sum);
+  return lseOthers - (z[y]! / T - logPg);
+}
+
+/** NKD (paper form), fused. */
+export function nkdFused(s: tf.Tensor, t: tf.Tensor, ids: Int32Array, T: number, gamma: number): tf.Scalar {
+  return fused(s, t, (sr, tr, i, g) => {
+    const y = ids[i]!;
+    const ls1 = logSoftmax(sr, 1);
+    const pt1 = Math.exp(logSoftmax(tr, 1)[y]!);
+    let value = -pt1 * ls1[y]!;
+    for (let c = 0; c < sr.length; c++) g[c] = g[c]! - pt1 * ((c === y ? 1 : 0) - Math.exp(ls1[c]!));
+    const lqs = logSoftmax(sr, T, y);
+    const lqt = logSoftmax(tr, T, y);
+    for (let c = 0; c < sr.length; c++) {
+      if (c === y) continue;
+      const qt = Math.exp(lqt[c]!);
+      value -= gamma * T * T * qt * lqs[c]!;
+      g[c] = g[c]! + gamma * T * (Math.exp(lqs[c]!) - qt);
+    }
+    return value;
+  });
+}
