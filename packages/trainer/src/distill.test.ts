@@ -210,7 +210,7 @@ describe('distill', () => {
           teacherLogits: teacher.apply(batch!.xs) as tf.Tensor2D,
           labels: batch!.labels,
           ...options,
-        } as never);
+        } as never) as unknown as { loss: tf.Scalar; soft?: tf.Scalar; hard?: tf.Scalar };
         return [parts.loss, parts.soft ?? tf.scalar(0), parts.hard ?? tf.scalar(0)].map(
           (t) => t.dataSync()[0]!,
         );

@@ -2,7 +2,6 @@ import {
   type Batch,
   type BatchStream,
   ConfigError,
-  DistillError,
   describeValue,
   dispatch,
   InvalidFileError,
@@ -337,7 +336,7 @@ export async function runTraining<P>(
         reason === 'non-finite'
           ? `the loss became ${loss}`
           : reason === 'loss-bound'
-            ? `the loss reached ${loss.toPrecision(3)}, past its bound ${guard.bound.toPrecision(3)} (${options.divergence && options.divergence.maxLossFactor ? options.divergence.maxLossFactor : 1000} x the first step's loss)`
+            ? `the loss reached ${loss.toPrecision(3)}, past its bound ${guard.bound.toPrecision(3)} (${(options.divergence || undefined)?.maxLossFactor ?? 1000} x the first step's loss)`
             : `the training accuracy is at chance (1 in ${classes}) and the loss ${loss.toPrecision(3)} has not fallen since the first step`;
       throw new TrainingDivergedError(
         `${fn}: training diverged: ${what} ${at}; training stopped before ${reason === 'chance' ? "this epoch's checkpoint" : 'applying this update'} and ${kept}. Lower the learning rate, set clipGradNorm, or check the data for NaN/Infinity.`,
