@@ -195,7 +195,7 @@ describe('distill (built binary): runs', () => {
       ['baseline-s1', 'baseline-s2', 'distilled-s1', 'distilled-s2', 'teacher-s1', 'teacher-s2'].sort(),
     );
     const csv = readFileSync(join(tinyRun, 'metrics.csv'), 'utf8').split('\n');
-    expect(csv[0]).toMatch(/^stage,seed,epoch,train_loss/);
+    expect(csv[0]).toMatch(/^stage,seed,teacher_seed,epoch,train_loss/);
     expect(csv.filter((l) => l.startsWith('distilled,2,')).length).toBeGreaterThan(0);
     expect(readdirSync(join(tinyRun, 'checkpoints'))).toContain('teacher-s1');
     expect(existsSync(join(tinyRun, 'models', 'distilled-s2', 'model.json'))).toBe(true);
@@ -297,7 +297,8 @@ describe('distill (built binary): runs', () => {
     expect(record.status).toBe('complete');
     expect(record.stages[0].steps).toBe(fullRecord.stages[0].steps);
     expect(record.stages[0].history).toHaveLength(fullRecord.stages[0].history.length);
-    expect(record.stages[0].steps).toBe(6 * 32);
+    // six whole epochs of the training split left after the 10% validation split (29 batches of 32)
+    expect(record.stages[0].steps).toBe(6 * 29);
     // the resumed run continued the same data order, dropout masks and optimiser state
     expect(record.stages[0].test.errors).toBe(fullRecord.stages[0].test.errors);
   });
@@ -432,8 +433,9 @@ describe('distill (built binary): environment', () => {
     ]);
     expect(d.code, d.stderr).toBe(0);
     const info = JSON.parse(d.stdout);
-    expect(info.train.count).toBe(100);
+    // 100 training examples less the seeded 10% validation split
+    expect(info.train.count).toBe(90);
     expect(info.test.count).toBe(50);
-    expect(info.train.classCounts.reduce((a: number, b: number) => a + b, 0)).toBe(100);
+    expect(info.train.classCounts.reduce((a: number, b: number) => a + b, 0)).toBe(90);
   });
 });

@@ -85,7 +85,7 @@ describe('distill logits (built binary)', () => {
     expect(t.code, t.stderr).toBe(0);
     const s1 = await run(['logits', '--teacher', teacherRun(), ...data, '--out', logits(), '--shard', '1/2']);
     expect(s1.code, s1.stderr).toBe(0);
-    expect(s1.stdout).toMatch(/shard 1\/2 of synthetic\/train .* 128 of 256 examples present$/m);
+    expect(s1.stdout).toMatch(/shard 1\/2 of synthetic\/train .* 115 of 230 examples present$/m);
     const s0 = await run([
       'logits',
       '--teacher',
@@ -99,7 +99,7 @@ describe('distill logits (built binary)', () => {
       '100',
     ]);
     expect(s0.code, s0.stderr).toBe(0);
-    expect(s0.stdout).toMatch(/256 of 256 examples present, complete/);
+    expect(s0.stdout).toMatch(/230 of 230 examples present, complete/);
 
     const direct = await run([
       'distill',
@@ -134,11 +134,11 @@ describe('distill logits (built binary)', () => {
       [['distill', '--teacher', broken, ...data, ...student], /broken\/logits-00001-of-00002\.npy: missing/],
       [
         ['distill', '--teacher', logits(), ...data.map((a) => (a === '256' ? '200' : a)), ...student],
-        /logits: the logits are of synthetic\/train, 256 examples.*but the data is synthetic\/train, 200 examples/,
+        /logits: the logits are of synthetic\/train, 230 examples.*but the data is synthetic\/train, 180 examples/,
       ],
       [
         ['logits', '--teacher', teacherRun(), ...data, '--out', logits(), '--shard', '1/3'],
-        /manifest\.json: shard 1\/3 \(examples 85\.\.169\) overlaps logits-00000-of-00002\.npy/,
+        /manifest\.json: shard 1\/3 \(examples 76\.\.152\) overlaps logits-00000-of-00002\.npy/,
       ],
       [
         [

@@ -250,17 +250,17 @@ describe('distill (built binary): messages and exit codes of the table', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(errorLines(r.stderr)[0]).toMatch(
       new RegExp(
-        `the training set of .* is empty: synthetic has 64 training examples, 0 left after --exclude-class ${all}`,
+        `the training set of .* is empty: synthetic has 58 training examples, 0 left after --exclude-class ${all}`,
       ),
     );
     expect(r.stderr).not.toMatch(/batchesPerEpoch/);
     const big = await distill([...small(join(work, 'big'), 1), '--batch-size', '1000']);
     expect(big.code, big.stderr).toBe(0);
     expect(big.stderr).toContain(
-      'note: --batch-size 1000 is larger than the 512 training examples: each epoch is one batch of 512',
+      'note: --batch-size 1000 is larger than the 461 training examples: each epoch is one batch of 461',
     );
     expect(record(join(work, 'big')).notes).toEqual([
-      '--batch-size 1000 is larger than the 512 training examples: each epoch is one batch of 512',
+      '--batch-size 1000 is larger than the 461 training examples: each epoch is one batch of 461',
     ]);
   });
 

@@ -164,15 +164,15 @@ students: [{ name: distilled, model: { name: mlp, hiddenUnits: [16] }, temperatu
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     const manifest = json(join(root, 'logits', 'teacher-s1', 'all', 'manifest.json'));
     expect(manifest.shards.map((s: { start: number; end: number }) => [s.start, s.end])).toEqual([
-      [0, 256],
-      [256, 512],
+      [0, 230],
+      [230, 461],
     ]);
     const merged = await runDistill(['merge', root], work);
     expect(merged.code, merged.stderr).toBe(0);
     const b = json(join(root, 'run.json'));
     const student = b.stages.find((s: { id: string }) => s.id === 'distilled-s1');
     expect(student.notes[0]).toMatch(
-      /^teacher: precomputed logits of 512 examples of synthetic\/train from .*all$/,
+      /^teacher: precomputed logits of 461 examples of synthetic\/train from .*all$/,
     );
     student.notes.shift();
     expect(timeless(b)).toEqual(timeless(json(join(work, 'logits-one', 'run.json'))));

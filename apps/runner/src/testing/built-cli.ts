@@ -78,7 +78,7 @@ export function timeless(record: Record<string, unknown>): unknown {
   } = record;
   return JSON.parse(
     JSON.stringify(rest, (key, value) => {
-      if (key === 'seconds' || key === 'samplesPerSec') return undefined;
+      if (key === 'seconds' || key === 'samplesPerSec' || key === 'at') return undefined;
       if (typeof value === 'string') return value.replace(/ in \d+(\.\d+)? s\b/g, ' in (time) s');
       return value;
     }),
