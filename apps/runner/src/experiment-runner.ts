@@ -1,13 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Teacher, TrainingCallbacks } from '@distilljs/core';
-import { ConfigError, InvalidFileError, isTeacher } from '@distilljs/core';
+import type { ImageDataset, Teacher, TrainingCallbacks } from '@distilljs/core';
+import { ConfigError, InvalidFileError, isFeatureDataset, isTeacher } from '@distilljs/core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Experiment, StudentSpec, TrainingSpec } from './experiment-schema.js';
 import type { SoftTargetPicture } from './html-report.js';
 import type { InterruptHandler } from './interrupt.js';
 import type { Io } from './io.js';
 import { pickLossOptions, trainingOnly } from './loss-options.js';
+import type { OwnData } from './own-data.js';
 import { loadRunRecord, type RunRecord, type StageResult, saveRunRecord } from './run-record.js';
 import { softTargetPicture } from './soft-target-picture.js';
 import { type RunContext, runStage, type StageSpec } from './stage.js';
@@ -73,6 +74,8 @@ export interface ExperimentRunOptions {
   readonly interrupts: InterruptHandler;
   readonly record: RunRecord;
   readonly callbacks?: readonly TrainingCallbacks[];
+  /** The dataset, already loaded (so that bad data fail before a run directory exists). */
+  readonly preloaded?: Awaited<ReturnType<typeof toolkit.loadDatasetWithExtras>>;
   /** Called once per seed with the trained (or loaded) teacher, e.g. to draw its soft targets. */
   readonly onTeacher?: (teacher: tfl.LayersModel, seed: number, ctx: RunContext) => Promise<void>;
 }
@@ -338,16 +341,20 @@ function studentSeedsOf(exp: Experiment, teacherSeed: number): readonly number[]
 }
 
 /** The experiment's dataset split three ways, with its validation and test splits as streams. */
-export async function loadExperimentData(exp: Experiment): Promise<{
+export async function loadExperimentData(
+  exp: Experiment,
+  preloaded?: ExperimentRunOptions['preloaded'],
+): Promise<{
   dataset: toolkit.RunDataset;
   validation: RunContext['validation'];
   test: NonNullable<RunContext['test']>;
+  own?: OwnData | undefined;
 }> {
-  const dataset = await toolkit.loadDataset({ ...exp.dataset });
+  const { dataset, own } = preloaded ?? (await toolkit.loadDatasetWithExtras({ ...exp.dataset }));
   const batchSize = Math.max(exp.defaults?.batchSize ?? DEFAULT_BATCH_SIZE, 256);
   const stream = (split: 'validation' | 'test') =>
     toolkit.makeStream(dataset, { split, batchSize, seed: 0, shuffle: false });
-  return { dataset, validation: stream('validation'), test: stream('test') };
+  return { dataset, validation: stream('validation'), test: stream('test'), own };
 }
 
 /**
@@ -360,8 +367,13 @@ export async function runExperiment(
   exp: Experiment,
   options: ExperimentRunOptions,
 ): Promise<ExperimentResult> {
-  const { dataset, validation, test } = await loadExperimentData(exp);
+  const { dataset, validation, test, own } = await loadExperimentData(exp, options.preloaded);
   options.record.validationSplit = validationSplitRecord(dataset);
+  if (own?.badFiles.length && !options.quiet) {
+    options.io.stderr.write(
+      `data: skipped ${own.badFiles.length} unreadable image file(s) (--skip-bad-files)\n`,
+    );
+  }
   const ctx: RunContext = {
     runDir: options.runDir,
     io: options.io,
@@ -371,6 +383,7 @@ export async function runExperiment(
     dataset,
     validation,
     test: exp.evaluateTest === false ? undefined : test,
+    own,
     ...(options.callbacks ? { callbacks: options.callbacks } : {}),
   };
   const students = expandStudents(exp);
@@ -394,11 +407,21 @@ export async function runExperiment(
       stages.push(result);
       teacher = model;
     }
-    if (teacher && softTargets === undefined && !(isTeacher(teacher) && teacher.inputLayout === 'none')) {
+    if (
+      teacher &&
+      softTargets === undefined &&
+      !isFeatureDataset(dataset) &&
+      !(isTeacher(teacher) && teacher.inputLayout === 'none')
+    ) {
       const hot = students.find((st) => (st.spec.loss ?? 'kd') !== 'ce')?.temperature ?? 20;
-      softTargets = await softTargetPicture(teacher, dataset, validation, {
-        temperatures: hot > 1 ? [1, hot] : [1, 20],
-      });
+      softTargets = await softTargetPicture(
+        teacher,
+        dataset as toolkit.RunDataset<ImageDataset>,
+        validation,
+        {
+          temperatures: hot > 1 ? [1, hot] : [1, 20],
+        },
+      );
     }
     if (teacher && !isTeacher(teacher) && options.onTeacher)
       await options.onTeacher(teacher, teacherSeed, ctx);

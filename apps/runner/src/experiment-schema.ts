@@ -19,6 +19,10 @@ export function checkDatasetDir(name: DatasetName, dir: string | undefined, flag
     { where: flag },
   );
 }
+/** Kinds of your own data: an image folder, a CSV/TSV table, NPY features and labels (need `path`). */
+export const DATA_KINDS = ['folder', 'csv', 'npy'] as const;
+/** A kind of own data. */
+export type DataKind = (typeof DATA_KINDS)[number];
 
 /** Optimiser names accepted in experiment files and `--optimizer`. */
 export const OPTIMIZER_NAMES = ['adam', 'adamw', 'sgd', 'momentum', 'nesterov'] as const;
@@ -113,26 +117,77 @@ const studentSchema = z.strictObject({
   ...trainingFields,
 });
 
-const datasetSchema = z.strictObject({
-  name: z.enum(DATASET_NAMES),
-  /** Directory with the dataset's files (IDX or CIFAR binary). */
-  dir: z.string().min(1).optional(),
-  /** Use only the first N training examples. */
-  trainSize: positiveInt.optional(),
-  /** Use only the first N test examples. */
-  testSize: positiveInt.optional(),
-  /**
-   * Training examples (after `trainSize`) held out as the validation split: seeded, stratified by class,
-   * never trained on by the teacher or the students; per-epoch metrics, early stopping and every choice use
-   * it. Default: 10% of the training examples.
-   */
-  validationSize: positiveInt.optional(),
-  /** Seed of the validation split (default 0), independent of the models' seeds. */
-  validationSeed: z.number().int().optional(),
-  /** For `synthetic`: number of classes and image side (square, one channel). */
-  numClasses: z.number().int().gte(2).optional(),
-  imageSize: positiveInt.optional(),
-});
+/** Settings of your own data (`name: folder | csv | npy`). */
+const ownDataFields = {
+  /** The image folder, the table file, or the NPY features file. */
+  path: z.string().min(1).optional(),
+  /** NPY: the labels file. */
+  labelsPath: z.string().min(1).optional(),
+  /** Table: the label column (header name, or 1-based number without a header, or `last`). */
+  labelColumn: z.string().min(1).optional(),
+  /** Table: the first line names the columns (default true). */
+  header: z.boolean().optional(),
+  /** Table: lines to skip first (sklearn's files: 1). */
+  skipLines: nonNegativeInt.optional(),
+  /** Tables and NPY: standardise features with the training part's statistics (default true). */
+  standardize: z.boolean().optional(),
+  /** Image folder: 1 (grey) or 3 (RGB) channels (default 3). */
+  channels: z.union([z.literal(1), z.literal(3)]).optional(),
+  /** Image folder: stretch, centre-crop or pad (default stretch). */
+  resize: z.enum(['stretch', 'centre-crop', 'pad']).optional(),
+  /** Own data: share held out (stratified, seeded) as the evaluation split (default 0.2). */
+  validationFraction: z.number().gt(0).lt(1).optional(),
+  /** Seed of that split (default 0). */
+  splitSeed: z.number().int().optional(),
+  /** Image folder: skip unreadable images (reporting how many) instead of failing. */
+  skipBadFiles: z.boolean().optional(),
+  /** An image folder of unlabelled images added to the transfer set of distilled students (soft term only). */
+  unlabelled: z.string().min(1).optional(),
+};
+
+const datasetSchema = z
+  .strictObject({
+    name: z.enum([...DATASET_NAMES, ...DATA_KINDS]),
+    ...ownDataFields,
+    /** Directory with the dataset's files (IDX or CIFAR binary). */
+    dir: z.string().min(1).optional(),
+    /** Use only the first N training examples. */
+    trainSize: positiveInt.optional(),
+    /** Use only the first N test examples. */
+    testSize: positiveInt.optional(),
+    /**
+     * Training examples (after `trainSize`) held out as the validation split: seeded, stratified by class,
+     * never trained on by the teacher or the students; per-epoch metrics, early stopping and every choice use
+     * it. Default: 10% of the training examples.
+     */
+    validationSize: positiveInt.optional(),
+    /** Seed of the validation split (default 0), independent of the models' seeds. */
+    validationSeed: z.number().int().optional(),
+    /** For `synthetic`: number of classes and image side (square, one channel); for `folder`: the image side. */
+    numClasses: z.number().int().gte(2).optional(),
+    imageSize: positiveInt.optional(),
+  })
+  .superRefine((d, ctx) => {
+    const own = (DATA_KINDS as readonly string[]).includes(d.name);
+    if (own && !d.path)
+      ctx.addIssue({ code: 'custom', path: ['path'], message: `dataset ${d.name} needs a path` });
+    if (d.name === 'npy' && !d.labelsPath)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['labelsPath'],
+        message: 'dataset npy needs labelsPath (the labels .npy file)',
+      });
+    if (!own) {
+      for (const key of Object.keys(ownDataFields)) {
+        if ((d as Record<string, unknown>)[key] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `only for your own data (folder, csv, npy), not ${d.name}`,
+          });
+      }
+    }
+  });
 
 /** The zod schema of an experiment file (YAML or JSON). */
 export const experimentSchema = z

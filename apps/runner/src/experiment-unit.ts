@@ -90,7 +90,7 @@ async function loadUnitTeacher(
 
 async function trainUnit(run: JobUnitRun, session: Session): Promise<StageResult> {
   const { exp, unit } = run;
-  const { dataset, validation, test } = await loadExperimentData(exp);
+  const { dataset, validation, test, own } = await loadExperimentData(exp);
   session.record.validationSplit = validationSplitRecord(dataset);
   const ctx = {
     runDir: session.runDir,
@@ -101,6 +101,7 @@ async function trainUnit(run: JobUnitRun, session: Session): Promise<StageResult
     dataset,
     validation,
     test: exp.evaluateTest === false ? undefined : test,
+    own,
   };
   let teacher: tfl.LayersModel | Teacher | undefined;
   try {

@@ -1,7 +1,9 @@
+import { existsSync, statSync } from 'node:fs';
 import { BACKEND_REQUESTS, type BackendRequest, isBackendRequest } from '@distilljs/core';
 import { InvalidArgumentError } from 'commander';
 import {
   DATASET_NAMES,
+  type DataKind,
   type DatasetName,
   LOSS_NAMES,
   type LossName,
@@ -95,6 +97,43 @@ export function backendRequest(value: string): BackendRequest {
 
 /** Commander parser: a dataset name. */
 export const datasetName: (value: string) => DatasetName = oneOf(DATASET_NAMES);
+/** A `--dataset` value: a dataset name, or your own data with its path(s). */
+export interface DatasetArg {
+  readonly name: DatasetName | DataKind;
+  readonly path?: string;
+  readonly labelsPath?: string;
+}
+
+const TABLE_FILE = /\.(csv|tsv|tab)(\.gz)?$/i;
+
+/**
+ * Commander parser of `--dataset`: a name (mnist-embedded, fashion-mnist, ...), `folder:DIR`,
+ * `csv:FILE`, `npy:FEATURES,LABELS`, or a plain path whose kind is obvious (a directory is an image
+ * folder; a .csv/.tsv file, gzipped or not, is a table).
+ */
+export function datasetArg(value: string): DatasetArg {
+  if ((DATASET_NAMES as readonly string[]).includes(value)) return { name: value as DatasetName };
+  const m = /^(folder|csv|npy):(.+)$/.exec(value);
+  if (m) {
+    const kind = m[1] as DataKind;
+    if (kind !== 'npy') return { name: kind, path: m[2] as string };
+    const [features, labels, ...rest] = (m[2] as string).split(',');
+    if (!features || !labels || rest.length)
+      throw new InvalidArgumentError(
+        `npy: expected npy:FEATURES.npy,LABELS.npy, got ${JSON.stringify(value)}`,
+      );
+    return { name: 'npy', path: features, labelsPath: labels };
+  }
+  if (existsSync(value)) {
+    if (statSync(value).isDirectory()) return { name: 'folder', path: value };
+    if (TABLE_FILE.test(value)) return { name: 'csv', path: value };
+  }
+  const where = existsSync(value) ? '' : ' (no such file or directory)';
+  throw new InvalidArgumentError(
+    `expected one of ${DATASET_NAMES.join(', ')}, or folder:DIR, csv:FILE, npy:FEATURES,LABELS, an image folder or a .csv/.tsv file, got ${JSON.stringify(value)}${where}`,
+  );
+}
+
 /** Commander parser: an optimiser name. */
 export const optimizerName: (value: string) => (typeof OPTIMIZER_NAMES)[number] = oneOf(OPTIMIZER_NAMES);
 /** Commander parser: a loss name. */

@@ -4,7 +4,7 @@ import type { Io } from './io.js';
 import {
   augmentSpec,
   backendRequest,
-  datasetName,
+  datasetArg,
   integer,
   lossName,
   nonNegativeInt,
@@ -33,11 +33,14 @@ function addCommonOptions(cmd: Command): Command {
 }
 
 function addDataOptions(cmd: Command, defaultDataset = 'mnist-embedded'): Command {
-  return cmd
+  cmd
     .addOption(
-      new Option('--dataset <name>', 'mnist-embedded | mnist | fashion-mnist | cifar10 | synthetic')
+      new Option(
+        '--dataset <name|path>',
+        'mnist-embedded | mnist | fashion-mnist | cifar10 | synthetic, or your own data: folder:DIR | csv:FILE | npy:FEATURES,LABELS (or a plain directory or .csv/.tsv path)',
+      )
         .default(defaultDataset)
-        .argParser(datasetName),
+        .argParser(datasetArg),
     )
     .option('--data-dir <dir>', 'directory holding the dataset files (IDX or CIFAR binary)')
     .option('--train-size <n>', 'use only the first N training examples', positiveInt)
@@ -48,6 +51,45 @@ function addDataOptions(cmd: Command, defaultDataset = 'mnist-embedded'): Comman
       positiveInt,
     )
     .option('--validation-seed <n>', 'seed of the validation split', integer, 0);
+  return addOwnDataOptions(cmd);
+}
+
+/** Options of your own data (image folders, tables, NPY). */
+function addOwnDataOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--label-column <name>',
+      'table: the label column (header name; without a header its 1-based number, or last)',
+    )
+    .option('--no-header', 'table: the first line is data, not column names')
+    .option('--skip-lines <n>', "table: lines to skip first (sklearn's files: 1)", nonNegativeInt)
+    .option(
+      '--no-standardize',
+      'table/NPY: keep features as they are (default: standardise with training statistics)',
+    )
+    .option(
+      '--image-size <px>',
+      'image folder: side of the square images after resizing (default 64)',
+      positiveInt,
+    )
+    .addOption(new Option('--channels <n>', 'image folder: 1 (grey) or 3 (RGB)').choices(['1', '3']))
+    .addOption(
+      new Option('--resize <mode>', 'image folder: how images reach the size').choices([
+        'stretch',
+        'centre-crop',
+        'pad',
+      ]),
+    )
+    .option(
+      '--validation-fraction <f>',
+      'own data: share held out (stratified, seeded) and evaluated on (default 0.2)',
+      unitNumber,
+    )
+    .option(
+      '--skip-bad-files',
+      'image folder: skip unreadable images and report how many (default: fail, listing them)',
+    )
+    .option('--unlabelled <dir>', 'a folder of unlabelled images added to the transfer set (soft term only)');
 }
 
 function addTrainingOptions(cmd: Command): Command {
@@ -413,8 +455,10 @@ export function createProgram(io: Io): Command {
     addDataOptions(
       data
         .command('inspect')
-        .description('show a dataset: sizes, shape, class counts')
-        .argument('<name>', 'dataset name'),
+        .description(
+          'show a dataset: classes with counts, shapes, the split, and every file that could not be read',
+        )
+        .argument('<name|path>', 'dataset name, an image folder, a table, or folder:|csv:|npy: as --dataset'),
     ).option('--json', 'print as JSON'),
   ).action(lazy(async () => (await import('./commands/data-inspect.js')).dataInspectCommand, io));
 

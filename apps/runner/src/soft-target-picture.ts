@@ -1,4 +1,4 @@
-import type { BatchStream, Teacher } from '@distilljs/core';
+import type { BatchStream, ImageDataset, Teacher } from '@distilljs/core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { SoftTargetPicture } from './html-report.js';
 import { collectLogits, softmaxRow } from './logits.js';
@@ -21,7 +21,7 @@ export interface SoftTargetOptions {
  */
 export async function softTargetPicture(
   teacher: tfl.LayersModel | Teacher,
-  dataset: RunDataset,
+  dataset: RunDataset<ImageDataset>,
   stream: BatchStream,
   options: SoftTargetOptions = {},
 ): Promise<SoftTargetPicture> {

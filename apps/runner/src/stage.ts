@@ -1,12 +1,19 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BatchStream, ConfigError, type Teacher, type TrainingCallbacks } from '@distilljs/core';
+import {
+  type BatchStream,
+  ConfigError,
+  type ImageDataset,
+  type Teacher,
+  type TrainingCallbacks,
+} from '@distilljs/core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { DivergedRunError, InterruptedError } from './exit-code.js';
 import type { LossName, ModelSpec, TrainingSpec } from './experiment-schema.js';
 import type { InterruptHandler } from './interrupt.js';
 import type { Io } from './io.js';
 import type { LossOptions } from './loss-options.js';
+import { type OwnData, savePreprocessing, transferWithUnlabelled } from './own-data.js';
 import { createProgress } from './progress.js';
 import { type RunRecord, recordTestLook, type StageResult, saveRunRecord } from './run-record.js';
 import * as toolkit from './toolkit.js';
@@ -23,6 +30,8 @@ export interface RunContext {
   readonly validation: BatchStream;
   /** The test split, evaluated once per model at the end; absent when the run must not read it. */
   readonly test?: BatchStream | undefined;
+  /** Own data's extras: the unlabelled transfer set, the preprocessing saved with each model. */
+  readonly own?: OwnData | undefined;
   /** Extra callbacks for every stage (tests). */
   readonly callbacks?: readonly TrainingCallbacks[];
 }
@@ -134,13 +143,21 @@ export async function runStage(
     augment: spec.training.augment,
     excludeClasses: spec.excludeClasses,
   };
-  const data = toolkit.makeStream(ctx.dataset, streamOptions);
+  let data = toolkit.makeStream(ctx.dataset, streamOptions);
   checkTrainingSet(ctx, spec, data.size);
   const strongAugment = spec.distill?.options?.strongAugment;
   // MLKD's strong view: the same stream (same seed, order and examples), only the augmentation changed.
   const strongView = strongAugment
     ? toolkit.makeStream(ctx.dataset, { ...streamOptions, augment: strongAugment })
     : undefined;
+  let labelled: BatchStream | undefined;
+  const unlabelled = spec.distill ? ctx.own?.unlabelled : undefined;
+  if (unlabelled) {
+    // soft term on labelled + unlabelled images, hard term on the labelled ones
+    labelled = data;
+    const transfer = transferWithUnlabelled(ctx.dataset as ImageDataset, undefined, unlabelled);
+    data = toolkit.makeStream(transfer, streamOptions);
+  }
   const controller = toolkit.newController();
   const release = ctx.interrupts.add(controller);
   const progress = createProgress({
@@ -159,7 +176,9 @@ export async function runStage(
       checkpointDir: join(ctx.runDir, 'checkpoints', spec.id),
       callbacks: [progress, ...(ctx.callbacks ?? [])],
       controller,
-      ...(spec.distill ? { distill: { ...spec.distill, ...(strongView ? { strongView } : {}) } } : {}),
+      ...(spec.distill
+        ? { distill: { ...spec.distill, ...(strongView ? { strongView } : {}), labelled } }
+        : {}),
     });
   } catch (error) {
     const diverged = toolkit.asDivergence(error);
@@ -179,6 +198,7 @@ export async function runStage(
     );
   }
   await toolkit.saveModelDir(model, join(ctx.runDir, modelDir));
+  savePreprocessing(join(ctx.runDir, modelDir), ctx.own?.preprocessing);
   const validation = figures(await toolkit.evaluate(model, ctx.validation));
   let test: StageResult['test'];
   if (ctx.test) {

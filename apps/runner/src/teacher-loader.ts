@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, type ImageDataset, type Teacher } from '@distilljs/core';
+import { ConfigError, type Dataset, exampleShape, type Teacher } from '@distilljs/core';
 import { layersTeacher, loadOnnxTeacher } from '@distilljs/models/node';
 import { loadTeacherLogits } from '@distilljs/trainer/node';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -43,12 +43,12 @@ export function isLogitsDir(ref: string): boolean {
  */
 export async function loadAnyTeacher(
   ref: string,
-  dataset: ImageDataset,
+  dataset: Dataset,
   options: TeacherInputOptions = {},
 ): Promise<AnyTeacher> {
   if (/\.onnx$/i.test(ref)) {
     const teacher = await loadOnnxTeacher(ref, {
-      inputShape: dataset.imageShape,
+      inputShape: exampleShape(dataset),
       numClasses: dataset.numClasses,
       ...(options.normalize ? { normalize: options.normalize } : {}),
       ...(options.output ? { output: options.output } : {}),

@@ -5,12 +5,13 @@ import * as backends from '@distilljs/backends';
 import type {
   BackendRequest,
   BatchStream,
-  DatasetSplit,
+  Dataset,
+  FeatureSplit,
   ImageDataset,
   Teacher,
   TrainingCallbacks,
 } from '@distilljs/core';
-import { ConfigError, InvalidArgumentError } from '@distilljs/core';
+import { ConfigError, exampleShape, InvalidArgumentError, isFeatureDataset } from '@distilljs/core';
 import * as datasets from '@distilljs/datasets';
 import * as losses from '@distilljs/losses';
 import * as models from '@distilljs/models/node';
@@ -21,12 +22,14 @@ import { runnerBackendOptions } from './backend-options.js';
 import { bundledAssets } from './bundled-assets.js';
 import {
   checkDatasetDir,
+  type DataKind,
   type DatasetName,
   type LossName,
   type ModelSpec,
   type TrainingSpec,
 } from './experiment-schema.js';
 import type { LossOptions } from './loss-options.js';
+import { loadOwnData, type OwnData, type OwnDataSpec } from './own-data.js';
 import { DEFAULT_VALIDATION_FRACTION, DEFAULT_VALIDATION_SEED } from './validation-split.js';
 
 /**
@@ -44,8 +47,8 @@ export function listBackends(): Promise<backends.BackendStatus[]> {
 }
 
 /** Dataset settings the runner understands (from flags or an experiment file). */
-export interface DatasetSpec {
-  readonly name: DatasetName;
+export interface DatasetSpec extends Partial<Omit<OwnDataSpec, 'name'>> {
+  readonly name: DatasetName | DataKind;
   readonly dir?: string | undefined;
   readonly trainSize?: number | undefined;
   readonly testSize?: number | undefined;
@@ -62,26 +65,34 @@ export interface DatasetSpec {
   readonly seed?: number | undefined;
 }
 
-type Split = ImageDataset['train'];
+type Split = ImageDataset['train'] | FeatureSplit;
 
 /** A dataset split three ways: train (without the validation examples), validation and test. */
-export interface RunDataset extends ImageDataset {
-  readonly validation: DatasetSplit;
+export type RunDataset<D extends Dataset = Dataset> = D & {
+  readonly validation: D['train'];
   /** How the validation split was carved (recorded in run.json). */
   readonly validationSplit: datasets.ValidationSplitInfo;
-}
+};
 
-function slice(split: Split, from: number, to: number): Split {
+function slice<S extends Split>(split: S, from: number, to: number): S {
+  if ('features' in split) {
+    const d = split.features.length / Math.max(1, split.count);
+    return {
+      features: split.features.subarray(from * d, to * d),
+      labels: split.labels.subarray(from, to),
+      count: to - from,
+    } as FeatureSplit as S;
+  }
   const px = split.images.length / split.count;
   return {
     images: split.images.subarray(from * px, to * px),
     labels: split.labels.subarray(from, to),
     count: to - from,
-  };
+  } as S;
 }
 
-function take(dataset: ImageDataset, spec: DatasetSpec): RunDataset {
-  const cut = (split: Split, n: number | undefined) =>
+function take<D extends Dataset>(dataset: D, spec: DatasetSpec): RunDataset<D> {
+  const cut = <S extends Split>(split: S, n: number | undefined): S =>
     n === undefined || n >= split.count ? split : slice(split, 0, n);
   const train = cut(dataset.train, spec.trainSize);
   const size = spec.validationSize ?? Math.max(1, Math.round(train.count * DEFAULT_VALIDATION_FRACTION));
@@ -91,7 +102,7 @@ function take(dataset: ImageDataset, spec: DatasetSpec): RunDataset {
     size,
     spec.validationSeed ?? DEFAULT_VALIDATION_SEED,
   );
-  const all = datasets.datasetView({ ...dataset, train }, 'train');
+  const all = datasets.datasetView({ ...dataset, train } as Dataset, 'train');
   const pick = (positions: Int32Array) => datasets.materializeView({ ...all, positions });
   return {
     ...dataset,
@@ -99,7 +110,7 @@ function take(dataset: ImageDataset, spec: DatasetSpec): RunDataset {
     validation: pick(carved.validation),
     validationSplit: carved.info,
     test: cut(dataset.test, spec.testSize),
-  };
+  } as unknown as RunDataset<D>;
 }
 
 let bundledDigits: ImageDataset | undefined;
@@ -112,11 +123,34 @@ function bundledMnist(): ImageDataset | undefined {
   return bundledDigits;
 }
 
-/** Loads a dataset by name (embedded, from a directory, its default location, or a download). */
+/**
+ * Loads a dataset with what own data bring along (files skipped, the unlabelled transfer set, the
+ * preprocessing to save with models).
+ */
+export async function loadDatasetWithExtras(spec: DatasetSpec): Promise<{
+  dataset: RunDataset;
+  own?: OwnData;
+}> {
+  if (spec.name === 'folder' || spec.name === 'csv' || spec.name === 'npy') {
+    const own = await loadOwnData(spec as OwnDataSpec);
+    return { dataset: take(own.dataset, spec), own };
+  }
+  return { dataset: await loadDataset(spec) };
+}
+
+/** Loads a dataset by name (embedded, from a directory, its default location, or a download), or own data. */
+export async function loadDataset(
+  spec: DatasetSpec & { name: DatasetName },
+): Promise<RunDataset<ImageDataset>>;
+export async function loadDataset(spec: DatasetSpec): Promise<RunDataset>;
 export async function loadDataset(spec: DatasetSpec): Promise<RunDataset> {
-  checkDatasetDir(spec.name, spec.dir, 'dataset.dir (--data-dir)');
+  checkDatasetDir(spec.name as DatasetName, spec.dir, 'dataset.dir (--data-dir)');
   let dataset: ImageDataset;
   switch (spec.name) {
+    case 'folder':
+    case 'csv':
+    case 'npy':
+      return (await loadDatasetWithExtras(spec)).dataset;
     case 'mnist-embedded':
       dataset = bundledMnist() ?? (await datasets.loadMnist({ source: 'embedded' }));
       break;
@@ -162,14 +196,23 @@ export interface StreamOptions {
 /** Per-channel normalisation of CIFAR-10 (as labml's recipe); MNIST-like data stays in [0, 1] as in the paper. */
 export const CIFAR_NORMALIZATION = { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] };
 
-function validationAsTrain(dataset: ImageDataset): ImageDataset {
+function validationAsTrain(dataset: Dataset): Dataset {
   const validation = (dataset as Partial<RunDataset>).validation;
   if (!validation) throw new InvalidArgumentError(`${dataset.name} has no validation split`);
-  return { ...dataset, train: validation };
+  return { ...dataset, train: validation } as Dataset;
 }
 
 /** A batch stream over one split of a dataset. */
-export function makeStream(dataset: ImageDataset, options: StreamOptions): BatchStream {
+export function makeStream(dataset: Dataset, options: StreamOptions): BatchStream {
+  if (
+    isFeatureDataset(dataset) &&
+    (options.augment?.shift || options.augment?.crop || options.augment?.flip)
+  ) {
+    throw new ConfigError(
+      `augment: image augmentation (shift, crop, flip) does not apply to ${dataset.name}, a table of features; leave --augment out`,
+      { where: 'augment' },
+    );
+  }
   const augment: datasets.Augmentation[] = [];
   if (options.augment?.shift) augment.push(datasets.randomShift(options.augment.shift));
   if (options.augment?.crop) augment.push(datasets.randomCropWithPadding(options.augment.crop));
@@ -190,16 +233,18 @@ export function makeStream(dataset: ImageDataset, options: StreamOptions): Batch
     shuffle: options.shuffle,
     ...(augment.length ? { augment } : {}),
     ...(options.excludeClasses?.length ? { excludeClasses: options.excludeClasses } : {}),
-    ...(dataset.name.startsWith('cifar') ? { normalize: CIFAR_NORMALIZATION } : {}),
+    ...(dataset.name.startsWith('cifar') && !isFeatureDataset(dataset)
+      ? { normalize: CIFAR_NORMALIZATION }
+      : {}),
   });
 }
 
 /** Builds a zoo model from a name or `{ name, ...options }`. */
-export function buildModel(spec: ModelSpec, dataset: ImageDataset, seed: number): tfl.LayersModel {
+export function buildModel(spec: ModelSpec, dataset: Dataset, seed: number): tfl.LayersModel {
   const { name, ...opts } = typeof spec === 'string' ? { name: spec } : spec;
   return models.createModel(name as models.ModelName, {
     ...opts,
-    inputShape: dataset.imageShape,
+    inputShape: exampleShape(dataset),
     numClasses: dataset.numClasses,
     seed,
   });
@@ -226,9 +271,19 @@ export const MODEL_NAMES: readonly string[] = models.MODEL_NAMES;
 /** Rejects an unknown zoo name up front (exit 2), listing the valid ones. */
 export function checkModelName(spec: ModelSpec, where: string): void {
   const name = typeof spec === 'string' ? spec : spec.name;
+  if (name.startsWith('mlp:')) {
+    try {
+      models.parseModelSpec(name);
+      return;
+    } catch (error) {
+      throw new ConfigError(`${where}: ${(error as Error).message.replace(/^parseModelSpec: /, '')}`, {
+        where,
+      });
+    }
+  }
   if (!MODEL_NAMES.includes(name)) {
     throw new ConfigError(
-      `${where}: unknown model ${JSON.stringify(name)}; valid names are ${MODEL_NAMES.join(', ')}`,
+      `${where}: unknown model ${JSON.stringify(name)}; valid names are ${MODEL_NAMES.join(', ')}, or mlp:UNITS,... (e.g. mlp:512,256)`,
       {
         where,
       },
@@ -257,6 +312,8 @@ export interface TrainCall {
     readonly options?: LossOptions;
     /** MLKD's strong view of the transfer set (same order, strong augmentation). */
     readonly strongView?: BatchStream;
+    /** With an unlabelled transfer set: the labelled stream of the hard term (`data` is then the transfer set). */
+    readonly labelled?: BatchStream | undefined;
   };
 }
 
@@ -330,6 +387,7 @@ export async function train(call: TrainCall): Promise<trainer.History> {
     alpha: call.distill.alpha,
     ...trainerLossOptions(call.distill.options),
     ...(call.distill.strongView ? { strongView: call.distill.strongView } : {}),
+    ...(call.distill.labelled ? { labelled: call.distill.labelled } : {}),
   });
 }
 
@@ -371,10 +429,10 @@ export function loadModelFrom(location: string): Promise<tfl.LayersModel> {
  */
 export async function loadTeacherFrom(
   location: string,
-  dataset: ImageDataset,
+  dataset: Dataset,
 ): Promise<{ model: tfl.LayersModel; notes: string[] }> {
   const result = await models.loadTeacher(location, {
-    inputShape: dataset.imageShape,
+    inputShape: exampleShape(dataset),
     numClasses: dataset.numClasses,
   });
   return { model: result.model, notes: [...result.messages] };

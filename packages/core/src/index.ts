@@ -1,7 +1,19 @@
 export type { BackendAttempt, BackendName, BackendRequest, BackendSelection } from './backend.js';
 export { BACKEND_REQUESTS, isBackendRequest } from './backend.js';
 export { CHECKSUM_MAGIC, CHECKSUM_TRAILER_BYTES, openChecksum, sealChecksum, sha256Hex } from './checksum.js';
-export type { Batch, BatchStream, DatasetSplit, ImageDataset, ImageShape } from './data.js';
+export type {
+  Batch,
+  BatchStream,
+  Dataset,
+  DatasetSplit,
+  ExampleShape,
+  FeatureDataset,
+  FeatureSplit,
+  ImageDataset,
+  ImageShape,
+  Standardization,
+} from './data.js';
+export { exampleShape, isFeatureDataset } from './data.js';
 export {
   assertInRange,
   assertInteger,

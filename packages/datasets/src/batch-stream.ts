@@ -1,9 +1,9 @@
 import type { Batch, BatchStream } from '@distilljs/core';
 import { assertInteger, assertPositive, invalidArgument, Rng } from '@distilljs/core';
-import { tensor4d } from '@tensorflow/tfjs-core';
+import { tensor, tensor4d } from '@tensorflow/tfjs-core';
 import type { Augmentation } from './augment.js';
 import type { DatasetView, SplitName, ViewSource } from './dataset-view.js';
-import { datasetView, subset, transferSet } from './dataset-view.js';
+import { datasetView, isFeatureSplit, subset, transferSet } from './dataset-view.js';
 import { hashString, memoHash, mixSeed } from './hash.js';
 
 /** Per-channel normalisation applied after scaling bytes to [0, 1]: `(x - mean) / std`. */
@@ -99,8 +99,18 @@ export function createBatchStream(source: ViewSource, options: BatchStreamOption
       invalidArgument(fn, 'augment', 'augmentations such as randomShift(2) or horizontalFlip()', a);
     }
   }
-  const [h, w, c] = view.imageShape;
-  const size = h * w * c;
+  const features = isFeatureSplit(view.split);
+  if (features && (augs.length > 0 || options.normalize !== undefined)) {
+    invalidArgument(
+      fn,
+      options.normalize !== undefined ? 'normalize' : 'augment',
+      'absent for float features (image augmentation and pixel normalisation apply to uint8 images; standardise features when loading)',
+      options.normalize ?? options.augment,
+    );
+  }
+  const shape = view.exampleShape;
+  const [h, w, c] = view.imageShape ?? [1, 1, 1];
+  const size = shape.reduce((a, b) => a * b, 1);
   let lut: Float32Array[];
   let normDesc = 'none';
   if (options.normalize !== undefined) {
@@ -121,12 +131,12 @@ export function createBatchStream(source: ViewSource, options: BatchStreamOption
   const epochSize = drop ? batchesPerEpoch * batchSize : n;
   const dataDesc = [
     'distilljs-batches/v1',
-    `data=${view.name}:${memoHash(view.split.images)}:${memoHash(view.split.labels)}`,
-    `shape=${h}x${w}x${c}`,
+    `data=${view.name}:${memoHash(isFeatureSplit(view.split) ? view.split.features : view.split.images)}:${memoHash(view.split.labels)}`,
+    `shape=${shape.join('x')}`,
     `positions=${hashString(Array.from(view.positions).join(','))}`,
     `select=${view.steps.join('|')}`,
     `labels=${view.unlabelled ? 'none' : 'source'}`,
-    `scale=1/255`,
+    `scale=${features ? 'none' : '1/255'}`,
     `normalize=${normDesc}`,
     `augment=${augs.map((a) => a.name).join('+') || 'none'}`,
   ].join(';');
@@ -134,10 +144,36 @@ export function createBatchStream(source: ViewSource, options: BatchStreamOption
   const slug = view.name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
   const fingerprint = `${slug}-${hashString(description)}`;
   const dataFingerprint = `${slug}-${hashString(`${dataDesc}${augs.length ? `;augseed=${seed}` : ''}`)}`;
-  const { images, labels } = view.split;
+  const { labels } = view.split;
   const unlabelled = view.unlabelled;
 
+  function* featureBatches(e: number): Generator<Batch> {
+    const values = (view.split as { features: Float32Array }).features;
+    const order = shuffle ? view.positions.slice() : view.positions;
+    if (shuffle) new Rng(mixSeed(seed, e, 0x5f)).shuffle(order);
+    for (let b = 0; b < batchesPerEpoch; b++) {
+      const start = b * batchSize;
+      const count = Math.min(batchSize, n - start);
+      const xs = new Float32Array(count * size);
+      const ys = new Int32Array(count);
+      const idx = new Int32Array(count);
+      for (let i = 0; i < count; i++) {
+        const p = order[start + i] as number;
+        idx[i] = p;
+        ys[i] = unlabelled ? -1 : (labels[p] as number);
+        xs.set(values.subarray(p * size, (p + 1) * size), i * size);
+      }
+      yield { xs: tensor(xs, [count, ...shape], 'float32'), labels: ys, indices: idx };
+    }
+  }
+
   function* batches(e: number): Generator<Batch> {
+    if (features) {
+      yield* featureBatches(e);
+      return;
+    }
+    const images = (view.split as { images: Uint8Array }).images;
+    const imageShape = view.imageShape as NonNullable<DatasetView['imageShape']>;
     const order = shuffle ? view.positions.slice() : view.positions;
     if (shuffle) new Rng(mixSeed(seed, e, 0x5f)).shuffle(order);
     const augRng = augs.length > 0 ? new Rng(mixSeed(seed, e, 0xa6)) : undefined;
@@ -157,7 +193,7 @@ export function createBatchStream(source: ViewSource, options: BatchStreamOption
         if (augRng) {
           let dst = bufA;
           for (const a of augs) {
-            a.apply(img, dst, view.imageShape, augRng);
+            a.apply(img, dst, imageShape, augRng);
             img = dst;
             dst = dst === bufA ? bufB : bufA;
           }
@@ -178,7 +214,7 @@ export function createBatchStream(source: ViewSource, options: BatchStreamOption
   return {
     size: epochSize,
     batchSize,
-    inputShape: [h, w, c],
+    inputShape: [...shape],
     numClasses: view.numClasses,
     augmented: augs.length > 0,
     fingerprint,

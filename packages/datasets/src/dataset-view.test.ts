@@ -1,3 +1,4 @@
+import type { DatasetSplit } from '@distilljs/core';
 import { describe, expect, it } from 'vitest';
 import { datasetView, materializeView, subset, transferSet } from './dataset-view.js';
 import { syntheticDataset } from './synthetic.js';
@@ -30,7 +31,9 @@ describe('dataset views', () => {
     const m = materializeView(t);
     expect(m.count).toBe(t.positions.length);
     const p = t.positions[1] as number;
-    expect(m.images.subarray(16, 32)).toEqual(ds.test.images.subarray(p * 16, (p + 1) * 16));
+    expect((m as DatasetSplit).images.subarray(16, 32)).toEqual(
+      ds.test.images.subarray(p * 16, (p + 1) * 16),
+    );
     expect(Array.from(m.labels).includes(0)).toBe(false);
   });
 

@@ -1,5 +1,12 @@
-import type { DatasetSplit, ImageDataset, ImageShape } from '@distilljs/core';
-import { assertInteger, invalidArgument, Rng } from '@distilljs/core';
+import type {
+  Dataset,
+  DatasetSplit,
+  ExampleShape,
+  FeatureSplit,
+  ImageDataset,
+  ImageShape,
+} from '@distilljs/core';
+import { assertInteger, exampleShape, invalidArgument, isFeatureDataset, Rng } from '@distilljs/core';
 
 /**
  * A selection of examples from one split of a dataset, without copying any pixels: the split's bytes plus
@@ -9,11 +16,14 @@ import { assertInteger, invalidArgument, Rng } from '@distilljs/core';
 export interface DatasetView {
   /** e.g. `fashion-mnist/train`. */
   readonly name: string;
-  readonly imageShape: ImageShape;
+  /** Shape of one example (`[h, w, c]` for images). */
+  readonly exampleShape: ExampleShape;
+  /** `[h, w, c]` of uint8 images; absent for float features. */
+  readonly imageShape?: ImageShape;
   readonly numClasses: number;
   readonly classNames: readonly string[];
-  /** The whole source split. */
-  readonly split: DatasetSplit;
+  /** The whole source split: image bytes, or float features. */
+  readonly split: DatasetSplit | FeatureSplit;
   /** Positions in `split` of the selected examples, in order. */
   readonly positions: Int32Array;
   /** When true, batches carry label `-1` (a transfer set: soft targets only). */
@@ -22,11 +32,16 @@ export interface DatasetView {
   readonly steps: readonly string[];
 }
 
-/** Which split of an {@link ImageDataset}. */
+/** Which split of a dataset. */
 export type SplitName = 'train' | 'test';
 
-/** Anything a view can be made from: a dataset (with a split name) or a view. */
-export type ViewSource = ImageDataset | DatasetView;
+/** Anything a view can be made from: a dataset (images or features, with a split name) or a view. */
+export type ViewSource = Dataset | DatasetView;
+
+/** True when the examples of a split are float features rather than image bytes. */
+export function isFeatureSplit(split: DatasetSplit | FeatureSplit): split is FeatureSplit {
+  return (split as FeatureSplit).features instanceof Float32Array;
+}
 
 /** True when `source` is a {@link DatasetView} rather than an {@link ImageDataset}. */
 export function isDatasetView(source: ViewSource): source is DatasetView {
@@ -36,31 +51,51 @@ export function isDatasetView(source: ViewSource): source is DatasetView {
 /** A view of all examples of one split of a dataset (or the view itself when given a view). */
 export function datasetView(source: ViewSource, split: SplitName = 'train'): DatasetView {
   if (source && isDatasetView(source)) return source;
-  if (!source || typeof source !== 'object' || !('train' in source) || !('imageShape' in source)) {
-    invalidArgument('datasetView', 'source', 'an ImageDataset or a DatasetView', source);
+  if (
+    !source ||
+    typeof source !== 'object' ||
+    !('train' in source) ||
+    !('imageShape' in source || 'featureShape' in source)
+  ) {
+    invalidArgument('datasetView', 'source', 'an ImageDataset, a FeatureDataset or a DatasetView', source);
   }
   if (split !== 'train' && split !== 'test')
     invalidArgument('datasetView', 'split', "'train' or 'test'", split);
   const s = source[split];
-  const [h, w, c] = source.imageShape;
-  if (s.images.length !== s.count * h * w * c || s.labels.length !== s.count) {
+  const shape = exampleShape(source);
+  const size = shape.reduce((a, b) => a * b, 1);
+  const features = isFeatureDataset(source);
+  const data = features ? (s as FeatureSplit).features : (s as DatasetSplit).images;
+  if (!features && !(data instanceof Uint8Array)) {
+    invalidArgument(
+      'datasetView',
+      `source.${split}.images`,
+      'a Uint8Array of pixel bytes 0..255 (for float features build a FeatureDataset with datasetFromArrays({ features, labels }))',
+      data,
+    );
+  }
+  if (features && !(data instanceof Float32Array)) {
+    invalidArgument('datasetView', `source.${split}.features`, 'a Float32Array', data);
+  }
+  if (data?.length !== s.count * size || s.labels.length !== s.count) {
     invalidArgument(
       'datasetView',
       `source.${split}`,
-      `${s.count} images of [${h}, ${w}, ${c}] and ${s.count} labels`,
-      `${s.images.length} image bytes and ${s.labels.length} labels`,
+      `${s.count} ${features ? 'examples' : 'images'} of [${shape.join(', ')}] and ${s.count} labels`,
+      `${data?.length} ${features ? 'feature values' : 'image bytes'} and ${s.labels.length} labels`,
     );
   }
   const positions = new Int32Array(s.count);
   for (let i = 0; i < s.count; i++) positions[i] = i;
   return {
     name: `${source.name}/${split}`,
-    imageShape: source.imageShape,
+    exampleShape: shape,
+    ...(features ? {} : { imageShape: (source as ImageDataset).imageShape }),
     numClasses: source.numClasses,
     classNames: source.classNames,
     split: s,
     positions,
-    unlabelled: false,
+    unlabelled: !features && (source as ImageDataset).unlabelled === true,
     steps: [],
   };
 }
@@ -142,17 +177,22 @@ export function transferSet(source: ViewSource, options: TransferSetOptions = {}
   return { ...view, unlabelled: true, steps: [...view.steps, 'unlabelled'] };
 }
 
-/** Copies the examples of a view into a new, compact {@link DatasetSplit} (labels as stored in the source). */
-export function materializeView(view: DatasetView): DatasetSplit {
-  const [h, w, c] = view.imageShape;
-  const size = h * w * c;
+/** Copies the examples of a view into a new, compact split (labels as stored in the source). */
+export function materializeView(view: DatasetView & { split: DatasetSplit }): DatasetSplit;
+export function materializeView(view: DatasetView & { split: FeatureSplit }): FeatureSplit;
+export function materializeView(view: DatasetView): DatasetSplit | FeatureSplit;
+export function materializeView(view: DatasetView): DatasetSplit | FeatureSplit {
+  const size = view.exampleShape.reduce((a, b) => a * b, 1);
   const n = view.positions.length;
-  const images = new Uint8Array(n * size);
-  const labels = new Uint8Array(n);
+  const src = isFeatureSplit(view.split) ? view.split.features : view.split.images;
+  const data = src instanceof Float32Array ? new Float32Array(n * size) : new Uint8Array(n * size);
+  const labels = view.split.labels instanceof Int32Array ? new Int32Array(n) : new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const p = view.positions[i] as number;
-    images.set(view.split.images.subarray(p * size, (p + 1) * size), i * size);
+    data.set(src.subarray(p * size, (p + 1) * size) as never, i * size);
     labels[i] = view.split.labels[p] as number;
   }
-  return { images, labels, count: n };
+  return data instanceof Float32Array
+    ? { features: data, labels: labels as Int32Array, count: n }
+    : { images: data as Uint8Array, labels: labels as Uint8Array, count: n };
 }

@@ -49,14 +49,17 @@ export function hashString(text: string): string {
   return hashBytes(new TextEncoder().encode(text));
 }
 
-const splitHashes = new WeakMap<Uint8Array, string>();
+const splitHashes = new WeakMap<ArrayBufferView, string>();
 
-/** Content hash of an image/label byte array, memoised per array (the arrays are treated as immutable). */
-export function memoHash(bytes: Uint8Array): string {
-  let h = splitHashes.get(bytes);
+/**
+ * Content hash of an image, feature or label array (its bytes), memoised per array (the arrays are
+ * treated as immutable).
+ */
+export function memoHash(array: Uint8Array | Int32Array | Float32Array): string {
+  let h = splitHashes.get(array);
   if (h === undefined) {
-    h = hashBytes(bytes);
-    splitHashes.set(bytes, h);
+    h = hashBytes(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+    splitHashes.set(array, h);
   }
   return h;
 }

@@ -56,7 +56,7 @@ function allocate(sizes: readonly number[], total: number): number[] {
  * ```
  */
 export function carveValidation(
-  labels: Uint8Array,
+  labels: Uint8Array | Int32Array,
   numClasses: number,
   size: number,
   seed: number,

@@ -23,5 +23,5 @@ export { PadShortcut, registerCustomLayers } from './pad-shortcut.js';
 export type { WeightQuantization } from './quantize-weights.js';
 export { quantizeWeights, toFloat16Bits, WEIGHT_QUANTIZATIONS } from './quantize-weights.js';
 export type { CreateModelOptions, ModelInfo, ModelName } from './registry.js';
-export { countTrainableParams, createModel, listModels, MODEL_NAMES } from './registry.js';
+export { countTrainableParams, createModel, listModels, MODEL_NAMES, parseModelSpec } from './registry.js';
 export { softmaxHead, softmaxStudentAdvice } from './softmax-head.js';

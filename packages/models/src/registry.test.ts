@@ -3,7 +3,14 @@ import { InvalidArgumentError } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getModelMetadata } from './model-metadata.js';
-import { countTrainableParams, createModel, listModels, MODEL_NAMES, type ModelName } from './registry.js';
+import {
+  countTrainableParams,
+  createModel,
+  listModels,
+  MODEL_NAMES,
+  type ModelName,
+  parseModelSpec,
+} from './registry.js';
 
 // The trainable parameter counts of issue 5 (10 classes); the ResNets' are those of the reference
 // implementations: He et al.'s resnet20 0.27M / resnet56 0.85M, RepDistiller's resnet8x4 / resnet32x4
@@ -175,5 +182,31 @@ describe('createModel', () => {
     ]);
     tf.dispose(out);
     model.dispose();
+  });
+});
+
+describe('the zoo fits the data', () => {
+  it("'mlp' and 'mlp:512,256' take any input shape", async () => {
+    await tf.setBackend('cpu');
+    const table = createModel('mlp:16,8', { inputShape: [30], numClasses: 2, seed: 1 });
+    expect(table.inputs[0]!.shape).toEqual([null, 30]);
+    expect(table.layers.filter((l) => l.name.startsWith('hidden')).map((l) => l.outputShape)).toEqual([
+      [null, 16],
+      [null, 8],
+    ]);
+    const grid = createModel('mlp', { inputShape: [4, 5], numClasses: 3 });
+    const out = grid.predict(tf.zeros([2, 4, 5])) as tf.Tensor;
+    expect(out.shape).toEqual([2, 3]);
+    out.dispose();
+    table.dispose();
+    grid.dispose();
+    expect(parseModelSpec('mlp:512,256')).toEqual({ name: 'mlp', hiddenUnits: [512, 256] });
+    expect(() => parseModelSpec('mlp:5,x')).toThrow("'mlp:' then comma-separated hidden-layer sizes");
+  });
+
+  it('an image model refuses table rows and says which models fit', () => {
+    expect(() => createModel('mnist-cnn', { inputShape: [64], numClasses: 10 })).toThrow(
+      "createModel: argument 'options.inputShape' must be an array of length 3 ([height, width, channels]) of integers >= 1 for 'mnist-cnn' (models that take [64]: 'hinton-teacher', 'hinton-student', 'mlp', 'mlp:UNITS,...' (e.g. 'mlp:512,256')), got an array of length 1",
+    );
   });
 });

@@ -222,6 +222,36 @@ const OPTION_CHECKS: Record<OptionName, (value: unknown) => void> = {
 
 const COMMON_OPTIONS = ['inputShape', 'numClasses', 'seed', 'features'];
 
+/** Zoo names whose input rank fits `rank` ('mlp:UNITS' stands for any configured MLP). */
+function modelsForRank(rank: number): string[] {
+  const names = MODEL_NAMES.filter((n) => ZOO[n].inputRank === undefined || ZOO[n].inputRank === rank);
+  return [...names.map((n) => `'${n}'`), "'mlp:UNITS,...' (e.g. 'mlp:512,256')"];
+}
+
+/**
+ * Splits a model spec such as `'mlp:512,256'` (an MLP with those hidden layers, for any input shape) into
+ * its zoo name and options; a plain zoo name passes through.
+ */
+export function parseModelSpec(spec: string): { name: ModelName; hiddenUnits?: number[] } {
+  const m = /^mlp:(.*)$/.exec(spec);
+  if (!m) return { name: entryName('parseModelSpec', spec) };
+  const units = (m[1] as string).split(',').map((u) => Number(u.trim()));
+  if (units.length === 0 || !units.every((u) => Number.isInteger(u) && u >= 1)) {
+    invalidArgument(
+      'parseModelSpec',
+      'spec',
+      "'mlp:' then comma-separated hidden-layer sizes, e.g. 'mlp:512,256'",
+      spec,
+    );
+  }
+  return { name: 'mlp', hiddenUnits: units };
+}
+
+function entryName(fn: string, name: string): ModelName {
+  entryFor(fn, name);
+  return name as ModelName;
+}
+
 function isModelName(name: unknown): name is ModelName {
   return typeof name === 'string' && (MODEL_NAMES as readonly string[]).includes(name);
 }
@@ -258,10 +288,11 @@ function build(name: ModelName, entry: ZooEntry, options: CreateModelOptions, co
   ) {
     const rank =
       entry.inputRank === undefined ? '' : ` of length ${entry.inputRank} ([height, width, channels])`;
+    const fit = Array.isArray(inputShape) ? modelsForRank(inputShape.length) : [];
     invalidArgument(
       'createModel',
       'options.inputShape',
-      `an array${rank} of integers >= 1 for '${name}'`,
+      `an array${rank} of integers >= 1 for '${name}'${fit.length ? ` (models that take [${inputShape.join(', ')}]: ${fit.join(', ')})` : ''}`,
       inputShape,
     );
   }
@@ -323,13 +354,21 @@ function build(name: ModelName, entry: ZooEntry, options: CreateModelOptions, co
  * ```ts
  * const student = createModel('hinton-student', { seed: 1 });
  * const tiny = createModel('mlp', { hiddenUnits: [30, 30] });
+ * const table = createModel('mlp:512,256', { inputShape: [30], numClasses: 2 }); // any input shape
  * const [logits, stage1, stage2, stage3] = createModel('resnet20', { features: true }).predict(x) as tf.Tensor[];
  * ```
  * @throws InvalidArgumentError for an unknown name (listing the valid ones) or an invalid option.
  */
-export function createModel(name: ModelName, options: CreateModelOptions = {}): tfl.LayersModel {
+export function createModel(
+  name: ModelName | `mlp:${string}`,
+  options: CreateModelOptions = {},
+): tfl.LayersModel {
+  if (typeof name === 'string' && name.startsWith('mlp:')) {
+    const spec = parseModelSpec(name);
+    return createModel(spec.name, { ...options, hiddenUnits: spec.hiddenUnits });
+  }
   const entry = entryFor('createModel', name);
-  const { model } = build(name, entry, options);
+  const { model } = build(name as ModelName, entry, options);
   return options.features ? withFeatureTaps(model) : model;
 }
 

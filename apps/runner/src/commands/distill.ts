@@ -58,10 +58,10 @@ function lossOptionsFromFlags(opts: Record<string, unknown>): LossOptions {
 export async function distillCommand(opts: Record<string, unknown>, io: Io): Promise<void> {
   const ref = opts.teacher as string;
   const student = opts.student as string;
-  const isZoo = toolkit.MODEL_NAMES.includes(ref);
+  const isZoo = toolkit.MODEL_NAMES.includes(ref) || ref.startsWith('mlp:');
   if (!isZoo && !/^https?:\/\//.test(ref) && !existsSync(ref) && opts.resume === undefined) {
     throw new UsageError(
-      `--teacher ${ref}: no such file or directory, and not a zoo model (${toolkit.MODEL_NAMES.join(', ')})`,
+      `--teacher ${ref}: no such file or directory, and not a zoo model (${toolkit.MODEL_NAMES.join(', ')}, or mlp:UNITS,...)`,
     );
   }
   const excludeClasses = parseClassList(opts.excludeClass);

@@ -9,15 +9,17 @@ import {
 } from '../experiment-schema.js';
 import { withExperimentRun } from '../experiment-session.js';
 import type { Io } from '../io.js';
+import type { DatasetArg } from '../option-parsers.js';
 import { freezeConfig, reconcileResumeFlags } from '../resume-check.js';
 import { printRunOutcome, resultsTable, splitsLine, writeRunOutputs } from '../run-outputs.js';
 import type { RunRecord } from '../run-record.js';
 
 /** The dataset part of an experiment from the shared data flags. */
 export function datasetFromFlags(opts: Record<string, unknown>): ExperimentInput['dataset'] {
-  checkDatasetDir(opts.dataset as DatasetName, opts.dataDir as string | undefined, '--data-dir');
+  const arg = typeof opts.dataset === 'string' ? { name: opts.dataset } : (opts.dataset as DatasetArg);
+  checkDatasetDir(arg.name as DatasetName, opts.dataDir as string | undefined, '--data-dir');
   return {
-    name: opts.dataset as ExperimentInput['dataset']['name'],
+    ...(arg as { name: ExperimentInput['dataset']['name'] }),
     ...(opts.dataDir ? { dir: opts.dataDir as string } : {}),
     ...(opts.trainSize ? { trainSize: opts.trainSize as number } : {}),
     ...(opts.testSize ? { testSize: opts.testSize as number } : {}),
@@ -25,7 +27,28 @@ export function datasetFromFlags(opts: Record<string, unknown>): ExperimentInput
     ...(typeof opts.validationSeed === 'number' && opts.validationSeed !== 0
       ? { validationSeed: opts.validationSeed }
       : {}),
+    ...ownDataFromFlags(opts),
   };
+}
+
+/** The own-data settings (image folder, table, NPY) from their flags, only those given. */
+function ownDataFromFlags(opts: Record<string, unknown>): Partial<ExperimentInput['dataset']> {
+  const given = new Set((opts.$given as string[] | undefined) ?? Object.keys(opts));
+  const out: Record<string, unknown> = {};
+  const copy = (flag: string, key = flag, map: (v: unknown) => unknown = (v) => v) => {
+    if (given.has(flag) && opts[flag] !== undefined) out[key] = map(opts[flag]);
+  };
+  copy('labelColumn');
+  copy('header');
+  copy('skipLines');
+  copy('standardize');
+  copy('imageSize');
+  copy('channels', 'channels', Number);
+  copy('resize');
+  copy('validationFraction');
+  copy('skipBadFiles');
+  copy('unlabelled');
+  return out;
 }
 
 /** The training settings from the shared training flags. */
