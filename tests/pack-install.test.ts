@@ -207,6 +207,30 @@ describe('packed packages install into an empty CommonJS project and their READM
   });
 });
 
+/**
+ * npx keeps what it installed under `<npm cache>/_npx/<hash of the spec>` and reuses it while the version
+ * matches, so on a developer's machine a runner packed by an earlier run (same version, older code) would be
+ * run instead of this build's tarball. Remove only the npx installs of @distilljs/runner.
+ */
+function forgetCachedRunnerInstalls(): void {
+  const npxDir = join(run('npm', ['config', 'get', 'cache'], ROOT).trim(), '_npx');
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(npxDir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    let manifest = '';
+    try {
+      manifest = readFileSync(join(npxDir, entry, 'package.json'), 'utf8');
+    } catch {
+      continue;
+    }
+    if (manifest.includes('"@distilljs/runner"')) rmSync(join(npxDir, entry), { recursive: true, force: true });
+  }
+}
+
 describe('the runner from the packed tarballs, as npm users run it after a release', () => {
   // The @distilljs packages come from a local registry serving the packed tarballs (as npm would after a
   // release); tfjs and the rest from the usual registry or npm's cache.
@@ -219,6 +243,7 @@ describe('the runner from the packed tarballs, as npm users run it after a relea
     runAsync('npx', ['-y', '--prefer-offline', scope(), '@distilljs/runner', ...args], empty);
 
   beforeAll(async () => {
+    forgetCachedRunnerInstalls();
     registry = await startLocalRegistry(tarballs);
     empty = join(work, 'empty');
     mkdirSync(empty);
