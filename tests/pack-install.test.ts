@@ -227,7 +227,8 @@ function forgetCachedRunnerInstalls(): void {
     } catch {
       continue;
     }
-    if (manifest.includes('"@distilljs/runner"')) rmSync(join(npxDir, entry), { recursive: true, force: true });
+    if (manifest.includes('"@distilljs/runner"'))
+      rmSync(join(npxDir, entry), { recursive: true, force: true });
   }
 }
 
