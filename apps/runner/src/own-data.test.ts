@@ -13,7 +13,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEBIAN_FASHION_MNIST_DIR, loadFashionMnist } from '@distilljs/datasets';
+import { loadModel } from '@distilljs/models/node';
 import sharp from 'sharp';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // End-to-end on your own data, through the BUILT binary (dist/cli.js; cli.test.ts rebuilds a stale one):
@@ -211,6 +214,97 @@ describe('distill on sklearn digits (a real table)', () => {
       readFileSync(join(work, 'digits', 'models', 'teacher-s1', 'preprocessing.json'), 'utf8'),
     );
     expect(pre).toMatchObject({ kind: 'table', featureShape: [64], standardization: null });
+  });
+});
+
+describe('distill predict on table rows (CSV by header name, NPY arrays), standardised as in training', () => {
+  it("gives the saved model's probabilities for each row, with the training part's standardisation", async () => {
+    // sklearn's wine table (13 features) rewritten with a header and the label first
+    const wine = readFileSync('/usr/lib/python3/dist-packages/sklearn/datasets/data/wine_data.csv', 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
+    const names = Array.from({ length: 13 }, (_, j) => `f${j + 1}`);
+    const table = join(work, 'wine.csv');
+    writeFileSync(
+      table,
+      `${['label', ...names].join(',')}\n${wine.map((r) => [r[13], ...r.slice(0, 13)].join(',')).join('\n')}\n`,
+    );
+    const run = join(work, 'wine');
+    const t = await distill([
+      'train',
+      '--dataset',
+      `csv:${table}`,
+      '--label-column',
+      'label',
+      '--model',
+      'mlp:8',
+      '--epochs',
+      '2',
+      '--out',
+      run,
+      '--quiet',
+    ]);
+    expect(t.code, t.stderr).toBe(0);
+    const modelDir = join(run, 'models', 'teacher-s1');
+    const pre = JSON.parse(readFileSync(join(modelDir, 'preprocessing.json'), 'utf8'));
+    expect(pre.featureNames).toEqual(names);
+
+    // rows to predict: the features in reverse column order, no label column
+    const rows = wine.slice(0, 6).map((r) => r.slice(0, 13).map(Number));
+    const reversed = [...names].reverse();
+    const csv = join(work, 'new-wine.csv');
+    writeFileSync(csv, `${reversed.join(',')}\n${rows.map((r) => [...r].reverse().join(',')).join('\n')}\n`);
+    const npy = join(work, 'new-wine.npy');
+    execFileSync('/usr/bin/python3', [
+      '-c',
+      `import numpy, sys; numpy.save(sys.argv[1], numpy.array(${JSON.stringify(rows)}, dtype=numpy.float64))`,
+      npy,
+    ]);
+    const p = await distill(['predict', modelDir, csv, npy, '--json', '--backend', 'cpu']);
+    expect(p.code, p.stderr).toBe(0);
+    const predictions = JSON.parse(p.stdout).predictions as { input: string; probabilities: number[] }[];
+    expect(predictions.map((x) => x.input)).toEqual([
+      ...rows.map((_, i) => `${csv}:${i + 2}`),
+      ...rows.map((_, i) => `${npy}[${i}]`),
+    ]);
+
+    // what the model gives for the rows standardised by hand with the saved statistics
+    await tf.setBackend('cpu');
+    const model = await loadModel(modelDir);
+    const x = tf.tensor2d(
+      rows.map((r) => r.map((v, j) => (v - pre.standardization.mean[j]) / pre.standardization.std[j])),
+    );
+    const y = tf.softmax(model.predict(x) as tf.Tensor);
+    const expected = (await y.array()) as number[][];
+    tf.dispose([x, y]);
+    model.dispose();
+    predictions.forEach((pr, i) => {
+      pr.probabilities.forEach((v, k) => {
+        expect(v).toBeCloseTo(expected[i % rows.length]![k]!, 5);
+      });
+    });
+
+    // bad rows: one line naming the file, the line and what is expected
+    writeFileSync(csv, `${reversed.join(',')}\n${rows[0]!.join(',')}\n1,2\n`);
+    const bad = await distill(['predict', modelDir, csv]);
+    expect(bad.code).toBe(2);
+    expect(errorLines(bad.stderr)).toEqual([
+      `distill: ${csv}: line 3: has 2 fields, expected 13 like the header`,
+    ]);
+    writeFileSync(csv, 'f1,f2\n1,2\n');
+    const missing = await distill(['predict', modelDir, csv]);
+    expect(errorLines(missing.stderr)[0]).toMatch(`distill: ${csv}: header: no column "f3", "f4"`);
+    const image = await distill([
+      'predict',
+      modelDir,
+      join(folder, 'Bag', readdirFirst(join(folder, 'Bag'))),
+    ]);
+    expect(image.code).toBe(2);
+    expect(errorLines(image.stderr)[0]).toMatch(
+      /this model takes table rows \(13 features\); give a \.csv or \.tsv file/,
+    );
   });
 });
 

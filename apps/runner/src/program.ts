@@ -372,9 +372,14 @@ export function createProgram(io: Io): Command {
     addDataOptions(
       program
         .command('predict')
-        .description('classes of image files with a saved or exported model, preprocessed as in training')
+        .description(
+          'classes of image files, or of table rows, with a saved or exported model, preprocessed as in training',
+        )
         .argument('<model>', 'an exported model directory, a model directory or a run directory')
-        .argument('<inputs...>', 'image files (PNG, JPEG, WebP, GIF, ...)'),
+        .argument(
+          '<inputs...>',
+          'image files (PNG, JPEG, WebP, GIF, ...), or for a model trained on a table: CSV/TSV files of rows (by header name or in column order) or .npy arrays',
+        ),
     )
       .option('--top <k>', 'how many classes to show per input', positiveInt, 3)
       .option('--model <stage>', 'which model of a run directory (stage id, name or role)')

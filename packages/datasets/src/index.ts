@@ -24,6 +24,8 @@ export {
 export type { DownloadProgress, FetchLike, ProgressCallback } from './download-types.js';
 export type { MnistDigitFile } from './embedded-mnist.js';
 export { EMBEDDED_MNIST_TRAIN_FRACTION, embeddedMnistFromDigits } from './embedded-mnist.js';
+export type { FeatureRows, FeatureRowsOptions } from './feature-rows.js';
+export { parseFeatureRows } from './feature-rows.js';
 export type { FeatureInput, FromArraysOptions, LabelInput } from './from-arrays.js';
 export { datasetFromArrays, standardizeDataset } from './from-arrays.js';
 export type { Gunzip } from './gzip.js';

@@ -19,16 +19,19 @@ export interface TableOptions {
   readonly classNames?: readonly string[];
 }
 
-interface Row {
+/** @internal One parsed record and where it ends. */
+export interface Row {
   readonly record: string[];
   readonly info: { readonly lines: number };
 }
 
-function fail(source: string, where: string, what: string): never {
+/** @internal Throws the one-line error: `file: where: what`. */
+export function fail(source: string, where: string, what: string): never {
   throw new InvalidFileError(`${source}: ${where}: ${what}`, { where: `${source}:${where}` });
 }
 
-function readRows(text: string, source: string, options: TableOptions): Row[] {
+/** @internal The table's records with their line numbers (csv-parse); errors name the file and the line. */
+export function readRows(text: string, source: string, options: TableOptions): Row[] {
   try {
     return parse(text, {
       delimiter: options.delimiter ?? ',',

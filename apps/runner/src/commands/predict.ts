@@ -1,9 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import type { BackendRequest } from '@distilljs/core';
+import { decodeImageFile, parseFeatureRows, parseNpy } from '@distilljs/datasets';
 import * as models from '@distilljs/models/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../exit-code.js';
-import { decodeImageForModel, IMAGE_FILE } from '../image-file.js';
 import { type Io, println } from '../io.js';
 import { type ModelSource, resolveModelSource } from '../model-source.js';
 import {
@@ -12,6 +13,7 @@ import {
   imagePreprocessingFor,
   type Preprocessing,
   readSavedPreprocessing,
+  type TablePreprocessing,
 } from '../preprocessing.js';
 import * as toolkit from '../toolkit.js';
 import { datasetFromFlags } from './train.js';
@@ -42,54 +44,120 @@ async function preprocessingOf(source: ModelSource, opts: Record<string, unknown
   return imagePreprocessingFor((await toolkit.loadDataset(spec)) as never);
 }
 
-function imageOnly(p: Preprocessing): ImagePreprocessing {
-  if ('image' in p) return p;
-  throw new UsageError(
-    `this model takes table rows (${p.featureShape.join('x')} features); CSV rows for prediction are not read yet`,
+/** Extensions `distill predict` reads as images (what sharp decodes). */
+const IMAGE_FILE = /\.(png|jpe?g|webp|gif|tiff?|avif)$/i;
+/** Extensions `distill predict` reads as rows of a table. */
+const TABLE_FILE = /\.(csv|tsv|tab|txt)(\.gz)?$/i;
+
+/** The model's inputs, one per predicted example, with the name each prediction is printed under. */
+interface Inputs {
+  readonly names: string[];
+  readonly xs: Float32Array[];
+  readonly shape: readonly number[];
+}
+
+function mustExist(input: string): void {
+  if (!existsSync(input)) throw new UsageError(`${input}: no such file`);
+}
+
+async function readImages(inputs: readonly string[], p: ImagePreprocessing): Promise<Inputs> {
+  const { height, width, channels, resize } = p.image;
+  const xs: Float32Array[] = [];
+  for (const input of inputs) {
+    mustExist(input);
+    if (!IMAGE_FILE.test(input)) {
+      throw new UsageError(
+        `${input}: not an image file this model can take (.png, .jpg, .jpeg, .webp, .gif, .tiff, .avif)`,
+      );
+    }
+    const bytes = await decodeImageFile(input, { imageSize: [height, width], channels, resize });
+    xs.push(imageInput(bytes, p));
+  }
+  return { names: [...inputs], xs, shape: [height, width, channels] };
+}
+
+/** Standardised with the training part's statistics, as the training batches were. */
+function standardized(row: Float32Array, p: TablePreprocessing): Float32Array {
+  const s = p.standardization;
+  if (!s) return row;
+  return row.map((v, j) => (v - (s.mean[j] as number)) / (s.std[j] as number));
+}
+
+function readNpyRows(input: string, p: TablePreprocessing, width: number): Inputs['xs'] {
+  const array = parseNpy(new Uint8Array(readFileSync(input)), input);
+  const [n = 0, ...rest] = array.shape;
+  if (rest.join('x') !== p.featureShape.join('x')) {
+    throw new UsageError(
+      `${input}: holds an array of shape (${array.shape.join(', ')}), but this model takes (n, ${p.featureShape.join(', ')})`,
+    );
+  }
+  return Array.from({ length: n }, (_, i) =>
+    Float32Array.from(array.data.subarray(i * width, (i + 1) * width)),
   );
 }
 
-async function readInputs(inputs: readonly string[], p: ImagePreprocessing): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
+function readTables(inputs: readonly string[], p: TablePreprocessing): Inputs {
+  const width = p.featureShape.reduce((a, b) => a * b, 1);
+  const names: string[] = [];
+  const xs: Float32Array[] = [];
   for (const input of inputs) {
-    if (!existsSync(input)) throw new UsageError(`${input}: no such file`);
-    if (!IMAGE_FILE.test(input)) {
+    mustExist(input);
+    if (/\.npy$/i.test(input)) {
+      const rows = readNpyRows(input, p, width);
+      rows.forEach((row, i) => {
+        names.push(`${input}[${i}]`);
+        xs.push(standardized(row, p));
+      });
+      continue;
+    }
+    if (!TABLE_FILE.test(input)) {
       throw new UsageError(
-        `${input}: not an image file this model can take (.png, .jpg, .jpeg, .webp, .gif, .bmp, .tiff, .avif)`,
+        `${input}: this model takes table rows (${width} features); give a .csv or .tsv file of rows, or a .npy array of shape (n, ${p.featureShape.join(', ')})`,
       );
     }
-    out.push(imageInput(await decodeImageForModel(input, p), p));
+    const raw = readFileSync(input);
+    const text = (/\.gz$/i.test(input) ? gunzipSync(raw) : raw).toString('utf8');
+    const delimiter = /\.(tsv|tab)(\.gz)?$/i.test(input) ? '\t' : ',';
+    const rows = parseFeatureRows(text, input, {
+      width,
+      delimiter,
+      ...(p.featureNames ? { featureNames: p.featureNames } : {}),
+    });
+    rows.lines.forEach((line, i) => {
+      names.push(`${input}:${line}`);
+      xs.push(standardized(rows.features.slice(i * width, (i + 1) * width), p));
+    });
   }
-  return out;
+  return { names, xs, shape: p.featureShape };
+}
+
+function readInputs(inputs: readonly string[], p: Preprocessing): Promise<Inputs> | Inputs {
+  return 'image' in p ? readImages(inputs, p) : readTables(inputs, p);
 }
 
 function checkInputShape(
   model: { inputs: { shape: (number | null)[] }[] },
-  p: ImagePreprocessing,
+  want: readonly number[],
   label: string,
 ) {
   const shape = model.inputs[0]?.shape.slice(1) ?? [];
-  const want = [p.image.height, p.image.width, p.image.channels];
-  if (shape.length !== 3 || shape.some((d, i) => d !== null && d !== want[i])) {
+  if (shape.length !== want.length || shape.some((d, i) => d !== null && d !== want[i])) {
     throw new UsageError(
-      `${label} takes inputs [${shape.join(', ')}], but its preprocessing makes ${want.join('x')} images; the preprocessing does not belong to this model`,
+      `${label} takes inputs [${shape.join(', ')}], but its preprocessing makes inputs of ${want.join('x')}; the preprocessing does not belong to this model`,
     );
   }
 }
 
 /** Runs the model on the inputs as one batch; returns softmax probabilities per input. */
-function probabilities(
-  model: { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] },
-  xs: Float32Array[],
-  p: ImagePreprocessing,
-) {
-  const { height, width, channels } = p.image;
-  const flat = new Float32Array(xs.length * height * width * channels);
+function probabilities(model: { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] }, inputs: Inputs) {
+  const { xs, shape } = inputs;
+  const size = shape.reduce((a, b) => a * b, 1);
+  const flat = new Float32Array(xs.length * size);
   xs.forEach((x, i) => {
-    flat.set(x, i * x.length);
+    flat.set(x, i * size);
   });
   const probs = tf.tidy(() => {
-    const out = model.predict(tf.tensor4d(flat, [xs.length, height, width, channels]));
+    const out = model.predict(tf.tensor(flat, [xs.length, ...shape]));
     return tf.softmax(Array.isArray(out) ? (out[0] as tf.Tensor) : out);
   });
   const rows = probs.arraySync() as number[][];
@@ -108,23 +176,26 @@ function toPrediction(input: string, probs: number[], classNames: readonly strin
   return { input, predicted: top[0] as Prediction['predicted'], top, probabilities: probs };
 }
 
-/** `distill predict MODEL INPUTS... [--top K] [--json]`: classes of image files with a saved model. */
+/**
+ * `distill predict MODEL INPUTS... [--top K] [--json]`: classes of image files, or of the rows of CSV/TSV
+ * tables and NPY arrays, with a saved model and the preprocessing saved with it.
+ */
 export async function predictCommand(opts: Record<string, unknown>, io: Io, args: string[]): Promise<void> {
   const [ref, ...inputs] = args as [string, ...string[]];
   const source = resolveModelSource(ref, 'MODEL', opts.model as string | undefined);
-  const image = imageOnly(await preprocessingOf(source, opts));
-  const xs = await readInputs(inputs, image);
+  const pre = await preprocessingOf(source, opts);
+  const read = await readInputs(inputs, pre);
   await toolkit.setupBackend((opts.backend as BackendRequest) ?? 'auto');
   const model = await models.loadModel(source.modelJson);
   let rows: number[][];
   try {
-    checkInputShape(model, image, source.label);
-    rows = probabilities(model, xs, image);
+    checkInputShape(model, read.shape, source.label);
+    rows = probabilities(model, read);
   } finally {
     model.dispose();
   }
-  const k = Math.min((opts.top as number | undefined) ?? 3, image.classNames.length || rows[0]?.length || 1);
-  const predictions = inputs.map((input, i) => toPrediction(input, rows[i] as number[], image.classNames, k));
+  const k = Math.min((opts.top as number | undefined) ?? 3, pre.classNames.length || rows[0]?.length || 1);
+  const predictions = read.names.map((name, i) => toPrediction(name, rows[i] as number[], pre.classNames, k));
   if (opts.json) {
     println(io.stdout, JSON.stringify({ model: source.label, predictions }));
     return;

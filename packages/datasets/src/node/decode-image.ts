@@ -45,7 +45,13 @@ export async function decodeResolved(
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   } catch (cause) {
     const why = (cause as Error).message.split('\n')[0];
-    throw new InvalidFileError(`${name}: cannot decode the image (${why})`, { where: name, cause });
+    throw new InvalidFileError(
+      `${name}: cannot decode the image (${why}); give a PNG, JPEG, WebP or GIF file`,
+      {
+        where: name,
+        cause,
+      },
+    );
   }
 }
 

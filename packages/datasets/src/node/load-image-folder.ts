@@ -112,7 +112,10 @@ async function decodeAll(
         pixels.set(await decodeResolved(sharp, join(listing.root, f.path), o, f.path), i * px);
         ok[i] = 1;
       } catch (error) {
-        bad.push({ path: f.path, reason: (error as Error).message.replace(`${f.path}: `, '') });
+        bad.push({
+          path: f.path,
+          reason: (error as Error).message.replace(`${f.path}: `, '').replace(/; give a .*$/, ''),
+        });
       }
     }
   };
