@@ -39,14 +39,16 @@ function resolve(record: Json, query: string): number | MeanStd {
     path.reduce<unknown>((o, k) => (o === undefined || o === null ? undefined : (o as Json)[k]), obj);
   switch (kind) {
     case 'rows': {
-      // rows.<row name>.<validation|test>.<errors|accuracy>
-      const [name, ...path] = rest;
-      const row = byName(summary.rows as { name: string }[], name!, query);
+      // rows.<row name>.<validation|test>.<errors|accuracy> (a row name may hold dots: "distilled (T=4, alpha=0.9)")
+      const path = rest.slice(-2);
+      const name = rest.slice(0, -2).join('.');
+      const row = byName(summary.rows as { name: string }[], name, query);
       return pick(row, path) as MeanStd;
     }
     case 'stage': {
-      // stage.<stage id>.<validation|test>.<errors|accuracy|count>
-      const [id, ...path] = rest;
+      // stage.<stage id>.<validation|test>.<errors|accuracy|count> (an id may hold dots: "distilled-t-4-alpha-0.9-s1")
+      const path = rest.slice(-2);
+      const id = rest.slice(0, -2).join('.');
       const stage = (record.stages as { id: string }[]).find((s) => s.id === id);
       if (!stage) throw new Error(`${query}: no stage ${id}`);
       return pick(stage, path) as number;
