@@ -135,8 +135,8 @@ const ownDataFields = {
   channels: z.union([z.literal(1), z.literal(3)]).optional(),
   /** Image folder: stretch, centre-crop or pad (default stretch). */
   resize: z.enum(['stretch', 'centre-crop', 'pad']).optional(),
-  /** Own data: share held out (stratified, seeded) as the evaluation split (default 0.2). */
-  validationFraction: z.number().gt(0).lt(1).optional(),
+  /** Own data: share held out (stratified, seeded) as the test split (default 0.2); validation is carved from the rest. */
+  testFraction: z.number().gt(0).lt(1).optional(),
   /** Seed of that split (default 0). */
   splitSeed: z.number().int().optional(),
   /** Image folder: skip unreadable images (reporting how many) instead of failing. */

@@ -177,11 +177,15 @@ describe('distill on an image folder of real Fashion-MNIST PNG and JPEG files', 
     writeFileSync(join(bad, 'b', 'zz.jpg'), 'not a jpeg');
     const r = await distill(['data', 'inspect', bad, '--image-size', '4']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('7 train / 2 held out images of [4, 4, 3], 2 classes');
-    expect(r.stdout).toMatch(/│ 1\s+│\s+b │\s+4 │\s+1 │/);
+    // 10 readable images: 2 held out as the test split (1 per class), 1 of the other 8 carved as validation
+    expect(r.stdout).toContain('7 train / 1 validation / 2 test images of [4, 4, 3], 2 classes');
+    expect(r.stdout).toMatch(/│ 0\s+│\s+a │\s+3 │\s+1 │\s+1 │/);
+    expect(r.stdout).toMatch(/│ 1\s+│\s+b │\s+4 │\s+0 │\s+1 │/);
     expect(r.stdout).toContain(`unreadable files: 1\n  ${join(bad, 'b', 'zz.jpg')}: cannot decode the image`);
     const u = await distill(['data', 'inspect', unlabelled, '--channels', '1', '--image-size', '28']);
-    expect(u.stdout).toContain('120 train / 0 held out images of [28, 28, 1], unlabelled (a transfer set)');
+    expect(u.stdout).toMatch(
+      /\d+ train \/ \d+ validation \/ 0 test images of \[28, 28, 1\], unlabelled \(a transfer set\)/,
+    );
   });
 });
 

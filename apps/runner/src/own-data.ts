@@ -19,7 +19,7 @@ export interface OwnDataSpec {
   readonly imageSize?: number | undefined;
   readonly channels?: 1 | 3 | undefined;
   readonly resize?: datasets.ResizeMode | undefined;
-  readonly validationFraction?: number | undefined;
+  readonly testFraction?: number | undefined;
   readonly splitSeed?: number | undefined;
   readonly skipBadFiles?: boolean | undefined;
   readonly unlabelled?: string | undefined;
@@ -49,7 +49,8 @@ function imageOptions(spec: OwnDataSpec): datasets.ImageDecodeOptions {
 async function loadFolder(spec: OwnDataSpec, path: string): Promise<OwnData> {
   const opts = {
     ...imageOptions(spec),
-    validationFraction: spec.validationFraction ?? 0.2,
+    validationFraction: spec.testFraction ?? 0.2,
+    heldOutLabel: 'test',
     seed: spec.splitSeed ?? 0,
     skipBadFiles: spec.skipBadFiles ?? false,
   };
@@ -92,7 +93,8 @@ export async function loadOwnData(spec: OwnDataSpec): Promise<OwnData> {
   }
   if (spec.name === 'folder') return loadFolder(spec, path);
   const common = {
-    validationFraction: spec.validationFraction ?? 0.2,
+    validationFraction: spec.testFraction ?? 0.2,
+    heldOutLabel: 'test',
     seed: spec.splitSeed ?? 0,
     ...(spec.standardize === false ? { standardize: false } : {}),
   };

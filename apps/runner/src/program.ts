@@ -81,8 +81,8 @@ function addOwnDataOptions(cmd: Command): Command {
       ]),
     )
     .option(
-      '--validation-fraction <f>',
-      'own data: share held out (stratified, seeded) and evaluated on (default 0.2)',
+      '--test-fraction <f>',
+      'own data: share held out (stratified, seeded) as the test split, scored once at the end (default 0.2); the validation split is then carved from the rest',
       unitNumber,
     )
     .option(

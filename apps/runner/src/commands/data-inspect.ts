@@ -53,6 +53,11 @@ export async function dataInspectCommand(
     classNames: dataset.classNames,
     unlabelled,
     train: { count: dataset.train.count, classCounts: classCounts(dataset.train.labels, dataset.numClasses) },
+    validation: {
+      count: dataset.validation.count,
+      classCounts: classCounts(dataset.validation.labels, dataset.numClasses),
+      seed: dataset.validationSplit.seed,
+    },
     test: { count: dataset.test.count, classCounts: classCounts(dataset.test.labels, dataset.numClasses) },
     meanValue: meanValue(dataset),
     ...(own ? { unreadable: own.badFiles, preprocessing: own.preprocessing } : {}),
@@ -61,22 +66,25 @@ export async function dataInspectCommand(
     println(io.stdout, JSON.stringify(info));
     return;
   }
-  const own_ = own !== undefined;
-  const testName = own_ ? 'held out' : 'test';
   const what = info.kind === 'images' ? 'images' : 'examples';
   println(
     io.stdout,
-    `${info.name}: ${info.train.count} train / ${info.test.count} ${testName} ${what} of [${info.shape.join(', ')}]${unlabelled ? ', unlabelled (a transfer set)' : `, ${info.numClasses} classes`}; mean ${info.kind === 'images' ? 'pixel' : 'feature'} ${info.meanValue.toFixed(4)} (train)`,
+    `${info.name}: ${info.train.count} train / ${info.validation.count} validation / ${info.test.count} test ${what} of [${info.shape.join(', ')}]${unlabelled ? ', unlabelled (a transfer set)' : `, ${info.numClasses} classes`}; mean ${info.kind === 'images' ? 'pixel' : 'feature'} ${info.meanValue.toFixed(4)} (train)`,
+  );
+  println(
+    io.stdout,
+    `validation: carved from the training examples (seeded with ${info.validation.seed}, stratified; --validation-size to change it); no model trains on it`,
   );
   if (!unlabelled) {
     println(
       io.stdout,
       renderTable(
-        ['class', 'name', 'train', testName],
+        ['class', 'name', 'train', 'validation', 'test'],
         info.classNames.map((n, k) => [
           String(k),
           n,
           String(info.train.classCounts[k]),
+          String(info.validation.classCounts[k]),
           String(info.test.classCounts[k]),
         ]),
       ),

@@ -45,7 +45,7 @@ function ownDataFromFlags(opts: Record<string, unknown>): Partial<ExperimentInpu
   copy('imageSize');
   copy('channels', 'channels', Number);
   copy('resize');
-  copy('validationFraction');
+  copy('testFraction');
   copy('skipBadFiles');
   copy('unlabelled');
   return out;

@@ -16,6 +16,8 @@ export interface LoadImageFolderOptions extends ImageDecodeOptions {
   readonly validationFraction?: number;
   /** Seed of the validation split (default 0). */
   readonly seed?: number;
+  /** What the held-out part is called in the dataset's name (default `validation`; the runner says `test`). */
+  readonly heldOutLabel?: string;
   /** Skip files that cannot be decoded (listed in `badFiles`) instead of failing (default false). */
   readonly skipBadFiles?: boolean;
   /**
@@ -201,7 +203,7 @@ export async function loadImageFolder(
   };
   const fraction = options.validationFraction ?? 0.2;
   if (listing.unlabelled || fraction === 0) return dataset;
-  return holdOut(dataset, { fraction, seed: options.seed ?? 0, label: 'validation' });
+  return holdOut(dataset, { fraction, seed: options.seed ?? 0, label: options.heldOutLabel ?? 'validation' });
 }
 
 /** The cache holds `n` rows (bad files as zero rows at the end) so its size is known from the listing. */

@@ -16,6 +16,8 @@ export interface FeatureLoadOptions {
   readonly validationFraction?: number;
   /** Seed of the validation split (default 0). */
   readonly seed?: number;
+  /** What the held-out part is called in the dataset's name (default `validation`; the runner says `test`). */
+  readonly heldOutLabel?: string;
   /** Standardise every feature with the training part's mean and std (default true). */
   readonly standardize?: boolean;
   /** Most bytes the data may take in memory (default 4 GiB). */
@@ -28,7 +30,9 @@ export interface LoadTableOptions extends TableOptions, FeatureLoadOptions {}
 function finish(dataset: FeatureDataset, options: FeatureLoadOptions, file: string): FeatureDataset {
   const fraction = options.validationFraction ?? 0.2;
   const split =
-    fraction > 0 ? holdOut(dataset, { fraction, seed: options.seed ?? 0, label: 'validation' }) : dataset;
+    fraction > 0
+      ? holdOut(dataset, { fraction, seed: options.seed ?? 0, label: options.heldOutLabel ?? 'validation' })
+      : dataset;
   if (options.standardize === false) return split;
   try {
     return standardizeDataset(split);
