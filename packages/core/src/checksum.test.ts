@@ -12,6 +12,8 @@ describe('sealChecksum / openChecksum', () => {
     expect(Array.from(await openChecksum(sealed, 'f.bin'))).toEqual(Array.from(payload));
     const hex = createHash('sha256').update(payload).digest('hex');
     expect(await sha256Hex(payload)).toBe(hex);
+    // chunks hash as their concatenation
+    expect(await sha256Hex([payload.subarray(0, 7), payload.subarray(7, 7), payload.subarray(7)])).toBe(hex);
     expect(Buffer.from(sealed.subarray(payload.length, payload.length + 32)).toString('hex')).toBe(hex);
   });
 

@@ -11,9 +11,23 @@ async function digest(bytes: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes.slice()));
 }
 
-/** The sha256 of `bytes` as 64 lower-case hex digits (the form `sha256sum` prints). */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  return Array.from(await digest(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
+/**
+ * The sha256 of `bytes` (or of byte chunks one after another) as 64 lower-case hex digits (the form
+ * `sha256sum` prints). WebCrypto: the same code in Node 20 and browsers.
+ */
+export async function sha256Hex(bytes: Uint8Array | readonly Uint8Array[]): Promise<string> {
+  const one = bytes instanceof Uint8Array ? bytes : concat(bytes);
+  return Array.from(await digest(one), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(chunks.reduce((a, b) => a + b.length, 0));
+  let off = 0;
+  for (const c of chunks) {
+    all.set(c, off);
+    off += c.length;
+  }
+  return all;
 }
 
 /**

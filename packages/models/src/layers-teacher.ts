@@ -1,21 +1,11 @@
 import type { Batch, Teacher } from '@distilljs/core';
-import { invalidArgument } from '@distilljs/core';
+import { invalidArgument, sha256Hex } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { softmaxHead } from './softmax-head.js';
 
-/** sha256 hex of byte chunks (WebCrypto: Node 20 and browsers). */
-export async function sha256Hex(chunks: readonly Uint8Array[]): Promise<string> {
-  const total = chunks.reduce((a, b) => a + b.length, 0);
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.length;
-  }
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', all);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
+/** sha256 hex of bytes or byte chunks: @distilljs/core's, re-exported here where it was first published. */
+export { sha256Hex };
 
 /** sha256 of a model's weights (shapes and float32 values): the fingerprint of a Layers teacher. */
 export async function weightsFingerprint(model: tfl.LayersModel): Promise<string> {

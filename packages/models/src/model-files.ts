@@ -4,7 +4,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { type DistillModelMetadata, getModelMetadata, METADATA_KEY } from './model-metadata.js';
 import { registerCustomLayers } from './pad-shortcut.js';
 import { quantizeWeights, type WeightQuantization } from './quantize-weights.js';
-import { expectedWeightBytes, sha256Hex } from './weights-bytes.js';
+import { expectedWeightBytes, weightDataSha256 } from './weights-bytes.js';
 
 /**
  * The distilljs model file format version this package writes (in model.json's
@@ -175,7 +175,7 @@ export async function saveModelWith(
           ? { ...saved, ...quantizeWeights(saved.weightSpecs, saved.weightData, q) }
           : saved;
       metadata.formatVersion = MODEL_FORMAT_VERSION;
-      metadata.weightsSha256 = await sha256Hex(artifacts.weightData);
+      metadata.weightsSha256 = await weightDataSha256(artifacts.weightData);
       const userDefinedMetadata = {
         ...(artifacts.userDefinedMetadata ?? {}),
         [METADATA_KEY]: JSON.parse(JSON.stringify(metadata)),
@@ -276,7 +276,7 @@ async function verifyArtifacts(
     }
     return;
   }
-  const computed = await sha256Hex(artifacts.weightData);
+  const computed = await weightDataSha256(artifacts.weightData);
   if (computed !== recorded) {
     throw new InvalidFileError(
       `${fn}: ${weights()} do not match the sha256 recorded in ${label} (recorded ${recorded}, computed ${computed}); the weights were changed or corrupted after saving`,

@@ -1,3 +1,4 @@
+import { sha256Hex } from '@distilljs/core';
 import { io } from '@tensorflow/tfjs-core';
 
 const BYTES: Record<string, number> = {
@@ -26,8 +27,8 @@ export function expectedWeightBytes(specs: readonly io.WeightsManifestEntry[]): 
 }
 
 /** Hex sha256 of weight bytes (WebCrypto: the same code in browsers and Node). */
-export async function sha256Hex(data: io.WeightData | undefined): Promise<string> {
-  const bytes = data === undefined ? new ArrayBuffer(0) : io.CompositeArrayBuffer.join(data);
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+export function weightDataSha256(data: io.WeightData | undefined): Promise<string> {
+  return sha256Hex(
+    data === undefined ? new Uint8Array(0) : new Uint8Array(io.CompositeArrayBuffer.join(data)),
+  );
 }

@@ -8,6 +8,7 @@ import {
   isTeacher,
   openChecksum,
   sealChecksum,
+  sha256Hex,
   type Teacher,
 } from '@distilljs/core';
 import {
@@ -34,12 +35,7 @@ import {
 } from './learnable-temperature.js';
 import { loadFileCheckpointStore } from './load-node-store.js';
 import { checkSameExamples, strongViewTerms } from './strong-view.js';
-import {
-  fillTeacherCache,
-  sha256Hex,
-  type TeacherCacheOptions,
-  TeacherOutputCache,
-} from './teacher-cache.js';
+import { fillTeacherCache, type TeacherCacheOptions, TeacherOutputCache } from './teacher-cache.js';
 import type { TrainOptions } from './train-options.js';
 import { runTraining, type TrainEngine } from './training-loop.js';
 import { checkDataFitsModel, checkLogitsHead, checkModel, checkStream } from './validate.js';

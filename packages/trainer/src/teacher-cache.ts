@@ -122,19 +122,6 @@ export interface TeacherCacheOptions {
   readonly dir?: string;
 }
 
-/** @internal sha256 hex of byte chunks (WebCrypto: Node 20 and browsers). */
-export async function sha256Hex(chunks: readonly Uint8Array[]): Promise<string> {
-  const total = chunks.reduce((a, b) => a + b.length, 0);
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.length;
-  }
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', all);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 /**
  * @internal Fills a cache by running `teacherOutputs` (evaluation mode) over one pass of the data:
  * batched, each batch disposed.
