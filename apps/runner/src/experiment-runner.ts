@@ -324,6 +324,10 @@ export function checkTeacherSplit(ref: string, dataset: toolkit.RunDataset): str
     return `teacher ${ref} is not a run directory of distill, so it cannot be checked that it never trained on this run's validation split`;
   }
   const record = loadRunRecord(abs);
+  const theirSplit = record.validationSplit as { dataset?: unknown } | undefined;
+  if (theirSplit && theirSplit.dataset !== dataset.name) {
+    return `teacher ${ref} was trained on another dataset (${String(theirSplit.dataset)}), so it cannot be checked that it never saw this run's validation or test examples`;
+  }
   const theirs = JSON.stringify(record.validationSplit ?? null);
   const ours = JSON.stringify(validationSplitRecord(dataset));
   if (theirs !== ours) {

@@ -1,43 +1,22 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { loadMnist } from '@distilljs/datasets';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStockTfjsPage } from './stock-tfjs-page.js';
+import { type CliResult, errorLines, runDistill } from './testing/built-cli.js';
 
 // End-to-end on the built binary: a small model trained on the embedded MNIST digits is exported (uint8,
 // float16), then `distill predict` reads PNG and JPEG files written from test digits and must agree with
 // `distill eval`'s predictions for them. (cli.test.ts rebuilds a stale dist before any test runs.)
-const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(appDir, 'dist', 'cli.js');
 const DIGITS = 12;
 let work = '';
-let exported: Result | undefined;
+let exported: CliResult | undefined;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+const distill = (args: string[]) => runDistill(args, work);
 
-function distill(args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [cli, ...args],
-      { cwd: work, env: { ...process.env, CI: 'true' }, timeout: 170_000, maxBuffer: 1 << 26 },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
-
-const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('distill:'));
 const data = [
   '--dataset',
   'mnist-embedded',
@@ -84,7 +63,7 @@ afterAll(() => {
 
 describe('distill export', () => {
   it('writes the student alone with uint8 weights tfjs can dequantise, its preprocessing and both accuracies', async () => {
-    const r = exported as Result;
+    const r = exported as CliResult;
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.quantize).toBe('uint8');

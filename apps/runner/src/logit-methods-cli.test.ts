@@ -1,21 +1,13 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, runDistill } from './testing/built-cli.js';
 
 // The built binary (dist/cli.js, built by `pnpm build`; cli.test.ts rebuilds a stale one) as a user runs it.
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
 let work = '';
 
-function distill(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: work, timeout: 170_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const distill = (args: string[]) => runDistill(args, work);
 
 const DATA = ['--dataset', 'synthetic', '--train-size', '192', '--test-size', '64', '--backend', 'cpu'];
 

@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -10,48 +10,23 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { DEBIAN_FASHION_MNIST_DIR, loadFashionMnist } from '@distilljs/datasets';
 import { loadModel } from '@distilljs/models/node';
 import sharp from 'sharp';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, errorLines, runDistill } from './testing/built-cli.js';
 
 // End-to-end on your own data, through the BUILT binary (dist/cli.js; cli.test.ts rebuilds a stale one):
 // an image folder of real Fashion-MNIST images, sklearn's digits table, and every bad input of issue 19.
-const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(appDir, 'dist', 'cli.js');
 const DIGITS = '/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz';
 let work = '';
 let folder = '';
 let unlabelled = '';
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function distill(args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [cli, ...args],
-      {
-        cwd: work,
-        env: { ...process.env, CI: 'true', DISTILLJS_CACHE: join(work, 'cache') },
-        timeout: 170_000,
-      },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
-
-const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('distill:'));
+const distill = (args: string[]) => runDistill(args, work, { env: { DISTILLJS_CACHE: join(work, 'cache') } });
 
 /** 240 labelled test images (PNG for even indices, JPEG for odd) in class folders, 120 more unlabelled. */
 async function writeFolders(): Promise<void> {
