@@ -187,6 +187,8 @@ describe('a run under the protocol (cpu, synthetic data)', () => {
     // a teacher trained on another dataset cannot have seen this one's splits as far as distill can tell: a note
     const elsewhere = await toolkit.loadDataset({ name: 'mnist-embedded', trainSize: 200, testSize: 50 });
     expect(elsewhere.name).not.toBe(other.name);
-    expect(checkTeacherSplit(dir, elsewhere)).toMatch(/was trained on another dataset \(.+\), so it cannot be checked/);
+    expect(checkTeacherSplit(dir, elsewhere)).toMatch(
+      /was trained on another dataset \(.+\), so it cannot be checked/,
+    );
   });
 });
