@@ -81,9 +81,9 @@ async function loadUnitTeacher(
     return (await loadAnyTeacher(assembleLogits(run.root, shard.teacher, shard.count), dataset)).teacher;
   if (unit.needs[0]) return toolkit.loadModelFrom(resolveTeacherLocation(unitDir(run.root, unit.needs[0])));
   if (exp.teacher && 'path' in exp.teacher) {
-    const loaded = await toolkit.loadTeacherFrom(resolveTeacherLocation(exp.teacher.path), dataset);
+    const loaded = await loadAnyTeacher(exp.teacher.path, dataset, exp.teacher);
     for (const note of loaded.notes) if (!run.quiet) run.io.stderr.write(`teacher: ${note}\n`);
-    return loaded.model;
+    return loaded.model ?? loaded.teacher;
   }
   return undefined;
 }

@@ -37,7 +37,11 @@ export async function runLogitsUnit(run: JobUnitRun, config: unknown): Promise<v
   try {
     await toolkit.setupBackend(run.backend);
     const { dataset } = await loadExperimentData(exp);
-    const loaded = await loadAnyTeacher(teacher, dataset);
+    const loaded = await loadAnyTeacher(
+      teacher,
+      dataset,
+      exp.teacher && 'path' in exp.teacher ? exp.teacher : {},
+    );
     try {
       await writeTeacherLogits({
         teacher: loaded.teacher,

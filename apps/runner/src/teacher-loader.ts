@@ -1,7 +1,7 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, type Dataset, exampleShape, type Teacher } from '@distilljs/core';
-import { layersTeacher, loadOnnxTeacher } from '@distilljs/models/node';
+import { layersTeacher, loadGraphTeacher, loadOnnxTeacher, modelJsonKind } from '@distilljs/models/node';
 import { loadTeacherLogits } from '@distilljs/trainer/node';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { resolveTeacherLocation } from './experiment-runner.js';
@@ -38,8 +38,24 @@ export function isLogitsDir(ref: string): boolean {
 }
 
 /**
+ * Whether the model.json at `location` (a directory holding one, a .json path or an http(s) URL) is a graph
+ * model or a Layers model, from its `format` and topology; `undefined` when it cannot be read (the Layers
+ * loader then reports what is wrong with it).
+ */
+async function modelJsonKindAt(location: string): Promise<'graph' | 'layers' | undefined> {
+  try {
+    if (/^https?:\/\//.test(location)) return modelJsonKind(await (await fetch(location)).json());
+    const file = location.endsWith('.json') ? location : join(location, 'model.json');
+    return modelJsonKind(JSON.parse(readFileSync(file, 'utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Loads any teacher the CLI accepts by path: an .onnx file (onnxruntime-node), a teacher-logits directory,
- * a run directory of ours, or a tfjs Layers model.json (directory, file or URL). Its input shape and class count are checked against the data.
+ * a run directory of ours, a tfjs graph model (tfjs-converter) or a tfjs Layers model.json (directory, file or
+ * URL; told apart by the model.json's format). Its input shape and class count are checked against the data.
  */
 export async function loadAnyTeacher(
   ref: string,
@@ -65,6 +81,16 @@ export async function loadAnyTeacher(
     }
     return { teacher, notes: [] };
   }
-  const { model, notes } = await toolkit.loadTeacherFrom(resolveTeacherLocation(ref), dataset);
+  const location = resolveTeacherLocation(ref);
+  if ((await modelJsonKindAt(location)) === 'graph') {
+    const teacher = await loadGraphTeacher(location, {
+      inputShape: exampleShape(dataset),
+      numClasses: dataset.numClasses,
+      ...(options.normalize ? { normalize: options.normalize } : {}),
+      ...(options.output ? { output: options.output } : {}),
+    });
+    return { teacher, notes: [] };
+  }
+  const { model, notes } = await toolkit.loadTeacherFrom(location, dataset);
   return { teacher: layersTeacher(model, ref), model, notes };
 }

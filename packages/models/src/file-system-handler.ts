@@ -159,7 +159,7 @@ export function fileSystemHandler(location: string): FileSystemHandler {
       !Array.isArray(json.weightsManifest)
     ) {
       throw new InvalidFileError(
-        `fileSystemHandler: ${modelPath} is JSON but not a tfjs Layers model.json: it needs 'modelTopology' and a 'weightsManifest' array`,
+        `fileSystemHandler: ${modelPath} is JSON but not a tfjs model.json (Layers or graph model): it needs 'modelTopology' and a 'weightsManifest' array`,
         { where: modelPath },
       );
     }

@@ -2,7 +2,17 @@ export { applyWeightConstraints } from './apply-weight-constraints.js';
 export { batchNormalization } from './batch-norm.js';
 export { conv2d } from './conv2d.js';
 export { withFeatureTaps } from './feature-taps.js';
+export type { GraphModelLike, GraphNodeDef, GraphTeacherOptions } from './graph-teacher.js';
+export { graphHead, graphTeacher } from './graph-teacher.js';
 export { layersTeacher, sha256Hex, weightsFingerprint } from './layers-teacher.js';
+export type { LoadGraphTeacherOptions } from './load-graph-teacher.js';
+export {
+  loadGraphTeacher,
+  loadGraphTeacherWith,
+  loadTfjsConverter,
+  modelJsonKind,
+  TFJS_CONVERTER_INSTALL,
+} from './load-graph-teacher.js';
 export type { LoadedTeacher, LoadTeacherOptions, LogitsModelResult } from './load-teacher.js';
 export { loadTeacher, toLogitsModel } from './load-teacher.js';
 export type {
@@ -25,3 +35,4 @@ export { quantizeWeights, toFloat16Bits, WEIGHT_QUANTIZATIONS } from './quantize
 export type { CreateModelOptions, ModelInfo, ModelName } from './registry.js';
 export { countTrainableParams, createModel, listModels, MODEL_NAMES, parseModelSpec } from './registry.js';
 export { softmaxHead, softmaxStudentAdvice } from './softmax-head.js';
+export type { TeacherNormalize } from './teacher-input.js';

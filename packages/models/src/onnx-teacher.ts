@@ -5,11 +5,18 @@ import {
   InvalidFileError,
   invalidArgument,
   type Teacher,
-  type TeacherLayout,
 } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { sha256Hex } from './layers-teacher.js';
 import { type OnnxGraphInfo, readOnnxGraph } from './onnx-graph.js';
+import {
+  checkTeacherClasses,
+  checkTeacherNormalize,
+  chooseTeacherOutput,
+  formatShape as fmt,
+  type TeacherNormalize,
+  teacherInputLayout,
+} from './teacher-input.js';
 
 /** The part of onnxruntime-node / onnxruntime-web's API an ONNX teacher uses. */
 export interface OrtModule {
@@ -34,57 +41,11 @@ export interface OnnxTeacherOptions {
   /** The data's class count; checked against the model's output. */
   readonly numClasses?: number;
   /** Per-channel `(x - mean) / std` applied to the data's inputs before the model (as PyTorch's Normalize). */
-  readonly normalize?: { readonly mean: readonly number[]; readonly std: readonly number[] };
+  readonly normalize?: TeacherNormalize;
   /** The output holding the class scores, when the model has several. */
   readonly output?: string;
   /** Examples per ONNX Runtime call for a model with a free batch dimension (default 256). */
   readonly batchSize?: number;
-}
-
-const fmt = (s: readonly (number | string | null)[]) =>
-  `[${s.map((d) => (typeof d === 'number' ? d : '?')).join(', ')}]`;
-
-/** Which layout the model's input has, given the data's NHWC example shape; throws with both shapes. */
-function inputLayout(
-  source: string,
-  model: readonly (number | string | null)[],
-  data: readonly number[],
-): TeacherLayout {
-  const dims = model.slice(1);
-  const fits = (want: readonly number[]) =>
-    dims.length === want.length && dims.every((d, i) => typeof d !== 'number' || d === want[i]);
-  const size = data.reduce((a, b) => a * b, 1);
-  if (data.length === 3) {
-    const [h, w, c] = data as [number, number, number];
-    if (fits([c, h, w]) && !(c !== 1 && fits([h, w, c]))) return 'NCHW';
-    if (fits([h, w, c])) return 'NHWC';
-  } else if (fits(data)) return data.length === 1 ? 'flat' : 'NHWC';
-  if (dims.length === 1 && dims[0] === size) return 'flat';
-  const nchw = data.length === 3 ? `, i.e. [${data[2]}, ${data[0]}, ${data[1]}] as NCHW` : '';
-  throw new InvalidArgumentError(
-    `${source}: the model takes input ${fmt(model)} but the data gives examples of ${fmt(data)} (NHWC${nchw}); use a teacher trained on data of this shape`,
-    { where: source },
-  );
-}
-
-function checkNormalize(source: string, norm: OnnxTeacherOptions['normalize'], channels: number) {
-  if (!norm) return undefined;
-  const expand = (v: readonly number[]) =>
-    v.length === 1 ? Array.from({ length: channels }, () => v[0]!) : [...v];
-  const mean = expand(norm.mean);
-  const std = expand(norm.std);
-  if (
-    mean.length !== channels ||
-    std.length !== channels ||
-    std.some((s) => !(s > 0)) ||
-    mean.some((m) => !Number.isFinite(m))
-  ) {
-    throw new ConfigError(
-      `${source}: normalize needs 1 or ${channels} means and standard deviations > 0 (one per channel), got mean [${norm.mean}] std [${norm.std}]`,
-      { where: `${source}(normalize)` },
-    );
-  }
-  return { mean, std };
 }
 
 async function createSession(
@@ -139,30 +100,16 @@ export async function onnxTeacherFromBytes(
       { where: source },
     );
   }
-  const outputs = session.outputNames;
-  let output = options.output;
-  if (output === undefined && outputs.length > 1) {
-    throw new ConfigError(
-      `${source}: the model has ${outputs.length} outputs (${outputs.join(', ')}); choose the logits with --teacher-output NAME (option 'output')`,
-      { where: source },
-    );
-  }
-  output ??= outputs[0]!;
-  if (!outputs.includes(output)) {
-    throw new ConfigError(
-      `${source}: no output named '${output}'; the model's outputs are ${outputs.join(', ')}`,
-      { where: source },
-    );
-  }
+  const output = chooseTeacherOutput(source, session.outputNames, options.output);
   const inputName = session.inputNames[0]!;
   const inInfo = graph.inputs.find((i) => i.name === inputName);
   const outInfo = graph.outputs.find((o) => o.name === output);
   const inShape = inInfo?.shape ?? [];
-  const layout = inputLayout(source, inShape, options.inputShape);
+  const layout = teacherInputLayout(source, inShape, options.inputShape);
   const fixedBatch =
     typeof inShape[0] === 'number' && (inShape[0] as number) > 0 ? (inShape[0] as number) : undefined;
   const channels = options.inputShape.length === 3 ? options.inputShape[2]! : 1;
-  const norm = checkNormalize(source, options.normalize, channels);
+  const norm = checkTeacherNormalize(source, options.normalize, channels);
   const last = graph.nodes.find((n) => n.outputs.includes(output));
   const head = last?.opType === 'Softmax' || last?.opType === 'LogSoftmax' ? last.opType : undefined;
   const notes: string[] = [];
@@ -187,7 +134,7 @@ export async function onnxTeacherFromBytes(
           ? [n, channels, options.inputShape[0]!, options.inputShape[1]!]
           : [n, ...options.inputShape];
     const result = await session.run({ [inputName]: new ort.Tensor('float32', x, dims) });
-    const out = result[output!]!;
+    const out = result[output]!;
     if (out.dims.length !== 2 || out.dims[0] !== n) {
       throw new InvalidArgumentError(
         `${source}: output '${output}' has shape ${fmt(out.dims)} for ${n} examples; expected [${n}, classes]`,
@@ -239,12 +186,7 @@ export async function onnxTeacherFromBytes(
     numClasses = (await logitsOf(probe)).classes;
     probe.dispose();
   }
-  if (options.numClasses !== undefined && options.numClasses !== numClasses) {
-    throw new InvalidArgumentError(
-      `${source}: the model outputs ${numClasses} classes ('${output}' ${fmt(outInfo?.shape ?? [])}) but the data has ${options.numClasses}; use a teacher trained on the same classes`,
-      { where: source },
-    );
-  }
+  checkTeacherClasses(source, numClasses, options.numClasses, output, outInfo?.shape);
   const fingerprint = await sha256Hex([
     bytes,
     new TextEncoder().encode(JSON.stringify({ output, norm: norm ?? null })),
