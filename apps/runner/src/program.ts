@@ -477,12 +477,24 @@ export function createProgram(io: Io): Command {
       .option('--json', 'print as JSON'),
   ).action(lazy(async () => (await import('./commands/status.js')).statusCommand, io));
 
-  apply(
+  const models = apply(
     program
       .command('models')
-      .description('the model zoo with parameter counts')
+      .description('the model zoo with parameter counts; `models inspect FILE` describes a teacher file')
       .option('--json', 'print as JSON'),
   ).action(lazy(async () => (await import('./commands/models.js')).modelsCommand, io));
+  apply(
+    models
+      .command('inspect')
+      .description(
+        'what a teacher file is: format, inputs (shape, layout), outputs, class count, softmax head, operators, weights',
+      )
+      .argument(
+        '<file>',
+        'an .onnx file, a tfjs model.json (Layers or graph) or its directory, a run directory, or a teacher-logits directory',
+      )
+      .option('--json', 'print as JSON'),
+  ).action(lazy(async () => (await import('./commands/models.js')).modelsInspectCommand, io));
 
   apply(
     program

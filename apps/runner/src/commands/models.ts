@@ -1,5 +1,6 @@
 import { type Io, println } from '../io.js';
 import { formatCount, renderTable } from '../results-table.js';
+import { formatTeacherInfo, inspectTeacherFile } from '../teacher-inspect.js';
 import * as toolkit from '../toolkit.js';
 
 /** `distill models`: the zoo with parameter counts. */
@@ -23,4 +24,16 @@ export async function modelsCommand(opts: Record<string, unknown>, io: Io): Prom
       ]),
     ),
   );
+}
+
+/** `distill models inspect FILE`: what a teacher file is (format, inputs, outputs, classes, head, operators, weights). */
+export async function modelsInspectCommand(
+  opts: Record<string, unknown>,
+  io: Io,
+  args: string[],
+): Promise<void> {
+  await toolkit.setupBackend('cpu');
+  const info = await inspectTeacherFile(args[0]!);
+  if (opts.json) println(io.stdout, JSON.stringify(info));
+  else for (const line of formatTeacherInfo(info)) println(io.stdout, line);
 }
