@@ -11,6 +11,17 @@ import { newRunRecord, saveRunRecord } from './run-record.js';
 import { loadAnyTeacher } from './teacher-loader.js';
 import * as toolkit from './toolkit.js';
 
+/**
+ * The temperatures the experiment's students distil at (the sweep's, or each student's, default 20): top-k
+ * logits files keep the k probabilities exact at each of them.
+ */
+function studentTemperatures(exp: JobUnitRun['exp']): number[] {
+  const temps = exp.students
+    .filter((s) => (s.loss ?? 'kd') !== 'ce')
+    .flatMap((s) => exp.sweep?.temperature ?? [s.temperature ?? 20]);
+  return temps.length ? [...new Set(temps)] : [1];
+}
+
 /** Where the students of a teacher (`teacher-s1`, or `teacher` for a path) read its logits. */
 export function logitsDir(root: string, teacher: string): string {
   return join(root, 'logits', teacher, 'all');
@@ -49,7 +60,9 @@ export async function runLogitsUnit(run: JobUnitRun, config: unknown): Promise<v
         dir: shardDir(run.root, shard.teacher, shard.index, shard.count),
         shard: { index: shard.index, count: shard.count },
         dtype: exp.teacherLogits?.dtype ?? 'float32',
-        ...(exp.teacherLogits?.topK ? { topK: exp.teacherLogits.topK } : {}),
+        ...(exp.teacherLogits?.topK
+          ? { topK: exp.teacherLogits.topK, topKTemperatures: studentTemperatures(exp) }
+          : {}),
       });
     } finally {
       await loaded.teacher.dispose();

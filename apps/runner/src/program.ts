@@ -317,6 +317,11 @@ export function createProgram(io: Io): Command {
         shardSpec,
       )
       .option('--top-k <k>', 'keep only the k largest logits per example', positiveInt)
+      .option(
+        '--temperature <list>',
+        'with --top-k: the distillation temperatures to keep the k probabilities exact at (comma-separated; default 1)',
+        numberList,
+      )
       .addOption(
         new Option('--dtype <type>', 'storage type of the logits')
           .choices(['float32', 'float16'])

@@ -36,6 +36,12 @@ export interface Teacher {
   logits(batch: Batch): Promise<Tensor2D>;
   /** Identifies the teacher's function (weights, preprocessing, file contents): a key of the output cache. */
   fingerprint(): Promise<string>;
+  /**
+   * Optional: this teacher as it should be read at distillation temperature `temperature` (top-k logits
+   * files keep the k probabilities exact at the temperatures they were written for); throws when it cannot
+   * serve that temperature. `distill()` calls it with its `temperature` before training.
+   */
+  atTemperature?(temperature: number): Teacher;
   /** Optional: checks the teacher can serve this data (e.g. logits files of the same dataset split). */
   checkData?(data: BatchStream): Promise<void>;
   /** Frees what the teacher holds (tensors, inference sessions). */

@@ -155,7 +155,7 @@ export async function onnxTeacherFromBytes(
     const n = xs.shape[0]!;
     const prepared = prepare(xs);
     const data = (await prepared.data()) as Float32Array;
-    prepared.dispose();
+    if (prepared !== xs) prepared.dispose(); // prepare() returns xs itself when there is nothing to do
     const per = data.length / n;
     const parts: Float32Array[] = [];
     for (let s = 0; s < n; s += chunk) {

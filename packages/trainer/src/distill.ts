@@ -319,7 +319,6 @@ export async function distill(options: DistillOptions): Promise<History> {
     }
     checkDataFitsModel(fn, t, data, arg);
   }
-  const wrapped = given.map((t) => (isTeacher(t) ? t : layersTeacher(t)));
   if (options.teacherWeights !== undefined) {
     const w = options.teacherWeights;
     if (
@@ -335,6 +334,12 @@ export async function distill(options: DistillOptions): Promise<History> {
   if (typeof temperature !== 'number' || !Number.isFinite(temperature) || temperature <= 0) {
     invalidArgument(fn, 'temperature', 'a finite number > 0', temperature);
   }
+  // A teacher that depends on the temperature (top-k logits files) is read at this one; with CTKD (a learned
+  // temperature) or MLKD (several) it is read as it comes (top-k files: at their first stored temperature).
+  const fixedT = !options.ctkd && options.loss !== 'mlkd';
+  const wrapped = given.map((t) =>
+    isTeacher(t) ? (fixedT && t.atTemperature ? t.atTemperature(temperature) : t) : layersTeacher(t),
+  );
   const alpha = options.alpha ?? 0.9;
   if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0 || alpha > 1) {
     invalidArgument(fn, 'alpha', 'a number in [0, 1]', alpha);

@@ -39,6 +39,11 @@ export interface WriteTeacherLogitsOptions {
   readonly shard?: { readonly index: number; readonly count: number };
   /** Keep only the k largest logits per example (docs/teacher-logits.md states the reconstruction). */
   readonly topK?: number;
+  /**
+   * With `topK`: the distillation temperatures to store a fill logit for (default [1]); at each, the k
+   * probabilities are exact and the rest's mass is spread evenly (docs/teacher-logits.md).
+   */
+  readonly topKTemperatures?: readonly number[];
   /** Storage type of the logits (default float32). */
   readonly dtype?: 'float32' | 'float16';
 }
@@ -110,6 +115,7 @@ function agree(path: string, existing: TeacherLogitsManifest, fresh: TeacherLogi
     ['numClasses', existing.numClasses, fresh.numClasses],
     ['dtype', existing.dtype, fresh.dtype],
     ['topK', existing.topK, fresh.topK],
+    ['topKTemperatures', String(existing.topKTemperatures ?? [1]), String(fresh.topKTemperatures ?? [1])],
     ['dataset', JSON.stringify(existing.dataset), JSON.stringify(fresh.dataset)],
     ['teacher', existing.teacher?.fingerprint, fresh.teacher?.fingerprint],
   ];
@@ -144,6 +150,23 @@ export async function writeTeacherLogits(options: WriteTeacherLogitsOptions): Pr
   if (k !== undefined && (!Number.isInteger(k) || k < 1 || k >= c)) {
     invalidArgument(fn, 'topK', `an integer from 1 to ${c - 1} (the teacher has ${c} classes)`, k);
   }
+  const temps = options.topKTemperatures ?? [1];
+  if (
+    !Array.isArray(temps) ||
+    temps.length === 0 ||
+    !temps.every((t) => Number.isFinite(t) && t > 0) ||
+    new Set(temps).size !== temps.length
+  ) {
+    invalidArgument(fn, 'topKTemperatures', 'distinct temperatures > 0, e.g. [1, 4]', temps);
+  }
+  if (options.topKTemperatures !== undefined && k === undefined) {
+    invalidArgument(
+      fn,
+      'topKTemperatures',
+      'only with topK (full logits are exact at every temperature)',
+      temps,
+    );
+  }
   if (data.augmented) invalidArgument(fn, 'data', 'a stream without augmentation', 'an augmented stream');
   const dataset: SplitIdentity = await splitIdentity(data, fn);
   const manifestPath = join(dir, TEACHER_LOGITS_MANIFEST);
@@ -156,6 +179,7 @@ export async function writeTeacherLogits(options: WriteTeacherLogitsOptions): Pr
     numClasses: c,
     dtype,
     topK: k ?? null,
+    ...(k !== undefined ? { topKTemperatures: [...temps] } : {}),
     dataset: { name: dataset.name, split: dataset.split, count: dataset.count, sha256: dataset.sha256 },
     teacher: { kind: teacher.kind, name: teacher.name, fingerprint: await teacher.fingerprint() },
     shards: [],
@@ -180,8 +204,8 @@ export async function writeTeacherLogits(options: WriteTeacherLogitsOptions): Pr
   if (k === undefined) {
     add(`logits-${tag}.npy`, encodeNpy(rows, [n, c], dtype));
   } else {
-    const top = topKRows(rows, c, k);
-    add(`topk-values-${tag}.npy`, encodeNpy(top.values, [n, k + 1], dtype));
+    const top = topKRows(rows, c, k, temps);
+    add(`topk-values-${tag}.npy`, encodeNpy(top.values, [n, k + temps.length], dtype));
     add(`topk-indices-${tag}.npy`, encodeNpy(top.indices, [n, k], 'int32'));
   }
   for (const f of files) await writeFileAtomic(join(dir, f.entry.file), f.bytes);
@@ -236,7 +260,7 @@ async function loadShard(
   dir: string,
   m: TeacherLogitsManifest,
   s: TeacherLogitsShard,
-): Promise<Float32Array> {
+): Promise<Float32Array[]> {
   const n = s.end - s.start;
   const c = m.numClasses;
   const path = join(dir, s.logits.file);
@@ -250,11 +274,13 @@ async function loadShard(
   if (m.topK === null) {
     expectShape(path, values.shape, [n, c], `examples ${s.start}..${s.end - 1} by ${c} classes`);
     checkFinite(rows, c, path, s.start);
-    return rows;
+    return [rows];
   }
   const k = m.topK;
-  expectShape(path, values.shape, [n, k + 1], `the ${k} largest logits and the fill logit`);
-  checkFinite(rows, k + 1, path, s.start);
+  const temps = m.topKTemperatures ?? [1];
+  const what = `the ${k} largest logits and the fill logit of each temperature in topKTemperatures [${temps}]`;
+  expectShape(path, values.shape, [n, k + temps.length], what);
+  checkFinite(rows, k + temps.length, path, s.start);
   if (!s.indices) {
     throw new InvalidFileError(
       `${join(dir, TEACHER_LOGITS_MANIFEST)}: shard ${s.logits.file} has no 'indices' file (topK ${k})`,
@@ -275,7 +301,7 @@ async function loadShard(
       { where: ipath },
     );
   }
-  return reconstructTopK(rows, idx.data as Int32Array, c, k);
+  return temps.map((_, i) => reconstructTopK(rows, idx.data as Int32Array, c, k, i, temps.length));
 }
 
 /**
@@ -325,22 +351,43 @@ export async function loadTeacherLogits(dir: string): Promise<Teacher> {
       { where: manifestPath },
     );
   }
-  const rows = new Float32Array(m.count * m.numClasses);
-  for (const s of shards) rows.set(await loadShard(dir, m, s), s.start * m.numClasses);
+  const temps = m.topK === null ? [] : (m.topKTemperatures ?? [1]);
+  const views = Array.from(
+    { length: Math.max(1, temps.length) },
+    () => new Float32Array(m.count * m.numClasses),
+  );
+  for (const s of shards) {
+    const parts = await loadShard(dir, m, s);
+    for (const [i, rows] of parts.entries()) views[i]!.set(rows, s.start * m.numClasses);
+  }
   const fingerprint = createHash('sha256')
     .update(shards.map((s) => `${s.logits.sha256}:${s.indices?.sha256 ?? ''}`).join(','))
     .digest('hex');
-  return logitsTeacher({
-    rows,
-    numClasses: m.numClasses,
-    dataset: m.dataset,
-    name: dir,
-    fingerprint,
-    notes:
-      m.topK === null
-        ? []
-        : [
-            `teacher logits keep the top ${m.topK} of ${m.numClasses} classes per example; the rest share the fill logit`,
-          ],
-  });
+  const view = (i: number): Teacher =>
+    logitsTeacher({
+      rows: views[i]!,
+      numClasses: m.numClasses,
+      dataset: m.dataset,
+      name: dir,
+      fingerprint: m.topK === null ? fingerprint : `${fingerprint}@T${temps[i]}`,
+      notes:
+        m.topK === null
+          ? []
+          : [
+              `teacher logits keep the top ${m.topK} of ${m.numClasses} classes per example; the rest share the fill logit of T ${temps[i]} (the ${m.topK} probabilities are exact at T ${temps[i]})`,
+            ],
+      ...(m.topK === null ? {} : { atTemperature }),
+    });
+  const topK = m.topK;
+  function atTemperature(temperature: number): Teacher {
+    const i = temps.indexOf(temperature);
+    if (i < 0) {
+      throw new ConfigError(
+        `${manifestPath}: these top-${topK} logits hold fill logits for T ${temps.join(', ')}, not for T ${temperature}; distil at one of those, or write the logits again with distill logits --top-k ${topK} --temperature ${[...temps, temperature].join(',')}`,
+        { where: manifestPath },
+      );
+    }
+    return view(i);
+  }
+  return view(0);
 }

@@ -96,46 +96,65 @@ describe('teacher logits files', () => {
     tf.dispose([got, want, batch.xs]);
   });
 
-  it('top-k (k = 5 of 10): the 5 probabilities are exact at T = 1 and the KL stays within m ln(C - k)', async () => {
-    // Stated in docs/teacher-logits.md: with m the teacher's probability outside the top k at T = 1,
-    // KL(p || p_reconstructed) = m * KL(rest || uniform) <= m * ln(C - k).
+  it('top-k (k = 5 of 10): at each stored temperature the 5 probabilities are exact and KL <= m_T ln(C - k)', async () => {
+    // Stated in docs/teacher-logits.md: rebuilt with the fill of T, softmax(z'/T) keeps the top k's
+    // probabilities exactly and KL(p_T || p'_T) = m_T * KL(rest_T || uniform) <= m_T * ln(C - k), where m_T is
+    // the teacher's probability outside the top k at temperature T.
     const rows = new Float32Array(2000 * 10);
     const rng = new Rng(12345);
     for (let i = 0; i < rows.length; i++) rows[i] = (rng.next() - 0.5) * (i % 3 === 0 ? 12 : 4);
-    const { values, indices } = topKRows(rows, 10, 5);
-    const rec = reconstructTopK(values, indices, 10, 5);
-    let worst = 0;
-    let klMax = 0;
-    for (let r = 0; r < 2000; r++) {
-      const p = softmax(rows.subarray(r * 10, r * 10 + 10));
-      const q = softmax(rec.subarray(r * 10, r * 10 + 10));
-      const top = Array.from(indices.subarray(r * 5, r * 5 + 5));
-      for (const j of top) worst = Math.max(worst, Math.abs(p[j]! - q[j]!));
-      const m = 1 - top.reduce((a, j) => a + p[j]!, 0);
-      const kl = p.reduce((a, pj, j) => a + (pj > 0 ? pj * Math.log(pj / q[j]!) : 0), 0);
-      expect(kl).toBeLessThanOrEqual(m * Math.log(5) + 1e-6);
-      klMax = Math.max(klMax, kl);
-    }
-    expect(worst).toBeLessThan(1e-6);
-    expect(klMax).toBeGreaterThan(0);
+    const temps = [1, 4, 20];
+    const { values, indices } = topKRows(rows, 10, 5, temps);
+    const at = (z: Float32Array, t: number) => softmax(z.map((v) => v / t));
+    temps.forEach((t, fill) => {
+      const rec = reconstructTopK(values, indices, 10, 5, fill, temps.length);
+      let worst = 0;
+      let klMax = 0;
+      for (let r = 0; r < 2000; r++) {
+        const p = at(rows.subarray(r * 10, r * 10 + 10), t);
+        const q = at(rec.subarray(r * 10, r * 10 + 10), t);
+        const top = Array.from(indices.subarray(r * 5, r * 5 + 5));
+        for (const j of top) worst = Math.max(worst, Math.abs(p[j]! - q[j]!));
+        const m = 1 - top.reduce((a, j) => a + p[j]!, 0);
+        const kl = p.reduce((a, pj, j) => a + (pj > 0 ? pj * Math.log(pj / q[j]!) : 0), 0);
+        expect(kl).toBeLessThanOrEqual(m * Math.log(5) + 1e-6);
+        klMax = Math.max(klMax, kl);
+      }
+      expect(worst, `T ${t}`).toBeLessThan(1e-6);
+      expect(klMax).toBeGreaterThan(0);
+    });
+    // The fill of T = 1 read at T = 4 does not keep the 5 probabilities: why one fill per temperature.
+    const t1 = reconstructTopK(values, indices, 10, 5, 0, temps.length);
+    const p = at(rows.subarray(0, 10), 4);
+    const q = at(t1.subarray(0, 10), 4);
+    expect(Math.abs(p[indices[0]!]! - q[indices[0]!]!)).toBeGreaterThan(1e-3);
   });
 
-  it('distils from top-k files written with --top-k', async () => {
+  it('distils from top-k files at a stored temperature, and refuses another', async () => {
     const dir = join(work, 'topk');
     const m = await writeTeacherLogits({
       teacher: layersTeacher(mlp(11, [32])),
       data: stream(),
       dir,
       topK: 5,
+      topKTemperatures: [1, 4],
     });
     expect(m.shards[0]!.indices?.file).toBe('topk-indices-00000-of-00001.npy');
+    expect(m.topKTemperatures).toEqual([1, 4]);
+    const files = await loadTeacherLogits(dir);
     const h = await distill({
-      teacher: await loadTeacherLogits(dir),
+      teacher: files,
       student: mlp(21, [16]),
       data: stream(),
       ...trainOpts,
+      temperature: 4,
     });
-    expect(h.notes.join(' ')).toMatch(/top 5 of 10 classes/);
+    expect(h.notes.join(' ')).toMatch(/top 5 of 10 classes .* fill logit of T 4/);
+    await expect(
+      distill({ teacher: files, student: mlp(21, [16]), data: stream(), ...trainOpts, temperature: 3 }),
+    ).rejects.toThrow(
+      /topk\/manifest\.json: these top-5 logits hold fill logits for T 1, 4, not for T 3; distil at one of those, or write the logits again with distill logits --top-k 5 --temperature 1,4,3/,
+    );
   });
 
   it('reads the format as NumPy writes it (numpy.save, hashlib)', async () => {

@@ -36,6 +36,8 @@ export const teacherLogitsManifestSchema = z.strictObject({
   numClasses: z.number().int().min(2),
   dtype: z.enum(['float32', 'float16']),
   topK: z.number().int().positive().nullable(),
+  /** With top-k: the temperatures the fill logits were computed for, one column each (default [1]). */
+  topKTemperatures: z.array(z.number().positive()).min(1).optional(),
   dataset: z.strictObject({
     name: z.string(),
     split: z.string(),
@@ -92,17 +94,20 @@ export async function splitIdentity(data: BatchStream, fn = 'splitIdentity'): Pr
 }
 
 /**
- * Keeps the `k` largest logits of each row: `values` `[n, k + 1]` (the k largest in descending order, then
- * the fill logit `r = logsumexp(rest) - log(C - k)` of the C - k others) and `indices` `[n, k]` (their
- * classes). At T = 1 the reconstruction keeps the k probabilities exactly and spreads the rest evenly.
+ * Keeps the `k` largest logits of each row: `values` `[n, k + t]` (the k largest in descending order, then
+ * one fill logit per temperature `T` of `temperatures`, `r_T = T * (logsumexp(rest / T) - ln(C - k))`, over
+ * the C - k others) and `indices` `[n, k]` (their classes). Rebuilt with the fill of `T`, the logits give the
+ * k probabilities of the softmax at temperature `T` exactly and spread the rest's mass evenly.
  */
 export function topKRows(
   rows: Float32Array,
   numClasses: number,
   k: number,
+  temperatures: readonly number[] = [1],
 ): { values: Float32Array; indices: Int32Array } {
   const n = rows.length / numClasses;
-  const values = new Float32Array(n * (k + 1));
+  const t = temperatures.length;
+  const values = new Float32Array(n * (k + t));
   const indices = new Int32Array(n * k);
   const order = Array.from({ length: numClasses }, (_, i) => i);
   for (let r = 0; r < n; r++) {
@@ -110,30 +115,38 @@ export function topKRows(
     order.sort((a, b) => row[b]! - row[a]! || a - b);
     for (let j = 0; j < k; j++) {
       indices[r * k + j] = order[j]!;
-      values[r * (k + 1) + j] = row[order[j]!]!;
+      values[r * (k + t) + j] = row[order[j]!]!;
     }
     if (k === numClasses) continue;
     let max = Number.NEGATIVE_INFINITY;
     for (let j = k; j < numClasses; j++) max = Math.max(max, row[order[j]!]!);
-    let sum = 0;
-    for (let j = k; j < numClasses; j++) sum += Math.exp(row[order[j]!]! - max);
-    values[r * (k + 1) + k] = max + Math.log(sum) - Math.log(numClasses - k);
+    temperatures.forEach((temp, i) => {
+      let sum = 0;
+      for (let j = k; j < numClasses; j++) sum += Math.exp((row[order[j]!]! - max) / temp);
+      values[r * (k + t) + k + i] = max + temp * (Math.log(sum) - Math.log(numClasses - k));
+    });
   }
   return { values, indices };
 }
 
-/** Full `[n, C]` logits from top-k storage: the k stored logits in place, the fill logit everywhere else. */
+/**
+ * Full `[n, C]` logits from top-k storage (`values` `[n, k + t]`): the k stored logits in place, the fill
+ * logit of column `k + fill` (the fill of the temperature it was computed for) everywhere else.
+ */
 export function reconstructTopK(
   values: Float32Array,
   indices: Int32Array,
   numClasses: number,
   k: number,
+  fill = 0,
+  fills = 1,
 ): Float32Array {
   const n = indices.length / k;
+  const w = k + fills;
   const out = new Float32Array(n * numClasses);
   for (let r = 0; r < n; r++) {
-    out.fill(values[r * (k + 1) + k]!, r * numClasses, (r + 1) * numClasses);
-    for (let j = 0; j < k; j++) out[r * numClasses + indices[r * k + j]!] = values[r * (k + 1) + j]!;
+    out.fill(values[r * w + k + fill]!, r * numClasses, (r + 1) * numClasses);
+    for (let j = 0; j < k; j++) out[r * numClasses + indices[r * k + j]!] = values[r * w + j]!;
   }
   return out;
 }
@@ -150,6 +163,8 @@ export interface LogitsTeacherOptions {
   /** Identifies the rows (e.g. sha256 of the shard files). */
   readonly fingerprint: string;
   readonly notes?: readonly string[];
+  /** The same logits as read at a distillation temperature (top-k files: the fill of that temperature). */
+  readonly atTemperature?: (temperature: number) => Teacher;
 }
 
 /**
@@ -184,6 +199,7 @@ export function logitsTeacher(options: LogitsTeacherOptions): Teacher {
       return tf.tensor2d(out, [batch.indices.length, numClasses]);
     },
     fingerprint: async () => options.fingerprint,
+    ...(options.atTemperature ? { atTemperature: options.atTemperature } : {}),
     async checkData(data: BatchStream) {
       const got = await splitIdentity(data, 'distill');
       const where = `${dataset.name}/${dataset.split}, ${dataset.count} examples, sha256 ${dataset.sha256.slice(0, 12)}`;

@@ -16,6 +16,11 @@ export async function logitsCommand(opts: Record<string, unknown>, io: Io): Prom
     );
   }
   if (isLogitsDir(ref)) throw new UsageError(`--teacher ${ref}: this is already a teacher-logits directory`);
+  if (opts.temperature && !opts.topK) {
+    throw new UsageError(
+      '--temperature applies with --top-k only: full logits give exact soft targets at every temperature',
+    );
+  }
   const selection = await toolkit.setupBackend((opts.backend as BackendRequest) ?? 'auto');
   const dataset = await toolkit.loadDataset(datasetFromFlags(opts) as toolkit.DatasetSpec);
   const { teacher, notes } = await loadAnyTeacher(ref, dataset, teacherInputFromFlags(opts));
@@ -36,6 +41,7 @@ export async function logitsCommand(opts: Record<string, unknown>, io: Io): Prom
     dir,
     shard,
     ...(opts.topK ? { topK: opts.topK as number } : {}),
+    ...(opts.temperature ? { topKTemperatures: opts.temperature as number[] } : {}),
     dtype: (opts.dtype as 'float32' | 'float16') ?? 'float32',
   });
   const seconds = (performance.now() - t0) / 1000;
