@@ -1,16 +1,18 @@
 // Loading all 60,000 Fashion-MNIST training images from a folder of PNG files (one class folder each),
 // first with an empty decode cache, then from the cache: wall time and peak RSS of each load, each in a
 // fresh process. Run after `pnpm build`:
-//   node bench/image-folder.mjs [work dir, default /tmp/distilljs-folder-bench]
+//   node bench/image-folder.mjs [work dir, default /tmp/distilljs-folder-bench] [--rounds 3]
 // The PNG tree is written once (with sharp) from Debian's dataset-fashion-mnist and kept for reruns.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadFashionMnist, loadImageFolder } from '@distilljs/datasets';
 import sharp from 'sharp';
 
-const work = process.argv[2] ?? '/tmp/distilljs-folder-bench';
+const work =
+  process.argv[2] && !process.argv[2].startsWith('--') ? process.argv[2] : '/tmp/distilljs-folder-bench';
 const root = join(work, 'fashion-mnist-train');
 const cacheDir = join(work, 'cache');
 
@@ -50,13 +52,30 @@ if (process.argv[2] === '--load') {
     await writeTree();
     console.log(`wrote 60,000 PNG files in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
-  rmSync(cacheDir, { recursive: true, force: true });
+  // rounds of (empty cache, decode) then (from the cache); medians over rounds
+  const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] ?? 3) || 3;
   const self = fileURLToPath(import.meta.url);
-  for (const run of ['first (decode)', 'second (cache)']) {
-    const out = execFileSync(process.execPath, [self, '--load', root, cacheDir], { encoding: 'utf8' });
-    const r = JSON.parse(out);
+  const runs = { 'first (decode)': [], 'second (cache)': [] };
+  for (let r = 0; r < rounds; r++) {
+    rmSync(cacheDir, { recursive: true, force: true });
+    for (const [run, list] of Object.entries(runs)) {
+      const out = execFileSync(process.execPath, [self, '--load', root, cacheDir], { encoding: 'utf8' });
+      const x = JSON.parse(out);
+      list.push(x);
+      console.log(
+        `round ${r + 1} ${run}: ${x.images} images, fromCache ${x.fromCache}, ${x.seconds.toFixed(1)} s, peak RSS ${x.peakRssMiB.toFixed(0)} MiB`,
+      );
+    }
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  for (const [run, list] of Object.entries(runs)) {
     console.log(
-      `${run}: ${r.images} images, fromCache ${r.fromCache}, ${r.seconds.toFixed(1)} s, peak RSS ${r.peakRssMiB.toFixed(0)} MiB`,
+      `median of ${rounds}, ${run}: ${median(list.map((x) => x.seconds)).toFixed(1)} s, peak RSS ${median(list.map((x) => x.peakRssMiB)).toFixed(0)} MiB`,
     );
   }
+  console.log(
+    `load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}, ${cpus()[0]?.model} x${cpus().length}`,
+  );
 }
