@@ -1,6 +1,8 @@
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
 import { copyWasmBinaries, packData } from './vite/pack-data.js';
+import { precompressDir, precompressedMiddleware } from './vite/precompress.js';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
@@ -36,11 +38,41 @@ function playgroundAssets(): Plugin {
   };
 }
 
+/**
+ * After a build, writes brotli and gzip twins of the text and wasm files; the preview server sends them to
+ * browsers that accept them (the dev server is left as it is).
+ */
+function precompressedAssets(): Plugin {
+  let outDir = '';
+  let log: (message: string) => void = () => {};
+  return {
+    name: 'distilljs-playground-precompress',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+      log = (m) => config.logger.info(`[playground] ${m}`);
+    },
+    closeBundle: {
+      order: 'post',
+      handler() {
+        if (!outDir) return;
+        const r = precompressDir(outDir);
+        const mib = (n: number) => (n / 2 ** 20).toFixed(2);
+        log(
+          `precompressed ${r.files} files: ${mib(r.raw)} MiB, ${mib(r.brotli)} MiB with brotli (and .gz twins)`,
+        );
+      },
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use(precompressedMiddleware(outDir, isolationHeaders));
+    },
+  };
+}
+
 export default defineConfig({
   root,
   // Relative asset URLs, so dist/ can be served from any path.
   base: './',
-  plugins: [playgroundAssets()],
+  plugins: [playgroundAssets(), precompressedAssets()],
   // Read sibling packages from their sources: no rebuild needed to see a change.
   resolve: { conditions: ['@distilljs/source', ...defaultClientConditions] },
   server: { headers: isolationHeaders },

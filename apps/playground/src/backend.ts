@@ -23,3 +23,12 @@ export function useBackend(request: BackendRequest): Promise<SelectedBackend> {
     },
   });
 }
+
+/**
+ * What runs and why, in words: "Running on wasm: auto picked wasm (...) after webgpu: ...; webgl: WebGL
+ * runs on software rendering (...)". Names software rendering and software adapters outright.
+ */
+export function backendSentence(sel: Pick<SelectedBackend, 'backend' | 'engine' | 'reason'>): string {
+  const reason = sel.reason.replace(/^requested explicitly: /, 'you asked for it: ');
+  return `Running on ${sel.backend} (${sel.engine}). Why: ${reason}.`;
+}

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { Curves, chartDatasets, decimate, sharedXMax } from './chart-data.js';
+import {
+  Curves,
+  chartDatasets,
+  curveTable,
+  decimate,
+  restoreCurves,
+  sharedXMax,
+  snapshotCurves,
+} from './chart-data.js';
 
 describe('Curves', () => {
   it('places batch losses at fractional epochs and smooths them', () => {
@@ -57,5 +65,33 @@ describe('sharedXMax', () => {
   it('is the longest run, at least 1', () => {
     expect(sharedXMax({ teacher: 5, baseline: 3, distilled: 3 })).toBe(5);
     expect(sharedXMax({})).toBe(1);
+  });
+});
+
+describe('curve snapshots and tables', () => {
+  it('round-trips the curves and tabulates them per epoch', () => {
+    const c = new Curves(0);
+    c.addLoss('teacher', 0, 0, 2, 2);
+    c.addLoss('teacher', 0, 1, 2, 1.5);
+    c.addLoss('teacher', 1, 0, 2, 1);
+    c.addLoss('teacher', 1, 1, 2, 0.5);
+    c.addAccuracy('teacher', 1, 0.8);
+    c.addAccuracy('teacher', 2, 0.9);
+    c.addLoss('distilled', 0, 0, 1, 3);
+    const copy = new Curves(0);
+    restoreCurves(copy, JSON.parse(JSON.stringify(snapshotCurves(c))));
+    expect(copy.loss.teacher).toEqual(c.loss.teacher);
+    expect(copy.accuracy.teacher).toEqual(c.accuracy.teacher);
+    expect(curveTable(copy, 'loss')).toEqual({
+      header: ['Epoch', 'Teacher', 'Distilled student'],
+      rows: [
+        ['1', '1.5000', '3.0000'],
+        ['2', '0.5000', '–'],
+      ],
+    });
+    expect(curveTable(copy, 'accuracy').rows).toEqual([
+      ['1', '80.00%'],
+      ['2', '90.00%'],
+    ]);
   });
 });

@@ -105,3 +105,48 @@ export function chartDatasets(curves: Curves, metric: Metric, maxPoints = 400): 
 export function sharedXMax(plannedEpochs: Partial<Record<RunId, number>>): number {
   return Math.max(1, ...Object.values(plannedEpochs).filter((e): e is number => Number.isFinite(e)));
 }
+
+/** The curves as plain data (for IndexedDB), and back. */
+export interface CurvesSnapshot {
+  readonly loss: Record<RunId, CurvePoint[]>;
+  readonly accuracy: Record<RunId, CurvePoint[]>;
+}
+
+export function snapshotCurves(curves: Curves): CurvesSnapshot {
+  const copy = (r: Record<RunId, CurvePoint[]>) =>
+    Object.fromEntries(RUN_IDS.map((id) => [id, r[id].map((p) => ({ x: p.x, y: p.y }))])) as Record<
+      RunId,
+      CurvePoint[]
+    >;
+  return { loss: copy(curves.loss), accuracy: copy(curves.accuracy) };
+}
+
+/** Replaces what `curves` holds with a snapshot (a run from the history). */
+export function restoreCurves(curves: Curves, snap: CurvesSnapshot): void {
+  curves.clear();
+  for (const run of RUN_IDS) {
+    curves.loss[run].push(...(snap.loss?.[run] ?? []));
+    curves.accuracy[run].push(...(snap.accuracy?.[run] ?? []));
+  }
+}
+
+/**
+ * The text table behind a chart: one row per whole epoch, one column per run. Loss: the last smoothed
+ * value at or before the epoch's end; accuracy: the validation accuracy (%) after that epoch.
+ */
+export function curveTable(curves: Curves, metric: Metric): { header: string[]; rows: string[][] } {
+  const series = metric === 'loss' ? curves.loss : curves.accuracy;
+  const runs = RUN_IDS.filter((r) => series[r].length > 0);
+  const last = Math.max(0, ...runs.map((r) => Math.ceil(series[r].at(-1)!.x - 1e-9)));
+  const rows: string[][] = [];
+  for (let epoch = 1; epoch <= last; epoch++) {
+    const cells = runs.map((r) => {
+      const pts = series[r].filter((p) => p.x <= epoch + 1e-9);
+      const p = pts.at(-1);
+      if (!p || p.x <= epoch - 1 + 1e-9) return '–';
+      return metric === 'loss' ? p.y.toFixed(4) : `${(p.y * 100).toFixed(2)}%`;
+    });
+    rows.push([String(epoch), ...cells]);
+  }
+  return { header: ['Epoch', ...runs.map((r) => RUN_STYLE[r].label)], rows };
+}

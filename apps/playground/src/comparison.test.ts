@@ -16,8 +16,10 @@ describe('comparisonRows', () => {
       params: '1,275,210',
       testErrors: '60 / 2,000',
       accuracy: '97.00%',
-      vsBaseline: '',
+      // the teacher is compared with the baseline too (issue 25: the column was blank for it)
+      vsBaseline: '-80',
     });
+    expect(rows[1]!.vsBaseline).toBe('');
     expect(rows[2]).toMatchObject({
       name: 'Distilled student',
       testErrors: '100 / 2,000',
@@ -73,5 +75,12 @@ describe('testErrors / gapSummary', () => {
     expect(gapSummary(worse)).toBe(
       'The distilled student made 20 more test errors than the baseline student (160 vs 140; teacher 60).',
     );
+  });
+  it('says "as many" for no difference, never "made 0 fewer"', () => {
+    const same = results.map((r) => (r.run === 'distilled' ? { ...r, accuracy: 0.93 } : r));
+    expect(gapSummary(same)).toBe(
+      'The distilled student made as many test errors as the baseline student (140 vs 140; teacher 60).',
+    );
+    expect(comparisonRows(same)[2]!.vsBaseline).toBe('±0');
   });
 });

@@ -32,7 +32,7 @@ export interface ComparisonRow {
   readonly testLoss: string;
   readonly epochs: string;
   readonly time: string;
-  /** Test errors relative to the baseline student, e.g. `-12` (fewer), `+3`, or empty. */
+  /** Test errors relative to the baseline student (teacher and distilled), e.g. `-12` (fewer), `+3`, `±0`; empty for the baseline itself. */
   readonly vsBaseline: string;
 }
 
@@ -76,7 +76,7 @@ export function comparisonRows(all: readonly RunResult[]): ComparisonRow[] {
     .map((r) => {
       const errors = testErrors(r.accuracy, r.testCount);
       let vs = '';
-      if (baseline && r.run !== 'baseline' && r.run !== 'teacher') {
+      if (baseline && r.run !== 'baseline') {
         const d = errors - testErrors(baseline.accuracy, baseline.testCount);
         vs = d === 0 ? '±0' : d > 0 ? `+${d}` : `${d}`;
       }
@@ -110,11 +110,16 @@ export function gapSummary(all: readonly RunResult[]): string | undefined {
   const ed = testErrors(d.accuracy, d.testCount);
   const et = testErrors(t.accuracy, t.testCount);
   const diff = eb - ed;
-  const fewer = diff >= 0 ? `${diff} fewer` : `${-diff} more`;
+  const fewer =
+    diff === 0
+      ? 'as many test errors as'
+      : diff > 0
+        ? `${diff} fewer test errors than`
+        : `${-diff} more test errors than`;
   const gap = eb - et;
   const closed =
     gap > 0 && diff > 0
       ? ` It closed ${Math.round((100 * diff) / gap)}% of the gap between baseline and teacher.`
       : '';
-  return `The distilled student made ${fewer} test errors than the baseline student (${ed} vs ${eb}; teacher ${et}).${closed}`;
+  return `The distilled student made ${fewer} the baseline student (${ed} vs ${eb}; teacher ${et}).${closed}`;
 }

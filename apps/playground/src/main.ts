@@ -7,18 +7,32 @@ import { evaluate, TrainingController } from '@distilljs/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { type DataManifest, loadManifest, loadPackedDataset } from './app-data.js';
-import { useBackend } from './backend.js';
+import { backendSentence, useBackend } from './backend.js';
 import { renderBars } from './bars-view.js';
-import { Curves, RUN_IDS, RUN_STYLE, type RunId, sharedXMax } from './chart-data.js';
+import {
+  Curves,
+  curveTable,
+  RUN_IDS,
+  RUN_STYLE,
+  type RunId,
+  restoreCurves,
+  sharedXMax,
+  snapshotCurves,
+} from './chart-data.js';
 import { LiveCharts } from './charts.js';
 import { comparisonRows, formatCount, gapSummary, type RunResult } from './comparison.js';
 import { byId, el } from './dom.js';
 import { drawingToMnist, rgbaToInk } from './draw-to-mnist.js';
+import { hasFieldError, setFieldError } from './field-errors.js';
+import { readFormSettings, storeFormSettings } from './form-memory.js';
 import { availableChoices, DEFAULT_STUDENT, DEFAULT_TEACHER } from './model-choices.js';
 import { checkModelFiles } from './model-files.js';
 import { forgetModels, forgetRuns, readMeta, restoreModels, storeMeta, storeModel } from './model-store.js';
+import { compareRuns, runTitle } from './run-compare.js';
+import { deleteRun, listRuns, newRunId, putRun, type RunRecord } from './run-history.js';
 import {
   fieldLabel,
+  parseNumber,
   parseRunSettings,
   parseTemperature,
   type RawRunSettings,
@@ -53,6 +67,12 @@ const state = {
   digit: undefined as DigitSource | undefined,
   digitLogits: undefined as number[] | undefined,
   testLogits: undefined as { logits: Float32Array; labels: Uint8Array } | undefined,
+  /** The history record whose curves the charts show. */
+  shownRun: '',
+  /** The user's choice for "Keep the current teacher" (kept while the box is disabled during a run). */
+  reuseWanted: false,
+  /** The temperature the last run distilled at (the slider starts there). */
+  runT: undefined as number | undefined,
 };
 
 const curves = new Curves(0.8);
@@ -65,9 +85,10 @@ const form = byId<HTMLFormElement>('run-form');
 
 // ---------------------------------------------------------------- messages
 
-function showMessage(text: string, kind: 'error' | 'info' = 'error'): void {
+function showMessage(text: string, kind: 'error' | 'info' = 'error', about = ''): void {
   const box = byId('message');
   box.textContent = text;
+  box.dataset.about = about;
   box.className = kind === 'error' ? 'message' : 'message info';
   box.hidden = false;
 }
@@ -103,6 +124,7 @@ function chooseBackend(request: BackendRequest): Promise<void> {
 
 async function switchBackend(request: BackendRequest): Promise<void> {
   const status = byId('backend-status');
+  const previous = state.backend;
   status.textContent = 'starting…';
   status.dataset.backend = '';
   try {
@@ -110,12 +132,19 @@ async function switchBackend(request: BackendRequest): Promise<void> {
     state.backend = sel;
     status.textContent = sel.backend;
     status.dataset.backend = sel.backend;
-    byId('backend-reason').textContent = `${sel.engine}: ${sel.reason}`;
+    byId('backend-reason').textContent = backendSentence(sel);
+    // A banner about an earlier backend that failed no longer says what runs.
+    if (byId('message').dataset.about === 'backend') clearMessage();
   } catch (err) {
-    state.backend = undefined;
-    status.textContent = 'none';
-    byId('backend-reason').textContent = '';
-    showMessage(`Could not start the ${request} backend: ${errorText(err)}`);
+    // tfjs keeps running the backend it ran before, if any: the pill says which.
+    const still = previous !== undefined && tf.getBackend() === previous.tfjsName ? previous : undefined;
+    state.backend = still;
+    status.textContent = still ? still.backend : 'none';
+    status.dataset.backend = still ? still.backend : '';
+    byId('backend-reason').textContent = still ? backendSentence(still) : '';
+    if (still) byId<HTMLSelectElement>('backend').value = still.requested;
+    const stay = still ? ` The page stays on ${still.backend}.` : ' Pick another backend.';
+    showMessage(`Could not start the ${request} backend: ${errorText(err)}${stay}`, 'error', 'backend');
   }
 }
 
@@ -204,12 +233,39 @@ function readForm(): RawRunSettings {
   return raw as RawRunSettings;
 }
 
-function showProblems(problems: readonly { field: keyof RunSettings; message: string }[]): void {
-  const list = byId<HTMLUListElement>('form-problems');
-  for (const elt of Array.from(form.elements)) (elt as HTMLElement).removeAttribute('aria-invalid');
-  list.replaceChildren(...problems.map((p) => el('li', undefined, p.message)));
-  list.hidden = problems.length === 0;
-  for (const p of problems) form.querySelector(`[name="${p.field}"]`)?.setAttribute('aria-invalid', 'true');
+function namedFields(): (HTMLInputElement | HTMLSelectElement)[] {
+  return Array.from(form.elements).filter(
+    (e): e is HTMLInputElement | HTMLSelectElement =>
+      (e instanceof HTMLInputElement || e instanceof HTMLSelectElement) && e.name !== '',
+  );
+}
+
+function settingsContext() {
+  return {
+    models: availableChoices(MODEL_NAMES).map((c) => c.id),
+    datasets: state.manifest?.datasets ?? [],
+  };
+}
+
+/** Every field's error next to it (or none); `only` limits the update to those fields. */
+function showProblems(
+  problems: readonly { field: keyof RunSettings; message: string }[],
+  only?: (f: HTMLInputElement | HTMLSelectElement) => boolean,
+): void {
+  for (const field of namedFields()) {
+    if (only && !only(field)) continue;
+    setFieldError(field, problems.find((p) => p.field === field.name)?.message);
+  }
+}
+
+// As soon as a field holds a valid value its error goes (and a field already marked gets the new message);
+// the settings are kept for the next visit.
+form.addEventListener('input', onFormEdit);
+form.addEventListener('change', onFormEdit);
+function onFormEdit(): void {
+  const parsed = parseRunSettings(readForm(), settingsContext());
+  showProblems(parsed.ok ? [] : parsed.problems, hasFieldError);
+  storeFormSettings(readForm());
 }
 
 function setRunning(running: boolean): void {
@@ -227,10 +283,131 @@ function updateButtons(): void {
   byId<HTMLButtonElement>('download-student').disabled = state.running || !state.models.distilled;
   const reuse = byId<HTMLInputElement>('reuse-teacher');
   reuse.disabled = state.running || !state.models.teacher;
-  if (reuse.disabled) reuse.checked = false;
+  // Disabled while a run trains, the box keeps the user's choice; it unticks only when there is no teacher.
+  reuse.checked = state.models.teacher !== undefined && state.reuseWanted;
 }
 
+byId<HTMLInputElement>('reuse-teacher').addEventListener('change', (e) => {
+  state.reuseWanted = (e.target as HTMLInputElement).checked;
+});
+
 // ---------------------------------------------------------------- panels and table
+
+/** A panel's loss: the total, and for the distilled student its soft and hard parts. */
+function lossText(logs: Logs): string {
+  if (logs.loss === undefined) return '–';
+  if (logs.softLoss === undefined || logs.hardLoss === undefined) return logs.loss.toFixed(4);
+  return `${logs.loss.toFixed(4)} (soft ${logs.softLoss.toFixed(4)}, hard ${logs.hardLoss.toFixed(4)})`;
+}
+
+/** The text tables behind the two charts. */
+function renderChartTables(): void {
+  for (const metric of ['loss', 'accuracy'] as const) {
+    const { header, rows } = curveTable(curves, metric);
+    const table = byId<HTMLTableElement>(metric === 'loss' ? 'loss-table' : 'acc-table');
+    const head = el('tr');
+    head.append(...header.map((h) => Object.assign(el('th', undefined, h), { scope: 'col' })));
+    const body = rows.map((r) => {
+      const tr = el('tr');
+      tr.append(...r.map((c) => el('td', undefined, c)));
+      return tr;
+    });
+    table.replaceChildren(el('thead'), el('tbody'));
+    table.tHead!.append(head);
+    table.tBodies[0]!.append(...body);
+  }
+}
+
+/** The dark-knowledge slider starts at the temperature a run distilled at. */
+function syncSliderToRun(t: number): void {
+  state.runT = t;
+  slider.value = String(t);
+  renderDarkKnowledge();
+}
+
+/** Puts a kept run's curves into the charts (and their tables). */
+function showRunCurves(record: RunRecord): void {
+  restoreCurves(curves, record.curves);
+  state.shownRun = record.id;
+  charts.setXMax(
+    sharedXMax({ teacher: record.settings.teacherEpochs, baseline: record.settings.studentEpochs }),
+  );
+  renderChartTables();
+}
+
+const compareChoice = new Set<string>();
+
+/** The history list: one line per kept run, with "Show its charts", "Compare" and "Delete". */
+async function renderHistory(): Promise<void> {
+  let runs: RunRecord[];
+  try {
+    runs = await listRuns();
+  } catch (err) {
+    byId('history-empty').textContent = `Could not read the run history: ${errorText(err)}`;
+    return;
+  }
+  for (const id of [...compareChoice]) if (!runs.some((r) => r.id === id)) compareChoice.delete(id);
+  byId('history-empty').hidden = runs.length > 0;
+  byId('history-list').replaceChildren(
+    ...runs.map((r, i) => {
+      const li = el('li');
+      li.dataset.id = r.id;
+      const box = el('input');
+      box.type = 'checkbox';
+      box.checked = compareChoice.has(r.id);
+      box.addEventListener('change', () => {
+        if (box.checked) compareChoice.add(r.id);
+        else compareChoice.delete(r.id);
+        while (compareChoice.size > 2) compareChoice.delete(compareChoice.values().next().value!);
+        void renderHistory();
+      });
+      const label = el('label');
+      label.append(box, ` ${runTitle(r, i)}${r.id === state.shownRun ? ' (in the charts)' : ''}`);
+      const show = el('button', 'show-run', 'Show its charts');
+      show.type = 'button';
+      show.setAttribute('aria-label', `Show the charts of run ${i + 1}`);
+      show.addEventListener('click', () => {
+        showRunCurves(r);
+        void renderHistory();
+      });
+      const del = el('button', 'delete-run', 'Delete');
+      del.type = 'button';
+      del.setAttribute('aria-label', `Delete run ${i + 1}`);
+      del.disabled = state.running && r.status === 'running';
+      del.addEventListener('click', async () => {
+        await deleteRun(r.id);
+        compareChoice.delete(r.id);
+        await renderHistory();
+      });
+      li.append(label, show, del);
+      return li;
+    }),
+  );
+  const chosen = runs.filter((r) => compareChoice.has(r.id));
+  const box = byId('history-compare');
+  box.hidden = chosen.length !== 2;
+  if (chosen.length === 2) {
+    const { header, rows } = compareRuns(chosen[0]!, chosen[1]!);
+    const table = byId<HTMLTableElement>('history-compare-table');
+    const head = el('tr');
+    head.append(...header.map((h) => Object.assign(el('th', undefined, h), { scope: 'col' })));
+    const thead = el('thead');
+    thead.append(head);
+    const tbody = el('tbody');
+    tbody.append(
+      ...rows.map((r) => {
+        const tr = el('tr');
+        tr.append(Object.assign(el('th', undefined, r[0]), { scope: 'row' }));
+        tr.append(...r.slice(1).map((c) => el('td', undefined, c)));
+        if (r[1] !== r[2]) tr.className = 'differs';
+        return tr;
+      }),
+    );
+    table.replaceChildren(thead, tbody);
+    const index = (r: RunRecord) => runs.indexOf(r) + 1;
+    box.querySelector('h3')!.textContent = `Run ${index(chosen[0]!)} and run ${index(chosen[1]!)}`;
+  }
+}
 
 function panel(run: RunId): HTMLElement {
   return byId(`panel-${run}`);
@@ -303,15 +480,14 @@ function showResultInPanel(result: RunResult): void {
 async function startRun(): Promise<void> {
   if (state.running) return;
   clearMessage();
-  const ctx = {
-    models: availableChoices(MODEL_NAMES).map((c) => c.id),
-    datasets: state.manifest?.datasets ?? [],
-  };
-  const parsed = parseRunSettings(readForm(), ctx);
+  const parsed = parseRunSettings(readForm(), settingsContext());
   await backendChain;
   if (!parsed.ok) {
     showProblems(parsed.problems);
-    byId('run-status').textContent = 'Fix the fields above to start a run.';
+    const n = parsed.problems.length;
+    byId('run-status').textContent =
+      `Fix the ${n === 1 ? 'field' : `${n} fields`} marked above to start a run.`;
+    form.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
     return;
   }
   showProblems([]);
@@ -322,6 +498,26 @@ async function startRun(): Promise<void> {
   setRunning(true);
   byId('run-status').textContent = 'Loading data…';
   const runsNow: RunId[] = reuseTeacher ? ['baseline', 'distilled'] : [...RUN_IDS];
+  let record: RunRecord = {
+    id: newRunId(),
+    startedAt: new Date().toISOString(),
+    settings,
+    backend: state.backend?.backend ?? 'unknown',
+    results: reuseTeacher && state.results.teacher ? { teacher: state.results.teacher } : {},
+    curves: snapshotCurves(new Curves()),
+    status: 'running',
+  };
+  const keepRecord = async (change: Partial<RunRecord>) => {
+    record = { ...record, ...change, curves: snapshotCurves(curves) };
+    try {
+      await putRun(record);
+    } catch (err) {
+      byId('storage-status').textContent = `Could not keep the run in IndexedDB: ${errorText(err)}`;
+    }
+    await renderHistory();
+  };
+  state.shownRun = record.id;
+  syncSliderToRun(settings.temperature);
   try {
     const data = await getDataset(settings.dataset);
     state.data = data;
@@ -356,13 +552,15 @@ async function startRun(): Promise<void> {
           byId('run-status').textContent = `Training the ${RUN_STYLE[run].label.toLowerCase()}…`;
         },
         onBatch(run, epoch, step, stepsPerEpoch, logs: Logs) {
-          const loss = logs.hardLoss ?? logs.loss;
+          // The chart shows what each run minimises: its total loss (the distilled student's parts are in
+          // its panel).
+          const loss = logs.loss;
           if (loss !== undefined) curves.addLoss(run, epoch, step, stepsPerEpoch, loss);
           const total = epochsPlanned[run] * stepsPerEpoch;
           setProgress(run, (epoch * stepsPerEpoch + step + 1) / Math.max(1, total));
           setPanel(run, {
             progress: `epoch ${epoch + 1} / ${epochsPlanned[run]}, batch ${step + 1} / ${stepsPerEpoch}`,
-            loss: loss === undefined ? '–' : loss.toFixed(4),
+            loss: lossText(logs),
           });
           charts.schedule();
         },
@@ -372,6 +570,7 @@ async function startRun(): Promise<void> {
             setPanel(run, { acc: `validation ${(logs.val_acc * 100).toFixed(2)}%` });
           }
           charts.schedule();
+          renderChartTables();
           if (run === 'teacher') void refreshDarkKnowledge();
         },
         async onRunEnd(run, result, model) {
@@ -385,6 +584,7 @@ async function startRun(): Promise<void> {
           }
           showResultInPanel(result);
           renderComparison();
+          await keepRecord({ results: { ...record.results, [run]: result } });
           try {
             await storeModel(run, model);
             storeMeta({
@@ -409,11 +609,12 @@ async function startRun(): Promise<void> {
     byId('run-status').textContent = controller.stopRequested
       ? `Stopped after ${secs} s.`
       : `Done in ${secs} s.`;
+    await keepRecord({ status: controller.stopRequested ? 'stopped' : 'done' });
   } catch (err) {
     for (const run of runsNow) if (panel(run).dataset.state === 'training') setPanelState(run, 'failed');
     byId('run-status').textContent = 'Training failed.';
     showMessage(`Training failed: ${errorText(err)}`);
-    console.error(err);
+    await keepRecord({ status: 'failed' });
   } finally {
     state.controller = undefined;
     setRunning(false);
@@ -490,6 +691,7 @@ byId<HTMLInputElement>('load-teacher').addEventListener('change', async (e) => {
     state.testLogits = undefined;
     await refreshDarkKnowledge();
     updateButtons();
+    state.reuseWanted = true;
     byId<HTMLInputElement>('reuse-teacher').checked = true;
     showMessage(
       `Loaded ${jsonFile.name} as the teacher (${(ev.accuracy * 100).toFixed(2)}% test accuracy).${loaded.messages.length ? ` ${loaded.messages.join(' ')}` : ''}`,
@@ -539,6 +741,7 @@ function pickTestDigit(index: number): void {
   state.digit = { kind: 'test', pixels, label, index: i };
   showDigit(pixels.length === 784 ? pixels : pixels.filter((_, k) => k % data.imageShape[2] === 0));
   byId('digit-caption').textContent = `test #${i}, label ${data.classNames[label] ?? label}`;
+  digitView.setAttribute('aria-label', `test digit #${i}, labelled ${data.classNames[label] ?? label}`);
   void refreshDigit();
 }
 
@@ -595,6 +798,13 @@ function renderDarkKnowledge(): void {
   const labels = data?.classNames ?? [];
   const logScale = byId<HTMLInputElement>('log-scale').checked ? 'log' : 'linear';
   const status = byId('dk-status');
+  const runT = state.runT;
+  byId('slider-note').textContent =
+    runT === undefined
+      ? ''
+      : runT === T
+        ? `This is the temperature the last run distilled at (the form's Temperature T = ${runT}).`
+        : `The last run distilled at T = ${runT} (the form's Temperature); this view is at T = ${T}, to explore.`;
   if (!state.digitLogits || !data) {
     status.textContent = state.models.teacher
       ? 'Pick a digit.'
@@ -635,13 +845,19 @@ function renderDarkKnowledge(): void {
 
 slider.addEventListener('input', renderDarkKnowledge);
 byId('log-scale').addEventListener('change', renderDarkKnowledge);
-byId('digit-index').addEventListener('change', (e) => {
-  const v = Number((e.target as HTMLInputElement).value);
-  if (Number.isInteger(v)) pickTestDigit(v);
-  else
-    showMessage(
-      `Test digit # must be a whole number; got ${JSON.stringify((e.target as HTMLInputElement).value)}.`,
+byId<HTMLInputElement>('digit-index').addEventListener('change', (e) => {
+  const input = e.target as HTMLInputElement;
+  const v = parseNumber(input.value);
+  if (v !== undefined && Number.isInteger(v)) {
+    setFieldError(input, undefined);
+    pickTestDigit(v);
+  } else {
+    const n = state.data?.test.count;
+    setFieldError(
+      input,
+      `Test digit # must be a whole number${n ? ` from 0 to ${n - 1}` : ''}; got ${JSON.stringify(input.value)}.`,
     );
+  }
 });
 byId('digit-prev').addEventListener('click', () => pickTestDigit((state.digit?.index ?? 0) - 1));
 byId('digit-next').addEventListener('click', () => pickTestDigit((state.digit?.index ?? 0) + 1));
@@ -649,7 +865,14 @@ byId('digit-random').addEventListener('click', () =>
   pickTestDigit(Math.floor(Math.random() * (state.data?.test.count ?? 1))),
 );
 
-// The drawing pad: white strokes on black, turned into an MNIST-style digit on release.
+// The drawing pad: white strokes on black, turned into an MNIST-style digit on release. It takes the
+// mouse, touch and pens (pointer events, no page scrolling on it) and the keyboard (focusable).
+drawPad.tabIndex = 0;
+drawPad.setAttribute('role', 'application');
+drawPad.setAttribute('aria-roledescription', 'drawing pad');
+drawPad.setAttribute('aria-label', 'Drawing pad');
+// Sideways-scrolling tables can be scrolled from the keyboard.
+for (const box of Array.from(document.querySelectorAll<HTMLElement>('.table-scroll'))) box.tabIndex = 0;
 {
   const ctx = drawPad.getContext('2d', { willReadFrequently: true })!;
   const clear = () => {
@@ -691,10 +914,49 @@ byId('digit-random').addEventListener('click', () =>
     state.digit = { kind: 'drawn', pixels, label: undefined, index: undefined };
     showDigit(pixels);
     byId('digit-caption').textContent = 'your drawing (28x28)';
+    digitView.setAttribute('aria-label', 'your drawing, scaled to 28 by 28 pixels');
     void refreshDigit();
   };
   drawPad.addEventListener('pointerup', finish);
   drawPad.addEventListener('pointercancel', finish);
+  // The keyboard: arrows move the pen (a tenth of the pad), Space puts it down or lifts it, Enter reads.
+  let cursor = [drawPad.width / 2, drawPad.height * 0.2] as [number, number];
+  let penDown = false;
+  const moves: Record<string, [number, number]> = {
+    ArrowUp: [0, -1],
+    ArrowDown: [0, 1],
+    ArrowLeft: [-1, 0],
+    ArrowRight: [1, 0],
+  };
+  drawPad.addEventListener('keydown', (e) => {
+    const move = moves[e.key];
+    if (move) {
+      e.preventDefault();
+      const step = drawPad.width / 10;
+      const next: [number, number] = [
+        Math.min(drawPad.width, Math.max(0, cursor[0] + move[0] * step)),
+        Math.min(drawPad.height, Math.max(0, cursor[1] + move[1] * step)),
+      ];
+      if (penDown) {
+        ctx.strokeStyle = '#fff';
+        ctx.lineWidth = 22;
+        ctx.lineCap = 'round';
+        ctx.beginPath();
+        ctx.moveTo(...cursor);
+        ctx.lineTo(...next);
+        ctx.stroke();
+      }
+      cursor = next;
+    } else if (e.key === ' ') {
+      e.preventDefault();
+      penDown = !penDown;
+    } else if (e.key === 'Enter') {
+      e.preventDefault();
+      penDown = false;
+      drawing = true;
+      finish();
+    }
+  });
   byId('draw-clear').addEventListener('click', () => {
     clear();
     pickTestDigit(Number(byId<HTMLInputElement>('digit-index').value) || 0);
@@ -727,8 +989,12 @@ async function init(): Promise<void> {
   const first = state.manifest.datasets[0]!;
   byId<HTMLInputElement>('train-size').value = String(first.trainCount);
   byId<HTMLInputElement>('test-size').value = String(first.testCount);
-  // URL presets go into the form as text and are checked like typed input.
-  for (const [name, value] of Object.entries(preset.fields)) {
+  // The settings of the last visit, then URL presets, go into the form as text and are checked like typed
+  // input.
+  const kept = readFormSettings();
+  if (kept.dataset && state.manifest.datasets.some((d) => d.id === kept.dataset))
+    dsSelect.value = kept.dataset;
+  for (const [name, value] of Object.entries({ ...kept, ...preset.fields })) {
     const input = form.querySelector<HTMLInputElement | HTMLSelectElement>(`[name="${name}"]`);
     if (input && value !== undefined) input.value = value;
   }
@@ -758,6 +1024,18 @@ async function init(): Promise<void> {
   } catch (err) {
     byId('storage-status').textContent = `Could not read stored models: ${errorText(err)}`;
   }
+  // The run history: the charts come back with the last run's curves.
+  try {
+    const runs = await listRuns();
+    const last = runs.at(-1);
+    if (last) {
+      showRunCurves(last);
+      syncSliderToRun(last.settings.temperature);
+    }
+  } catch (err) {
+    byId('storage-status').textContent = `Could not read the run history: ${errorText(err)}`;
+  }
+  await renderHistory();
   if (preset.autorun) void startRun();
 }
 

@@ -1,5 +1,7 @@
 export type { BackendInfo } from './backend-catalog.js';
 export { AUTO_ORDER, BACKENDS, backendInfo } from './backend-catalog.js';
+export type { BrowserWebGpuProbe, WebGlRenderer } from './browser-gpu.js';
+export { isSoftwareRenderer, probeBrowserWebGpu, probeWebGlRenderer } from './browser-gpu.js';
 export type { GpuAdapterReport } from './gpu-adapter.js';
 export { adapterPhrase, describeAdapter } from './gpu-adapter.js';
 export type { BackendStatus, BackendsReport } from './list-backends.js';

@@ -11,6 +11,7 @@ import {
 } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { AUTO_ORDER, type BackendInfo, backendInfo } from './backend-catalog.js';
+import { probeBrowserWebGpu, probeWebGlRenderer, type WebGlRenderer } from './browser-gpu.js';
 import { adapterPhrase, type GpuAdapterReport } from './gpu-adapter.js';
 import { simdHelpers, startSimdHelpers } from './kernels/simd/simd-helpers.js';
 import {
@@ -98,8 +99,10 @@ export interface SelectedBackend extends BackendSelection {
   readonly threads?: number;
   /** Whether the distilljs training kernels of the selected backend (wasm or cpu) are registered. */
   readonly trainingKernels: boolean;
-  /** webgpu in Node.js: the adapter it runs on (vendor, architecture, and whether it is software). */
+  /** webgpu (Node.js or browser): the adapter it runs on (vendor, architecture, and whether it is software). */
   readonly adapter?: GpuAdapterReport;
+  /** webgl in a browser: the renderer (from WEBGL_debug_renderer_info) and whether it is software. */
+  readonly renderer?: WebGlRenderer;
 }
 
 /**
@@ -122,8 +125,10 @@ interface TryResult {
   readonly kernels?: boolean;
   /** wasm: the training kernels are the relaxed-SIMD build. */
   readonly relaxed?: boolean;
-  /** webgpu in Node.js: the adapter. */
+  /** webgpu: the adapter. */
   readonly adapter?: GpuAdapterReport;
+  /** webgl in a browser: the renderer. */
+  readonly renderer?: WebGlRenderer;
 }
 
 function engineRegistry(): Record<string, unknown> {
@@ -325,8 +330,18 @@ async function tryBackend(
   }
   if (backend === 'wasm') return tryWasm(info, options, runtime);
   if (backend === 'webgpu' && runtime === 'node') return tryNodeWebGpu(info, options, auto);
-  if (backend === 'webgpu' && !(typeof navigator !== 'undefined' && 'gpu' in navigator)) {
-    return { ok: false, reason: 'this browser has no WebGPU (navigator.gpu is missing)' };
+  if (backend === 'webgpu') return tryBrowserWebGpu(info, options);
+  let renderer: WebGlRenderer | undefined;
+  if (backend === 'webgl') {
+    renderer = probeWebGlRenderer();
+    if (renderer === undefined) return { ok: false, reason: 'this browser cannot make a WebGL context' };
+    if (auto && renderer.software) {
+      return {
+        ok: false,
+        reason: `WebGL runs on software rendering (${renderer.renderer}), several times slower than wasm; auto skips it (ask for webgl to use it)`,
+        renderer,
+      };
+    }
   }
   const loaded = await load(info, options);
   if (loaded.error) return loaded.error;
@@ -341,7 +356,27 @@ async function tryBackend(
       kernels,
     };
   }
+  if (renderer !== undefined) {
+    const kind = renderer.software ? 'software rendering' : 'GPU';
+    return { ok: true, reason: `webgl (${info.description} on ${kind}: ${renderer.renderer})`, renderer };
+  }
   return { ok: true, reason: `${backend} (${info.description})` };
+}
+
+/** webgpu in a browser: an adapter is asked for first, so a missing one is a reason, not a tfjs TypeError. */
+async function tryBrowserWebGpu(info: BackendInfo, options: SelectBackendOptions): Promise<TryResult> {
+  const probe = await probeBrowserWebGpu(typeof navigator === 'undefined' ? undefined : navigator.gpu);
+  if (!probe.ok) return { ok: false, reason: probe.reason };
+  const loaded = await load(info, options);
+  if (loaded.error) return loaded.error;
+  const failure = await activate(info.tfjsName);
+  if (failure !== undefined) return { ok: false, reason: `${info.packageName}: ${failure}` };
+  const where = probe.report.software ? 'software, on the CPU' : 'GPU';
+  return {
+    ok: true,
+    reason: `webgpu (WebGPU compute shaders on ${adapterPhrase(probe.report).replace(/, (software|hardware)$/, '')}, ${where})`,
+    adapter: probe.report,
+  };
 }
 
 function engineName(backend: BackendName, tfjsName: string, result: TryResult): string {
@@ -351,6 +386,7 @@ function engineName(backend: BackendName, tfjsName: string, result: TryResult): 
     const a = result.adapter;
     return `${base} (${[a.vendor, a.architecture].filter(Boolean).join(' ') || 'adapter'}${a.software ? ', software' : ''})`;
   }
+  if (backend === 'webgl' && result.renderer?.software) return `${base} (software rendering)`;
   if (backend !== 'wasm') return base;
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'simd' : 'no simd';
   const kernels = result.kernels ? `, distilljs kernels${result.relaxed ? ', relaxed simd' : ''}` : '';
@@ -416,6 +452,7 @@ export async function selectBackend(
         trainingKernels: result.kernels === true,
         ...(result.threads !== undefined ? { threads: result.threads } : {}),
         ...(result.adapter !== undefined ? { adapter: result.adapter } : {}),
+        ...(result.renderer !== undefined ? { renderer: result.renderer } : {}),
       };
     }
     if (request !== 'auto') {
