@@ -10,8 +10,17 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { build, type InlineConfig, type PreviewServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import config from '../vite.config.js';
+import { collectConsoleStacks, layoutProblems, seriousAxeViolations, WEBGPU_FLAGS } from './checks.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const root = fileURLToPath(new URL('..', import.meta.url));
 const artifacts = join(root, 'test-artifacts');
 
@@ -90,15 +99,8 @@ describe('playground in Chromium', () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      // No GPU flags: like a machine without a GPU, WebGL runs on software rendering and WebGPU has no adapter.
+      args: CHROMIUM_ARGS,
     });
   });
 
@@ -129,6 +131,223 @@ describe('playground in Chromium', () => {
     await context.close();
   });
 
+  /** Reads the comparison table as { run label: [test errors, test NLL] }. */
+  async function tableErrors(page: Page): Promise<Record<string, [number, number]>> {
+    const rows = await page.$$eval('#comparison-table tbody tr', (trs) =>
+      trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')),
+    );
+    return Object.fromEntries(
+      rows.map((r) => [r[0]!, [Number.parseInt(r[3]!.replace(/,/g, ''), 10), Number.parseFloat(r[6]!)]]),
+    );
+  }
+
+  async function shot(page: Page, name: string): Promise<void> {
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: join(artifacts, name), fullPage: true });
+  }
+
+  it('on a machine without a GPU: auto picks wasm over software WebGL and says why; the page reads, fits and keeps its runs', async () => {
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const stacks = collectConsoleStacks(page);
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    try {
+      await page.goto(url);
+      await page.waitForSelector('#backend-status[data-backend="wasm"]', { timeout: 60_000 });
+      const reason = (await page.textContent('#backend-reason')) ?? '';
+      console.log(`e2e no-GPU backend line: ${reason}`);
+      expect(reason).toMatch(/^Running on wasm/);
+      expect(reason).toMatch(/webgpu: the browser has WebGPU but offers no adapter/);
+      expect(reason).toMatch(/webgl: WebGL runs on software rendering \(.*SwiftShader/);
+      await page.waitForSelector('#data-status[data-ready="true"]', { timeout: 60_000 });
+      expect(await seriousAxeViolations(page), 'axe before a run').toEqual([]);
+
+      // "Test digit #": its error beside it, aria-invalid, cleared when valid; not in the banner far above.
+      await page.fill('#digit-index', 'x');
+      await page.press('#digit-index', 'Tab');
+      expect(await page.getAttribute('#digit-index', 'aria-invalid')).toBe('true');
+      expect(await page.textContent('#digit-index-error')).toMatch(/Test digit # must be a whole number/);
+      expect(await page.isHidden('#message')).toBe(true);
+      await page.fill('#digit-index', '3');
+      await page.press('#digit-index', 'Tab');
+      expect(await page.getAttribute('#digit-index', 'aria-invalid')).toBeNull();
+      expect(await page.isHidden('#digit-index-error')).toBe(true);
+
+      // A backend that cannot start: a banner, the pill on what still runs; a good switch clears the banner.
+      await page.selectOption('#backend', 'webgpu');
+      await page.waitForSelector('#message:has-text("Could not start the webgpu backend")');
+      expect(await page.textContent('#message')).toMatch(/The page stays on wasm\./);
+      expect(await page.getAttribute('#backend-status', 'data-backend')).toBe('wasm');
+      expect(await page.textContent('#backend-status')).toBe('wasm');
+      await page.selectOption('#backend', 'wasm');
+      await page.waitForSelector('#message', { state: 'hidden' });
+      expect(await page.textContent('#backend-status')).toBe('wasm');
+
+      // The default run (the form as it opens), timed; axe while it trains.
+      await page.fill('#seed', '2');
+      const started = Date.now();
+      await page.click('#run');
+      await page.waitForFunction(
+        () => ((document.querySelector('#panel-baseline .p-bar') as HTMLProgressElement | null)?.value ?? 0) > 0,
+        undefined,
+        { polling: 100, timeout: 120_000 },
+      );
+      expect(await seriousAxeViolations(page), 'axe during a run').toEqual([]);
+      await page.waitForSelector('#run-status:has-text("Done")', { timeout: 240_000 });
+      console.log(
+        `e2e default run on wasm (2 cores, not asserted): ${await page.textContent('#run-status')} wall ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
+      expect(await seriousAxeViolations(page), 'axe after a run').toEqual([]);
+
+      // What the table and charts say.
+      const summary = (await page.textContent('#comparison-summary')) ?? '';
+      expect(summary).not.toMatch(/made 0 (fewer|more)/);
+      const vs = await page.$$eval('#comparison-table tbody tr', (trs) => trs.map((tr) => tr.children[4]?.textContent));
+      expect(vs[0], 'teacher vs baseline').toMatch(/^[-+±]\d+$/);
+      expect(await page.textContent('#panel-distilled .p-loss')).toMatch(/^\d+\.\d{4} \(soft \d+\.\d{4}, hard \d+\.\d{4}\)$/);
+      expect(await page.textContent('#loss-title')).toMatch(/what each run minimises/);
+      expect(await page.locator('#loss-table tbody tr').count()).toBe(30);
+      expect(await page.locator('#acc-table tbody tr').count()).toBe(30);
+      expect(await page.textContent('#slider-note')).toMatch(/T = 4/);
+      expect(await page.textContent('#similar-pairs').then((t) => t ?? '')).toMatch(/looks like/);
+
+      // Named controls, a visible focus ring on the file button, the drawing pad by keyboard and by touch.
+      expect(await page.getAttribute('#panel-teacher .p-bar', 'aria-label')).toBe('Teacher training progress');
+      await page.focus('#load-teacher');
+      const ring = await page.$eval('.file-button', (e) => getComputedStyle(e).outlineStyle);
+      expect(ring).not.toBe('none');
+      await page.focus('#draw-pad');
+      await page.keyboard.press('Space');
+      for (let i = 0; i < 6; i++) await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('#digit-caption:has-text("your drawing")');
+      await page.click('#draw-clear');
+      await page.waitForSelector('#digit-caption:has-text("test #")');
+      const pad = (await page.locator('#draw-pad').boundingBox())!;
+      const touch = (type: string, y: number) =>
+        page.dispatchEvent('#draw-pad', type, {
+          pointerType: 'touch',
+          pointerId: 7,
+          isPrimary: true,
+          clientX: pad.x + pad.width / 2,
+          clientY: pad.y + pad.height * y,
+        });
+      await touch('pointerdown', 0.2);
+      for (const y of [0.3, 0.45, 0.6, 0.75]) await touch('pointermove', y);
+      await touch('pointerup', 0.75);
+      await page.waitForSelector('#digit-caption:has-text("your drawing")');
+
+      // The layout at a phone, a tablet and a desktop width: no sideways page scroll, nothing cut off.
+      for (const width of [360, 768, 1280]) {
+        await page.setViewportSize({ width, height: 800 });
+        await page.waitForTimeout(200);
+        expect(await layoutProblems(page), `layout at ${width} px`).toEqual([]);
+        await shot(page, `layout-${width}.png`);
+      }
+
+      // After a reload: the run is listed with its charts, the settings are kept; a second run keeps the first.
+      await page.reload();
+      await page.waitForSelector('#history-list li', { timeout: 60_000 });
+      expect(await page.locator('#loss-table tbody tr').count()).toBe(30);
+      expect(await page.inputValue('#seed')).toBe('2');
+      await page.waitForSelector('#storage-status:has-text("Restored")', { timeout: 60_000 });
+      await page.check('#reuse-teacher');
+      await page.fill('#student-epochs', '2');
+      await page.fill('#temperature', '8');
+      await page.click('#run');
+      // the second run is listed once its baseline ends (so the "Done" below is this run's)
+      await expect.poll(() => page.locator('#history-list li').count(), { timeout: 120_000 }).toBe(2);
+      await page.waitForSelector('#run-status:has-text("Done")', { timeout: 120_000 });
+      expect(await page.isChecked('#reuse-teacher'), 'the box keeps its tick after a run').toBe(true);
+      expect(await page.textContent('#slider-note')).toMatch(/T = 8/);
+      expect(await page.locator('#history-list li').count()).toBe(2);
+      // the kept teacher's 3 epochs and the students' 2
+      expect(await page.locator('#loss-table tbody tr').count()).toBe(3);
+      // The first run's charts are still there.
+      await page.click('#history-list li:nth-child(1) .show-run');
+      expect(await page.locator('#loss-table tbody tr').count()).toBe(30);
+      // Compare the two, then delete the first.
+      await page.check('#history-list li:nth-child(1) input[type="checkbox"]');
+      await page.check('#history-list li:nth-child(2) input[type="checkbox"]');
+      await page.waitForSelector('#history-compare:not([hidden])');
+      const compared = await page.$$eval('#history-compare-table tbody tr', (trs) =>
+        trs.map((tr) => Array.from(tr.children, (c) => c.textContent)),
+      );
+      expect(compared.find((r) => r[0] === 'Temperature T')).toEqual(['Temperature T', '4', '8']);
+      expect(await seriousAxeViolations(page), 'axe with the history compared').toEqual([]);
+      await page.click('#history-list li:nth-child(1) .delete-run');
+      await expect.poll(() => page.locator('#history-list li').count()).toBe(1);
+      await page.reload();
+      await page.waitForSelector('#history-list li');
+      expect(await page.locator('#history-list li').count()).toBe(1);
+    } catch (error) {
+      await shot(page, 'failure-no-gpu.png').catch(() => {});
+      throw error;
+    }
+    expect(stacks, 'stack traces in the console').toEqual([]);
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  });
+
+  it('with WebGPU (SwiftShader): auto picks webgpu, and webgpu, webgl, wasm and cpu distil to the same results', async () => {
+    const gpuBrowser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [...CHROMIUM_ARGS, ...WEBGPU_FLAGS],
+    });
+    const query =
+      'teacherModel=mlp-30x30&studentModel=mlp-10&teacherEpochs=1&studentEpochs=2&trainSize=400&studentSize=200' +
+      '&testSize=300&batchSize=50&learningRate=0.01&temperature=4&alpha=0.9&seed=3&autorun=1';
+    const seen: Record<string, { tables: Record<string, [number, number]>; seconds: string }> = {};
+    try {
+      for (const backend of ['auto', 'webgl', 'wasm', 'cpu']) {
+        const context = await gpuBrowser.newContext({ viewport: { width: 1280, height: 900 } });
+        const page = await context.newPage();
+        const stacks = collectConsoleStacks(page);
+        try {
+          await page.goto(`${url}?backend=${backend}&${query}`);
+          await page.waitForSelector('#run-status:has-text("Done")', { timeout: 200_000 });
+          const pill = (await page.textContent('#backend-status')) ?? '';
+          const reason = (await page.textContent('#backend-reason')) ?? '';
+          if (backend === 'auto') {
+            expect(pill).toBe('webgpu');
+            expect(reason).toMatch(/auto picked webgpu .*swiftshader.*software.*\(the first choice\)/);
+          } else {
+            expect(pill).toBe(backend);
+          }
+          // Evaluation and the dark-knowledge view ran on this backend too.
+          await page.waitForSelector('#bars-t .bar');
+          expect(await page.locator('#similar-pairs li').count()).toBeGreaterThan(0);
+          seen[pill] = {
+            tables: await tableErrors(page),
+            seconds: (await page.textContent('#run-status')) ?? '',
+          };
+          expect(stacks, `stack traces in the console on ${pill}`).toEqual([]);
+        } catch (error) {
+          await shot(page, `failure-${backend}.png`).catch(() => {});
+          throw error;
+        } finally {
+          await context.close();
+        }
+      }
+    } finally {
+      await gpuBrowser.close();
+    }
+    // Tolerance: same seed and settings, so only float rounding differs between backends: each model's test
+    // errors within 2% of the 300 test digits (6) and its test NLL within 0.02 of wasm's.
+    const ref = seen.wasm!.tables;
+    for (const [backend, { tables, seconds }] of Object.entries(seen)) {
+      console.log(`e2e ${backend}: ${seconds} ${JSON.stringify(tables)}`);
+      expect(Object.keys(tables)).toEqual(['Teacher', 'Baseline student', 'Distilled student']);
+      for (const [run, [errors, nll]] of Object.entries(tables)) {
+        expect(Math.abs(errors - ref[run]![0]), `${backend} ${run} test errors vs wasm`).toBeLessThanOrEqual(6);
+        expect(Math.abs(nll - ref[run]![1]), `${backend} ${run} test NLL vs wasm`).toBeLessThanOrEqual(0.02);
+      }
+    }
+    expect(Object.keys(seen).sort()).toEqual(['cpu', 'wasm', 'webgl', 'webgpu']);
+  });
+
   async function drive(page: Page): Promise<void> {
     await page.goto(url);
 
@@ -144,10 +363,22 @@ describe('playground in Chromium', () => {
     await page.fill('#temperature', 'hot');
     await page.fill('#teacher-epochs', '0');
     await page.click('#run');
-    const problems = await page.textContent('#form-problems');
-    expect(problems).toContain('Temperature must be a number between 1 and 20; got "hot".');
-    expect(problems).toContain('Teacher epochs must be a whole number between 1 and 50; got "0".');
+    // Each error beside its field, named by aria-describedby, the field marked aria-invalid; none in the banner.
+    expect(await page.textContent('#temperature-error')).toBe(
+      'Temperature must be a number between 1 and 20; got "hot".',
+    );
+    expect(await page.textContent('#teacher-epochs-error')).toBe(
+      'Teacher epochs must be a whole number between 1 and 50; got "0".',
+    );
+    expect(await page.getAttribute('#temperature', 'aria-invalid')).toBe('true');
+    expect(await page.getAttribute('#temperature', 'aria-describedby')).toContain('temperature-error');
+    expect(await page.isHidden('#message')).toBe(true);
     expect(await page.isDisabled('#stop')).toBe(true);
+    // Fixed, the field's error goes at once, before Run is pressed again; the other stays.
+    await page.fill('#temperature', '4');
+    expect(await page.getAttribute('#temperature', 'aria-invalid')).toBeNull();
+    expect(await page.isHidden('#temperature-error')).toBe(true);
+    expect(await page.getAttribute('#teacher-epochs', 'aria-invalid')).toBe('true');
 
     // A file that is not a model is refused with a message.
     await page.setInputFiles('#load-teacher', {

@@ -363,16 +363,14 @@ async function renderHistory(): Promise<void> {
       });
       const label = el('label');
       label.append(box, ` ${runTitle(r, i)}${r.id === state.shownRun ? ' (in the charts)' : ''}`);
-      const show = el('button', 'show-run', 'Show its charts');
+      const show = el('button', 'show-run', `Show run ${i + 1}'s charts`);
       show.type = 'button';
-      show.setAttribute('aria-label', `Show the charts of run ${i + 1}`);
       show.addEventListener('click', () => {
         showRunCurves(r);
         void renderHistory();
       });
-      const del = el('button', 'delete-run', 'Delete');
+      const del = el('button', 'delete-run', `Delete run ${i + 1}`);
       del.type = 'button';
-      del.setAttribute('aria-label', `Delete run ${i + 1}`);
       del.disabled = state.running && r.status === 'running';
       del.addEventListener('click', async () => {
         await deleteRun(r.id);
