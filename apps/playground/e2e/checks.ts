@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { ConsoleMessage, Page } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
@@ -58,21 +58,31 @@ export async function layoutProblems(page: Page): Promise<string[]> {
       );
     }
     const width = doc.clientWidth;
-    for (const sel of ['#bars-t .bar:last-child', '#bars-t1 .bar:last-child', '#log-scale', '#dk-temperature', '#run']) {
+    for (const sel of [
+      '#bars-t .bar:last-child',
+      '#bars-t1 .bar:last-child',
+      '#log-scale',
+      '#dk-temperature',
+      '#run',
+    ]) {
       const e = document.querySelector(sel);
       if (!e) continue;
       const r = e.getBoundingClientRect();
-      if (r.right > width + 0.5 || r.left < -0.5) problems.push(`${sel} is cut off (${r.left}..${r.right} of ${width})`);
+      if (r.right > width + 0.5 || r.left < -0.5)
+        problems.push(`${sel} is cut off (${r.left}..${r.right} of ${width})`);
     }
-    // Select labels must fit their box (the issue saw "MNIST (10,000 embedded" and "MLP 784-400-400-10, drop").
+    // Every choice of a select must fit its box when chosen (the issue saw "MNIST (10,000 embedded" and
+    // "MLP 784-400-400-10, drop"); 16 px are left for the arrow.
     const ctx = document.createElement('canvas').getContext('2d')!;
     for (const s of Array.from(document.querySelectorAll('select'))) {
       const cs = getComputedStyle(s);
       ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
-      const text = s.selectedOptions[0]?.text ?? '';
-      const room = s.clientWidth - Number.parseFloat(cs.paddingLeft) - Number.parseFloat(cs.paddingRight) - 16;
-      if (ctx.measureText(text).width > room) {
-        problems.push(`#${s.id} cuts its label "${text}" (${Math.round(ctx.measureText(text).width)} px in ${Math.round(room)} px)`);
+      const room =
+        s.clientWidth - Number.parseFloat(cs.paddingLeft) - Number.parseFloat(cs.paddingRight) - 16;
+      for (const o of Array.from(s.options)) {
+        const w = ctx.measureText(o.text).width;
+        if (w > room)
+          problems.push(`#${s.id} would cut "${o.text}" (${Math.round(w)} px in ${Math.round(room)} px)`);
       }
     }
     // Bar values must be readable: at least 12 px.

@@ -152,12 +152,25 @@ describe('playground in Chromium', () => {
     const stacks = collectConsoleStacks(page);
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    // The built page is sent precompressed (Chromium asks for gzip, and for br where it trusts the origin).
+    const encodings = new Map<string, string>();
+    page.on('response', (r) => {
+      if (/\/assets\/index-[^/]+\.js$/.test(new URL(r.url()).pathname))
+        encodings.set('js', r.headers()['content-encoding'] ?? 'none');
+    });
     try {
       await page.goto(url);
       await page.waitForSelector('#backend-status[data-backend="wasm"]', { timeout: 60_000 });
       const reason = (await page.textContent('#backend-reason')) ?? '';
       console.log(`e2e no-GPU backend line: ${reason}`);
       expect(reason).toMatch(/^Running on wasm/);
+      expect(reason).not.toMatch(/tf\.setBackend/);
+      expect(['br', 'gzip']).toContain(encodings.get('js'));
+      const script = await page.$eval('script[type="module"]', (e) => (e as HTMLScriptElement).src);
+      const asked = await fetch(script, { headers: { 'accept-encoding': 'br' } });
+      expect(asked.headers.get('content-encoding')).toBe('br');
+      expect(asked.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+      expect((await asked.text()).length).toBeGreaterThan(100_000);
       expect(reason).toMatch(/webgpu: the browser has WebGPU but offers no adapter/);
       expect(reason).toMatch(/webgl: WebGL runs on software rendering \(.*SwiftShader/);
       await page.waitForSelector('#data-status[data-ready="true"]', { timeout: 60_000 });
@@ -189,7 +202,8 @@ describe('playground in Chromium', () => {
       const started = Date.now();
       await page.click('#run');
       await page.waitForFunction(
-        () => ((document.querySelector('#panel-baseline .p-bar') as HTMLProgressElement | null)?.value ?? 0) > 0,
+        () =>
+          ((document.querySelector('#panel-baseline .p-bar') as HTMLProgressElement | null)?.value ?? 0) > 0,
         undefined,
         { polling: 100, timeout: 120_000 },
       );
@@ -203,17 +217,26 @@ describe('playground in Chromium', () => {
       // What the table and charts say.
       const summary = (await page.textContent('#comparison-summary')) ?? '';
       expect(summary).not.toMatch(/made 0 (fewer|more)/);
-      const vs = await page.$$eval('#comparison-table tbody tr', (trs) => trs.map((tr) => tr.children[4]?.textContent));
+      const vs = await page.$$eval('#comparison-table tbody tr', (trs) =>
+        trs.map((tr) => tr.children[4]?.textContent),
+      );
       expect(vs[0], 'teacher vs baseline').toMatch(/^[-+±]\d+$/);
-      expect(await page.textContent('#panel-distilled .p-loss')).toMatch(/^\d+\.\d{4} \(soft \d+\.\d{4}, hard \d+\.\d{4}\)$/);
+      expect(await page.textContent('#panel-distilled .p-loss')).toMatch(
+        /^\d+\.\d{4} \(soft \d+\.\d{4}, hard \d+\.\d{4}\)$/,
+      );
       expect(await page.textContent('#loss-title')).toMatch(/what each run minimises/);
       expect(await page.locator('#loss-table tbody tr').count()).toBe(30);
       expect(await page.locator('#acc-table tbody tr').count()).toBe(30);
       expect(await page.textContent('#slider-note')).toMatch(/T = 4/);
       expect(await page.textContent('#similar-pairs').then((t) => t ?? '')).toMatch(/looks like/);
+      expect(await page.textContent('#dark-knowledge')).toMatch(
+        /means: on test images of a 9, the teacher gives 4 a mean probability/,
+      );
 
       // Named controls, a visible focus ring on the file button, the drawing pad by keyboard and by touch.
-      expect(await page.getAttribute('#panel-teacher .p-bar', 'aria-label')).toBe('Teacher training progress');
+      expect(await page.getAttribute('#panel-teacher .p-bar', 'aria-label')).toBe(
+        'Teacher training progress',
+      );
       await page.focus('#load-teacher');
       const ring = await page.$eval('.file-button', (e) => getComputedStyle(e).outlineStyle);
       expect(ring).not.toBe('none');
@@ -225,17 +248,14 @@ describe('playground in Chromium', () => {
       await page.click('#draw-clear');
       await page.waitForSelector('#digit-caption:has-text("test #")');
       const pad = (await page.locator('#draw-pad').boundingBox())!;
-      const touch = (type: string, y: number) =>
-        page.dispatchEvent('#draw-pad', type, {
-          pointerType: 'touch',
-          pointerId: 7,
-          isPrimary: true,
-          clientX: pad.x + pad.width / 2,
-          clientY: pad.y + pad.height * y,
-        });
-      await touch('pointerdown', 0.2);
-      for (const y of [0.3, 0.45, 0.6, 0.75]) await touch('pointermove', y);
-      await touch('pointerup', 0.75);
+      // A finger, through Chromium's own touch input (it becomes pointer events with pointerType 'touch').
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: true, maxTouchPoints: 1 });
+      const at = (y: number) => [{ x: pad.x + pad.width / 2, y: pad.y + pad.height * y }];
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: at(0.2) });
+      for (const y of [0.3, 0.45, 0.6, 0.75])
+        await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: at(y) });
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
       await page.waitForSelector('#digit-caption:has-text("your drawing")');
 
       // The layout at a phone, a tablet and a desktop width: no sideways page scroll, nothing cut off.
@@ -305,6 +325,10 @@ describe('playground in Chromium', () => {
         const context = await gpuBrowser.newContext({ viewport: { width: 1280, height: 900 } });
         const page = await context.newPage();
         const stacks = collectConsoleStacks(page);
+        const syncReads: string[] = [];
+        page.on('console', (m) => {
+          if (/synchronous|readSync|dataSync/i.test(m.text())) syncReads.push(m.text().slice(0, 200));
+        });
         try {
           await page.goto(`${url}?backend=${backend}&${query}`);
           await page.waitForSelector('#run-status:has-text("Done")', { timeout: 200_000 });
@@ -319,6 +343,10 @@ describe('playground in Chromium', () => {
           // Evaluation and the dark-knowledge view ran on this backend too.
           await page.waitForSelector('#bars-t .bar');
           expect(await page.locator('#similar-pairs li').count()).toBeGreaterThan(0);
+          // tfjs warns on webgpu when data is read synchronously; the training loop reads asynchronously.
+          expect(syncReads, `synchronous GPU reads on ${pill}`).toEqual([]);
+          const teacherLoss = Number.parseFloat((await page.textContent('#panel-teacher .p-loss')) ?? '');
+          expect(teacherLoss, `teacher's train loss on ${pill}`).toBeGreaterThan(0.01);
           seen[pill] = {
             tables: await tableErrors(page),
             seconds: (await page.textContent('#run-status')) ?? '',
@@ -341,7 +369,9 @@ describe('playground in Chromium', () => {
       console.log(`e2e ${backend}: ${seconds} ${JSON.stringify(tables)}`);
       expect(Object.keys(tables)).toEqual(['Teacher', 'Baseline student', 'Distilled student']);
       for (const [run, [errors, nll]] of Object.entries(tables)) {
-        expect(Math.abs(errors - ref[run]![0]), `${backend} ${run} test errors vs wasm`).toBeLessThanOrEqual(6);
+        expect(Math.abs(errors - ref[run]![0]), `${backend} ${run} test errors vs wasm`).toBeLessThanOrEqual(
+          6,
+        );
         expect(Math.abs(nll - ref[run]![1]), `${backend} ${run} test NLL vs wasm`).toBeLessThanOrEqual(0.02);
       }
     }
@@ -475,6 +505,12 @@ describe('playground in Chromium', () => {
     await page.click('#stop');
     await page.waitForSelector('#run-status:has-text("Stopped")', { timeout: 60_000 });
     expect(await page.textContent('#comparison-table tbody')).toContain('Teacher (stopped)');
+    // the complete first run is kept in the history beside the stopped one
+    expect(await page.locator('#history-list li').count()).toBe(2);
+    expect(await page.textContent('#history-list li:nth-child(1)')).toMatch(
+      /distilled \d+ vs baseline \d+ test errors/,
+    );
+    expect(await page.textContent('#history-list li:nth-child(2)')).toMatch(/stopped/);
     expect(await page.locator('#comparison-table tbody tr').count()).toBe(1);
 
     // A failure inside training shows a message on the page, and the page stays usable.

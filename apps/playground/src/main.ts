@@ -888,7 +888,11 @@ for (const box of Array.from(document.querySelectorAll<HTMLElement>('.table-scro
   };
   drawPad.addEventListener('pointerdown', (e) => {
     drawing = true;
-    drawPad.setPointerCapture(e.pointerId);
+    try {
+      drawPad.setPointerCapture(e.pointerId);
+    } catch {
+      // a pointer that already ended: the stroke still draws while it stays over the pad
+    }
     const [x, y] = pos(e);
     ctx.beginPath();
     ctx.moveTo(x, y);

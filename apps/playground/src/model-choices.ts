@@ -56,7 +56,7 @@ export const MODEL_CHOICES: readonly ModelChoice[] = [
     id: 'hinton-teacher',
     zoo: 'hinton-teacher',
     options: {},
-    label: 'hinton-teacher: MLP 784-1200-1200-10, dropout (paper; slow)',
+    label: 'hinton-teacher: 784-1200-1200-10, dropout',
     denseOnly: true,
   },
   { id: 'lenet5', zoo: 'lenet5', options: {}, label: 'LeNet-5 (CNN)', denseOnly: false },
