@@ -4,7 +4,7 @@
 // 2,400 images of L are the test split, never used for any choice) either alone, or together with 6,000 unlabelled images
 // (folder U, no class folders: soft targets only). Settings are fixed in advance (no tuning on the held-out
 // part). Both students take the same number of optimisation steps. Seeds 1, 2, 3.
-//   node scripts/unlabelled-transfer.mjs OUT_DIR   (after `pnpm build`; about 10 minutes on 2 cores)
+//   node scripts/unlabelled-transfer.mjs OUT_DIR   (after `pnpm build`)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
