@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { snapshotDir } from './testing/built-cli.js';
 
 // End-to-end: these tests run the BUILT binary (dist/cli.js) as a user would. CI builds it with
 // `turbo run build` before vitest; locally a missing or stale dist is rebuilt with tsup first.
@@ -59,19 +60,6 @@ function distill(args: string[], options: { cwd?: string; timeout?: number } = {
 /** The error lines a command printed (progress and notes start with other words). */
 function errorLines(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l.startsWith('distill:'));
-}
-
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out[p.slice(dir.length)] = readFileSync(p).toString('base64');
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 const smallExperiment = (epochs: number) => `
@@ -228,7 +216,7 @@ describe('distill (built binary): runs', () => {
   });
 
   it('a corrupt or missing teacher file, and an unwritable output directory, fail with one line', async () => {
-    const before = snapshot(tinyRun);
+    const before = snapshotDir(tinyRun);
     const corrupt = join(work, 'corrupt-teacher');
     mkdirSync(corrupt);
     writeFileSync(join(corrupt, 'model.json'), '{"modelTopology": ');
@@ -257,7 +245,7 @@ describe('distill (built binary): runs', () => {
     expect(errorLines(r3.stderr)).toHaveLength(1);
     expect(errorLines(r3.stderr)[0]).toMatch(/cannot create output directory/);
 
-    expect(snapshot(tinyRun)).toEqual(before);
+    expect(snapshotDir(tinyRun)).toEqual(before);
   });
 
   it('Ctrl-C stops after a checkpoint; --resume completes the same number of steps', async () => {

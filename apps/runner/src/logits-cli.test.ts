@@ -1,42 +1,12 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, errorLines, runDistill, snapshotDir } from './testing/built-cli.js';
 
 // End-to-end on the built binary: `distill logits` in two shards, then `distill distill --teacher DIR`.
-const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(appDir, 'dist', 'cli.js');
 let work = '';
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [cli, ...args],
-      { cwd: work, env: { ...process.env, CI: 'true' }, timeout: 170_000, maxBuffer: 1 << 26 },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
-
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out[p.slice(dir.length)] = readFileSync(p).toString('base64');
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('distill:'));
+const run = (args: string[]) => runDistill(args, work);
 const data = ['--dataset', 'synthetic', '--train-size', '256', '--test-size', '64', '--backend', 'wasm'];
 const student = [
   '--student',
@@ -56,10 +26,7 @@ const studentWeights = (runDir: string) => {
 };
 
 beforeAll(() => {
-  const stale =
-    !existsSync(cli) ||
-    statSync(cli).mtimeMs < statSync(join(appDir, 'src', 'commands', 'logits.ts')).mtimeMs;
-  if (stale) execFileSync('npx', ['tsup'], { cwd: appDir, stdio: 'pipe', timeout: 170_000 });
+  ensureBuilt();
   work = mkdtempSync(join(tmpdir(), 'distill-logits-e2e-'));
 });
 afterAll(() => {
@@ -126,7 +93,7 @@ describe('distill logits (built binary)', () => {
 
   it('bad logits directories fail with one line naming the file and leave existing runs byte-identical', async () => {
     const runs = [teacherRun(), join(work, 'direct'), join(work, 'files'), logits()];
-    const before = runs.map(snapshot);
+    const before = runs.map(snapshotDir);
     const broken = join(work, 'broken');
     cpSync(logits(), broken, { recursive: true });
     rmSync(join(broken, 'logits-00001-of-00002.npy'));
@@ -162,6 +129,6 @@ describe('distill logits (built binary)', () => {
       expect(errorLines(r.stderr)).toHaveLength(1);
       expect(errorLines(r.stderr)[0]).toMatch(message);
     }
-    expect(runs.map(snapshot)).toEqual(before);
+    expect(runs.map(snapshotDir)).toEqual(before);
   });
 });

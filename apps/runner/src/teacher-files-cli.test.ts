@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appDir, ensureBuilt, errorLines, runDistill } from './testing/built-cli.js';
+import { appDir, ensureBuilt, errorLines, runDistill, snapshotDir } from './testing/built-cli.js';
 
 // End-to-end on the built binary: teacher files that are not ours (ONNX, tfjs graph models, teacher-logits
 // directories) through `distill models inspect`, `distill logits` and `distill distill`, and every bad
@@ -15,19 +15,6 @@ let work = '';
 const distill = (args: string[]) => runDistill(args, work);
 const data = ['--dataset', 'mnist-embedded', '--train-size', '200', '--test-size', '50', '--backend', 'wasm'];
 const student = ['--student', 'hinton-student', '--epochs', '1', '--batch-size', '50', '--quiet'];
-
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out[p.slice(dir.length)] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 beforeAll(() => {
   ensureBuilt();
@@ -130,7 +117,7 @@ describe('teacher files on the command line (built binary)', () => {
       join(fixtures, 'onnx'),
       join(fixtures, 'graph'),
     ];
-    const before = kept.map(snapshot);
+    const before = kept.map(snapshotDir);
     // bad ONNX files
     writeFileSync(join(work, 'notes.onnx'), 'these are my notes, not a model\n');
     writeFileSync(join(work, 'cut.onnx'), readFileSync(onnx).subarray(0, 200_000));
@@ -262,6 +249,6 @@ describe('teacher files on the command line (built binary)', () => {
       expect(errorLines(r.stderr), r.stderr).toHaveLength(1);
       expect(errorLines(r.stderr)[0]).toMatch(message);
     }
-    expect(kept.map(snapshot)).toEqual(before);
+    expect(kept.map(snapshotDir)).toEqual(before);
   });
 });
