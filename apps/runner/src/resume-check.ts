@@ -157,3 +157,60 @@ export function reconcileResumeFlags(
     overrides: conflicts.map((c) => ({ at, flag: `${flagName(c.key)}`, from: c.from, to: c.to })),
   };
 }
+
+/** Where a flag of a resumable command lands in the configuration it builds. */
+export type FlagPaths = Readonly<Record<string, Path>>;
+
+/**
+ * For the commands whose flags build a whole experiment (`demo`, `run`, `reproduce`): the check that the
+ * flags given with `--resume` describe the run being resumed. A flag whose value differs from the run's
+ * recorded one is refused (exit 2), naming both values: a resumed run keeps its recorded settings, and a
+ * flag that silently lost would make the run look like something it is not.
+ */
+export function refuseResumeContradictions<C>(
+  given: readonly string[],
+  paths: FlagPaths,
+  fresh: C,
+  shown: string,
+  values: Readonly<Record<string, unknown>> = {},
+): (recorded: C) => C {
+  return (recorded) => {
+    const conflicts = given
+      .filter((k) => paths[k] !== undefined)
+      .map((k) => ({ key: k, path: paths[k]!, from: get(recorded, paths[k]!), to: get(fresh, paths[k]!) }))
+      .filter((c) => JSON.stringify(c.from) !== JSON.stringify(c.to));
+    if (conflicts.length === 0) return recorded;
+    const lines = conflicts.map(
+      (c) =>
+        `${values[c.key] === false ? flagName(`no-${c.key}`) : flagName(c.key)} gives ${showPath(c.path)} ${show(c.to)} but the run has ${show(c.from)}`,
+    );
+    throw new UsageError(
+      `--resume ${shown}: ${lines.join('; ')}; leave ${conflicts.length > 1 ? 'these flags' : 'the flag'} out to continue the run as recorded, or start a new run`,
+    );
+  };
+}
+
+/**
+ * `distill run FILE --resume DIR`: refuses a FILE whose experiment is not the one the run started with
+ * (after `--seeds`), naming each differing field.
+ */
+export function refuseOtherExperiment(
+  recorded: unknown,
+  fromFile: unknown,
+  file: string,
+  shown: string,
+): void {
+  const diffs = leafDiffs(recorded, fromFile);
+  if (diffs.length === 0) return;
+  const fields = diffs
+    .slice(0, 5)
+    .map(
+      (d) =>
+        `${showPath(d.path) || '(the whole experiment)'} is ${show(d.to)} in ${file}, the run has ${show(d.from)}`,
+    );
+  const more = diffs.length > 5 ? ` and ${diffs.length - 5} more` : '';
+  throw new UsageError(
+    `--resume ${shown}: ${file} is not the experiment this run started with (${fields.join('; ')}${more}); resume with the file as it was, or start a new run`,
+    { where: file },
+  );
+}

@@ -1,6 +1,7 @@
 import { type Experiment, type ExperimentInput, validateExperiment } from '../experiment-schema.js';
 import { withExperimentRun } from '../experiment-session.js';
 import type { Io } from '../io.js';
+import { refuseResumeContradictions } from '../resume-check.js';
 import {
   printRunOutcome,
   resultsTable,
@@ -47,11 +48,12 @@ export function demoExperiment(quick: boolean, seed: number): Experiment {
 /** `distill demo`: the README's main command. */
 export async function demoCommand(opts: Record<string, unknown>, io: Io): Promise<void> {
   const quick = Boolean(opts.quick);
+  const fresh = demoExperiment(quick, (opts.seed as number | undefined) ?? 1);
   await withExperimentRun(
     'demo',
     opts,
     io,
-    demoExperiment(quick, (opts.seed as number | undefined) ?? 1),
+    fresh,
     async (session, exp, result) => {
       const picture = result.softTargets;
       const paper: Record<string, number> = {
@@ -113,5 +115,12 @@ export async function demoCommand(opts: Record<string, unknown>, io: Io): Promis
         '',
       ]);
     },
+    undefined,
+    refuseResumeContradictions(
+      (opts.$given as string[] | undefined) ?? [],
+      { seed: ['seeds', 0], quick: ['name'] },
+      fresh,
+      String(opts.resume),
+    ),
   );
 }

@@ -2,6 +2,7 @@ import type { AggregateRow } from '../experiment-runner.js';
 import { type Experiment, type ExperimentInput, validateExperiment } from '../experiment-schema.js';
 import { withExperimentRun } from '../experiment-session.js';
 import type { Io } from '../io.js';
+import { type FlagPaths, refuseResumeContradictions } from '../resume-check.js';
 import { pairedLines, printRunOutcome, resultsTable, splitsLine, writeRunOutputs } from '../run-outputs.js';
 import { formatMeanStd } from '../stats.js';
 
@@ -177,11 +178,12 @@ export async function reproduceHintonCommand(opts: Record<string, unknown>, io: 
     alpha: opts.alpha as number | undefined,
     jitter: opts.jitter as number | undefined,
   };
+  const fresh = hintonExperiment(options);
   await withExperimentRun(
     'reproduce-hinton',
     opts,
     io,
-    hintonExperiment(options),
+    fresh,
     async (session, exp, result) => {
       const split = exp.evaluateTest === false ? 'validation' : 'test';
       const isMnist = exp.dataset.name !== 'fashion-mnist' && split === 'test';
@@ -240,5 +242,34 @@ export async function reproduceHintonCommand(opts: Record<string, unknown>, io: 
         [`\n${exp.name}: mean ± std over ${exp.seeds?.length ?? 1} seed(s)`, table.text, ...notes],
       );
     },
+    undefined,
+    refuseResumeContradictions(
+      (opts.$given as string[] | undefined) ?? [],
+      hintonFlagPaths(fresh),
+      fresh,
+      String(opts.resume),
+      opts,
+    ),
   );
+}
+
+/** Where each flag of `reproduce hinton` lands in the experiment it builds (for the `--resume` check). */
+function hintonFlagPaths(fresh: Experiment): FlagPaths {
+  const distilled = fresh.students.findIndex((s) => s.loss !== 'ce');
+  return {
+    dataset: ['dataset', 'name'],
+    dataDir: ['dataset', 'dir'],
+    quick: ['name'],
+    seeds: ['seeds'],
+    studentSeeds: ['studentSeeds'],
+    sweeps: ['students', 'length'],
+    teacherEpochs: ['teacher', 'epochs'],
+    studentEpochs: ['students', 0, 'epochs'],
+    trainSize: ['dataset', 'trainSize'],
+    testSize: ['dataset', 'testSize'],
+    validationSize: ['dataset', 'validationSize'],
+    test: ['evaluateTest'],
+    alpha: ['students', distilled, 'alpha'],
+    jitter: ['teacher', 'augment'],
+  };
 }

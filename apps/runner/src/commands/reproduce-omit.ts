@@ -6,6 +6,7 @@ import type { DatasetName } from '../experiment-schema.js';
 import type { Io } from '../io.js';
 import { collectLogits } from '../logits.js';
 import { renderTable } from '../results-table.js';
+import { refuseResumeContradictions } from '../resume-check.js';
 import { printRunOutcome, splitsLine, testLooksCaption, writeRunOutputs } from '../run-outputs.js';
 import { recordTestLook, type StageResult } from '../run-record.js';
 import { withSession } from '../session.js';
@@ -75,6 +76,22 @@ export async function reproduceOmitCommand(opts: Record<string, unknown>, io: Io
       resume: opts.resume as string | undefined,
       quiet: opts.quiet as boolean | undefined,
       config,
+      reconcile: refuseResumeContradictions(
+        (opts.$given as string[] | undefined) ?? [],
+        {
+          dataset: ['dataset'],
+          dataDir: ['dataDir'],
+          class: ['omit'],
+          seed: ['seed'],
+          quick: ['quick'],
+          teacherEpochs: ['teacherEpochs'],
+          studentEpochs: ['studentEpochs'],
+          trainSize: ['trainSize'],
+          testSize: ['testSize'],
+        },
+        config,
+        String(opts.resume),
+      ),
     },
     async (session, cfg) => {
       const cut = await toolkit.loadDataset({

@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { BackendRequest } from '@distilljs/core';
 import { UsageError } from '../exit-code.js';
 import { checkExperimentNames } from '../experiment-runner.js';
 import { type Experiment, parseExperiment, validateExperiment } from '../experiment-schema.js';
 import { withExperimentRun } from '../experiment-session.js';
 import type { Io } from '../io.js';
+import { refuseOtherExperiment } from '../resume-check.js';
 import { pairedLines, printRunOutcome, resultsTable, splitsLine, writeRunOutputs } from '../run-outputs.js';
 import { runJobsCommand } from './run-jobs.js';
 
@@ -33,14 +34,18 @@ export async function runCommand(opts: Record<string, unknown>, io: Io, args: st
   if (opts.listJobs || opts.job !== undefined || opts.jobIndex !== undefined) {
     return runJobsCommand(opts, io, file);
   }
-  let exp: Experiment | undefined;
-  if (opts.resume === undefined) {
-    exp = readExperimentFile(file);
-    if (typeof opts.seeds === 'string') {
-      const seeds = opts.seeds.split(',').map((s) => Number(s.trim()));
-      exp = validateExperiment({ ...exp, seeds }, '--seeds');
-    }
-  }
+  const fromFile = (): Experiment => {
+    const read = readExperimentFile(file);
+    if (typeof opts.seeds !== 'string') return read;
+    const seeds = opts.seeds.split(',').map((s) => Number(s.trim()));
+    return validateExperiment({ ...read, seeds }, '--seeds');
+  };
+  const exp = opts.resume === undefined ? fromFile() : undefined;
+  // with --resume, the run's recorded experiment wins; FILE (when still there) must be that experiment
+  const reconcile = (recorded: Experiment) => {
+    if (existsSync(file)) refuseOtherExperiment(recorded, fromFile(), file, String(opts.resume));
+    return recorded;
+  };
   const asked = (opts.backend as BackendRequest | undefined) ?? 'auto';
   const backend = asked !== 'auto' ? asked : (exp?.backend ?? 'auto');
   await withExperimentRun(
@@ -79,5 +84,6 @@ export async function runCommand(opts: Record<string, unknown>, io: Io, args: st
       );
     },
     backend,
+    reconcile,
   );
 }
