@@ -143,6 +143,11 @@ describe('a run under the protocol (cpu, synthetic data)', () => {
     const html = readFileSync(report, 'utf8');
     const stream = (split: 'validation' | 'test') =>
       toolkit.makeStream(result.dataset, { split, batchSize: 256, seed: 0, shuffle: false });
+    // the run.json written to the run directory (not only the in-memory record)
+    const saved = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as {
+      stages: { id: string; history: { logs: Record<string, number> }[] }[];
+    };
+    const valErrors = new Map<string, number>();
     let discriminates = false;
     for (const stage of result.stages) {
       const model = await toolkit.loadModelFrom(join(dir, stage.modelDir!));
@@ -156,6 +161,12 @@ describe('a run under the protocol (cpu, synthetic data)', () => {
       expect(last.val_errors).toBe(onVal.errors);
       expect(last.val_acc).toBeCloseTo(onVal.accuracy, 6);
       expect(last.val_loss).toBeCloseTo(onVal.nll, 4);
+      const savedStage = saved.stages.find((x) => x.id === stage.id)!;
+      const savedLast = savedStage.history[savedStage.history.length - 1]!.logs;
+      expect(savedLast.val_errors).toBe(onVal.errors);
+      expect(savedLast.val_acc).toBeCloseTo(onVal.accuracy, 6);
+      expect(Object.keys(savedLast).some((k) => /test/i.test(k))).toBe(false);
+      valErrors.set(stage.id, onVal.errors);
       const row = lines
         .map((l) => l.split(','))
         .find(
@@ -171,6 +182,14 @@ describe('a run under the protocol (cpu, synthetic data)', () => {
     }
     // the check above can tell the splits apart: some model scores differently on them
     expect(discriminates).toBe(true);
+    // the rows of the results table and of `--json`: their validation figures are the validation split's
+    for (const row of result.rows) {
+      const group = result.stages.filter((x) => x.name === row.name);
+      const mean = group.reduce((a, x) => a + valErrors.get(x.id)!, 0) / group.length;
+      expect(row.validation.count).toBe(60);
+      expect(row.validation.errors.mean).toBeCloseTo(mean, 9);
+      expect(row.test?.count).toBe(160);
+    }
     // the report's validation curve carries the validation accuracy, and no column says test per epoch
     expect(head.slice(0, 4)).toEqual(['stage', 'seed', 'teacher_seed', 'epoch']);
     expect(head.slice(4).every((h) => /^(train_|val_)|^(lr|seconds|samplesPerSec)$/.test(h))).toBe(true);
