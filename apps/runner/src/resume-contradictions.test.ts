@@ -120,6 +120,12 @@ describe('--resume refuses flags that contradict the recorded run', () => {
     const r = await distill(['reproduce', 'hinton-omit', '--resume', dir, '--class', '5', ...NO_TRAINING]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--class gives omit 5 but the run has 3');
+    // its test figures are what it reports, so --no-test (accepted by the reproduce commands) is refused
+    const noTest = await distill(['reproduce', 'hinton-omit', '--no-test', ...NO_TRAINING]);
+    expect(noTest.code).toBe(2);
+    expect(noTest.stderr.trim()).toBe(
+      'distill: --no-test: reproduce hinton-omit reports the left-out class on the test split (its bias is chosen on the validation split); leave --no-test out',
+    );
   });
 
   it('run: an experiment file edited since the run started, and --seeds', async () => {

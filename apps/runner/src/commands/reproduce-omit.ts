@@ -31,6 +31,8 @@ export interface OmitConfig {
   readonly quick: boolean;
   /** Share of the training split held out to choose the bias. */
   readonly validationFraction: number;
+  /** `--validation-size`: training examples held out instead (takes the place of the fraction). */
+  readonly validationSize?: number | undefined;
   readonly teacherEpochs: number;
   readonly studentEpochs: number;
   readonly trainSize?: number | undefined;
@@ -61,11 +63,17 @@ export async function reproduceOmitCommand(opts: Record<string, unknown>, io: Io
     seed: opts.seed as number,
     quick,
     validationFraction: 0.15,
+    ...(opts.validationSize !== undefined ? { validationSize: opts.validationSize as number } : {}),
     teacherEpochs: (opts.teacherEpochs as number | undefined) ?? (quick ? 4 : 24),
     studentEpochs: (opts.studentEpochs as number | undefined) ?? (quick ? 4 : 16),
     trainSize: (opts.trainSize as number | undefined) ?? (quick ? 3000 : undefined),
     testSize: (opts.testSize as number | undefined) ?? (quick ? 1000 : undefined),
   };
+  if (opts.test === false) {
+    throw new UsageError(
+      '--no-test: reproduce hinton-omit reports the left-out class on the test split (its bias is chosen on the validation split); leave --no-test out',
+    );
+  }
   if (config.omit > 9) throw new UsageError(`--class: expected a class id in 0..9, got ${config.omit}`);
   await withSession(
     {
@@ -88,6 +96,7 @@ export async function reproduceOmitCommand(opts: Record<string, unknown>, io: Io
           studentEpochs: ['studentEpochs'],
           trainSize: ['trainSize'],
           testSize: ['testSize'],
+          validationSize: ['validationSize'],
         },
         config,
         String(opts.resume),
@@ -110,7 +119,7 @@ export async function reproduceOmitCommand(opts: Record<string, unknown>, io: Io
         dir: cfg.dataDir,
         trainSize: cfg.trainSize,
         testSize: cfg.testSize,
-        validationSize: Math.round(n * cfg.validationFraction),
+        validationSize: cfg.validationSize ?? Math.round(n * cfg.validationFraction),
       });
       session.record.validationSplit = validationSplitRecord(dataset);
       const nVal = dataset.validation.count;
