@@ -166,7 +166,7 @@ describe('saveModel / loadModel on the file system', () => {
     await saveModel(createModel('mlp', { inputShape: [2], seed: 1 }), dir);
     writeFileSync(join(dir, 'model.json'), JSON.stringify({ hello: 'world' }));
     await expect(loadModel(dir)).rejects.toThrow(
-      /model\.json is JSON but not a tfjs Layers model\.json: it needs 'modelTopology'/,
+      /model\.json is JSON but not a tfjs model\.json \(Layers or graph model\): it needs 'modelTopology'/,
     );
   });
 
