@@ -40,6 +40,13 @@ describe('listJobUnits', () => {
     ]);
   });
 
+  it('refuses studentSeeds (not expanded into units) in one line, instead of dropping them', () => {
+    const exp = validateExperiment({ ...sweep, sweep: undefined, studentSeeds: [1, 2] });
+    expect(() => listJobUnits(exp)).toThrow(
+      /^studentSeeds \[1,2\]: units of work \(--list-jobs, --job, --job-index, merge, emit\) do not expand student seeds yet/,
+    );
+  });
+
   it('a teacher given by path is no unit, and its students need none', () => {
     const exp = validateExperiment({
       dataset: { name: 'synthetic' },

@@ -29,6 +29,13 @@ export interface JobUnit {
  * The ids are the stage ids of a one-process `distill run`, so a unit's record is that run's stage record.
  */
 export function listJobUnits(exp: Experiment): JobUnit[] {
+  if (exp.studentSeeds !== undefined) {
+    // one unit per (teacher seed, student seed) pair is not built yet: refuse rather than drop the student seeds
+    throw new UsageError(
+      `studentSeeds ${JSON.stringify(exp.studentSeeds)}: units of work (--list-jobs, --job, --job-index, merge, emit) do not expand student seeds yet, so they would train one student per teacher seed; run the experiment in one process (distill run FILE), or give each student seed its own file with seeds only`,
+      { where: 'studentSeeds' },
+    );
+  }
   const seeds = exp.seeds ?? [1];
   const trainsTeacher = Boolean(exp.teacher && 'model' in exp.teacher);
   const teacherName = exp.teacher && 'model' in exp.teacher ? (exp.teacher.name ?? 'teacher') : 'teacher';
