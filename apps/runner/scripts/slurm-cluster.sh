@@ -5,6 +5,9 @@
 #                                the node is idle, and prints `export SLURM_CONF=DIR/slurm.conf`
 #   slurm-cluster.sh stop DIR    stops exactly the daemons that `start DIR` started (by their pid files)
 # DIR/log/jobcomp.log is the cluster's log of finished jobs (jobcomp/filetxt): which ran, when, how they ended.
+# Each start picks two free TCP ports (slurmctld, slurmd; written into DIR/slurm.conf and DIR/ports) and
+# keeps all state, spool, pid, log and munge files under DIR, so several clusters can run side by side on
+# one host (two test runs at once). A start that fails stops what it had started.
 set -euo pipefail
 
 cmd="${1:-}"
@@ -53,7 +56,39 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
+# a TCP port nobody listens on, with the next one free too (slurmctld takes P, slurmd P+1)
+port_free() { [ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
+pick_ports() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    if port_free "$p" && port_free "$((p + 1))"; then
+      echo "$p"
+      return 0
+    fi
+  done
+  echo "slurm-cluster: found no two free TCP ports between 20000 and 60000" >&2
+  return 1
+}
+
+# a start that fails part-way stops the daemons it had started (only those: by this DIR's pid files)
+started=0
+cleanup_failed_start() {
+  if [ "$started" = 1 ]; then
+    stop_pid slurmd "$dir/slurmd.pid" >&2
+    stop_pid slurmctld "$dir/slurmctld.pid" >&2
+    stop_pid munged "$dir/munge/munged.pid" >&2
+  fi
+}
+trap 'rc=$?; if [ "$rc" != 0 ]; then cleanup_failed_start; fi' EXIT
+
 host="$(hostname -s)"
+if [ -f "$dir/slurmctld.pid" ] && kill -0 "$(cat "$dir/slurmctld.pid")" 2>/dev/null; then
+  echo "slurm-cluster: a cluster from $dir is running already (pid $(cat "$dir/slurmctld.pid")); stop it first: $0 stop $dir" >&2
+  exit 1
+fi
+ctld_port="$(pick_ports)"
+slurmd_port=$((ctld_port + 1))
 cpus="$(nproc)"
 # munged refuses directories that others can write or that the munge user cannot reach
 chmod 755 "$dir"
@@ -71,12 +106,15 @@ if [ ! -s /etc/munge/munge.key ]; then
   chmod 400 /etc/munge/munge.key
 fi
 socket="$dir/munge/munge.socket"
+started=1
 runuser -u munge -- munged --socket="$socket" --pid-file="$dir/munge/munged.pid" \
   --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/munged.seed"
 
 cat >"$conf" <<CONF
 ClusterName=distillci
 SlurmctldHost=$host
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
 SlurmUser=root
 AuthType=auth/munge
 AuthInfo=socket=$socket
@@ -103,6 +141,7 @@ MinJobAge=600
 NodeName=$host CPUs=$cpus State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
+echo "slurmctld=$ctld_port slurmd=$slurmd_port" >"$dir/ports"
 
 slurmctld -f "$conf"
 slurmd -f "$conf"
@@ -110,6 +149,7 @@ export SLURM_CONF="$conf"
 for _ in $(seq 1 60); do
   state="$(sinfo -h -o %T 2>/dev/null || true)"
   if [ "$state" = idle ]; then
+    started=0
     echo "export SLURM_CONF=$conf"
     exit 0
   fi

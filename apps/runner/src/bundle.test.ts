@@ -1,14 +1,12 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appDir, bundleDir, ensureBundle } from './testing/built-cli.js';
 
 // The single-file build (tsup.bundle.config.ts): bundle/distill.mjs and the wasm files beside it, copied
 // alone into an empty directory and run there as a user of an air-gapped or GPU machine would.
-const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bundleDir = join(appDir, 'bundle');
 let work = '';
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -24,19 +22,8 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
-beforeAll(() => {
-  const bundle = join(bundleDir, 'distill.mjs');
-  const newest = Math.max(
-    statSync(join(appDir, 'dist', 'cli.js')).mtimeMs,
-    statSync(join(appDir, 'tsup.bundle.config.ts')).mtimeMs,
-  );
-  if (!existsSync(bundle) || statSync(bundle).mtimeMs < newest) {
-    execFileSync('npx', ['tsup', '--config', 'tsup.bundle.config.ts'], {
-      cwd: appDir,
-      stdio: 'pipe',
-      timeout: 170_000,
-    });
-  }
+beforeAll(async () => {
+  await ensureBundle();
   work = mkdtempSync(join(tmpdir(), 'distill-bundle-'));
   for (const f of readdirSync(bundleDir)) copyFileSync(join(bundleDir, f), join(work, f));
 });

@@ -154,6 +154,21 @@ export function teacherStageSpec(exp: Experiment, seed: number): StageSpec | und
 }
 
 /**
+ * The stage id of one (expanded) student with `seed`: `distilled-s2`; with `studentSeeds`, a distilled
+ * student is one per (teacher seed, student seed): `distilled-t1-s2`. Also the id of its unit of work.
+ */
+export function studentStageId(
+  exp: Experiment,
+  st: ExpandedStudent,
+  seed: number,
+  teacherSeed?: number,
+): string {
+  const distils = (st.spec.loss ?? 'kd') !== 'ce';
+  const perTeacher = distils && exp.studentSeeds !== undefined && teacherSeed !== undefined;
+  return perTeacher ? `${st.id}-t${teacherSeed}-s${seed}` : `${st.id}-s${seed}`;
+}
+
+/**
  * The stage of one (expanded) student with `seed`, distilled from `teacher` (trained with `teacherSeed`
  * in this run, when given) when its loss distils.
  */
@@ -168,10 +183,8 @@ export function studentStageSpec(
   const options = pickLossOptions(rest);
   const own = trainingOnly(rest);
   const distils = (loss ?? 'kd') !== 'ce';
-  // with studentSeeds, a distilled student is one per (teacher seed, student seed)
-  const perTeacher = distils && exp.studentSeeds !== undefined && teacherSeed !== undefined;
   return {
-    id: perTeacher ? `${st.id}-t${teacherSeed}-s${seed}` : `${st.id}-s${seed}`,
+    id: studentStageId(exp, st, seed, teacherSeed),
     name: st.name,
     role: distils ? 'distilled' : 'baseline',
     seed,
@@ -340,7 +353,7 @@ export function checkTeacherSplit(ref: string, dataset: toolkit.RunDataset): str
 }
 
 /** The student seeds of one teacher seed. */
-function studentSeedsOf(exp: Experiment, teacherSeed: number): readonly number[] {
+export function studentSeedsOf(exp: Experiment, teacherSeed: number): readonly number[] {
   return exp.studentSeeds ?? [teacherSeed];
 }
 

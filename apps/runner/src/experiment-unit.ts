@@ -109,7 +109,7 @@ async function trainUnit(run: JobUnitRun, session: Session): Promise<StageResult
     const spec =
       unit.kind === 'teacher'
         ? teacherStageSpec(exp, unit.seed)!
-        : studentStageSpec(exp, unit.student!, unit.seed, teacher, unit.seed);
+        : studentStageSpec(exp, unit.student!, unit.seed, teacher, unit.teacherSeed ?? unit.seed);
     const { result, model } = await runStage(ctx, spec);
     model.dispose();
     return result;

@@ -40,11 +40,30 @@ describe('listJobUnits', () => {
     ]);
   });
 
-  it('refuses studentSeeds (not expanded into units) in one line, instead of dropping them', () => {
-    const exp = validateExperiment({ ...sweep, sweep: undefined, studentSeeds: [1, 2] });
-    expect(() => listJobUnits(exp)).toThrow(
-      /^studentSeeds \[1,2\]: units of work \(--list-jobs, --job, --job-index, merge, emit\) do not expand student seeds yet/,
-    );
+  it('studentSeeds: a distilled student per (teacher seed, student seed), a baseline once per student seed', () => {
+    const exp = validateExperiment({ ...sweep, sweep: undefined, seeds: [1, 2], studentSeeds: [5, 6] });
+    const units = listJobUnits(exp);
+    expect(units.map((u) => [u.id, u.seed, u.teacherSeed ?? null, u.needs.join(',') || null])).toEqual([
+      ['teacher-s1', 1, null, null],
+      ['teacher-s2', 2, null, null],
+      ['base-s5', 5, 1, null],
+      ['kd-t1-s5', 5, 1, 'teacher-s1'],
+      ['base-s6', 6, 1, null],
+      ['kd-t1-s6', 6, 1, 'teacher-s1'],
+      ['kd-t2-s5', 5, 2, 'teacher-s2'],
+      ['kd-t2-s6', 6, 2, 'teacher-s2'],
+    ]);
+    // the order in which a one-process run trains them (teacher seed by teacher seed)
+    expect(oneProcessOrder(exp, units).map((u) => u.id)).toEqual([
+      'teacher-s1',
+      'base-s5',
+      'kd-t1-s5',
+      'base-s6',
+      'kd-t1-s6',
+      'teacher-s2',
+      'kd-t2-s5',
+      'kd-t2-s6',
+    ]);
   });
 
   it('a teacher given by path is no unit, and its students need none', () => {

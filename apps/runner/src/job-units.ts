@@ -1,5 +1,5 @@
 import { UsageError } from './exit-code.js';
-import { type ExpandedStudent, expandStudents } from './experiment-runner.js';
+import { type ExpandedStudent, expandStudents, studentSeedsOf, studentStageId } from './experiment-runner.js';
 import type { Experiment } from './experiment-schema.js';
 
 /** What a unit of work does. */
@@ -13,6 +13,11 @@ export interface JobUnit {
   readonly id: string;
   readonly kind: JobUnitKind;
   readonly seed: number;
+  /**
+   * Student units: the teacher seed whose loop of a one-process run trains it (with `studentSeeds`, a
+   * distilled student learns from that teacher; without, it equals `seed`).
+   */
+  readonly teacherSeed?: number;
   /** Row name in the results table. */
   readonly name: string;
   /** The ids of the units whose output this one needs first (a teacher, or its logit shards). */
@@ -25,17 +30,12 @@ export interface JobUnit {
 
 /**
  * Enumerates an experiment's units of work in a stable order: every teacher × seed first (in the order of
- * `seeds`), then every student × seed × setting (seed by seed, students in file order, the sweep expanded).
- * The ids are the stage ids of a one-process `distill run`, so a unit's record is that run's stage record.
+ * `seeds`), then every student × seed × setting in the order a one-process run trains them (teacher seed by
+ * teacher seed, then student seed by student seed — `studentSeeds` when given —, students in file order,
+ * the sweep expanded; a baseline shared by every teacher seed once). The ids are the stage ids of a
+ * one-process `distill run`, so a unit's record is that run's stage record.
  */
 export function listJobUnits(exp: Experiment): JobUnit[] {
-  if (exp.studentSeeds !== undefined) {
-    // one unit per (teacher seed, student seed) pair is not built yet: refuse rather than drop the student seeds
-    throw new UsageError(
-      `studentSeeds ${JSON.stringify(exp.studentSeeds)}: units of work (--list-jobs, --job, --job-index, merge, emit) do not expand student seeds yet, so they would train one student per teacher seed; run the experiment in one process (distill run FILE), or give each student seed its own file with seeds only`,
-      { where: 'studentSeeds' },
-    );
-  }
   const seeds = exp.seeds ?? [1];
   const trainsTeacher = Boolean(exp.teacher && 'model' in exp.teacher);
   const teacherName = exp.teacher && 'model' in exp.teacher ? (exp.teacher.name ?? 'teacher') : 'teacher';
@@ -60,24 +60,31 @@ export function listJobUnits(exp: Experiment): JobUnit[] {
     if (exp.teacher) for (const u of shards(teacher, seed)) add(u);
   }
   const students = expandStudents(exp);
-  for (const seed of seeds) {
-    const teacher = trainsTeacher ? `teacher-s${seed}` : 'teacher';
+  for (const teacherSeed of seeds) {
+    const teacher = trainsTeacher ? `teacher-s${teacherSeed}` : 'teacher';
     const logits = units.filter((u) => u.shard?.teacher === teacher).map((u) => u.id);
-    for (const st of students) {
-      const distils = (st.spec.loss ?? 'kd') !== 'ce';
-      const needs = !distils ? [] : logits.length ? logits : trainsTeacher ? [teacher] : [];
-      add({ id: `${st.id}-s${seed}`, kind: 'student', seed, name: st.name, needs, student: st });
+    for (const seed of studentSeedsOf(exp, teacherSeed)) {
+      for (const st of students) {
+        const id = studentStageId(exp, st, seed, teacherSeed);
+        if (units.some((u) => u.id === id)) continue; // a baseline shared by every teacher seed
+        const distils = (st.spec.loss ?? 'kd') !== 'ce';
+        const needs = !distils ? [] : logits.length ? logits : trainsTeacher ? [teacher] : [];
+        add({ id, kind: 'student', seed, teacherSeed, name: st.name, needs, student: st });
+      }
     }
   }
   return units;
 }
 
-/** The units in the order a one-process `distill run` trains them (seed by seed: teacher, then students). */
+/**
+ * The units in the order a one-process `distill run` trains them: teacher seed by teacher seed, its
+ * teacher, then the students of its loop (logit shards are not stages).
+ */
 export function oneProcessOrder(exp: Experiment, units: readonly JobUnit[]): JobUnit[] {
   const seeds = exp.seeds ?? [1];
   return seeds.flatMap((seed) => [
-    ...units.filter((u) => u.seed === seed && u.kind === 'teacher'),
-    ...units.filter((u) => u.seed === seed && u.kind === 'student'),
+    ...units.filter((u) => u.kind === 'teacher' && u.seed === seed),
+    ...units.filter((u) => u.kind === 'student' && u.teacherSeed === seed),
   ]);
 }
 

@@ -75,8 +75,17 @@ export function testLooksCaption(looks: readonly TestEvaluation[]): string {
   return `${base}; evaluated more than once: ${which}${why ? ` (${why})` : ''}.`;
 }
 
+/** The split sizes {@link splitsLine} names (a dataset, or what a run record keeps of one). */
+export interface SplitSizes {
+  readonly name: string;
+  readonly train: { readonly count: number };
+  readonly validation: { readonly count: number };
+  readonly test: { readonly count: number };
+  readonly validationSplit: { readonly seed: number };
+}
+
 /** `fashion-mnist: 54,000 train / 6,000 validation (seed 0, stratified) / 10,000 test` */
-export function splitsLine(d: RunDataset): string {
+export function splitsLine(d: SplitSizes | RunDataset): string {
   return `${d.name}: ${formatCount(d.train.count)} train / ${formatCount(d.validation.count)} validation (carved from training, seed ${d.validationSplit.seed}, stratified) / ${formatCount(d.test.count)} test`;
 }
 

@@ -142,6 +142,39 @@ describe('distill emit slurm on a real Slurm cluster', () => {
     expect(submit).toContain('merge=$(submit --dependency=afterany:$students "$here/merge.sbatch")');
   });
 
+  it('a second cluster beside the first gets its own ports and state; stopping it leaves the first running', async () => {
+    const second = join(work, 'cluster2');
+    const out = execFileSync('bash', [clusterScript, 'start', second], { encoding: 'utf8', timeout: 60_000 });
+    const env2 = { ...process.env, SLURM_CONF: /export SLURM_CONF=(.+)/.exec(out)![1] };
+    const port = (dir: string) =>
+      /SlurmctldPort=(\d+)/.exec(readFileSync(join(dir, 'slurm.conf'), 'utf8'))?.[1] ?? 'default 6817';
+    try {
+      expect(port(second)).not.toBe(port(clusterDir));
+      const job = execFileSync(
+        'sbatch',
+        ['--parsable', '-o', join(work, 'second-%j.out'), '--wrap', 'echo second'],
+        {
+          env: env2,
+          encoding: 'utf8',
+        },
+      ).trim();
+      const until = Date.now() + 60_000;
+      while (
+        !existsSync(join(work, `second-${job}.out`)) ||
+        execFileSync('squeue', ['-h', '-j', job], { env: env2, encoding: 'utf8' }).trim()
+      ) {
+        if (Date.now() > until) throw new Error(`job ${job} of the second cluster did not finish in 60 s`);
+        await sleep(250);
+      }
+      expect(readFileSync(join(work, `second-${job}.out`), 'utf8')).toBe('second\n');
+    } finally {
+      const stopped = execFileSync('bash', [clusterScript, 'stop', second], { encoding: 'utf8' });
+      expect(stopped).toMatch(/stopped slurmctld/);
+    }
+    // the first cluster's daemons were not touched
+    expect(await slurm('sinfo', '-h', '-o', '%T')).toBe('idle');
+  });
+
   it('runs the experiment as arrays; a cancelled task, resubmitted, resumes and the merge equals one process', async () => {
     const root = join(work, 'root');
     const one = runDistill(['run', 'quick.yaml', '--out', 'one', '--quiet'], work, { timeout: 400_000 });

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidFileError } from '@distilljs/core';
 import { UsageError } from '../exit-code.js';
+import { reportExperiment } from '../experiment-report.js';
 import { aggregate, pairedDifferences } from '../experiment-runner.js';
 import { validateExperiment } from '../experiment-schema.js';
 import type { Io } from '../io.js';
@@ -17,7 +18,7 @@ import {
   type UnitState,
 } from '../output-root.js';
 import { freezeConfig } from '../resume-check.js';
-import { printRunOutcome, resultsTable, writeRunOutputs } from '../run-outputs.js';
+import { splitsLine } from '../run-outputs.js';
 import { newRunRecord, type RunRecord, type StageResult, saveRunRecord } from '../run-record.js';
 
 /** Every unit directory under the root must belong to the root's experiment and be one of its units. */
@@ -111,6 +112,7 @@ export async function mergeCommand(opts: Record<string, unknown>, io: Io, args: 
   const ordered = oneProcessOrder(exp, units).map((u) => unitStage(root, u, states.get(u.id)!));
   const stages = ordered.map((o) => o.stage);
   const rows = aggregate(stages);
+  const paired = pairedDifferences(stages);
   const record = newRunRecord('run', exp, process.argv.slice(2));
   if (ordered[0]?.record.backend) record.backend = ordered[0].record.backend;
   record.stages = stages;
@@ -118,26 +120,38 @@ export async function mergeCommand(opts: Record<string, unknown>, io: Io, args: 
   if (first?.validationSplit) record.validationSplit = first.validationSplit;
   const looks = ordered.flatMap((o) => o.record.testEvaluations ?? []);
   if (looks.length > 0) record.testEvaluations = looks;
-  record.summary = { rows, paired: pairedDifferences(stages), testEvaluations: looks.length };
+  record.summary = { rows, paired, testEvaluations: looks.length };
   record.status = 'complete';
   freezeConfig(root, record);
   saveRunRecord(root, record);
   linkModels(root, stages);
-  const table = resultsTable(rows);
-  const title = exp.name ?? rootRecord.file;
-  const seeds = exp.seeds ?? [1];
-  const files = writeRunOutputs(root, {
-    title: `distill merge: ${title}`,
-    subtitle: [
-      `dataset ${exp.dataset.name}; merged from ${units.length} units under ${root}`,
-      `backend ${record.backend?.backend ?? 'unknown'}; seeds ${seeds.join(', ')}`,
-      new Date().toISOString(),
-    ],
-    table,
+  reportExperiment(io, Boolean(opts.json), {
+    command: 'merge',
+    title: exp.name ?? rootRecord.file,
+    runDir: root,
+    datasetName: exp.dataset.name,
+    splits: splitsOfRecord(exp.dataset.name, record.validationSplit, stages),
+    backend: record.backend?.backend ?? 'unknown',
+    seeds: exp.seeds ?? [1],
+    rows,
+    paired,
+    testEvaluations: looks,
     stages,
+    origin: `merged from ${units.length} units`,
   });
-  printRunOutcome(io, Boolean(opts.json), { runDir: root, report: files.report }, { rows }, [
-    `\n${title}: ${exp.dataset.name}, mean ± std over ${seeds.length} seed(s), merged from ${units.length} units`,
-    table.text,
-  ]);
+}
+
+/** The splits line of a merged run, from what the units' records keep of the dataset. */
+function splitsOfRecord(name: string, split: unknown, stages: readonly StageResult[]): string {
+  const v = split as { from?: number; count?: number; seed?: number } | undefined;
+  const test = stages.find((s) => s.test)?.test;
+  if (v?.from === undefined || v.count === undefined || v.seed === undefined || !test)
+    return `dataset ${name}`;
+  return splitsLine({
+    name,
+    train: { count: v.from - v.count },
+    validation: { count: v.count },
+    test: { count: test.count },
+    validationSplit: { seed: v.seed },
+  });
 }

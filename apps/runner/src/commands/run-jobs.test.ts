@@ -12,7 +12,15 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, ensureBuilt, errorLines, experimentsDir, runDistill, timeless } from '../testing/built-cli.js';
+import {
+  cli,
+  ensureBuilt,
+  errorLines,
+  experimentsDir,
+  printedResults,
+  runDistill,
+  timeless,
+} from '../testing/built-cli.js';
 
 // End-to-end on the built binary: an experiment split into units of work, each its own process, merged
 // back; the merged record must equal a one-process `distill run` of the same file apart from times.
@@ -80,7 +88,13 @@ describe('distill run --list-jobs / --job / --job-index, distill merge', () => {
     const a = json(join(work, 'one', 'run.json'));
     const b = json(join(root, 'run.json'));
     expect(b.stages.map((s: { id: string }) => s.id)).toEqual(a.stages.map((s: { id: string }) => s.id));
-    expect(timeless(b)).toEqual(timeless(a));
+    expect(timeless(b)).toStrictEqual(timeless(a));
+    // the same table, caption (6 test evaluations) and paired differences as the one-process run prints
+    expect(printedResults(merged.stdout)).toEqual(printedResults(one!.stdout));
+    expect(printedResults(merged.stdout)).toContain(
+      'Test split: 6 evaluations in this run, each model once, at the end, with its final weights; per-epoch metrics and choices use the validation split.',
+    );
+    expect(merged.stdout).toMatch(/distilled minus baseline, test errors paired by student seed: /);
     expect(existsSync(join(root, 'report.html'))).toBe(true);
     expect(readFileSync(join(root, 'metrics.csv'), 'utf8').split('\n')[0]).toBe(
       readFileSync(join(work, 'one', 'metrics.csv'), 'utf8').split('\n')[0],
@@ -186,6 +200,68 @@ students: [{ name: distilled, model: { name: mlp, hiddenUnits: [16] }, temperatu
     expect(script('teacher_logits.sbatch')).toMatch(/--array=0-1\n[\s\S]*SLURM_ARRAY_TASK_ID \+ 1\)\)/);
     expect(script('students.sbatch')).toMatch(/--array=0-0\n[\s\S]*SLURM_ARRAY_TASK_ID \+ 3\)\)/);
     expect(script('submit.sh')).toContain('students=$(submit --dependency=afterok:$teacher_logits');
+  }, 600_000);
+
+  it('studentSeeds: one unit per (teacher seed, student seed), merged to the one-process record and table', async () => {
+    writeFileSync(
+      join(work, 'student-seeds.yaml'),
+      `name: student seeds
+dataset: { name: synthetic, trainSize: 384, testSize: 128, imageSize: 8 }
+seeds: [1, 2]
+studentSeeds: [5]
+defaults: { batchSize: 64, lr: 0.003, epochs: 2 }
+teacher: { model: { name: mlp, hiddenUnits: [32] } }
+students:
+  - { name: baseline, model: { name: mlp, hiddenUnits: [8] }, loss: ce }
+  - { name: distilled, model: { name: mlp, hiddenUnits: [8] }, temperature: 4, alpha: 0.7 }
+`,
+    );
+    const listed = JSON.parse(
+      (await runDistill(['run', 'student-seeds.yaml', '--list-jobs', '--json'], work)).stdout,
+    );
+    expect(
+      listed.units.map((u: { id: string; seed: number; teacherSeed?: number; needs: string[] }) => [
+        u.id,
+        u.seed,
+        u.teacherSeed ?? null,
+        u.needs.join(','),
+      ]),
+    ).toEqual([
+      ['teacher-s1', 1, null, ''],
+      ['teacher-s2', 2, null, ''],
+      ['baseline-s5', 5, null, ''],
+      ['distilled-t1-s5', 5, 1, 'teacher-s1'],
+      ['distilled-t2-s5', 5, 2, 'teacher-s2'],
+    ]);
+    const root = join(work, 'seeds-root');
+    const [one, ...units] = await Promise.all([
+      runDistill(['run', 'student-seeds.yaml', '--out', 'seeds-one', '--quiet'], work, { timeout: 550_000 }),
+      ...[4, 3, 2, 1, 0].map((i) =>
+        runDistill(
+          ['run', 'student-seeds.yaml', '--out', root, '--quiet', '--job-index', String(i), '--wait', '500'],
+          work,
+          { timeout: 550_000 },
+        ),
+      ),
+    ]);
+    expect(one!.code, one!.stderr).toBe(0);
+    for (const u of units) expect(u.code, u.stderr).toBe(0);
+    const merged = await runDistill(['merge', root], work);
+    expect(merged.code, merged.stderr).toBe(0);
+    const a = json(join(work, 'seeds-one', 'run.json'));
+    const b = json(join(root, 'run.json'));
+    expect(b.stages.map((s: { id: string; teacherSeed?: number }) => [s.id, s.teacherSeed ?? null])).toEqual([
+      ['teacher-s1', null],
+      ['baseline-s5', null],
+      ['distilled-t1-s5', 1],
+      ['teacher-s2', null],
+      ['distilled-t2-s5', 2],
+    ]);
+    expect(timeless(b)).toStrictEqual(timeless(a));
+    expect(printedResults(merged.stdout)).toEqual(printedResults(one!.stdout));
+    expect(merged.stdout).toMatch(
+      /distilled minus baseline, test errors paired by student seed: .*t1\/s5: .*t2\/s5: /,
+    );
   }, 600_000);
 
   it('bad input: one clear line each (unknown id, index out of range, two experiments, a damaged record)', async () => {

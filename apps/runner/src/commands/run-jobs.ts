@@ -1,5 +1,6 @@
 import type { BackendRequest } from '@distilljs/core';
 import { UsageError } from '../exit-code.js';
+import type { Experiment } from '../experiment-schema.js';
 import { printUnitOutcome, runJobUnit } from '../experiment-unit.js';
 import { type Io, println } from '../io.js';
 import { type JobUnit, listJobUnits, pickJobUnit } from '../job-units.js';
@@ -10,7 +11,10 @@ import { readExperimentFile } from './run.js';
 /** Default wait for a needed unit: a day (a Slurm dependency or Kubernetes ordering usually makes it zero). */
 const DEFAULT_WAIT_SECONDS = 86_400;
 
-function printUnits(io: Io, units: readonly JobUnit[], root: string, json: boolean): void {
+/** A student unit that learns from a teacher (with `studentSeeds`, its teacher seed is part of its id). */
+const distils = (u: JobUnit) => u.kind === 'student' && (u.student?.spec.loss ?? 'kd') !== 'ce';
+
+function printUnits(io: Io, exp: Experiment, units: readonly JobUnit[], root: string, json: boolean): void {
   if (json) {
     println(
       io.stdout,
@@ -21,6 +25,7 @@ function printUnits(io: Io, units: readonly JobUnit[], root: string, json: boole
           id: u.id,
           kind: u.kind,
           seed: u.seed,
+          ...(exp.studentSeeds && distils(u) ? { teacherSeed: u.teacherSeed } : {}),
           needs: u.needs,
         })),
       }),
@@ -54,7 +59,7 @@ export async function runJobsCommand(opts: Record<string, unknown>, io: Io, file
     if (opts.job !== undefined || opts.jobIndex !== undefined) {
       throw new UsageError('--list-jobs lists the units; give it without --job or --job-index');
     }
-    printUnits(io, units, root, Boolean(opts.json));
+    printUnits(io, exp, units, root, Boolean(opts.json));
     return;
   }
   const unit = pickJobUnit(

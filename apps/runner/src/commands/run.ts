@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { BackendRequest } from '@distilljs/core';
 import { UsageError } from '../exit-code.js';
+import { reportExperiment } from '../experiment-report.js';
 import { checkExperimentNames } from '../experiment-runner.js';
 import { type Experiment, parseExperiment, validateExperiment } from '../experiment-schema.js';
 import { withExperimentRun } from '../experiment-session.js';
 import type { Io } from '../io.js';
 import { refuseOtherExperiment } from '../resume-check.js';
-import { pairedLines, printRunOutcome, resultsTable, splitsLine, writeRunOutputs } from '../run-outputs.js';
+import { splitsLine } from '../run-outputs.js';
 import { runJobsCommand } from './run-jobs.js';
 
 /** Reads and validates an experiment file (exit 2 for a missing, unreadable or invalid file). */
@@ -54,34 +55,20 @@ export async function runCommand(opts: Record<string, unknown>, io: Io, args: st
     io,
     exp,
     async (session, config, result) => {
-      const table = resultsTable(result.rows, undefined, session.record.testEvaluations);
-      const title = config.name ?? file;
-      const files = writeRunOutputs(session.runDir, {
-        title: `distill run: ${title}`,
-        subtitle: [
-          splitsLine(result.dataset),
-          `backend ${session.backend.backend}; seeds ${(config.seeds ?? [1]).join(', ')}`,
-          new Date().toISOString(),
-        ],
-        table,
+      reportExperiment(io, Boolean(opts.json), {
+        command: 'run',
+        title: config.name ?? file,
+        runDir: session.runDir,
+        datasetName: result.dataset.name,
+        splits: splitsLine(result.dataset),
+        backend: session.backend.backend,
+        seeds: config.seeds ?? [1],
+        rows: result.rows,
+        paired: result.paired,
+        testEvaluations: session.record.testEvaluations ?? [],
         stages: result.stages,
         softTargets: result.softTargets,
       });
-      printRunOutcome(
-        io,
-        Boolean(opts.json),
-        { runDir: session.runDir, report: files.report },
-        {
-          rows: result.rows,
-          paired: result.paired,
-          testEvaluations: session.record.testEvaluations?.length ?? 0,
-        },
-        [
-          `\n${title}: ${result.dataset.name}, mean ± std over ${(config.seeds ?? [1]).length} seed(s)`,
-          table.text,
-          ...pairedLines(result.paired),
-        ],
-      );
     },
     backend,
     reconcile,

@@ -1,13 +1,16 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 /** The runner app's directory, its built binary and its shipped experiment files (for end-to-end tests). */
 export const appDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const cli = join(appDir, 'dist', 'cli.js');
 export const experimentsDir = join(appDir, 'experiments');
+/** The single-file build's directory (tsup.bundle.config.ts): distill.mjs and its wasm files. */
+export const bundleDir = join(appDir, 'bundle');
 
 /** What a run of the built binary gave. */
 export interface CliResult {
@@ -31,6 +34,35 @@ export function ensureBuilt(): void {
   if (existsSync(cli) && statSync(cli).mtimeMs >= newestSource(join(appDir, 'src'))) return;
   execFileSync('npx', ['tsup'], { cwd: appDir, stdio: 'pipe', timeout: 170_000 });
   if (!readFileSync(cli, 'utf8').startsWith('#!')) throw new Error(`${cli} is not the built binary`);
+}
+
+/**
+ * Builds bundle/ (the single-file distill.mjs) when it is missing or older than dist/cli.js or its config,
+ * once even when several test files ask at the same time (a lock directory; tsup empties bundle/ first).
+ */
+export async function ensureBundle(): Promise<void> {
+  const lock = join(appDir, '.bundle-build.lock');
+  for (const start = Date.now(); ; await sleep(500)) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() - start > 300_000) throw new Error(`${lock} held for 5 minutes; remove it if stale`);
+    }
+  }
+  try {
+    const bundle = join(bundleDir, 'distill.mjs');
+    const newest = Math.max(statSync(cli).mtimeMs, statSync(join(appDir, 'tsup.bundle.config.ts')).mtimeMs);
+    if (!existsSync(bundle) || statSync(bundle).mtimeMs < newest) {
+      execFileSync('npx', ['tsup', '--config', 'tsup.bundle.config.ts'], {
+        cwd: appDir,
+        stdio: 'pipe',
+        timeout: 170_000,
+      });
+    }
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 /** Runs the built `distill` with `args` in `cwd`. */
@@ -98,4 +130,28 @@ export function snapshotDir(dir: string): Record<string, string> {
   };
   walk(dir);
   return out;
+}
+
+/**
+ * The results a command printed, without what depends on time: the table's cells (its `train time` column
+ * left out), the caption about the test split and the paired differences. `distill run FILE` and
+ * `distill merge ROOT` of the same experiment must print the same.
+ */
+export function printedResults(stdout: string): string[] {
+  const lines = stdout.split('\n');
+  const head = lines.find((l) => l.startsWith('│') && l.includes('train time'));
+  const drop = head ? head.split('│').findIndex((c) => c.trim() === 'train time') : -1;
+  return lines
+    .filter(
+      (l) => l.startsWith('│') || l.startsWith('Test split:') || l.includes(' paired by student seed: '),
+    )
+    .map((l) =>
+      l.startsWith('│')
+        ? l
+            .split('│')
+            .filter((_, i) => i !== drop)
+            .map((c) => c.trim())
+            .join('|')
+        : l,
+    );
 }
