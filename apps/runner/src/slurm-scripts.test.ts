@@ -13,7 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appDir, ensureBuilt, experimentsDir, runDistill, timeless } from './testing/built-cli.js';
+import {
+  appDir,
+  ensureBuilt,
+  experimentsDir,
+  printedResults,
+  runDistill,
+  timeless,
+} from './testing/built-cli.js';
 
 // A real single-node Slurm cluster (Debian's slurm-wlm and munge, started by scripts/slurm-cluster.sh as
 // root; .ci/run installs them): the scripts of `distill emit slurm` run an experiment as job arrays.
@@ -158,14 +165,17 @@ describe('distill emit slurm on a real Slurm cluster', () => {
           encoding: 'utf8',
         },
       ).trim();
+      // the job ran on the second cluster: its own log of finished jobs has it, the first cluster's does not
+      const jobcomp = (dir: string) => {
+        const f = join(dir, 'log', 'jobcomp.log');
+        return existsSync(f) ? readFileSync(f, 'utf8') : '';
+      };
       const until = Date.now() + 60_000;
-      while (
-        !existsSync(join(work, `second-${job}.out`)) ||
-        execFileSync('squeue', ['-h', '-j', job], { env: env2, encoding: 'utf8' }).trim()
-      ) {
-        if (Date.now() > until) throw new Error(`job ${job} of the second cluster did not finish in 60 s`);
+      while (!new RegExp(`JobId=${job} .*Name=wrap .*JobState=COMPLETED`).test(jobcomp(second))) {
+        if (Date.now() > until) throw new Error(`job ${job} did not complete on the second cluster in 60 s`);
         await sleep(250);
       }
+      expect(jobcomp(clusterDir)).not.toContain('Name=wrap');
       expect(readFileSync(join(work, `second-${job}.out`), 'utf8')).toBe('second\n');
     } finally {
       const stopped = execFileSync('bash', [clusterScript, 'stop', second], { encoding: 'utf8' });
@@ -251,6 +261,8 @@ describe('distill emit slurm on a real Slurm cluster', () => {
     const resumedStage = b.stages.find((s: { id: string }) => s.id === 'distilled-s2');
     expect(resumedStage.notes.filter((n: string) => n.startsWith('resumed from '))).toHaveLength(1);
     resumedStage.notes = resumedStage.notes.filter((n: string) => !n.startsWith('resumed from '));
-    expect(timeless(b)).toEqual(timeless(a));
+    expect(timeless(b)).toStrictEqual(timeless(a));
+    // and the merge job printed the table, test-split caption and paired differences of the one process
+    expect(printedResults(merged)).toEqual(printedResults(single.stdout));
   }, 600_000);
 });
