@@ -1,12 +1,14 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadFashionMnist } from '@distilljs/datasets';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { build, type InlineConfig, type PreviewServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import config from '../vite.config.js';
@@ -129,6 +131,76 @@ describe('playground in Chromium', () => {
     }
     expect(pageErrors).toEqual([]);
     await context.close();
+  });
+
+  it('a folder of your own images (one subfolder per class) is a dataset: picked, split, distilled', async () => {
+    // 150 real Fashion-MNIST test images (Debian's dataset-fashion-mnist) of two classes as PNG and JPEG
+    // files in class folders, and one file that is not an image.
+    const fashion = await loadFashionMnist();
+    const dir = mkdtempSync(join(tmpdir(), 'playground-folder-'));
+    const root = join(dir, 'clothes');
+    const wanted = { 'Ankle boot': 9, Trouser: 1 } as Record<string, number>;
+    let written = 0;
+    for (const [name, label] of Object.entries(wanted)) {
+      mkdirSync(join(root, name), { recursive: true });
+      for (let i = 0, n = 0; n < 75; i++) {
+        if (fashion.test.labels[i] !== label) continue;
+        const img = sharp(Buffer.from(fashion.test.images.subarray(i * 784, (i + 1) * 784)), {
+          raw: { width: 28, height: 28, channels: 1 },
+        });
+        await (n % 2 ? img.jpeg({ quality: 95 }) : img.png()).toFile(
+          join(root, name, `${i}.${n % 2 ? 'jpg' : 'png'}`),
+        );
+        n++;
+        written++;
+      }
+    }
+    writeFileSync(join(root, 'Trouser', 'broken.png'), 'not a png');
+    expect(written).toBe(150);
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    try {
+      await page.goto(`${url}?backend=wasm`);
+      await page.waitForSelector('#data-status[data-ready="true"]', { timeout: 60_000 });
+      await page.setInputFiles('#folder-input', root);
+      await page.waitForFunction(
+        () => document.getElementById('data-status')?.textContent?.startsWith('clothes'),
+        null,
+        {
+          timeout: 60_000,
+        },
+      );
+      // 20% of each class held out as the test split: 120 training and 30 test images; the bad file named
+      expect(await page.textContent('#data-status')).toBe('clothes: 120 training and 30 test images');
+      expect(await page.inputValue('#dataset')).toBe('folder:clothes');
+      expect(await page.textContent('#message')).toContain(
+        '1 file could not be read and was left out: clothes/Trouser/broken.png',
+      );
+      await page.fill('#teacher-epochs', '2');
+      await page.fill('#student-epochs', '2');
+      await page.fill('#student-size', '100');
+      await page.click('#run');
+      await page
+        .waitForSelector('#comparison-table:not([hidden]) tbody tr:nth-child(3)', { timeout: 150_000 })
+        .catch(async (error) => {
+          const said = await page.textContent('#message').catch(() => '');
+          const status = await page.textContent('#run-status').catch(() => '');
+          throw new Error(`${(error as Error).message}\npage message: ${said}\nrun status: ${status}`);
+        });
+      const rows = await page.$$eval('#comparison-table tbody tr', (trs) =>
+        trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')),
+      );
+      // two classes, chance is 50%: boots and trousers are told apart after two epochs
+      expect(Number.parseFloat(rows[0]![5]!), 'teacher accuracy (%)').toBeGreaterThan(80);
+      // the dark-knowledge view shows the folder's images with its class names
+      expect(await page.textContent('#digit-caption')).toMatch(/label (Ankle boot|Trouser)/);
+    } finally {
+      await context.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(pageErrors).toEqual([]);
   });
 
   /** Reads the comparison table as { run label: [test errors, test NLL] }. */

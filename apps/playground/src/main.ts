@@ -28,6 +28,7 @@ import { readFormSettings, storeFormSettings } from './form-memory.js';
 import { availableChoices, DEFAULT_STUDENT, DEFAULT_TEACHER } from './model-choices.js';
 import { checkModelFiles } from './model-files.js';
 import { forgetModels, forgetRuns, readMeta, restoreModels, storeMeta, storeModel } from './model-store.js';
+import { type FolderDataset, folderDataset, pickedFiles } from './own-folder.js';
 import { compareRuns, runTitle } from './run-compare.js';
 import { deleteRun, listRuns, newRunId, putRun, type RunRecord } from './run-history.js';
 import {
@@ -55,6 +56,8 @@ interface DigitSource {
 const state = {
   manifest: undefined as DataManifest | undefined,
   datasets: new Map<string, Promise<ImageDataset>>(),
+  /** Folders of the user's own images chosen on the page (kept for this visit only). */
+  folders: [] as FolderDataset[],
   data: undefined as ImageDataset | undefined,
   backend: undefined as SelectedBackend | undefined,
   models: {} as Partial<Record<RunId, LayersModel>>,
@@ -212,9 +215,45 @@ async function selectDataset(id: string): Promise<void> {
   }
 }
 
+/** A folder of the user's images (one subfolder per class) becomes a dataset the form can pick. */
+async function chooseFolder(files: FileList): Promise<void> {
+  const status = byId('data-status');
+  status.dataset.ready = 'false';
+  status.textContent = `Reading ${files.length} files…`;
+  let folder: FolderDataset;
+  try {
+    folder = await folderDataset(pickedFiles(files));
+  } catch (err) {
+    status.textContent = 'Could not read the folder.';
+    showMessage(`Could not use that folder: ${errorText(err)}`, 'error', 'folder');
+    return;
+  }
+  state.folders = [...state.folders.filter((f) => f.id !== folder.id), folder];
+  state.datasets.set(folder.id, Promise.resolve(folder.dataset));
+  const select = byId<HTMLSelectElement>('dataset');
+  select.querySelector(`option[value="${CSS.escape(folder.id)}"]`)?.remove();
+  select.append(new Option(folder.name, folder.id));
+  select.value = folder.id;
+  byId<HTMLInputElement>('train-size').value = String(folder.trainCount);
+  byId<HTMLInputElement>('test-size').value = String(folder.testCount);
+  if (folder.badFiles.length > 0) {
+    showMessage(
+      `${folder.badFiles.length} file${folder.badFiles.length === 1 ? '' : 's'} could not be read and ${folder.badFiles.length === 1 ? 'was' : 'were'} left out: ${folder.badFiles.slice(0, 5).join(', ')}${folder.badFiles.length > 5 ? ', …' : ''}`,
+      'info',
+      'folder',
+    );
+  }
+  await selectDataset(folder.id);
+}
+
+byId<HTMLInputElement>('folder-input').addEventListener('change', (e) => {
+  const files = (e.target as HTMLInputElement).files;
+  if (files && files.length > 0) void chooseFolder(files);
+});
+
 byId<HTMLSelectElement>('dataset').addEventListener('change', (e) => {
   const id = (e.target as HTMLSelectElement).value;
-  const entry = state.manifest?.datasets.find((d) => d.id === id);
+  const entry = state.manifest?.datasets.find((d) => d.id === id) ?? state.folders.find((d) => d.id === id);
   if (entry) {
     byId<HTMLInputElement>('train-size').value = String(entry.trainCount);
     byId<HTMLInputElement>('test-size').value = String(entry.testCount);
@@ -243,7 +282,7 @@ function namedFields(): (HTMLInputElement | HTMLSelectElement)[] {
 function settingsContext() {
   return {
     models: availableChoices(MODEL_NAMES).map((c) => c.id),
-    datasets: state.manifest?.datasets ?? [],
+    datasets: [...(state.manifest?.datasets ?? []), ...state.folders],
   };
 }
 

@@ -80,6 +80,26 @@ describe('parseRunSettings', () => {
     }
   });
 
+  it('a small dataset (a folder of your images) lowers the minimum sizes to what it holds', () => {
+    const small = {
+      ...ctx,
+      datasets: [...ctx.datasets, { id: 'folder:clothes', trainCount: 120, testCount: 30 }],
+    };
+    const mine = { ...good, dataset: 'folder:clothes', trainSize: '120', studentSize: '100', testSize: '30' };
+    expect(parseRunSettings(mine, small)).toMatchObject({
+      ok: true,
+      settings: { testSize: 30, studentSize: 100 },
+    });
+    const r = parseRunSettings({ ...mine, testSize: '31' }, small);
+    expect(r.ok).toBe(false);
+    if (!r.ok)
+      expect(r.problems[0]?.message).toBe(
+        'Test examples must be a whole number between 30 and 30; got "31".',
+      );
+    // the built-in datasets keep their minimum of 100
+    expect(parseRunSettings({ ...good, testSize: '30' }, small).ok).toBe(false);
+  });
+
   it("refuses a student subset larger than the teacher's training examples, or too small", () => {
     const r = parseRunSettings({ ...good, trainSize: '2000', studentSize: '3000' }, ctx);
     expect(r.ok).toBe(false);

@@ -127,19 +127,26 @@ export function parseRunSettings(raw: RawRunSettings, ctx: SettingsContext): Par
   const studentEpochs = num('studentEpochs', LIMITS.epochs.min, LIMITS.epochs.max, true);
   const temperature = num('temperature', LIMITS.temperature.min, LIMITS.temperature.max, false);
   const alpha = num('alpha', LIMITS.alpha.min, LIMITS.alpha.max, false);
+  // A small dataset (a folder of the user's images) lowers the minimum sizes to what it holds.
+  const least = (limit: number, count: number | undefined) => Math.max(1, Math.min(limit, count ?? limit));
   const trainSize = num(
     'trainSize',
-    LIMITS.trainSize.min,
+    least(LIMITS.trainSize.min, dataset?.trainCount),
     dataset?.trainCount ?? Number.POSITIVE_INFINITY,
     true,
   );
   const studentSize = num(
     'studentSize',
-    LIMITS.studentSize.min,
+    least(LIMITS.studentSize.min, dataset?.trainCount),
     Number.isFinite(trainSize) ? trainSize : (dataset?.trainCount ?? Number.POSITIVE_INFINITY),
     true,
   );
-  const testSize = num('testSize', LIMITS.testSize.min, dataset?.testCount ?? Number.POSITIVE_INFINITY, true);
+  const testSize = num(
+    'testSize',
+    least(LIMITS.testSize.min, dataset?.testCount),
+    dataset?.testCount ?? Number.POSITIVE_INFINITY,
+    true,
+  );
   const batchSize = num('batchSize', LIMITS.batchSize.min, LIMITS.batchSize.max, true);
   const learningRate = num('learningRate', LIMITS.learningRate.min, LIMITS.learningRate.max, false);
   const seed = num('seed', 0, 2 ** 31 - 1, true);

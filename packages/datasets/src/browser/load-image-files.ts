@@ -46,7 +46,12 @@ export async function imageFolderFromFiles(
   const badFiles: string[] = [];
   for (const f of images) {
     try {
-      pixels.set(await decodeImageBlob(f.blob, o, f.path), labels.length * px);
+      const decoded = await decodeImageBlob(
+        f.blob,
+        { imageSize: [o.height, o.width], channels: o.channels, resize: o.resize },
+        f.path,
+      );
+      pixels.set(decoded, labels.length * px);
       labels.push(classNames.indexOf(f.parts[1] as string));
     } catch (error) {
       if (!options.skipBadFiles) throw error;
