@@ -317,7 +317,11 @@ describe.each(BACKENDS)('the fused KD+LS, DKD and NKD on %s', (backend) => {
           ];
           for (const [name, fusedFn, composedFn] of pairs) {
             if (name === 'dkd' && ls) continue; // dkdLossParts has no standardisation: checked against kd below
-            expectClose(take(fusedFn(a)), take(composedFn(a)), `${name} value`, 1e-4, 1e-5);
+            // Near a zero loss the composed float32 ops lose digits to cancellation, by about eps * T^2 * beta
+            // (DKD's beta = 8): e.g. s = -0.0124 e3, t = -0.0107 e8, y = 9, T = 4 gives DKD 1.18946e-4 in
+            // float64; the fused kernel gave 1.18946e-4 and the composed ops 1.4560e-4.
+            const atol = Math.max(1e-5, 1e-6 * T * T * (name === 'dkd' ? 8 : 1));
+            expectClose(take(fusedFn(a)), take(composedFn(a)), `${name} value`, 1e-4, atol);
             expectClose(
               take(tf.grad(fusedFn)(a)),
               take(tf.grad(composedFn)(a)),
@@ -329,7 +333,21 @@ describe.each(BACKENDS)('the fused KD+LS, DKD and NKD on %s', (backend) => {
           tf.dispose([a, b]);
         },
       ),
-      { numRuns: backend === 'cpu' ? 60 : 20 },
+      {
+        numRuns: backend === 'cpu' ? 60 : 20,
+        // a case CI's random search found (a loss near zero), kept so that every run checks it
+        examples: [
+          [
+            {
+              s: [[0, 0, 0, -0.012360348831862211, 0, 0, 0, 0, 0, 0]],
+              t: [[0, 0, 0, 0, 0, 0, 0, 0, -0.010743369814008474, 0]],
+              y: [9],
+              T: 4,
+              ls: false,
+            },
+          ],
+        ],
+      },
     );
   });
 });
