@@ -203,6 +203,107 @@ describe('playground in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('loads an exported student and predicts on an image file and on the digit shown, as tfjs does in Node', async () => {
+    // A model in `distill export`'s format: a tfjs Layers model.json whose userDefinedMetadata carries the
+    // preprocessing (input size, scaling, class names), with fixed weights, and a real Fashion-MNIST image.
+    await tf.setBackend('cpu');
+    const fashion = await loadFashionMnist();
+    const model = tfl.sequential({
+      layers: [tfl.layers.flatten({ inputShape: [28, 28, 1] }), tfl.layers.dense({ units: 10 })],
+    });
+    model.setWeights(
+      model.getWeights().map((w) =>
+        tf.tensor(
+          Float32Array.from({ length: w.size }, (_, i) => Math.sin(i * 0.37) * 0.05),
+          w.shape,
+        ),
+      ),
+    );
+    const pixels = fashion.test.images.subarray(0, 784);
+    const expected = tf.tidy(() =>
+      Array.from(
+        tf
+          .softmax(model.predict(tf.div(tf.tensor4d(pixels, [1, 28, 28, 1], 'float32'), 255)) as tf.Tensor)
+          .dataSync(),
+      ),
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'playground-export-'));
+    const preprocessing = {
+      kind: 'image',
+      image: { height: 28, width: 28, channels: 1, resize: 'stretch' },
+      scale: '1/255',
+      classNames: fashion.classNames,
+    };
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        writeFileSync(
+          join(dir, 'student.weights.bin'),
+          Buffer.from(new Uint8Array(artifacts.weightData as ArrayBuffer)),
+        );
+        writeFileSync(
+          join(dir, 'model.json'),
+          JSON.stringify({
+            modelTopology: artifacts.modelTopology,
+            format: 'layers-model',
+            weightsManifest: [{ paths: ['./student.weights.bin'], weights: artifacts.weightSpecs }],
+            userDefinedMetadata: { distilljs: { preprocessing } },
+          }),
+        );
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    model.dispose();
+    await sharp(Buffer.from(pixels), { raw: { width: 28, height: 28, channels: 1 } })
+      .png()
+      .toFile(join(dir, 'boot.png'));
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    try {
+      await page.goto(`${url}?backend=wasm`);
+      await page.waitForSelector('#data-status[data-ready="true"]', { timeout: 60_000 });
+      expect(await page.isDisabled('#predict-image')).toBe(true);
+      await page.setInputFiles('#predict-model', [join(dir, 'model.json'), join(dir, 'student.weights.bin')]);
+      await page.waitForFunction(() =>
+        document.getElementById('predict-status')?.textContent?.startsWith('Loaded'),
+      );
+      expect(await page.textContent('#predict-status')).toBe(
+        'Loaded model.json: 28 x 28 x 1 inputs, 10 classes.',
+      );
+      await page.setInputFiles('#predict-image', join(dir, 'boot.png'));
+      await page.waitForSelector('#predict-result li');
+      const shown = await page.$$eval('#predict-result li', (lis) =>
+        lis.map((li) => [li.textContent ?? '', Number((li as HTMLElement).dataset.p)] as const),
+      );
+      const top = expected
+        .map((p, i) => [fashion.classNames[i]!, p] as const)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3);
+      expect(shown.map((x) => x[0].split(':')[0])).toEqual(top.map((x) => x[0]));
+      shown.forEach(([, p], i) => {
+        expect(Math.abs(p - top[i]![1])).toBeLessThan(1e-4);
+      });
+      expect(await page.textContent('#predict-status')).toBe('model.json on boot.png:');
+      // the digit shown in the dark-knowledge view (the page's test digit #0)
+      await page.click('#predict-digit');
+      await page.waitForFunction(() =>
+        document.getElementById('predict-status')?.textContent?.includes('test digit #0'),
+      );
+      expect(await page.locator('#predict-result li').count()).toBe(3);
+      // a file that is not a model is refused in words
+      await page.setInputFiles('#predict-model', join(dir, 'boot.png'));
+      await page.waitForFunction(() =>
+        document.getElementById('predict-status')?.textContent?.startsWith('Could not'),
+      );
+      expect(await page.textContent('#predict-status')).toContain('boot.png is not a model');
+    } finally {
+      await context.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(pageErrors).toEqual([]);
+  });
+
   /** Reads the comparison table as { run label: [test errors, test NLL] }. */
   async function tableErrors(page: Page): Promise<Record<string, [number, number]>> {
     const rows = await page.$$eval('#comparison-table tbody tr', (trs) =>

@@ -2,7 +2,8 @@ import type { SelectedBackend } from '@distilljs/backends';
 import type { BackendRequest, ImageDataset, Logs } from '@distilljs/core';
 import { isBackendRequest } from '@distilljs/core';
 import { createBatchStream } from '@distilljs/datasets';
-import { countTrainableParams, loadTeacher, MODEL_NAMES, saveModel } from '@distilljs/models';
+import { decodeImageBlob } from '@distilljs/datasets/browser';
+import { countTrainableParams, loadModel, loadTeacher, MODEL_NAMES, saveModel } from '@distilljs/models';
 import { evaluate, TrainingController } from '@distilljs/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -29,6 +30,7 @@ import { availableChoices, DEFAULT_STUDENT, DEFAULT_TEACHER } from './model-choi
 import { checkModelFiles } from './model-files.js';
 import { forgetModels, forgetRuns, readMeta, restoreModels, storeMeta, storeModel } from './model-store.js';
 import { type FolderDataset, folderDataset, pickedFiles } from './own-folder.js';
+import { type ExportedPreprocessing, exportedPreprocessing, modelInput, topClasses } from './predictor.js';
 import { compareRuns, runTitle } from './run-compare.js';
 import { deleteRun, listRuns, newRunId, putRun, type RunRecord } from './run-history.js';
 import {
@@ -1087,3 +1089,114 @@ for (const elt of Array.from(form.elements)) {
   const input = elt as HTMLInputElement;
   if (input.name) input.title = fieldLabel(input.name as keyof RunSettings);
 }
+
+// ---------------------------------------------------------------- predict with an exported student
+
+const predictor = {
+  model: undefined as LayersModel | undefined,
+  pre: undefined as ExportedPreprocessing | undefined,
+  name: '',
+};
+
+/** The preprocessing of the loaded model, or (for a model saved without it) the page's dataset's. */
+function predictorPreprocessing(): ExportedPreprocessing | undefined {
+  if (predictor.pre) return predictor.pre;
+  const data = state.data;
+  if (!data) return undefined;
+  const [height, width, channels] = data.imageShape;
+  return {
+    image: { height, width, channels: channels === 3 ? 3 : 1, resize: 'stretch' },
+    classNames: data.classNames,
+  };
+}
+
+async function predictBytes(bytes: Uint8Array, what: string): Promise<void> {
+  const model = predictor.model;
+  const pre = predictorPreprocessing();
+  if (!model || !pre) return;
+  const { height, width, channels } = pre.image;
+  const probs = tf.tidy(() => {
+    const out = model.predict(tf.tensor4d(modelInput(bytes, pre), [1, height, width, channels])) as tf.Tensor;
+    return tf.softmax(out);
+  });
+  const p = Array.from(await probs.data());
+  probs.dispose();
+  const list = byId('predict-result');
+  list.replaceChildren(
+    ...topClasses(p, pre.classNames).map((c) => {
+      const li = document.createElement('li');
+      li.textContent = `${c.className}: ${(c.probability * 100).toFixed(2)}%`;
+      li.dataset.p = String(c.probability);
+      return li;
+    }),
+  );
+  byId('predict-status').textContent = `${predictor.name} on ${what}:`;
+}
+
+async function predictImageFile(file: File): Promise<void> {
+  const pre = predictorPreprocessing();
+  if (!predictor.model || !pre) return;
+  try {
+    const { height, width, channels, resize } = pre.image;
+    const bytes = await decodeImageBlob(file, { imageSize: [height, width], channels, resize }, file.name);
+    await predictBytes(bytes, file.name);
+  } catch (err) {
+    byId('predict-status').textContent = `Could not predict on ${file.name}: ${errorText(err)}`;
+  }
+}
+
+byId<HTMLInputElement>('predict-model').addEventListener('change', async (e) => {
+  const input = e.target as HTMLInputElement;
+  const files = Array.from(input.files ?? []);
+  input.value = '';
+  if (files.length === 0) return;
+  const status = byId('predict-status');
+  try {
+    const texts = await Promise.all(
+      files.map((f) => (f.name.toLowerCase().endsWith('.json') ? f.text() : '')),
+    );
+    const check = checkModelFiles(files, (i) => texts[i] ?? '');
+    if (!check.ok) throw new Error(check.message);
+    const jsonFile = files[check.jsonIndex]!;
+    const model = await loadModel(
+      tf.io.browserFiles([jsonFile, ...check.weightIndices.map((i) => files[i]!)]),
+    );
+    const pre = exportedPreprocessing(model);
+    predictor.model?.dispose();
+    predictor.model = model;
+    predictor.pre = pre;
+    predictor.name = jsonFile.name;
+    const use = predictorPreprocessing();
+    status.textContent = `Loaded ${jsonFile.name}: ${use ? `${use.image.height} x ${use.image.width} x ${use.image.channels} inputs, ${use.classNames.length} classes` : 'no preprocessing'}${pre ? '' : " (no saved preprocessing: the page dataset's are used)"}.`;
+    byId('predict-result').replaceChildren();
+    byId<HTMLInputElement>('predict-image').disabled = false;
+    byId<HTMLButtonElement>('predict-digit').disabled = false;
+  } catch (err) {
+    status.textContent = `Could not load the model: ${errorText(err)}`;
+  }
+});
+
+byId<HTMLInputElement>('predict-image').addEventListener('change', (e) => {
+  const file = (e.target as HTMLInputElement).files?.[0];
+  if (file) void predictImageFile(file);
+});
+
+byId('predict').addEventListener('dragover', (e) => e.preventDefault());
+byId('predict').addEventListener('drop', (e) => {
+  e.preventDefault();
+  const file = Array.from(e.dataTransfer?.files ?? []).find((f) => f.type.startsWith('image/'));
+  if (file) void predictImageFile(file);
+});
+
+byId('predict-digit').addEventListener('click', () => {
+  const digit = state.digit;
+  const pre = predictorPreprocessing();
+  if (!digit || !pre) return;
+  const { height, width, channels } = pre.image;
+  if (height * width * channels !== digit.pixels.length) {
+    byId('predict-status').textContent =
+      `${predictor.name} takes ${height} x ${width} x ${channels} images; the digit above is 28 x 28 x 1: choose an image file instead.`;
+    return;
+  }
+  void predictBytes(digit.pixels, digit.kind === 'drawn' ? 'the drawn digit' : `test digit #${digit.index}`);
+});
