@@ -96,6 +96,22 @@ describe.each(BACKENDS)('logit methods through the registry on %s', (backend) =>
 });
 
 /** Float64 MLKD with the masks, written from the formula. */
+/** True when every teacher confidence and class total lies more than 1e-4 from its median (no tie). */
+function clearOfMedian(t: number[][]): boolean {
+  const p = t.map((r) => {
+    const m = Math.max(...r);
+    const e = r.map((v) => Math.exp(v - m));
+    const z = e.reduce((a, b) => a + b, 0);
+    return e.map((v) => v / z);
+  });
+  const clear = (v: number[]) => {
+    const w = [...v].sort((a, b) => a - b);
+    const med = (w[Math.floor((w.length - 1) / 2)]! + w[Math.ceil((w.length - 1) / 2)]!) / 2;
+    return v.every((x) => Math.abs(x - med) > 1e-4);
+  };
+  return clear(p.map((r) => Math.max(...r))) && clear(p[0]!.map((_, c) => p.reduce((a, r) => a + r[c]!, 0)));
+}
+
 function mlkdReference(s: number[][], t: number[][], temperatures: number[]): number {
   const softmax = (r: number[], T: number) => {
     const x = r.map((v) => v / T);
@@ -232,6 +248,10 @@ describe.each(BACKENDS)("MLKD's fused soft term on %s", (backend) => {
         fc.boolean(),
         ([s, t], mask) => {
           fc.pre(!Number.isNaN(mlkdReference(s, t, [2])));
+          // A teacher confidence or class total at (or within rounding of) the median is kept by float64 (the
+          // fused kernel) and dropped by float32 (the composed ops), or the other way round, when different
+          // rows tie: both follow numpy's `v <= median`, so batches with such ties are left out.
+          fc.pre(!mask || clearOfMedian(t));
           const a = tf.tensor2d(s);
           const b = tf.tensor2d(t);
           const y = s.map(() => 0);
@@ -276,9 +296,10 @@ describe.each(BACKENDS)('the fused KD+LS, DKD and NKD on %s', (backend) => {
             }),
           ),
         ({ s, t, y, T, ls }) => {
-          // Rows with (almost) no spread have an ill-conditioned z-score: float32 and float64 part ways there.
+          // Rows with (almost) no spread have an ill-conditioned z-score: float32 and float64 part ways there
+          // (CI found a row of spread 0.014 whose KD+LS gradient differed by 1%).
           const spread = (r: number[]) => Math.max(...r) - Math.min(...r);
-          fc.pre([...s, ...t].every((r) => spread(r) > 1e-2));
+          fc.pre([...s, ...t].every((r) => spread(r) > 0.1));
           const a = tf.tensor2d(s);
           const b = tf.tensor2d(t);
           const registry = (name: string, extra: Partial<LogitsLossInput>) => (x: tf.Tensor) => {
