@@ -95,49 +95,44 @@ describe.each(BACKENDS)('logit methods through the registry on %s', (backend) =>
   }
 });
 
-/** Float64 MLKD with the masks, written from the formula. */
+/** Float64 softmax of one row at temperature T. */
+function softmax64(r: number[], T = 1): number[] {
+  const x = r.map((v) => v / T);
+  const m = Math.max(...x);
+  const e = x.map((v) => Math.exp(v - m));
+  const z = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / z);
+}
+
+/** numpy's 50th percentile (linear interpolation). */
+function median64(v: number[]): number {
+  const w = [...v].sort((a, b) => a - b);
+  return (w[Math.floor((w.length - 1) / 2)]! + w[Math.ceil((w.length - 1) / 2)]!) / 2;
+}
+
 /** True when every teacher confidence and class total lies more than 1e-4 from its median (no tie). */
 function clearOfMedian(t: number[][]): boolean {
-  const p = t.map((r) => {
-    const m = Math.max(...r);
-    const e = r.map((v) => Math.exp(v - m));
-    const z = e.reduce((a, b) => a + b, 0);
-    return e.map((v) => v / z);
-  });
-  const clear = (v: number[]) => {
-    const w = [...v].sort((a, b) => a - b);
-    const med = (w[Math.floor((w.length - 1) / 2)]! + w[Math.ceil((w.length - 1) / 2)]!) / 2;
-    return v.every((x) => Math.abs(x - med) > 1e-4);
-  };
+  const p = t.map((r) => softmax64(r));
+  const clear = (v: number[]) => v.every((x) => Math.abs(x - median64(v)) > 1e-4);
   return clear(p.map((r) => Math.max(...r))) && clear(p[0]!.map((_, c) => p.reduce((a, r) => a + r[c]!, 0)));
 }
 
+/** Float64 MLKD with the masks, written from the formula. */
 function mlkdReference(s: number[][], t: number[][], temperatures: number[]): number {
-  const softmax = (r: number[], T: number) => {
-    const x = r.map((v) => v / T);
-    const m = Math.max(...x);
-    const e = x.map((v) => Math.exp(v - m));
-    const z = e.reduce((a, b) => a + b, 0);
-    return e.map((v) => v / z);
-  };
-  const median = (v: number[]) => {
-    const w = [...v].sort((a, b) => a - b);
-    return (w[Math.floor((w.length - 1) / 2)]! + w[Math.ceil((w.length - 1) / 2)]!) / 2;
-  };
   const B = s.length;
   const C = s[0]!.length;
-  const p1 = t.map((r) => softmax(r, 1));
+  const p1 = t.map((r) => softmax64(r, 1));
   const conf = p1.map((r) => Math.max(...r));
-  const nearTie = (v: number[]) => v.some((x) => x !== median(v) && Math.abs(x - median(v)) < 1e-4);
-  const m = conf.map((c) => (c <= median(conf) ? 1 : 0));
+  const nearTie = (v: number[]) => v.some((x) => x !== median64(v) && Math.abs(x - median64(v)) < 1e-4);
+  const m = conf.map((c) => (c <= median64(conf) ? 1 : 0));
   const classSum = Array.from({ length: C }, (_, c) => p1.reduce((a, r) => a + r[c]!, 0));
-  const n = classSum.map((c) => (c <= median(classSum) ? 1 : 0));
+  const n = classSum.map((c) => (c <= median64(classSum) ? 1 : 0));
   // A value within float32 rounding of the median may fall on either side of it: not a fair case.
   if (nearTie(conf) || nearTie(classSum)) return Number.NaN;
   let total = 0;
   for (const T of temperatures) {
-    const ps = s.map((r) => softmax(r, T));
-    const pt = t.map((r) => softmax(r, T));
+    const ps = s.map((r) => softmax64(r, T));
+    const pt = t.map((r) => softmax64(r, T));
     for (let i = 0; i < B; i++) {
       let kl = 0;
       for (let c = 0; c < C; c++) kl += pt[i]![c]! * (Math.log(pt[i]![c]!) - Math.log(ps[i]![c]!));
