@@ -614,6 +614,8 @@ describe('playground in Chromium', () => {
     expect(accuracy[0], 'teacher accuracy (%)').toBeGreaterThan(60);
     expect(accuracy[1], 'baseline accuracy (%)').toBeGreaterThan(25);
     expect(accuracy[2], 'distilled accuracy (%)').toBeGreaterThan(25);
+    // the table shows the last run as it ends; the buttons follow once its models are stored
+    await page.waitForSelector('#download-student:not([disabled])', { timeout: 30_000 });
     expect(await page.isEnabled('#download-student')).toBe(true);
 
     // The dark-knowledge view: the bars at the slider's T change when the slider moves.
@@ -641,7 +643,9 @@ describe('playground in Chromium', () => {
       'distilljs-distilled-student.weights.bin',
     ]);
 
-    // Draw a digit: a vertical stroke becomes a 28x28 input and the teacher's bars follow it.
+    // Draw a digit: a vertical stroke becomes a 28x28 input and the teacher's bars follow it. The mouse acts in
+    // the viewport, so the pad is scrolled into view first, as a user would.
+    await page.locator('#draw-pad').scrollIntoViewIfNeeded();
     const pad = (await page.locator('#draw-pad').boundingBox())!;
     await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * 0.15);
     await page.mouse.down();

@@ -315,6 +315,7 @@ function setRunning(running: boolean): void {
   byId<HTMLButtonElement>('stop').disabled = !running;
   byId<HTMLSelectElement>('backend').disabled = running;
   byId<HTMLSelectElement>('dataset').disabled = running;
+  byId<HTMLInputElement>('folder-input').disabled = running;
   byId<HTMLInputElement>('load-teacher').disabled = running;
   byId<HTMLButtonElement>('clear-stored').disabled = running;
   updateButtons();
