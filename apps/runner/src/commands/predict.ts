@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { BackendRequest } from '@distilljs/core';
-import { decodeImageFile, parseFeatureRows, parseNpy } from '@distilljs/datasets';
+import { applyStandardization, decodeImageFile, parseFeatureRows, parseNpy } from '@distilljs/datasets';
 import * as models from '@distilljs/models/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { UsageError } from '../exit-code.js';
@@ -78,9 +78,7 @@ async function readImages(inputs: readonly string[], p: ImagePreprocessing): Pro
 
 /** Standardised with the training part's statistics, as the training batches were. */
 function standardized(row: Float32Array, p: TablePreprocessing): Float32Array {
-  const s = p.standardization;
-  if (!s) return row;
-  return row.map((v, j) => (v - (s.mean[j] as number)) / (s.std[j] as number));
+  return p.standardization ? applyStandardization(row, p.standardization) : row;
 }
 
 function readNpyRows(input: string, p: TablePreprocessing, width: number): Inputs['xs'] {
