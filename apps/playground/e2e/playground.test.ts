@@ -7,7 +7,7 @@ import { loadFashionMnist } from '@distilljs/datasets';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { build, type InlineConfig, type PreviewServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,6 +133,17 @@ describe('playground in Chromium', () => {
     await context.close();
   });
 
+  /** A fresh page on wasm with its data loaded, and the errors it throws. */
+  async function openReadyPage(): Promise<{ context: BrowserContext; page: Page; pageErrors: string[] }> {
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${url}?backend=wasm`);
+    await page.waitForSelector('#data-status[data-ready="true"]', { timeout: 60_000 });
+    return { context, page, pageErrors };
+  }
+
   it('a folder of your own images (one subfolder per class) is a dataset: picked, split, distilled', async () => {
     // 150 real Fashion-MNIST test images (Debian's dataset-fashion-mnist) of two classes as PNG and JPEG
     // files in class folders, and one file that is not an image.
@@ -157,13 +168,8 @@ describe('playground in Chromium', () => {
     }
     writeFileSync(join(root, 'Trouser', 'broken.png'), 'not a png');
     expect(written).toBe(150);
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    const { context, page, pageErrors } = await openReadyPage();
     try {
-      await page.goto(`${url}?backend=wasm`);
-      await page.waitForSelector('#data-status[data-ready="true"]', { timeout: 60_000 });
       await page.setInputFiles('#folder-input', root);
       await page.waitForFunction(
         () => document.getElementById('data-status')?.textContent?.startsWith('clothes'),
@@ -256,13 +262,8 @@ describe('playground in Chromium', () => {
     await sharp(Buffer.from(pixels), { raw: { width: 28, height: 28, channels: 1 } })
       .png()
       .toFile(join(dir, 'boot.png'));
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    const { context, page, pageErrors } = await openReadyPage();
     try {
-      await page.goto(`${url}?backend=wasm`);
-      await page.waitForSelector('#data-status[data-ready="true"]', { timeout: 60_000 });
       expect(await page.isDisabled('#predict-image')).toBe(true);
       await page.setInputFiles('#predict-model', [join(dir, 'model.json'), join(dir, 'student.weights.bin')]);
       await page.waitForFunction(() =>
