@@ -4,7 +4,8 @@
 // 2. The hinton-student distill step of `distill bench --tasks distill` (one Adam step, teacher logits
 //    cached) with each loss, against the same step with KD.
 // Rounds alternate the methods' order; each figure is the median over rounds of the per-round mean.
-//   node bench/logit-losses.mjs [--backend wasm|cpu] [--rounds 5] [--iters 20] [--steps 8]
+//   node bench/logit-losses.mjs [--backend wasm|cpu] [--rounds 5] [--iters 20] [--steps 8] [--methods a,b]
+//   --methods  the methods to time besides KD (default all), e.g. --methods mlkd,ttm
 import { selectBackend } from '@distilljs/backends';
 import { getLoss, gradientReversal } from '@distilljs/losses';
 import { createModel } from '@distilljs/models';
@@ -71,7 +72,12 @@ async function timeRounds(names, fn) {
   return Object.fromEntries(names.map((n) => [n, median(samples[n])]));
 }
 
-const names = Object.keys(METHODS);
+const only = arg('methods', undefined)?.split(',');
+for (const name of only ?? []) {
+  if (!(name in METHODS))
+    throw new Error(`--methods: no method '${name}'; choose from ${Object.keys(METHODS).join(', ')}`);
+}
+const names = Object.keys(METHODS).filter((n) => n === 'kd' || !only || only.includes(n));
 const lines = [];
 lines.push(`backend: ${selection.engine}; ${rounds} alternating rounds, medians`);
 

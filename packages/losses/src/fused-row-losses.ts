@@ -182,3 +182,30 @@ export function nkdFused(s: tf.Tensor, t: tf.Tensor, ids: Int32Array, T: number,
     return value;
   });
 }
+
+/**
+ * TTM (or WTTM), fused: `w KL(softmax(t/T) || softmax(s))` of one row, its gradient `w (p_s - p_t)`, with
+ * `w = 1` for TTM and `w = exp(logsumexp_c(log softmax(t)_c / T))` for WTTM.
+ */
+export function ttmFused(s: tf.Tensor, t: tf.Tensor, T: number, weightedForm: boolean): tf.Scalar {
+  return fused(s, t, (sr, tr, _i, g) => {
+    const ls = logSoftmax(sr, 1);
+    const lt = logSoftmax(tr, T);
+    let w = 1;
+    if (weightedForm) {
+      const l1 = logSoftmax(tr, 1);
+      let m = -Infinity;
+      for (let c = 0; c < l1.length; c++) m = Math.max(m, l1[c]! / T);
+      let sum = 0;
+      for (let c = 0; c < l1.length; c++) sum += Math.exp(l1[c]! / T - m);
+      w = Math.exp(m + Math.log(sum));
+    }
+    let kl = 0;
+    for (let c = 0; c < sr.length; c++) {
+      const pt = Math.exp(lt[c]!);
+      if (pt > 0) kl += pt * (lt[c]! - ls[c]!);
+      g[c] = g[c]! + w * (Math.exp(ls[c]!) - pt);
+    }
+    return w * kl;
+  });
+}

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkedInput, hardTerm, targetIds, weighted } from './descriptor-support.js';
 import { distValue } from './dist-loss.js';
 import type { LossParts } from './distillation-loss.js';
-import { fusedHere, nkdFused } from './fused-row-losses.js';
+import { fusedHere, nkdFused, ttmFused } from './fused-row-losses.js';
 import { mlkdFused } from './mlkd-fused.js';
 import { checkTemperatures, mlkdValue } from './mlkd-loss.js';
 import { nkdValue } from './nkd-loss.js';
@@ -78,7 +78,12 @@ function ttmDescriptor(weightedForm: boolean): LogitsLossDescriptor {
       const fn = `getLoss('${name}').compute`;
       const { opts, s, t, alpha } = plainInput(fn, input);
       const T = assertTemperature(fn, opts.temperature);
-      return mix(fn, opts, alpha, () => tf.mean(ttmPerExample(s, t, T, weightedForm)) as tf.Scalar);
+      // On cpu and wasm one fused op (value and gradient in one float64 pass); elsewhere the composed ops.
+      return mix(fn, opts, alpha, () =>
+        fusedHere()
+          ? ttmFused(s, t, T, weightedForm)
+          : (tf.mean(ttmPerExample(s, t, T, weightedForm)) as tf.Scalar),
+      );
     },
   };
 }

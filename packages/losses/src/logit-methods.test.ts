@@ -10,9 +10,11 @@ import { BACKENDS, expectClose, expectInvalid, take, useBackend } from './__fixt
 import { type DkdLossOptions, dkdLossParts } from './dkd-loss.js';
 import { kdLoss } from './kd-loss.js';
 import { ctkdLambda } from './learnable-temperature.js';
+import { confidenceMasks64, mlkdValueAndGrad } from './mlkd-fused.js';
 import { batchCorrelationLoss, classCorrelationLoss, mlkdLoss } from './mlkd-loss.js';
 import { nkdLoss } from './nkd-loss.js';
 import { getLoss, type LogitsLossInput } from './registry.js';
+import { ttmLoss, wttmLoss } from './ttm-loss.js';
 
 const METHODS: ReadonlyArray<[string, Partial<LogitsLossInput>]> = [
   ['kd', { logitStandardization: true }],
@@ -273,7 +275,62 @@ describe.each(BACKENDS)("MLKD's fused soft term on %s", (backend) => {
   });
 });
 
-describe.each(BACKENDS)('the fused KD+LS, DKD and NKD on %s', (backend) => {
+/** Seeded logits in [-scale, scale): a small linear congruential generator, so every run sees the same rows. */
+function seededRows(batch: number, classes: number, seed: number, scale = 4): number[][] {
+  let x = seed;
+  const next = () => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return (x / 2147483648) * 2 * scale - scale;
+  };
+  return Array.from({ length: batch }, () => Array.from({ length: classes }, next));
+}
+
+describe("MLKD's fused batch level", () => {
+  beforeAll(() => useBackend('cpu'));
+
+  it('gives the same value and gradient pair by pair (B x B) and through C x C matrices', () => {
+    for (const [B, C, seed] of [
+      [128, 10, 1],
+      [40, 3, 2],
+      [6, 5, 3],
+    ] as const) {
+      const s = seededRows(B, C, seed).flat();
+      const t = seededRows(B, C, seed + 100).flat();
+      for (const masked of [true, false]) {
+        const masks = masked
+          ? confidenceMasks64(t, B, C)
+          : { m: new Float64Array(B).fill(1), n: new Float64Array(C).fill(1) };
+        const pairs = mlkdValueAndGrad(s, t, B, C, [2, 3, 4, 5, 6], masks.m, masks.n, 'pairs');
+        const gram = mlkdValueAndGrad(s, t, B, C, [2, 3, 4, 5, 6], masks.m, masks.n, 'gram');
+        expectClose([gram.value], [pairs.value], `value B=${B} C=${C}`, 1e-10, 1e-12);
+        expectClose([...gram.grad], [...pairs.grad], `gradient B=${B} C=${C}`, 1e-9, 1e-14);
+      }
+    }
+  });
+
+  it.each(BACKENDS)(
+    'matches the float64 reference through the registry where C x C is chosen (%s)',
+    (backend) => {
+      useBackend(backend);
+      // B = 48 > 4 C: the registry's fused op takes the C x C form (even B and C: no value sits on a median)
+      const s = seededRows(48, 6, 7);
+      const t = seededRows(48, 6, 8);
+      expect(clearOfMedian(t)).toBe(true);
+      const expected = mlkdReference(s, t, [2, 3, 4, 5, 6]);
+      const parts = compute('mlkd', {
+        studentLogits: tf.tensor2d(s),
+        teacherLogits: tf.tensor2d(t),
+        labels: s.map(() => 0),
+        temperature: 4,
+        alpha: 1,
+      });
+      expectClose(take(parts.soft), [expected], 'fused mlkd, C x C form', 1e-5, 1e-7);
+      tf.dispose([parts.loss, parts.soft, parts.hard]);
+    },
+  );
+});
+
+describe.each(BACKENDS)('the fused KD+LS, DKD, NKD, TTM and WTTM on %s', (backend) => {
   beforeAll(() => useBackend(backend));
 
   it('have the value and student gradient of the composed ops', () => {
@@ -330,6 +387,8 @@ describe.each(BACKENDS)('the fused KD+LS, DKD and NKD on %s', (backend) => {
               (x) => kdLoss(x as tf.Tensor2D, b, { temperature: T, logitStandardization: true }),
             ],
             ['nkd', registry('nkd', {}), (x) => nkdLoss(x as tf.Tensor2D, b, y, { temperature: T })],
+            ['ttm', registry('ttm', {}), (x) => ttmLoss(x as tf.Tensor2D, b, { temperature: T })],
+            ['wttm', registry('wttm', {}), (x) => wttmLoss(x as tf.Tensor2D, b, { temperature: T })],
           ];
           for (const [name, fusedFn, composedFn] of pairs) {
             if (name === 'dkd' && ls) continue; // dkdLossParts has no standardisation: checked against kd below

@@ -68,6 +68,7 @@ export function mlkdValueAndGrad(
   temperatures: readonly number[],
   m: Float64Array,
   n: Float64Array,
+  batchForm: 'auto' | 'pairs' | 'gram' = 'auto',
 ): { value: number; grad: Float64Array } {
   const grad = new Float64Array(B * C);
   let value = 0;
@@ -106,25 +107,9 @@ export function mlkdValueAndGrad(
         g[i * C + c] = g[i * C + c]! + acc;
       }
     }
-    // batch level: sum_{i,j} m_j (Ht - Hs)_ij^2 / B, H = P P^T; dL/dPs = (V + V^T) Ps, V_ij = -2 m_j E_ij / B
-    const V = new Float64Array(B * B);
-    for (let i = 0; i < B; i++) {
-      for (let j = i; j < B; j++) {
-        let e = 0;
-        for (let c = 0; c < C; c++)
-          e += P.p[i * C + c]! * P.p[j * C + c]! - S.p[i * C + c]! * S.p[j * C + c]!;
-        value += ((m[j]! + (i === j ? 0 : m[i]!)) * e * e) / B;
-        V[i * B + j] = (-2 * m[j]! * e) / B;
-        V[j * B + i] = (-2 * m[i]! * e) / B;
-      }
-    }
-    for (let i = 0; i < B; i++) {
-      for (let j = 0; j < B; j++) {
-        const w = V[i * B + j]! + V[j * B + i]!;
-        if (w === 0) continue;
-        for (let c = 0; c < C; c++) g[i * C + c] = g[i * C + c]! + w * S.p[j * C + c]!;
-      }
-    }
+    // batch level: sum_{i,j} m_j (Ht - Hs)_ij^2 / B, H = P P^T, and its gradient into g
+    const form = batchForm === 'auto' ? (4 * C < B ? 'gram' : 'pairs') : batchForm;
+    value += (form === 'gram' ? batchLevelGram : batchLevelPairs)(P.p, S.p, B, C, m, g);
     // through the softmax at T: dL/ds = p ⊙ (g - <g, p>) / T
     for (let i = 0; i < B; i++) {
       let dot = 0;
@@ -136,6 +121,98 @@ export function mlkdValueAndGrad(
     }
   }
   return { value, grad };
+}
+
+/**
+ * MLKD's batch level over the B x B prediction Gram matrices, pair by pair: `sum_ij m_j E_ij^2 / B` with
+ * `E = P P^T - S S^T`, and `dL/dS = (V + V^T) S`, `V_ij = -2 m_j E_ij / B`, added into `g`. About `2 B^2 C`
+ * multiply-adds.
+ */
+function batchLevelPairs(
+  P: Float64Array,
+  S: Float64Array,
+  B: number,
+  C: number,
+  m: Float64Array,
+  g: Float64Array,
+): number {
+  let value = 0;
+  const V = new Float64Array(B * B);
+  for (let i = 0; i < B; i++) {
+    for (let j = i; j < B; j++) {
+      let e = 0;
+      for (let c = 0; c < C; c++) e += P[i * C + c]! * P[j * C + c]! - S[i * C + c]! * S[j * C + c]!;
+      value += ((m[j]! + (i === j ? 0 : m[i]!)) * e * e) / B;
+      V[i * B + j] = (-2 * m[j]! * e) / B;
+      V[j * B + i] = (-2 * m[i]! * e) / B;
+    }
+  }
+  for (let i = 0; i < B; i++) {
+    for (let j = 0; j < B; j++) {
+      const w = V[i * B + j]! + V[j * B + i]!;
+      if (w === 0) continue;
+      for (let c = 0; c < C; c++) g[i * C + c] = g[i * C + c]! + w * S[j * C + c]!;
+    }
+  }
+  return value;
+}
+
+/**
+ * The same batch level through C x C matrices, cheaper when C is small against B (about `8 B C^2`
+ * multiply-adds): with `M = diag(m)`, `sum_ij m_j E_ij^2 = tr(E M E)`
+ * `= <P^T M P, P^T P> - 2 <P^T M S, P^T S> + <S^T M S, S^T S>` (`<X, Y>` the sum of `X ⊙ Y`), and
+ * `dL/dS = -(2 / B) (E M S + M E S)`, `E M S = P (P^T M S) - S (S^T M S)`, `E S = P (P^T S) - S (S^T S)`.
+ */
+function batchLevelGram(
+  P: Float64Array,
+  S: Float64Array,
+  B: number,
+  C: number,
+  m: Float64Array,
+  g: Float64Array,
+): number {
+  const pmp = weightedGram(P, P, B, C, m);
+  const pp = weightedGram(P, P, B, C);
+  const pms = weightedGram(P, S, B, C, m);
+  const ps = weightedGram(P, S, B, C);
+  const sms = weightedGram(S, S, B, C, m);
+  const ss = weightedGram(S, S, B, C);
+  let value = 0;
+  for (let k = 0; k < C * C; k++) value += pmp[k]! * pp[k]! - 2 * pms[k]! * ps[k]! + sms[k]! * ss[k]!;
+  for (let i = 0; i < B; i++) {
+    for (let c = 0; c < C; c++) {
+      let ems = 0; // (P (P^T M S) - S (S^T M S))_ic
+      let es = 0; // (P (P^T S) - S (S^T S))_ic
+      for (let a = 0; a < C; a++) {
+        const p = P[i * C + a]!;
+        const s = S[i * C + a]!;
+        ems += p * pms[a * C + c]! - s * sms[a * C + c]!;
+        es += p * ps[a * C + c]! - s * ss[a * C + c]!;
+      }
+      g[i * C + c] = g[i * C + c]! - (2 / B) * (ems + m[i]! * es);
+    }
+  }
+  return value / B;
+}
+
+/** `X^T diag(w) Y` for row-major `[B, C]` X and Y (w all ones when absent), `[C, C]` row-major. */
+function weightedGram(
+  X: Float64Array,
+  Y: Float64Array,
+  B: number,
+  C: number,
+  w?: Float64Array,
+): Float64Array {
+  const out = new Float64Array(C * C);
+  for (let i = 0; i < B; i++) {
+    const wi = w ? w[i]! : 1;
+    if (wi === 0) continue;
+    for (let a = 0; a < C; a++) {
+      const x = wi * X[i * C + a]!;
+      for (let b = 0; b < C; b++) out[a * C + b] = out[a * C + b]! + x * Y[i * C + b]!;
+    }
+  }
+  return out;
 }
 
 function ones(n: number): Float64Array {
