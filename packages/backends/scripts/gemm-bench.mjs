@@ -65,7 +65,8 @@ function time(run) {
 let total = { ms: 0, gflop: 0 };
 for (const model of models) {
   const sizes = LAYERS[model];
-  if (!sizes) throw new Error(`gemm-bench: unknown model '${model}'; valid: ${Object.keys(LAYERS).join(', ')}`);
+  if (!sizes)
+    throw new Error(`gemm-bench: unknown model '${model}'; valid: ${Object.keys(LAYERS).join(', ')}`);
   const modelTotal = { ms: 0, gflop: 0 };
   for (let l = 0; l + 1 < sizes.length; l++) {
     const k = sizes[l];

@@ -41,10 +41,13 @@ const positional = args.filter(
   (a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--') && !booleanFlags.has(args[i - 1])),
 );
 const task = flag('--task', 'train');
-if (task !== 'train' && task !== 'distill') throw new Error(`--task: expected train or distill, got '${task}'`);
+if (task !== 'train' && task !== 'distill')
+  throw new Error(`--task: expected train or distill, got '${task}'`);
 const adam = flag('--adam', 'trainer');
 const byLayer = args.includes('--by-layer');
-const models = (positional[0] ?? (task === 'distill' ? 'hinton-student' : 'mnist-cnn,cifar-vgg-small')).split(',');
+const models = (positional[0] ?? (task === 'distill' ? 'hinton-student' : 'mnist-cnn,cifar-vgg-small')).split(
+  ',',
+);
 const steps = Number(flag('--steps', '5'));
 const top = Number(flag('--top', '12'));
 const threadsFlag = flag('--threads', 'auto');
@@ -141,15 +144,22 @@ function layerOf(layers, kernel, shapes) {
   for (const l of layers) if (ss.some((s) => same(s, l.inOut))) return l.name;
   const ranks2 = ss.filter((s) => s.length === 2);
   for (const l of layers) {
-    const [i, o] = l.inOut;
-    if (kernel.includes('MatMul') && ranks2.length === 2 && ranks2[0][0] === batch && ranks2[1][0] === batch) {
+    if (
+      kernel.includes('MatMul') &&
+      ranks2.length === 2 &&
+      ranks2[0][0] === batch &&
+      ranks2[1][0] === batch
+    ) {
       const lasts = [ranks2[0][1], ranks2[1][1]].sort((a, b) => a - b);
       // [batch, in] and [batch, out]: the weight gradient X^T dY (unique when no other layer is in -> out).
       const pair = (m) => [...m.inOut].sort((a, b) => a - b);
       if (same(lasts, pair(l)) && layers.filter((m) => same(pair(m), lasts)).length === 1) return l.name;
     }
   }
-  if (ss.length > 0 && ss.every((s) => (s.length === 1 || (s.length === 2 && s[0] === batch)) && s.at(-1) !== 10)) {
+  if (
+    ss.length > 0 &&
+    ss.every((s) => (s.length === 1 || (s.length === 2 && s[0] === batch)) && s.at(-1) !== 10)
+  ) {
     const width = ss[0].at(-1);
     const named = layers.filter((l) => l.inOut[1] === width).map((l) => l.name);
     if (named.length > 0) return named.join('/');
@@ -228,7 +238,9 @@ for (const name of models) {
   );
   console.log(`${'(outside kernels)'.padEnd(detail ? 60 : 26)} ${(wall - inKernels).toFixed(1).padStart(9)}`);
   if (byLayer) {
-    console.log(`\n${'layer (kernels by input shapes)'.padEnd(34)} ${'ms/step'.padStart(9)} ${'share'.padStart(6)} ${'calls'.padStart(6)}`);
+    console.log(
+      `\n${'layer (kernels by input shapes)'.padEnd(34)} ${'ms/step'.padStart(9)} ${'share'.padStart(6)} ${'calls'.padStart(6)}`,
+    );
     const keys = new Set(perLayerStep.flatMap((r) => [...r.keys()]));
     const rowsL = [...keys].map((key) => ({
       key,
