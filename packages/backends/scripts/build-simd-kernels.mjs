@@ -665,9 +665,138 @@ const batchNormTrainDx = `
       (br $loopR)))
   )`;
 
+/**
+ * gemm: a float32 matrix product C = A B over strided operands, for the dense layers' three products
+ * without transposed copies of the weights. C[i, j] = bias[j] + sum over p < depth of A(i, p) * B(p, j),
+ * clamped at zero when `flags & 2`; A(i, p) at byte a + i*ars + p*acs (any strides: its values are
+ * broadcast), B(p, j) at b + p*brs + 4j (rows contiguous: its values are loaded four at a time); bias
+ * (float32 [cols]) only when `flags & 1`. C(i, j) goes to out + i*ors + 4j, or with `flags & 4` to
+ * out + i*ors + j*ocs (a transposed output, written lane by lane). Blocks of 4 rows by 8 columns in 8
+ * accumulators (then 4 and 1 columns, single rows for the rest): per p four broadcast loads of A, two
+ * loads of B, 8 multiply-adds. Each caller takes chunks of `chunk` rows from the shared counter at
+ * `counter` (an atomic add) until none are left; every element of C is computed by one caller, summing
+ * over p in order, so the result does not depend on which thread took which chunk.
+ */
+function gemmBlock(r, w, relaxed) {
+  const rs = lanes(r);
+  const vs = lanes(w === 8 ? 2 : 1);
+  const loadB =
+    w === 8
+      ? '(local.set $w0 (v128.load (local.get $pb))) (local.set $w1 (v128.load offset=16 (local.get $pb)))'
+      : w === 4
+        ? '(local.set $w0 (v128.load (local.get $pb)))'
+        : '(local.set $w0 (v128.load32_zero (local.get $pb)))';
+  const aAddr = ['(local.get $pa)', '(i32.add (local.get $pa) (local.get $ars))', '(i32.add (local.get $pa) (local.get $ars2))', '(i32.add (local.get $pa) (local.get $ars3))'];
+  const init = rs.flatMap((i) => vs.map((v) => `(local.set $a${i}${v} (local.get $bv${v}))`)).join(' ');
+  const body = rs
+    .map(
+      (i) => `(local.set $s (v128.load32_splat ${aAddr[i]}))
+              ${vs.map((v) => `(local.set $a${i}${v} ${madd(relaxed, `(local.get $a${i}${v})`, '(local.get $s)', `(local.get $w${v})`)})`).join('\n              ')}`,
+    )
+    .join('\n              ');
+  const clamp = rs
+    .flatMap((i) => vs.map((v) => `(local.set $a${i}${v} (f32x4.max (local.get $a${i}${v}) (v128.const i32x4 0 0 0 0)))`))
+    .join(' ');
+  // Row i of the block starts at $o + i*ors.
+  const rowAddr = (i) => (i === 0 ? '(local.get $o)' : `(i32.add (local.get $o) (i32.mul (i32.const ${i}) (local.get $ors)))`);
+  const storeRows = rs
+    .map((i) =>
+      w === 1
+        ? `(f32.store ${rowAddr(i)} (f32x4.extract_lane 0 (local.get $a${i}0)))`
+        : vs.map((v) => `(v128.store offset=${16 * v} ${rowAddr(i)} (local.get $a${i}${v}))`).join(' '),
+    )
+    .join('\n            ');
+  const storeLanes = rs
+    .map((i) =>
+      lanes(w)
+        .map(
+          (l) =>
+            `(f32.store (i32.add ${rowAddr(i)} (i32.mul (i32.const ${l}) (local.get $ocs))) (f32x4.extract_lane ${l % 4} (local.get $a${i}${l >> 2})))`,
+        )
+        .join('\n            '),
+    )
+    .join('\n            ');
+  return `
+        (block $doneR${r}W${w} (loop $loopR${r}W${w}
+          (br_if $doneR${r}W${w} (i32.gt_u (i32.add (local.get $i) (i32.const ${r})) (local.get $i1)))
+          ${init}
+          (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ars))))
+          (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+          (local.set $p (local.get $depth))
+          (block $doneP${r}W${w} (loop $loopP${r}W${w}
+            (br_if $doneP${r}W${w} (i32.eqz (local.get $p)))
+              ${loadB}
+              ${body}
+            (local.set $pa (i32.add (local.get $pa) (local.get $acs)))
+            (local.set $pb (i32.add (local.get $pb) (local.get $brs)))
+            (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+            (br $loopP${r}W${w})))
+          (if (i32.and (local.get $flags) (i32.const 2)) (then ${clamp}))
+          (if (i32.and (local.get $flags) (i32.const 4))
+            (then
+              (local.set $o (i32.add (i32.add (local.get $out) (i32.mul (local.get $i) (local.get $ors))) (i32.mul (local.get $j) (local.get $ocs))))
+            ${storeLanes})
+            (else
+              (local.set $o (i32.add (i32.add (local.get $out) (i32.mul (local.get $i) (local.get $ors))) (i32.shl (local.get $j) (i32.const 2))))
+            ${storeRows}))
+          (local.set $i (i32.add (local.get $i) (i32.const ${r})))
+          (br $loopR${r}W${w})))`;
+}
+
+function gemmPanel(w, relaxed) {
+  const vs = lanes(w === 8 ? 2 : 1);
+  const load = (v) =>
+    w === 1 ? '(v128.load32_zero (local.get $q))' : `(v128.load offset=${16 * v} (local.get $q))`;
+  const bias = vs
+    .map((v) => `(local.set $bv${v} (if (result v128) (i32.and (local.get $flags) (i32.const 1)) (then ${load(v)}) (else (v128.const i32x4 0 0 0 0))))`)
+    .join(' ');
+  return `(local.set $q (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))
+        ${bias}
+        (local.set $i (local.get $i0))
+        ${gemmBlock(4, w, relaxed)}
+        ${gemmBlock(1, w, relaxed)}`;
+}
+
+const gemm = (relaxed) => `
+  (func (export "gemm")
+    (param $a i32) (param $ars i32) (param $acs i32) (param $b i32) (param $brs i32) (param $out i32)
+    (param $ors i32) (param $ocs i32) (param $rows i32) (param $cols i32) (param $depth i32) (param $bias i32)
+    (param $flags i32) (param $counter i32) (param $chunk i32)
+    (local $k i32) (local $i0 i32) (local $i1 i32) (local $i i32) (local $j i32) (local $p i32) (local $pa i32)
+    (local $pb i32) (local $o i32) (local $q i32) (local $ars2 i32) (local $ars3 i32)
+    (local $w0 v128) (local $w1 v128) (local $s v128) (local $bv0 v128) (local $bv1 v128)
+    ${lanes(4)
+      .map((i) => `(local $a${i}0 v128) (local $a${i}1 v128)`)
+      .join(' ')}
+    (local.set $ars2 (i32.shl (local.get $ars) (i32.const 1)))
+    (local.set $ars3 (i32.mul (local.get $ars) (i32.const 3)))
+    (block $doneK (loop $loopK
+      (local.set $k (i32.atomic.rmw.add (local.get $counter) (i32.const 1)))
+      (local.set $i0 (i32.mul (local.get $k) (local.get $chunk)))
+      (br_if $doneK (i32.ge_u (local.get $i0) (local.get $rows)))
+      (local.set $i1 (select (local.get $rows) (i32.add (local.get $i0) (local.get $chunk))
+        (i32.lt_u (local.get $rows) (i32.add (local.get $i0) (local.get $chunk)))))
+      (local.set $j (i32.const 0))
+      (block $doneJ8 (loop $loopJ8
+        (br_if $doneJ8 (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $cols)))
+        ${gemmPanel(8, relaxed)}
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $loopJ8)))
+      (if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $cols))
+        (then
+        ${gemmPanel(4, relaxed)}
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))))
+      (block $doneJ1 (loop $loopJ1
+        (br_if $doneJ1 (i32.ge_u (local.get $j) (local.get $cols)))
+        ${gemmPanel(1, relaxed)}
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $loopJ1)))
+      (br $loopK)))
+  )`;
+
 const memory = (shared) => `(import "env" "memory" (memory 1${shared ? ' 65536 shared' : ''}))`;
 const text = (shared, relaxed = false) =>
-  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${[8, 4, 1].map(filterRows).join('\n')}\n${[4, 1].map((v) => colSums(v)).join('\n')}\n${[4, 1].map((v) => colSums(v, true)).join('\n')}\n${batchNormApply}\n${batchNormSums}\n${reluGrad}\n${toChannelMajor}\n${filterTaps(relaxed)}\n${convDirect(relaxed)}\n${adamUpdate}\n${batchNormTrainDx}\n)\n`;
+  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${[8, 4, 1].map(filterRows).join('\n')}\n${[4, 1].map((v) => colSums(v)).join('\n')}\n${[4, 1].map((v) => colSums(v, true)).join('\n')}\n${batchNormApply}\n${batchNormSums}\n${reluGrad}\n${toChannelMajor}\n${filterTaps(relaxed)}\n${convDirect(relaxed)}\n${adamUpdate}\n${batchNormTrainDx}\n${gemm(relaxed)}\n)\n`;
 
 const wabt = await wabtFactory();
 const features = { simd: true, threads: true, relaxed_simd: true };
@@ -688,7 +817,7 @@ export const SIMD_KERNELS_SHARED =
 export const SIMD_KERNELS_UNSHARED =
   '${compile(wat)}';
 /**
- * The kernels again with filterTaps' and convDirect's multiply-adds as relaxed SIMD \`f32x4.relaxed_madd\` (fused
+ * The kernels again with filterTaps', convDirect's and gemm's multiply-adds as relaxed SIMD \`f32x4.relaxed_madd\` (fused
  * where the CPU has FMA), for runtimes that validate relaxed SIMD; shared memory, base64.
  */
 export const SIMD_KERNELS_SHARED_RELAXED =

@@ -16,6 +16,7 @@ import { maxPoolGrad } from './kernels/max-pool-grad.js';
 import { reduceLeadingAxes } from './kernels/reduce-leading-axes.js';
 import { reverse } from './kernels/reverse.js';
 import { shareData } from './kernels/share-data.js';
+import { matMulKernel } from './kernels/simd-mat-mul.js';
 import { tile } from './kernels/tile.js';
 import {
   type ReplacedGradients,
@@ -143,8 +144,14 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
   };
 
   const kernels: Array<[string, KernelImpl]> = [
-    ['BatchMatMul', (args) => fastMatMul(parts, batchMatMul, args)],
-    ['_FusedMatMul', (args) => fastMatMul(parts, fusedMatMul, args)],
+    [
+      'BatchMatMul',
+      (args) => matMulKernel(parts.transpose, (fb) => fastMatMul(parts, batchMatMul, fb), args),
+    ],
+    [
+      '_FusedMatMul',
+      (args) => matMulKernel(parts.transpose, (fb) => fastMatMul(parts, fusedMatMul, fb), args),
+    ],
     ['Conv2D', conv2dKernel],
     ['FusedConv2D', (args) => fusedConv2d(fusedConv2dStock, args)],
     ['Conv2DBackpropFilter', (args) => conv2DBackpropFilter(filterParts, args)],

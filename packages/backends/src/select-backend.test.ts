@@ -188,6 +188,29 @@ describe('selectBackend', () => {
           'same',
         ),
       () => tf.mean(tf.tensor(xv, shape), [0, 1]),
+      // The SIMD matrix product: chunks of rows taken by this thread and the helper (a dense layer's
+      // forward with bias and ReLU, its weight gradient x^T dy and its input gradient dy W^T).
+      () =>
+        tf.fused.matMul({
+          a: tf.tensor2d(xv.slice(0, 130 * 200), [130, 200]),
+          b: tf.tensor2d(wv.slice(0, 200 * 90), [200, 90]),
+          bias: tf.tensor1d(gv.concat(gv, gv).slice(0, 90)),
+          activation: 'relu',
+        }),
+      () =>
+        tf.matMul(
+          tf.tensor2d(xv.slice(0, 130 * 200), [130, 200]),
+          tf.tensor2d(wv.slice(0, 130 * 90), [130, 90]),
+          true,
+          false,
+        ),
+      () =>
+        tf.matMul(
+          tf.tensor2d(xv.slice(0, 130 * 200), [130, 200]),
+          tf.tensor2d(wv.slice(0, 90 * 200), [90, 200]),
+          false,
+          true,
+        ),
       (fused) => {
         const layer = fused
           ? batchNormalization({ momentum: 0.9 })

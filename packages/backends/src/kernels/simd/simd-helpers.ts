@@ -29,7 +29,8 @@ export type SimdHelperKernel =
   | 'colSums4'
   | 'colSums1'
   | 'colSqDevSums4'
-  | 'colSqDevSums1';
+  | 'colSqDevSums1'
+  | 'gemm';
 const KERNELS: readonly SimdHelperKernel[] = [
   'filterTaps',
   'batchNormApply',
@@ -41,6 +42,7 @@ const KERNELS: readonly SimdHelperKernel[] = [
   'colSqDevSums4',
   'colSqDevSums1',
   'convDirect',
+  'gemm',
 ];
 
 // Control block, one per helper (Int32Array): [0] request sequence number, [1] finished sequence number,

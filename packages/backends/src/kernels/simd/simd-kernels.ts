@@ -119,6 +119,27 @@ export interface SimdKernels {
   ): void;
   /** dx = a * dy + b * (x - mean) + d per channel (params: mean, a, b, d, each [c]); c a multiple of 4. */
   batchNormTrainDx(x: number, dy: number, out: number, rows: number, c: number, params: number): void;
+  /**
+   * C = A B (+ bias, ReLU) over strided operands, rows taken in chunks of `chunk` from the atomic counter
+   * at `counter` (see `gemm` in the generator). Strides in bytes; flags: 1 bias, 2 ReLU, 4 transposed output.
+   */
+  gemm(
+    a: number,
+    ars: number,
+    acs: number,
+    b: number,
+    brs: number,
+    out: number,
+    ors: number,
+    ocs: number,
+    rows: number,
+    cols: number,
+    depth: number,
+    bias: number,
+    flags: number,
+    counter: number,
+    chunk: number,
+  ): void;
   /** One fused Adam step over `size` floats (a multiple of 4); see `adamUpdate` in the generator. */
   adamUpdate(
     p: number,
@@ -253,6 +274,7 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
         convDirect: exports.convDirect as Fn,
         adamUpdate: exports.adamUpdate as Fn,
         batchNormTrainDx: exports.batchNormTrainDx as Fn,
+        gemm: exports.gemm as Fn,
       };
       modules.set(wasmModule, { module, memory });
       if (relaxed) relaxedModules.add(wasmModule);
