@@ -673,9 +673,11 @@ const batchNormTrainDx = `
  * (float32 [cols]) only when `flags & 1`. C(i, j) goes to out + i*ors + 4j, or with `flags & 4` to
  * out + i*ors + j*ocs (a transposed output, written lane by lane). Blocks of 4 rows by 8 columns in 8
  * accumulators (then 4 and 1 columns, single rows for the rest): per p four broadcast loads of A, two
- * loads of B, 8 multiply-adds. Each caller takes chunks of `chunk` rows from the shared counter at
- * `counter` (an atomic add) until none are left; every element of C is computed by one caller, summing
- * over p in order, so the result does not depend on which thread took which chunk.
+ * loads of B, 8 multiply-adds. Each caller takes chunks from the shared counter at `counter` (an atomic
+ * add) until none are left: chunk k is rows [c * chunk, (c + 1) * chunk) with c = k % rowChunks, by
+ * columns [d * colChunk, (d + 1) * colChunk) with d = k / rowChunks (colChunk a multiple of 8); every
+ * element of C is computed by one caller, summing over p in order, so the result does not depend on which
+ * thread took which chunk.
  */
 function gemmBlock(r, w, relaxed) {
   const rs = lanes(r);
@@ -761,8 +763,8 @@ const gemm = (relaxed) => `
   (func (export "gemm")
     (param $a i32) (param $ars i32) (param $acs i32) (param $b i32) (param $brs i32) (param $out i32)
     (param $ors i32) (param $ocs i32) (param $rows i32) (param $cols i32) (param $depth i32) (param $bias i32)
-    (param $flags i32) (param $counter i32) (param $chunk i32)
-    (local $k i32) (local $i0 i32) (local $i1 i32) (local $i i32) (local $j i32) (local $p i32) (local $pa i32)
+    (param $flags i32) (param $counter i32) (param $chunk i32) (param $rowChunks i32) (param $colChunk i32)
+    (local $k i32) (local $i0 i32) (local $i1 i32) (local $j1 i32) (local $i i32) (local $j i32) (local $p i32) (local $pa i32)
     (local $pb i32) (local $o i32) (local $q i32) (local $ars2 i32) (local $ars3 i32)
     (local $w0 v128) (local $w1 v128) (local $s v128) (local $bv0 v128) (local $bv1 v128)
     ${lanes(4)
@@ -771,23 +773,26 @@ const gemm = (relaxed) => `
     (local.set $ars2 (i32.shl (local.get $ars) (i32.const 1)))
     (local.set $ars3 (i32.mul (local.get $ars) (i32.const 3)))
     (block $doneK (loop $loopK
+      ;; chunk k: rows [i0, i1) of row chunk k % rowChunks, columns [j, j1) of column chunk k / rowChunks
       (local.set $k (i32.atomic.rmw.add (local.get $counter) (i32.const 1)))
-      (local.set $i0 (i32.mul (local.get $k) (local.get $chunk)))
-      (br_if $doneK (i32.ge_u (local.get $i0) (local.get $rows)))
+      (local.set $j (i32.mul (i32.div_u (local.get $k) (local.get $rowChunks)) (local.get $colChunk)))
+      (br_if $doneK (i32.ge_u (local.get $j) (local.get $cols)))
+      (local.set $i0 (i32.mul (i32.rem_u (local.get $k) (local.get $rowChunks)) (local.get $chunk)))
       (local.set $i1 (select (local.get $rows) (i32.add (local.get $i0) (local.get $chunk))
         (i32.lt_u (local.get $rows) (i32.add (local.get $i0) (local.get $chunk)))))
-      (local.set $j (i32.const 0))
+      (local.set $j1 (select (local.get $cols) (i32.add (local.get $j) (local.get $colChunk))
+        (i32.lt_u (local.get $cols) (i32.add (local.get $j) (local.get $colChunk)))))
       (block $doneJ8 (loop $loopJ8
-        (br_if $doneJ8 (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $cols)))
+        (br_if $doneJ8 (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $j1)))
         ${gemmPanel(8, relaxed)}
         (local.set $j (i32.add (local.get $j) (i32.const 8)))
         (br $loopJ8)))
-      (if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $cols))
+      (if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $j1))
         (then
         ${gemmPanel(4, relaxed)}
         (local.set $j (i32.add (local.get $j) (i32.const 4)))))
       (block $doneJ1 (loop $loopJ1
-        (br_if $doneJ1 (i32.ge_u (local.get $j) (local.get $cols)))
+        (br_if $doneJ1 (i32.ge_u (local.get $j) (local.get $j1)))
         ${gemmPanel(1, relaxed)}
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $loopJ1)))

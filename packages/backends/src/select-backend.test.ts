@@ -252,6 +252,38 @@ describe('selectBackend', () => {
       }
       expect(err).toBeLessThan(1e-4);
     }
+    // The fused Adam update shares its 4-float groups with the helper above SPLIT_MIN_FLOATS floats and
+    // still gives the bits of the composed float32 ops (computed on cpu).
+    const size = SPLIT_MIN_FLOATS + 4099;
+    const adamIn = [1, 0.1, 0.01, 0.001].map((scale) =>
+      Array.from({ length: size }, () => scale * rng.normal()),
+    );
+    adamIn[3] = (adamIn[3] as number[]).map(Math.abs);
+    const adam = {
+      beta1: 0.9,
+      oneMinusBeta1: 0.1,
+      beta2: 0.999,
+      oneMinusBeta2: 0.001,
+      biasCorrection2: 0.003,
+    };
+    const adamAttrs = { ...adam, epsilon: 1e-8, stepSize: 0.01, decay: 0.998 };
+    const fusedAdam = tf.tidy(() => {
+      const [p, g, m, v] = adamIn.map((a) => tf.tensor1d(a));
+      const outs = tf.engine().runKernel('DistilljsAdamUpdate', { p, g, m, v }, adamAttrs) as tf.Tensor[];
+      return outs.map((t) => Array.from(t.dataSync()));
+    });
+    await tf.setBackend('cpu');
+    const composedAdam = tf.tidy(() => {
+      const [p, g, m, v] = adamIn.map((a) => tf.tensor1d(a)) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+      const flush = (x: tf.Tensor) => tf.sub(tf.add(x, 2 ** -100), 2 ** -100);
+      const mN = flush(tf.add(tf.mul(m, adam.beta1), tf.mul(g, adam.oneMinusBeta1)));
+      const vN = flush(tf.add(tf.mul(v, adam.beta2), tf.mul(tf.square(g), adam.oneMinusBeta2)));
+      const step = tf.div(mN, tf.add(tf.sqrt(tf.div(vN, adam.biasCorrection2)), adamAttrs.epsilon));
+      const pN = tf.sub(tf.mul(p, adamAttrs.decay), tf.mul(step, adamAttrs.stepSize));
+      return [pN, mN, vN].map((t) => Array.from(t.dataSync()));
+    });
+    await tf.setBackend('wasm');
+    expect(fusedAdam).toEqual(composedAdam);
     // A helper whose kernel traps reports it to the caller instead of hanging it.
     const helpers = simdHelpers(wasm) as NonNullable<ReturnType<typeof simdHelpers>>;
     helpers.start(

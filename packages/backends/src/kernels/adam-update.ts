@@ -1,6 +1,7 @@
 import type { AdamUpdateAttrs } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { HeapBackend } from './max-pool-grad.js';
+import { runRows } from './simd/simd-helpers.js';
 import { simdKernels } from './simd/simd-kernels.js';
 import type { KernelBackendLike, TensorInfo } from './wasm-kernel-utils.js';
 
@@ -11,7 +12,8 @@ const FLUSH = 2 ** -100;
  * variable, its gradient and both moments instead of the fifteen element-wise kernels the composed
  * update runs (each a full pass with its own output). The multiple-of-4 part runs in the SIMD kernel
  * `adamUpdate`, the rest (and everything where SIMD is missing) in JavaScript with every operation
- * rounded to float32; both give the bits of the composed ops. Outputs `[pNext, mNext, vNext]`.
+ * rounded to float32; both give the bits of the composed ops. Variables of 65,536 floats or more are
+ * shared with the SIMD helper threads in fixed shares. Outputs `[pNext, mNext, vNext]`.
  */
 export function adamUpdate(args: {
   inputs: Record<string, TensorInfo>;
@@ -59,17 +61,16 @@ export function adamUpdate(args: {
     try {
       (backend.typedArrayFromHeap(scratch) as Float32Array).set(params);
       done = size - (size % 4);
-      const [po, mo, vo] = outs.map((t) => at(t) as number) as [number, number, number];
-      simd.adamUpdate(
-        at(pInfo) as number,
-        at(g as TensorInfo) as number,
-        at(m as TensorInfo) as number,
-        at(v as TensorInfo) as number,
-        po,
-        mo,
-        vo,
-        done,
-        at(scratch) as number,
+      const bases = [pInfo, g, m, v, ...outs].map((t) => at(t as TensorInfo) as number);
+      const paramsAt = at(scratch) as number;
+      // Shares of 4-float groups with the SIMD helper threads (element-wise: the same bits however split).
+      runRows(
+        backend.wasm,
+        'adamUpdate',
+        done / 4,
+        4,
+        (from, to) => [...bases.map((b) => b + 16 * from), 4 * (to - from), paramsAt],
+        (args) => (simd.adamUpdate as (...a: number[]) => void)(...args),
       );
     } finally {
       backend.disposeData(scratch.dataId);

@@ -14,6 +14,8 @@ import {
 const CHUNKS = 8;
 /** Below this many multiply-adds the product runs on the calling thread alone: waking a helper costs more. */
 const SPLIT_MIN_WORK = 1 << 18;
+/** A B operand larger than this (bytes) is shared out by columns instead of rows. */
+const B_SPLIT_BYTES = 1 << 20;
 const FLAG_BIAS = 1;
 const FLAG_RELU = 2;
 const FLAG_TRANSPOSED_OUT = 4;
@@ -42,8 +44,13 @@ function runGemm(
   counter: TensorInfo,
 ): void {
   const { simd, helpers, helperCount } = kernels;
-  const chunk = Math.max(4, Math.ceil(call.rows / CHUNKS / 4) * 4);
-  const chunks = Math.ceil(call.rows / chunk);
+  // A large B (the weights of a forward product) is shared by columns, so that each thread's part of it
+  // stays in its L2 cache while every row passes over it; otherwise by rows (B read by every chunk).
+  const byColumns = call.depth * call.cols * 4 > B_SPLIT_BYTES && call.cols >= 8 * CHUNKS;
+  const chunk = byColumns ? call.rows : Math.max(4, Math.ceil(call.rows / CHUNKS / 4) * 4);
+  const rowChunks = Math.ceil(call.rows / chunk);
+  const colChunk = byColumns ? Math.ceil(call.cols / CHUNKS / 8) * 8 : call.cols;
+  const chunks = rowChunks * Math.ceil(call.cols / colChunk);
   const work = call.rows * call.cols * call.depth;
   (wb.typedArrayFromHeap(counter) as Int32Array)[0] = 0;
   const args = [
@@ -62,6 +69,8 @@ function runGemm(
     call.flags,
     heapOffset(wb, counter),
     chunk,
+    rowChunks,
+    colChunk,
   ] as const;
   const helpersUsed = work < SPLIT_MIN_WORK ? 0 : Math.min(helperCount, chunks - 1);
   runChunked(helpers, 'gemm', args, helpersUsed, () => simd.gemm(...args));

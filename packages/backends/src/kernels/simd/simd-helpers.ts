@@ -30,7 +30,8 @@ export type SimdHelperKernel =
   | 'colSums1'
   | 'colSqDevSums4'
   | 'colSqDevSums1'
-  | 'gemm';
+  | 'gemm'
+  | 'adamUpdate';
 const KERNELS: readonly SimdHelperKernel[] = [
   'filterTaps',
   'batchNormApply',
@@ -43,6 +44,7 @@ const KERNELS: readonly SimdHelperKernel[] = [
   'colSqDevSums1',
   'convDirect',
   'gemm',
+  'adamUpdate',
 ];
 
 // Control block, one per helper (Int32Array): [0] request sequence number, [1] finished sequence number,

@@ -120,8 +120,8 @@ export interface SimdKernels {
   /** dx = a * dy + b * (x - mean) + d per channel (params: mean, a, b, d, each [c]); c a multiple of 4. */
   batchNormTrainDx(x: number, dy: number, out: number, rows: number, c: number, params: number): void;
   /**
-   * C = A B (+ bias, ReLU) over strided operands, rows taken in chunks of `chunk` from the atomic counter
-   * at `counter` (see `gemm` in the generator). Strides in bytes; flags: 1 bias, 2 ReLU, 4 transposed output.
+   * C = A B (+ bias, ReLU) over strided operands, in chunks of `chunk` rows by `colChunk` columns taken
+   * from the atomic counter at `counter` (see `gemm` in the generator). Strides in bytes; flags: 1 bias, 2 ReLU, 4 transposed output.
    */
   gemm(
     a: number,
@@ -139,6 +139,8 @@ export interface SimdKernels {
     flags: number,
     counter: number,
     chunk: number,
+    rowChunks: number,
+    colChunk: number,
   ): void;
   /** One fused Adam step over `size` floats (a multiple of 4); see `adamUpdate` in the generator. */
   adamUpdate(
