@@ -688,7 +688,12 @@ function gemmBlock(r, w, relaxed) {
       : w === 4
         ? '(local.set $w0 (v128.load (local.get $pb)))'
         : '(local.set $w0 (v128.load32_zero (local.get $pb)))';
-  const aAddr = ['(local.get $pa)', '(i32.add (local.get $pa) (local.get $ars))', '(i32.add (local.get $pa) (local.get $ars2))', '(i32.add (local.get $pa) (local.get $ars3))'];
+  const aAddr = [
+    '(local.get $pa)',
+    '(i32.add (local.get $pa) (local.get $ars))',
+    '(i32.add (local.get $pa) (local.get $ars2))',
+    '(i32.add (local.get $pa) (local.get $ars3))',
+  ];
   const init = rs.flatMap((i) => vs.map((v) => `(local.set $a${i}${v} (local.get $bv${v}))`)).join(' ');
   const body = rs
     .map(
@@ -697,10 +702,13 @@ function gemmBlock(r, w, relaxed) {
     )
     .join('\n              ');
   const clamp = rs
-    .flatMap((i) => vs.map((v) => `(local.set $a${i}${v} (f32x4.max (local.get $a${i}${v}) (v128.const i32x4 0 0 0 0)))`))
+    .flatMap((i) =>
+      vs.map((v) => `(local.set $a${i}${v} (f32x4.max (local.get $a${i}${v}) (v128.const i32x4 0 0 0 0)))`),
+    )
     .join(' ');
   // Row i of the block starts at $o + i*ors.
-  const rowAddr = (i) => (i === 0 ? '(local.get $o)' : `(i32.add (local.get $o) (i32.mul (i32.const ${i}) (local.get $ors)))`);
+  const rowAddr = (i) =>
+    i === 0 ? '(local.get $o)' : `(i32.add (local.get $o) (i32.mul (i32.const ${i}) (local.get $ors)))`;
   const storeRows = rs
     .map((i) =>
       w === 1
@@ -750,7 +758,10 @@ function gemmPanel(w, relaxed) {
   const load = (v) =>
     w === 1 ? '(v128.load32_zero (local.get $q))' : `(v128.load offset=${16 * v} (local.get $q))`;
   const bias = vs
-    .map((v) => `(local.set $bv${v} (if (result v128) (i32.and (local.get $flags) (i32.const 1)) (then ${load(v)}) (else (v128.const i32x4 0 0 0 0))))`)
+    .map(
+      (v) =>
+        `(local.set $bv${v} (if (result v128) (i32.and (local.get $flags) (i32.const 1)) (then ${load(v)}) (else (v128.const i32x4 0 0 0 0))))`,
+    )
     .join(' ');
   return `(local.set $q (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))
         ${bias}
