@@ -268,7 +268,7 @@ describe('selectBackend', () => {
     };
     const adamAttrs = { ...adam, epsilon: 1e-8, stepSize: 0.01, decay: 0.998 };
     const fusedAdam = tf.tidy(() => {
-      const [p, g, m, v] = adamIn.map((a) => tf.tensor1d(a));
+      const [p, g, m, v] = adamIn.map((a) => tf.tensor1d(a)) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
       const outs = tf.engine().runKernel('DistilljsAdamUpdate', { p, g, m, v }, adamAttrs) as tf.Tensor[];
       return outs.map((t) => Array.from(t.dataSync()));
     });
