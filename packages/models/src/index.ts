@@ -13,6 +13,12 @@ export {
   modelJsonKind,
   TFJS_CONVERTER_INSTALL,
 } from './load-graph-teacher.js';
+export type { OnnxRuntimeWebOptions } from './load-onnx-runtime-web.js';
+export {
+  defaultOrtWebThreads,
+  loadOnnxRuntimeWeb,
+  ONNXRUNTIME_WEB_INSTALL,
+} from './load-onnx-runtime-web.js';
 export type { LoadedTeacher, LoadTeacherOptions, LogitsModelResult } from './load-teacher.js';
 export { loadTeacher, toLogitsModel } from './load-teacher.js';
 export type {

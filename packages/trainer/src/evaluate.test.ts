@@ -1,5 +1,6 @@
 import '@tensorflow/tfjs-backend-cpu';
 import type { Batch, BatchStream } from '@distilljs/core';
+import { layersTeacher } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -92,5 +93,44 @@ describe('evaluate', () => {
     expect(r.ece).toBeCloseTo(Math.abs(0.5 - conf), 5);
     expect(r.perClassAccuracy).toEqual([1, 0]);
     identity.dispose();
+  });
+
+  it('evaluates any Teacher (here a softmax-head model behind the Teacher interface) as its logits model', async () => {
+    const rows = [
+      [2, 0, 0],
+      [0, 3, 0],
+      [0.5, 0, 0],
+      [0, 0, 1],
+      [1, 1.5, 0.2],
+    ];
+    const labels = [0, 2, 1, 2, 1];
+    const logits = tfl.sequential({
+      layers: [tfl.layers.dense({ units: 3, inputShape: [3], useBias: false })],
+    });
+    logits.setWeights([tf.tensor2d([0.5, -1, 2, 1, 0.3, -0.2, 0, 1.2, 0.7], [3, 3])]);
+    const probs = tfl.sequential({
+      layers: [tfl.layers.dense({ units: 3, inputShape: [3], useBias: false, activation: 'softmax' })],
+    });
+    probs.setWeights(logits.getWeights());
+    const want = await evaluate(logits, fixedStream(rows, labels, 2));
+    const teacher = layersTeacher(probs, 'probs-teacher');
+    const start = tf.memory().numTensors;
+    const got = await evaluate(teacher, fixedStream(rows, labels, 2));
+    expect(tf.memory().numTensors).toBe(start);
+    expect(got.accuracy).toBe(want.accuracy);
+    expect(got.confusionMatrix).toEqual(want.confusionMatrix);
+    expect(got.nll).toBeCloseTo(want.nll, 5);
+    expect(got.ece).toBeCloseTo(want.ece, 5);
+    // a teacher of another class count is refused, naming it
+    const four = fixedStream(
+      rows.map((r) => [...r, 0]),
+      labels,
+      2,
+    );
+    await expect(evaluate(teacher, four)).rejects.toThrow(
+      'evaluate: the data has 4 classes but the teacher probs-teacher outputs 3 logits; they must agree',
+    );
+    logits.dispose();
+    probs.dispose();
   });
 });

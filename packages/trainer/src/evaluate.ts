@@ -1,4 +1,4 @@
-import type { BatchStream } from '@distilljs/core';
+import { type Batch, type BatchStream, InvalidArgumentError, isTeacher, type Teacher } from '@distilljs/core';
 import { softmaxHead } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -29,14 +29,51 @@ export interface EvaluationResult {
   readonly perClassAccuracy: (number | null)[];
 }
 
-/**
- * Evaluates a logits model (or a model with a softmax head, whose probabilities are used as they are) on every batch of `data.epoch(0)` in evaluation mode (no dropout): accuracy,
- * error count, NLL, 15-bin ECE, confusion matrix and per-class accuracy. Disposes every batch.
- */
-export async function evaluate(model: LayersModel, data: BatchStream): Promise<EvaluationResult> {
+/** Log-probabilities `[b, classes]` of a batch, from a Layers model or a {@link Teacher}. */
+type LogProbs = (batch: Batch) => Promise<tf.Tensor>;
+
+function teacherLogProbs(teacher: Teacher, data: BatchStream): { numClasses: number; logProbs: LogProbs } {
+  if (teacher.numClasses !== data.numClasses) {
+    throw new InvalidArgumentError(
+      `evaluate: the data has ${data.numClasses} classes but the teacher ${teacher.name} outputs ${teacher.numClasses} logits; they must agree`,
+      { where: 'evaluate(model)' },
+    );
+  }
+  return {
+    numClasses: teacher.numClasses,
+    logProbs: async (batch) => {
+      const logits = await teacher.logits(batch);
+      const lp = tf.logSoftmax(logits);
+      logits.dispose();
+      return lp;
+    },
+  };
+}
+
+function layersLogProbs(model: LayersModel, data: BatchStream): { numClasses: number; logProbs: LogProbs } {
   const numClasses = checkDataFitsModel('evaluate', model, data, 'model');
   // A softmax head outputs probabilities: their log is the log-softmax of the logits (same results).
   const probabilities = softmaxHead(model) !== undefined;
+  return {
+    numClasses,
+    logProbs: async (batch) =>
+      tf.tidy(() => {
+        const y = forwardLogits(model, batch.xs, false);
+        return probabilities ? tf.log(tf.maximum(y, 1e-30)) : tf.logSoftmax(y);
+      }),
+  };
+}
+
+/**
+ * Evaluates a logits model (or a model with a softmax head, whose probabilities are used as they are), or any
+ * {@link Teacher} (an ONNX or graph model, ...: the log-softmax of its logits), on every batch of
+ * `data.epoch(0)` in evaluation mode (no dropout): accuracy, error count, NLL, 15-bin ECE, confusion matrix
+ * and per-class accuracy. Disposes every batch.
+ */
+export async function evaluate(model: LayersModel | Teacher, data: BatchStream): Promise<EvaluationResult> {
+  const { numClasses, logProbs: forward } = isTeacher(model)
+    ? teacherLogProbs(model, data)
+    : layersLogProbs(model, data);
   const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   const binCount = new Float64Array(ECE_BINS);
   const binConf = new Float64Array(ECE_BINS);
@@ -46,10 +83,7 @@ export async function evaluate(model: LayersModel, data: BatchStream): Promise<E
   let nllSum = 0;
   for await (const batch of data.epoch(0)) {
     try {
-      const logProbs = tf.tidy(() => {
-        const y = forwardLogits(model, batch.xs, false);
-        return probabilities ? tf.log(tf.maximum(y, 1e-30)) : tf.logSoftmax(y);
-      });
+      const logProbs = await forward(batch);
       const lp = (await logProbs.data()) as Float32Array;
       logProbs.dispose();
       for (let i = 0; i < batch.labels.length; i++) {
