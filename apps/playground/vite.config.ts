@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
 import { copyWasmBinaries, packData } from './vite/pack-data.js';
@@ -39,6 +40,25 @@ function playgroundAssets(): Plugin {
 }
 
 /**
+ * onnxruntime-web is an optional dependency: without it the page still builds, and picking an .onnx teacher
+ * says how to install it (the import of any `onnxruntime-web` module fails, and @distilljs/models turns
+ * that into the install command).
+ */
+function optionalOnnxRuntime(): Plugin {
+  const installed = existsSync(join(root, 'node_modules', 'onnxruntime-web', 'package.json'));
+  const missing = '\0onnxruntime-web-missing';
+  return {
+    name: 'distilljs-playground-optional-onnxruntime',
+    enforce: 'pre',
+    resolveId: (id) => (!installed && id.startsWith('onnxruntime-web') ? missing : undefined),
+    load: (id) =>
+      id === missing
+        ? "throw new Error('onnxruntime-web is not installed (an optional dependency of the playground)');\nexport default undefined;"
+        : undefined,
+  };
+}
+
+/**
  * After a build, writes brotli and gzip twins of the text and wasm files; the preview server sends them to
  * browsers that accept them (the dev server is left as it is).
  */
@@ -72,11 +92,13 @@ export default defineConfig({
   root,
   // Relative asset URLs, so dist/ can be served from any path.
   base: './',
-  plugins: [playgroundAssets(), precompressedAssets()],
+  plugins: [playgroundAssets(), optionalOnnxRuntime(), precompressedAssets()],
   // Read sibling packages from their sources: no rebuild needed to see a change.
   resolve: { conditions: ['@distilljs/source', ...defaultClientConditions] },
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   build: { target: 'es2022', chunkSizeWarningLimit: 4000 },
   worker: { format: 'es' },
+  // onnxruntime-web is served as it is (pre-bundling would break its file lookups), loaded only for .onnx teachers.
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
 });

@@ -90,7 +90,7 @@ export async function main(argv: string[]): Promise<void> {
       const t0 = Date.now();
       const models = await runSession(settings, data, hooks, new TrainingController(), teacher);
       if (!teacher) {
-        teacher = { model: models.teacher!, name: settings.teacherModel };
+        teacher = { model: models.teacher as LayersModel, name: settings.teacherModel };
         teacherErrors = Math.round((1 - results.teacher!.accuracy) * results.teacher!.testCount);
       }
       const errors = (r: RunResult | undefined) => Math.round((1 - r!.accuracy) * r!.testCount);

@@ -1,9 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadFashionMnist } from '@distilljs/datasets';
+import { createBatchStream, loadFashionMnist, loadMnist } from '@distilljs/datasets';
+import { loadGraphTeacher, loadOnnxTeacher } from '@distilljs/models/node';
+import { evaluate } from '@distilljs/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -205,6 +207,220 @@ describe('playground in Chromium', () => {
     } finally {
       await context.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a teacher file from disk (PyTorch ONNX, tfjs graph model): loaded, described, scored as in Node, distilled from; bad files refused', async () => {
+    const fixtures = join(root, '..', '..', 'packages', 'models', 'src', '__fixtures__');
+    const onnx = join(fixtures, 'onnx', 'mnist-bn-cnn.onnx');
+    const graphDir = join(fixtures, 'graph', 'graph');
+    const normalize = { mean: [0.1307], std: [0.3081] };
+    // What Node computes on the same 500 test digits: onnxruntime-node and tfjs-converter, the trainer's evaluate
+    await tf.setBackend('cpu');
+    const mnist = await loadMnist({ source: 'embedded' });
+    const shape = { inputShape: [28, 28, 1], numClasses: 10 };
+    const testSize = 500;
+    const inNode = async (teacher: Awaited<ReturnType<typeof loadOnnxTeacher>>) => {
+      const r = await evaluate(
+        teacher,
+        createBatchStream(mnist, { split: 'test', batchSize: 250, take: testSize }),
+      );
+      await teacher.dispose();
+      return r;
+    };
+    const onnxNode = await inNode(await loadOnnxTeacher(onnx, { ...shape, normalize }));
+    const graphNode = await inNode(await loadGraphTeacher(graphDir, shape));
+    const work = mkdtempSync(join(tmpdir(), 'playground-teachers-'));
+    // bad files: not ONNX, truncated, a graph model.json without its weights, one whose input does not fit
+    writeFileSync(join(work, 'notes.onnx'), 'this is not an ONNX model');
+    writeFileSync(join(work, 'cut.onnx'), readFileSync(onnx).subarray(0, 200_000));
+    const edited = JSON.parse(readFileSync(join(graphDir, 'model.json'), 'utf8'));
+    const dims = [{ size: '-1' }, { size: '32' }, { size: '32' }, { size: '3' }];
+    edited.signature.inputs.conv2d_input.tensorShape.dim = dims;
+    edited.modelTopology.node[0].attr.shape.shape.dim = dims;
+    mkdirSync(join(work, 'wide'));
+    writeFileSync(join(work, 'wide', 'model.json'), JSON.stringify(edited));
+    writeFileSync(
+      join(work, 'wide', 'group1-shard1of1.bin'),
+      readFileSync(join(graphDir, 'group1-shard1of1.bin')),
+    );
+    const { context, page, pageErrors } = await openReadyPage();
+    const refused = async (files: string | string[], expected: RegExp | string) => {
+      await page.evaluate(() => {
+        document.getElementById('teacher-file-error')!.hidden = true;
+      });
+      await page.setInputFiles('#load-teacher', files);
+      await page.waitForSelector('#teacher-file-error:not([hidden])', { timeout: 30_000 });
+      const line = (await page.textContent('#teacher-file-error')) ?? '';
+      expect(line.split('\n')).toHaveLength(1);
+      if (typeof expected === 'string') expect(line).toBe(expected);
+      else expect(line).toMatch(expected);
+    };
+    const facts = () =>
+      page.$$eval('#teacher-file-info dt', (dts) =>
+        Object.fromEntries(dts.map((dt) => [dt.textContent, dt.nextElementSibling?.textContent])),
+      );
+    const loadedLine = (file: string) =>
+      page.waitForSelector(`#teacher-file-status:has-text("Loaded ${file} as the teacher")`, {
+        timeout: 60_000,
+      });
+    const teacherRow = async () => {
+      const rows = await page.$$eval('#comparison-table tbody tr', (trs) =>
+        trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')),
+      );
+      return rows.find((r) => r[0] === 'Teacher')!;
+    };
+    /** Distils from the current teacher on soft targets alone (alpha 1: the labels are not used). */
+    const distilFromTeacher = async () => {
+      expect(await page.isChecked('#reuse-teacher')).toBe(true);
+      await page.fill('#alpha', '1');
+      await page.fill('#student-epochs', '10');
+      await page.fill('#train-size', '1000');
+      await page.fill('#student-size', '500');
+      await page.fill('#batch-size', '32');
+      await page.fill('#learning-rate', '0.003');
+      await page.click('#run');
+      await page.waitForSelector('#run-status:has-text("Done")', { timeout: 120_000 });
+      const rows = await page.$$eval('#comparison-table tbody tr', (trs) =>
+        trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')),
+      );
+      expect(rows.map((r) => r[0])).toEqual(['Teacher', 'Baseline student', 'Distilled student']);
+      return Number.parseFloat(rows[2]![5]!);
+    };
+    try {
+      await page.fill('#test-size', String(testSize));
+      await refused(
+        join(work, 'notes.onnx'),
+        /^Could not load the teacher: notes\.onnx: .*expected a complete \.onnx file/,
+      );
+      await refused(join(work, 'cut.onnx'), /^Could not load the teacher: cut\.onnx: .*truncated/);
+      await refused(
+        join(graphDir, 'model.json'),
+        'Could not load the teacher: model.json needs weight file(s) group1-shard1of1.bin: pick them together with the model.json.',
+      );
+      await refused(
+        [join(work, 'wide', 'model.json'), join(work, 'wide', 'group1-shard1of1.bin')],
+        'Could not load the teacher: model.json: the model takes input [?, 32, 32, 3] but the data gives examples of [28, 28, 1] (NHWC, i.e. [1, 28, 28] as NCHW); use a teacher trained on data of this shape',
+      );
+      // several outputs: listed, and the one chosen is used
+      await refused(
+        join(fixtures, 'onnx', 'tiny-two-outputs.onnx'),
+        'tiny-two-outputs.onnx has 2 outputs (logits, features); choose the one holding the class scores under "Output".',
+      );
+      expect(await page.isVisible('#teacher-output')).toBe(true);
+      expect(await page.$$eval('#teacher-output option', (os) => os.map((o) => o.textContent))).toEqual([
+        'choose the output…',
+        'logits',
+        'features',
+      ]);
+      await page.selectOption('#teacher-output', 'logits');
+      await loadedLine('tiny-two-outputs.onnx');
+      expect((await facts()).Output).toBe('logits');
+      expect(await page.isHidden('#teacher-file-error')).toBe(true);
+
+      // The PyTorch export, with its normalisation, dropped on the card as a user would drag it there.
+      await page.fill('#teacher-normalize', '0.1307,0.3081');
+      const bytes = readFileSync(onnx).toString('base64');
+      const drop = await page.evaluateHandle((b64) => {
+        const dt = new DataTransfer();
+        const raw = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        dt.items.add(new File([raw], 'mnist-bn-cnn.onnx'));
+        return dt;
+      }, bytes);
+      await page.dispatchEvent('#teacher-drop', 'drop', { dataTransfer: drop });
+      await loadedLine('mnist-bn-cnn.onnx');
+      expect(await facts()).toEqual({
+        File: 'mnist-bn-cnn.onnx',
+        Format: expect.stringMatching(/^ONNX \(opset 13, made by pytorch/),
+        Input: "[?, 1, 28, 28] (NCHW: the page's 28 × 28 × 1 images are transposed)",
+        Output: 'probs',
+        Classes: '10',
+        Parameters: '105,866',
+        'Input normalisation': '(x − 0.1307) / 0.3081 on pixels in [0, 1]',
+        'Softmax head': 'log-probabilities used as logits (the same soft targets at every temperature)',
+      });
+      // the page scores it on the same 500 test digits as onnxruntime-node does
+      const onnxRow = await teacherRow();
+      expect(onnxRow[1]).toBe('mnist-bn-cnn.onnx');
+      expect(onnxRow[3]).toBe(`${onnxNode.errors} / ${testSize}`);
+      expect(Math.abs(Number.parseFloat(onnxRow[6]!) - onnxNode.nll)).toBeLessThan(2e-4);
+      expect(await page.textContent('#teacher-file-status')).toContain(
+        `(${onnxNode.errors} errors on ${testSize} test images)`,
+      );
+      console.log(
+        `e2e ONNX teacher: ${onnxNode.errors} errors / ${testSize} in Node (onnxruntime-node), page: ${onnxRow[3]}, NLL ${onnxRow[6]} vs ${onnxNode.nll.toFixed(4)}`,
+      );
+      const fromOnnx = await distilFromTeacher();
+      expect(await page.textContent('#comparison-summary')).toContain(
+        'The distilled student learned from the teacher file mnist-bn-cnn.onnx (loaded, not trained here).',
+      );
+      expect(await page.textContent('#history-list li:last-child')).toContain(
+        'teacher file mnist-bn-cnn.onnx',
+      );
+
+      // The tfjs graph model (untrained weights: near chance); without normalisation.
+      await page.fill('#teacher-normalize', '');
+      await page.setInputFiles('#load-teacher', [
+        join(graphDir, 'model.json'),
+        join(graphDir, 'group1-shard1of1.bin'),
+      ]);
+      await loadedLine('model.json');
+      expect(await facts()).toEqual({
+        File: 'model.json',
+        Format: expect.stringMatching(/^tfjs graph model \(converted by .*make-graph-teacher-fixture/),
+        Input: "[?, 28, 28, 1] (NHWC, as the page's images)",
+        Output: 'Identity',
+        Classes: '10',
+        Parameters: '5,130',
+        'Input normalisation': 'none (pixels in [0, 1])',
+        'Softmax head': 'log-probabilities used as logits (the same soft targets at every temperature)',
+      });
+      // (the table keeps the students of the ONNX teacher until new ones are trained: the status line says)
+      expect(await page.textContent('#teacher-file-status')).toContain(
+        `(${graphNode.errors} errors on ${testSize} test images)`,
+      );
+      const fromGraph = await distilFromTeacher();
+      const graphRow = await teacherRow();
+      expect(graphRow[1]).toBe('model.json');
+      expect(graphRow[3]).toBe(`${graphNode.errors} / ${testSize}`);
+      expect(Math.abs(Number.parseFloat(graphRow[6]!) - graphNode.nll)).toBeLessThan(2e-4);
+      expect(await page.textContent('#comparison-summary')).toContain(
+        'learned from the teacher file model.json',
+      );
+      // On soft targets alone, each student learned what its teacher knows: the trained PyTorch teacher's
+      // student reads digits, the untrained graph teacher's does not.
+      console.log(
+        `e2e students on soft targets alone: from the ONNX teacher ${fromOnnx}%, from the graph teacher ${fromGraph}% (teachers ${((1 - onnxNode.errors / testSize) * 100).toFixed(1)}% and ${((1 - graphNode.errors / testSize) * 100).toFixed(1)}%)`,
+      );
+      expect(fromOnnx).toBeGreaterThan(60);
+      expect(fromGraph).toBeLessThan(25);
+
+      // A teacher of 10 digits on a dataset of 2 classes (a folder of the user's images): refused, both counts
+      for (const label of [0, 1]) {
+        mkdirSync(join(work, 'two', `digit-${label}`), { recursive: true });
+        for (let i = 0, n = 0; n < 5; i++) {
+          if (mnist.test.labels[i] !== label) continue;
+          await sharp(Buffer.from(mnist.test.images.subarray(i * 784, (i + 1) * 784)), {
+            raw: { width: 28, height: 28, channels: 1 },
+          })
+            .png()
+            .toFile(join(work, 'two', `digit-${label}`, `${i}.png`));
+          n++;
+        }
+      }
+      await page.setInputFiles('#folder-input', join(work, 'two'));
+      await page.waitForFunction(() =>
+        document.getElementById('data-status')?.textContent?.startsWith('two'),
+      );
+      expect(await page.isHidden('#teacher-file-info')).toBe(true);
+      await refused(
+        onnx,
+        "Could not load the teacher: mnist-bn-cnn.onnx: the model outputs 10 classes ('probs' [?, 10]) but the data has 2; use a teacher trained on the same classes",
+      );
+    } finally {
+      await context.close();
+      rmSync(work, { recursive: true, force: true });
     }
     expect(pageErrors).toEqual([]);
   });
@@ -590,8 +806,10 @@ describe('playground in Chromium', () => {
       mimeType: 'text/plain',
       buffer: Buffer.from('not a model'),
     });
-    await page.waitForSelector('#message:not([hidden])');
-    expect(await page.textContent('#message')).toContain('notes.txt is not a model');
+    await page.waitForSelector('#teacher-file-error:not([hidden])');
+    expect(await page.textContent('#teacher-file-error')).toBe(
+      'Could not load the teacher: notes.txt is not a teacher: pick an .onnx file, or a tfjs model.json together with its .bin weight file(s).',
+    );
 
     // A short distillation on wasm into CNN students: their first convolution's filter gradient and their
     // pooling gradients run in @distilljs/backends' WebAssembly SIMD kernels, on the page's shared memory.
@@ -693,7 +911,7 @@ describe('playground in Chromium', () => {
 
     // A failure inside training shows a message on the page, and the page stays usable.
     await page.setInputFiles('#load-teacher', await nanTeacherFiles());
-    await page.waitForSelector('#message:has-text("Loaded nan-teacher.json as the teacher")', {
+    await page.waitForSelector('#teacher-file-status:has-text("Loaded nan-teacher.json as the teacher")', {
       timeout: 60_000,
     });
     expect(await page.isChecked('#reuse-teacher')).toBe(true);

@@ -7,6 +7,8 @@ export interface RunResult {
   readonly dataset: string;
   /** The teacher: its own identity for a teacher run, the one it learned from for a distilled student. */
   readonly teacher?: string | undefined;
+  /** The file the teacher was loaded from (`mnist-bn-cnn.onnx`), when it was not trained on the page. */
+  readonly teacherFile?: string | undefined;
   /** Accuracy of the final model on the validation split (what the curves show). */
   readonly validationAccuracy?: number | undefined;
   readonly model: string;
@@ -122,4 +124,15 @@ export function gapSummary(all: readonly RunResult[]): string | undefined {
       ? ` It closed ${Math.round((100 * diff) / gap)}% of the gap between baseline and teacher.`
       : '';
   return `The distilled student made ${fewer} the baseline student (${ed} vs ${eb}; teacher ${et}).${closed}`;
+}
+
+/** Which teacher file the table's runs used, as a sentence; undefined when the teacher was trained here. */
+export function teacherFileSentence(all: readonly RunResult[]): string | undefined {
+  const results = comparableResults(all);
+  const distilled = results.find((r) => r.run === 'distilled');
+  const file = distilled ? distilled.teacherFile : results.find((r) => r.run === 'teacher')?.teacherFile;
+  if (!file) return undefined;
+  return distilled
+    ? `The distilled student learned from the teacher file ${file} (loaded, not trained here).`
+    : `The teacher is the file ${file} (loaded, not trained here).`;
 }

@@ -1,9 +1,9 @@
 import type { SelectedBackend } from '@distilljs/backends';
 import type { BackendRequest, ImageDataset, Logs } from '@distilljs/core';
-import { isBackendRequest } from '@distilljs/core';
+import { isBackendRequest, isTeacher } from '@distilljs/core';
 import { createBatchStream } from '@distilljs/datasets';
 import { decodeImageBlob } from '@distilljs/datasets/browser';
-import { countTrainableParams, loadModel, loadTeacher, MODEL_NAMES, saveModel } from '@distilljs/models';
+import { loadModel, MODEL_NAMES, saveModel } from '@distilljs/models';
 import { evaluate, TrainingController } from '@distilljs/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -21,7 +21,14 @@ import {
   snapshotCurves,
 } from './chart-data.js';
 import { LiveCharts } from './charts.js';
-import { comparisonRows, formatCount, gapSummary, type RunResult } from './comparison.js';
+import {
+  comparisonRows,
+  formatCount,
+  gapSummary,
+  type RunResult,
+  teacherFileSentence,
+  testErrors,
+} from './comparison.js';
 import { byId, el } from './dom.js';
 import { drawingToMnist, rgbaToInk } from './draw-to-mnist.js';
 import { hasFieldError, setFieldError } from './field-errors.js';
@@ -44,6 +51,8 @@ import {
 import { runSession } from './session.js';
 import { similarClassPairs, topSimilarClasses } from './similar-classes.js';
 import { barValues, temperatureSoftmax } from './soft-target-bars.js';
+import { ChooseOutputError, loadTeacherFile, type TeacherFile } from './teacher-file.js';
+import { parseNormalizeField, teacherFileFacts } from './teacher-files.js';
 import { parseUrlPreset } from './url-params.js';
 
 // ---------------------------------------------------------------- state
@@ -63,6 +72,8 @@ const state = {
   data: undefined as ImageDataset | undefined,
   backend: undefined as SelectedBackend | undefined,
   models: {} as Partial<Record<RunId, LayersModel>>,
+  /** A teacher loaded from files (ONNX, graph or Layers model), when it is the current teacher. */
+  fileTeacher: undefined as TeacherFile | undefined,
   teacherName: '',
   /** Which teacher the current teacher model is (its results and the distilled student's carry it). */
   teacherId: '',
@@ -174,6 +185,7 @@ function getDataset(id: string): Promise<ImageDataset> {
 
 /** Drops one run's model, result, curve and panel (what belonged to another dataset or teacher). */
 function disposeRun(run: RunId): void {
+  if (run === 'teacher') dropFileTeacher();
   const model = state.models[run];
   if (model && !Object.entries(state.models).some(([r, m]) => r !== run && m === model)) model.dispose();
   delete state.models[run];
@@ -317,6 +329,8 @@ function setRunning(running: boolean): void {
   byId<HTMLSelectElement>('dataset').disabled = running;
   byId<HTMLInputElement>('folder-input').disabled = running;
   byId<HTMLInputElement>('load-teacher').disabled = running;
+  byId<HTMLInputElement>('teacher-normalize').disabled = running;
+  byId<HTMLSelectElement>('teacher-output').disabled = running;
   byId<HTMLButtonElement>('clear-stored').disabled = running;
   updateButtons();
 }
@@ -324,9 +338,9 @@ function setRunning(running: boolean): void {
 function updateButtons(): void {
   byId<HTMLButtonElement>('download-student').disabled = state.running || !state.models.distilled;
   const reuse = byId<HTMLInputElement>('reuse-teacher');
-  reuse.disabled = state.running || !state.models.teacher;
+  reuse.disabled = state.running || !hasTeacher();
   // Disabled while a run trains, the box keeps the user's choice; it unticks only when there is no teacher.
-  reuse.checked = state.models.teacher !== undefined && state.reuseWanted;
+  reuse.checked = hasTeacher() && state.reuseWanted;
 }
 
 byId<HTMLInputElement>('reuse-teacher').addEventListener('change', (e) => {
@@ -501,7 +515,10 @@ function renderComparison(): void {
   );
   table.hidden = rows.length === 0;
   byId('comparison-empty').hidden = rows.length > 0;
-  byId('comparison-summary').textContent = gapSummary(Object.values(state.results)) ?? '';
+  const all = Object.values(state.results);
+  byId('comparison-summary').textContent = [gapSummary(all), teacherFileSentence(all)]
+    .filter((x) => x !== undefined)
+    .join(' ');
 }
 
 function showResultInPanel(result: RunResult): void {
@@ -532,7 +549,9 @@ async function startRun(): Promise<void> {
   }
   showProblems([]);
   const settings = parsed.settings;
-  const reuseTeacher = byId<HTMLInputElement>('reuse-teacher').checked && state.models.teacher !== undefined;
+  const reuseTeacher = byId<HTMLInputElement>('reuse-teacher').checked && hasTeacher();
+  // A new teacher is trained: the file's teacher goes.
+  if (!reuseTeacher) dropFileTeacher();
   const controller = new TrainingController();
   state.controller = controller;
   setRunning(true);
@@ -642,9 +661,15 @@ async function startRun(): Promise<void> {
         onMessage() {},
       },
       controller,
-      reuseTeacher ? { model: state.models.teacher!, name: state.teacherId || state.teacherName } : undefined,
+      reuseTeacher
+        ? {
+            model: state.fileTeacher?.teacher ?? state.models.teacher!,
+            name: state.teacherId || state.teacherName,
+            file: state.fileTeacher?.info.file,
+          }
+        : undefined,
     );
-    if (reuseTeacher) state.models.teacher = models.teacher;
+    if (reuseTeacher && models.teacher && !isTeacher(models.teacher)) state.models.teacher = models.teacher;
     const secs = ((performance.now() - started) / 1000).toFixed(1);
     byId('run-status').textContent = controller.stopRequested
       ? `Stopped after ${secs} s.`
@@ -683,63 +708,157 @@ byId('download-student').addEventListener('click', async () => {
   }
 });
 
-byId<HTMLInputElement>('load-teacher').addEventListener('change', async (e) => {
+// ---------------------------------------------------------------- a teacher from files
+
+/** The files of the last teacher picked, kept to reload it with another output or normalisation. */
+let teacherFiles: File[] = [];
+
+function hasTeacher(): boolean {
+  return state.fileTeacher !== undefined || state.models.teacher !== undefined;
+}
+
+/** The current teacher's logits for a batch of images in [0, 1] (the caller disposes them). */
+async function teacherLogits(xs: tf.Tensor): Promise<tf.Tensor | undefined> {
+  const file = state.fileTeacher;
+  if (file) {
+    const n = xs.shape[0]!;
+    return file.teacher.logits({ xs, labels: new Int32Array(n).fill(-1), indices: new Int32Array(n) });
+  }
+  const model = state.models.teacher;
+  return model ? tf.tidy(() => model.predict(xs) as tf.Tensor) : undefined;
+}
+
+function showTeacherError(text: string | undefined): void {
+  const line = byId('teacher-file-error');
+  line.textContent = text ?? '';
+  line.hidden = text === undefined;
+}
+
+function renderTeacherInfo(file: TeacherFile | undefined): void {
+  const dl = byId('teacher-file-info');
+  dl.hidden = file === undefined;
+  dl.replaceChildren(
+    ...(file ? teacherFileFacts(file.info) : []).flatMap(([term, value]) => [
+      el('dt', undefined, term),
+      Object.assign(el('dd', undefined, value), { title: value }),
+    ]),
+  );
+}
+
+/** Forgets the file's teacher (another teacher replaces it, or the dataset changed). */
+function dropFileTeacher(): void {
+  const file = state.fileTeacher;
+  if (!file) return;
+  state.fileTeacher = undefined;
+  void file.dispose();
+  renderTeacherInfo(undefined);
+  byId('teacher-file-status').textContent = `${file.info.file} is no longer the teacher.`;
+}
+
+function showOutputChoice(outputs: readonly string[], chosen: string | undefined): void {
+  const select = byId<HTMLSelectElement>('teacher-output');
+  byId('teacher-output-label').hidden = outputs.length < 2;
+  select.replaceChildren(new Option('choose the output…', ''), ...outputs.map((o) => new Option(o, o)));
+  select.value = chosen ?? '';
+}
+
+/** Loads picked or dropped files as the teacher; refuses them in one line in the card. */
+async function pickTeacherFiles(files: File[], output?: string): Promise<void> {
+  if (state.running || files.length === 0) return;
+  const data = state.data;
+  const status = byId('teacher-file-status');
+  showTeacherError(undefined);
+  if (!data) {
+    showTeacherError('The data is not loaded yet: pick the teacher again once it is.');
+    return;
+  }
+  const norm = parseNormalizeField(byId<HTMLInputElement>('teacher-normalize').value, data.imageShape[2]);
+  if (!norm.ok) {
+    showTeacherError(norm.message);
+    return;
+  }
+  if (teacherFiles !== files) showOutputChoice([], undefined);
+  teacherFiles = files;
+  status.textContent = `Loading ${files.map((f) => f.name).join(', ')}…`;
+  let loaded: TeacherFile;
+  try {
+    loaded = await loadTeacherFile(files, data, { normalize: norm.value, output });
+  } catch (err) {
+    status.textContent = '';
+    if (err instanceof ChooseOutputError) showOutputChoice(err.outputs, undefined);
+    showTeacherError(
+      err instanceof ChooseOutputError ? err.message : `Could not load the teacher: ${errorText(err)}`,
+    );
+    return;
+  }
+  await useTeacherFile(loaded, data);
+}
+
+/** The loaded file becomes the teacher: scored on the test examples, shown, and ticked to be kept. */
+async function useTeacherFile(loaded: TeacherFile, data: ImageDataset): Promise<void> {
+  disposeRun('teacher');
+  state.fileTeacher = loaded;
+  if (loaded.layersModel) state.models.teacher = loaded.layersModel;
+  const { file } = loaded.info;
+  state.teacherName = file;
+  state.teacherId = `${file} (loaded ${new Date().toISOString()})`;
+  renderTeacherInfo(loaded);
+  const asked = parseNumber(byId<HTMLInputElement>('test-size').value);
+  const take = Math.min(data.test.count, asked && asked > 0 ? Math.floor(asked) : data.test.count);
+  const ev = await evaluate(loaded.teacher, createBatchStream(data, { split: 'test', batchSize: 500, take }));
+  state.results.teacher = {
+    run: 'teacher',
+    dataset: byId<HTMLSelectElement>('dataset').value,
+    teacher: state.teacherId,
+    teacherFile: file,
+    model: file,
+    params: loaded.info.parameters ?? 0,
+    accuracy: ev.accuracy,
+    testLoss: ev.nll,
+    testCount: ev.count,
+    epochs: 0,
+    seconds: 0,
+    stopped: false,
+  };
+  showResultInPanel(state.results.teacher);
+  renderComparison();
+  state.testLogits = undefined;
+  await refreshDarkKnowledge();
+  state.reuseWanted = true;
+  updateButtons();
+  byId('teacher-file-status').textContent =
+    `Loaded ${file} as the teacher: ${(ev.accuracy * 100).toFixed(2)}% test accuracy (${testErrors(ev.accuracy, ev.count)} errors on ${ev.count} test images). "Keep the current teacher" is ticked, so Run distils the students from it.`;
+}
+
+byId<HTMLInputElement>('load-teacher').addEventListener('change', (e) => {
   const input = e.target as HTMLInputElement;
   const files = Array.from(input.files ?? []);
   input.value = '';
-  if (files.length === 0) return;
-  clearMessage();
-  try {
-    const texts = await Promise.all(
-      files.map((f) => (f.name.toLowerCase().endsWith('.json') ? f.text() : '')),
-    );
-    const check = checkModelFiles(files, (i) => texts[i] ?? '');
-    if (!check.ok) {
-      showMessage(check.message);
-      return;
-    }
-    const data = state.data;
-    if (!data) throw new Error('the data is not loaded yet');
-    const jsonFile = files[check.jsonIndex]!;
-    const handler = tf.io.browserFiles([jsonFile, ...check.weightIndices.map((i) => files[i]!)]);
-    const loaded = await loadTeacher(handler, {
-      inputShape: [...data.imageShape],
-      numClasses: data.numClasses,
-    });
-    disposeRun('teacher');
-    state.models.teacher = loaded.model;
-    state.teacherName = jsonFile.name;
-    state.teacherId = `${jsonFile.name} (loaded ${new Date().toISOString()})`;
-    const testSize = Number(byId<HTMLInputElement>('test-size').value) || data.test.count;
-    const test = createBatchStream(data, { split: 'test', batchSize: 500, take: testSize });
-    const ev = await evaluate(loaded.model, test);
-    state.results.teacher = {
-      run: 'teacher',
-      dataset: byId<HTMLSelectElement>('dataset').value,
-      teacher: state.teacherId,
-      model: jsonFile.name,
-      params: countTrainableParams(loaded.model),
-      accuracy: ev.accuracy,
-      testLoss: ev.nll,
-      testCount: ev.count,
-      epochs: 0,
-      seconds: 0,
-      stopped: false,
-    };
-    showResultInPanel(state.results.teacher);
-    renderComparison();
-    state.testLogits = undefined;
-    await refreshDarkKnowledge();
-    updateButtons();
-    state.reuseWanted = true;
-    byId<HTMLInputElement>('reuse-teacher').checked = true;
-    showMessage(
-      `Loaded ${jsonFile.name} as the teacher (${(ev.accuracy * 100).toFixed(2)}% test accuracy).${loaded.messages.length ? ` ${loaded.messages.join(' ')}` : ''}`,
-      'info',
-    );
-  } catch (err) {
-    showMessage(`Could not load the teacher: ${errorText(err)}`);
-  }
+  void pickTeacherFiles(files);
+});
+
+{
+  const drop = byId('teacher-drop');
+  drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    drop.classList.add('dragging');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('dragging'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('dragging');
+    void pickTeacherFiles(Array.from(e.dataTransfer?.files ?? []));
+  });
+}
+
+byId<HTMLSelectElement>('teacher-output').addEventListener('change', (e) => {
+  const output = (e.target as HTMLSelectElement).value;
+  if (output) void pickTeacherFiles(teacherFiles, output);
+});
+
+byId<HTMLInputElement>('teacher-normalize').addEventListener('change', () => {
+  const output = byId<HTMLSelectElement>('teacher-output').value || undefined;
+  if (teacherFiles.length > 0) void pickTeacherFiles(teacherFiles, output);
 });
 
 byId('clear-stored').addEventListener('click', async () => {
@@ -787,35 +906,36 @@ function pickTestDigit(index: number): void {
 
 /** Teacher logits for the current digit, then the bars. */
 async function refreshDigit(): Promise<void> {
-  const teacher = state.models.teacher;
   const digit = state.digit;
   const data = state.data;
-  if (!teacher || !digit || !data) {
+  if (!hasTeacher() || !digit || !data) {
     state.digitLogits = undefined;
     renderDarkKnowledge();
     return;
   }
-  const logits = tf.tidy(() => {
-    const x = tf.div(tf.tensor4d(digit.pixels, [1, ...data.imageShape], 'float32'), 255);
-    return teacher.predict(x) as tf.Tensor;
-  });
-  state.digitLogits = Array.from(await logits.data());
-  logits.dispose();
+  const x = tf.tidy(() => tf.div(tf.tensor4d(digit.pixels, [1, ...data.imageShape], 'float32'), 255));
+  const logits = await teacherLogits(x);
+  x.dispose();
+  state.digitLogits = logits ? Array.from(await logits.data()) : undefined;
+  logits?.dispose();
   renderDarkKnowledge();
 }
 
 /** Teacher logits over the test examples (for the class-similarity list). */
 async function refreshTestLogits(): Promise<void> {
-  const teacher = state.models.teacher;
   const data = state.data;
-  if (!teacher || !data) return;
+  if (!hasTeacher() || !data) return;
   const n = Math.min(data.test.count, 2000);
   const stream = createBatchStream(data, { split: 'test', batchSize: 500, take: n });
   const logits = new Float32Array(n * data.numClasses);
   const labels = new Uint8Array(n);
   let k = 0;
   for (const batch of stream.epoch(0)) {
-    const out = tf.tidy(() => teacher.predict(batch.xs) as tf.Tensor);
+    const out = await teacherLogits(batch.xs);
+    if (!out) {
+      batch.xs.dispose();
+      break;
+    }
     logits.set(await out.data(), k * data.numClasses);
     out.dispose();
     batch.xs.dispose();
@@ -846,9 +966,7 @@ function renderDarkKnowledge(): void {
         ? `This is the temperature the last run distilled at (the form's Temperature T = ${runT}).`
         : `The last run distilled at T = ${runT} (the form's Temperature); this view is at T = ${T}, to explore.`;
   if (!state.digitLogits || !data) {
-    status.textContent = state.models.teacher
-      ? 'Pick a digit.'
-      : 'Train or load a teacher to see its soft targets.';
+    status.textContent = hasTeacher() ? 'Pick a digit.' : 'Train or load a teacher to see its soft targets.';
     return;
   }
   const p1 = temperatureSoftmax(state.digitLogits, 1);

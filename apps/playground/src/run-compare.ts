@@ -2,6 +2,12 @@ import { RUN_IDS, RUN_STYLE } from './chart-data.js';
 import { testErrors } from './comparison.js';
 import type { RunRecord } from './run-history.js';
 
+/** The teacher a run distilled from: its file, or the zoo model it trained. */
+export function teacherOf(r: RunRecord): string {
+  const file = r.results.distilled?.teacherFile ?? r.results.teacher?.teacherFile;
+  return file ? `teacher file ${file}` : r.settings.teacherModel;
+}
+
 /** One line describing a kept run, for the history list. */
 export function runTitle(r: RunRecord, index: number): string {
   const when = r.startedAt.replace('T', ' ').slice(0, 16);
@@ -18,7 +24,7 @@ export function runTitle(r: RunRecord, index: number): string {
           : r.status === 'running'
             ? 'unfinished'
             : 'no students';
-  return `Run ${index + 1} · ${when} · ${r.backend} · ${s.teacherModel} → ${s.studentModel}, T ${s.temperature}, α ${s.alpha} · ${outcome}`;
+  return `Run ${index + 1} · ${when} · ${r.backend} · ${teacherOf(r)} → ${s.studentModel}, T ${s.temperature}, α ${s.alpha} · ${outcome}`;
 }
 
 /** Two runs side by side: what differed in their settings and what each measured. */
@@ -26,7 +32,7 @@ export function compareRuns(a: RunRecord, b: RunRecord): { header: string[]; row
   const settings: [string, (r: RunRecord) => string][] = [
     ['Dataset', (r) => r.settings.dataset],
     ['Backend', (r) => r.backend],
-    ['Teacher model', (r) => r.settings.teacherModel],
+    ['Teacher model', teacherOf],
     ['Student model', (r) => r.settings.studentModel],
     ['Temperature T', (r) => String(r.settings.temperature)],
     ['Alpha', (r) => String(r.settings.alpha)],

@@ -1,4 +1,4 @@
-import type { ImageDataset, Logs } from '@distilljs/core';
+import { type ImageDataset, isTeacher, type Logs, type Teacher } from '@distilljs/core';
 import { carveValidation, createBatchStream, datasetView } from '@distilljs/datasets';
 import { countTrainableParams, createModel } from '@distilljs/models';
 import { distill, evaluate, fit, type History, type TrainingController } from '@distilljs/trainer';
@@ -23,7 +23,8 @@ export interface SessionHooks {
 
 /** The models a session leaves behind. */
 export interface SessionModels {
-  teacher: LayersModel | undefined;
+  /** The trained teacher, or the one given (a Layers model or any Teacher: ONNX, graph model, ...). */
+  teacher: LayersModel | Teacher | undefined;
   baseline: LayersModel | undefined;
   distilled: LayersModel | undefined;
 }
@@ -72,10 +73,14 @@ export function sessionSplits(settings: RunSettings, data: ImageDataset) {
 }
 
 /** A reused teacher must take this dataset's images and give one logit per class. */
-function checkTeacherFits(teacher: LayersModel, name: string, data: ImageDataset): void {
-  const input = teacher.inputs[0]?.shape.slice(1).join('x');
+function checkTeacherFits(teacher: LayersModel | Teacher, name: string, data: ImageDataset): void {
   const want = data.imageShape.join('x');
-  const classes = teacher.outputs[0]?.shape[teacher.outputs[0]!.shape.length - 1];
+  const input = isTeacher(teacher)
+    ? (teacher.inputShape?.join('x') ?? want)
+    : teacher.inputs[0]?.shape.slice(1).join('x');
+  const classes = isTeacher(teacher)
+    ? teacher.numClasses
+    : teacher.outputs[0]?.shape[teacher.outputs[0]!.shape.length - 1];
   if (input !== want || classes !== data.numClasses) {
     throw new Error(
       `the teacher ${name} takes ${input} inputs and gives ${classes} classes, but ${data.name} has ${want} images in ${data.numClasses} classes; train or load a teacher for this dataset`,
@@ -96,7 +101,7 @@ export async function runSession(
   data: ImageDataset,
   hooks: SessionHooks,
   controller: TrainingController,
-  existingTeacher?: { model: LayersModel; name: string },
+  existingTeacher?: { model: LayersModel | Teacher; name: string; file?: string | undefined },
 ): Promise<SessionModels> {
   if (existingTeacher) checkTeacherFits(existingTeacher.model, existingTeacher.name, data);
   const splits = sessionSplits(settings, data);
@@ -125,6 +130,7 @@ export async function runSession(
       run,
       dataset: settings.dataset,
       ...(run === 'baseline' ? {} : { teacher: teacherId }),
+      ...(run !== 'baseline' && existingTeacher?.file ? { teacherFile: existingTeacher.file } : {}),
       validationAccuracy: history.final?.evaluation?.accuracy,
       model: name,
       params: countTrainableParams(model),

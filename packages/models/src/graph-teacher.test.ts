@@ -50,6 +50,16 @@ describe('graph-model teachers (tfjs-converter)', () => {
     // the same model through a file:// URL; normalisation changes the outputs
     const byUrl = await loadGraphTeacher(`file://${join(fixtures, 'graph', 'model.json')}`, mnist);
     expect(await byUrl.fingerprint()).toBe(await graph.fingerprint());
+    // a converter module passed in (as a bundled browser app does) loads the same model
+    let used = 0;
+    const real = await import('@tensorflow/tfjs-converter');
+    const given = await loadGraphTeacher(join(fixtures, 'graph'), {
+      ...mnist,
+      converter: { loadGraphModel: (h) => (used++, real.loadGraphModel(h)) },
+    });
+    expect(used).toBe(1);
+    expect(await given.fingerprint()).toBe(await graph.fingerprint());
+    given.dispose();
     const normed = await loadGraphTeacher(join(fixtures, 'graph'), {
       ...mnist,
       normalize: { mean: [0.5], std: [0.25] },

@@ -5,7 +5,7 @@ export { withFeatureTaps } from './feature-taps.js';
 export type { GraphModelLike, GraphNodeDef, GraphTeacherOptions } from './graph-teacher.js';
 export { graphHead, graphTeacher } from './graph-teacher.js';
 export { layersTeacher, sha256Hex, weightsFingerprint } from './layers-teacher.js';
-export type { LoadGraphTeacherOptions } from './load-graph-teacher.js';
+export type { LoadGraphTeacherOptions, TfjsConverterModule } from './load-graph-teacher.js';
 export {
   loadGraphTeacher,
   loadGraphTeacherWith,

@@ -10,9 +10,12 @@ import {
 /** The command that installs tfjs-converter (graph models). */
 export const TFJS_CONVERTER_INSTALL = 'npm install @tensorflow/tfjs-converter';
 
-interface ConverterModule {
+/** The part of @tensorflow/tfjs-converter a graph teacher uses. */
+export interface TfjsConverterModule {
   loadGraphModel(handler: io.IOHandler): Promise<GraphModelLike>;
 }
+
+type ConverterModule = TfjsConverterModule;
 
 /** @tensorflow/tfjs-converter, loaded on demand; a {@link NotInstalledError} with the install command when absent. */
 export async function loadTfjsConverter(): Promise<ConverterModule> {
@@ -43,7 +46,13 @@ export function modelJsonKind(json: unknown): 'graph' | 'layers' | undefined {
 }
 
 /** Options of {@link loadGraphTeacher}: those of a graph teacher, less the nodes (read from model.json). */
-export type LoadGraphTeacherOptions = Omit<GraphTeacherOptions, 'nodes'>;
+export interface LoadGraphTeacherOptions extends Omit<GraphTeacherOptions, 'nodes'> {
+  /**
+   * The tfjs-converter module to load with. Default: imported on demand. A bundled browser app passes its
+   * own (`await import('@tensorflow/tfjs-converter')`), which its bundler can see and ship.
+   */
+  readonly converter?: TfjsConverterModule;
+}
 
 /**
  * Loads a tfjs graph model through an IOHandler (tfjs-converter's loadGraphModel) as a {@link Teacher}
@@ -55,7 +64,8 @@ export async function loadGraphTeacherWith(
   source: string,
   options: LoadGraphTeacherOptions,
 ): Promise<Teacher> {
-  const converter = await loadTfjsConverter();
+  const { converter: given, ...teacherOptions } = options;
+  const converter = given ?? (await loadTfjsConverter());
   let nodes: GraphNodeDef[] | undefined;
   const load = handler.load?.bind(handler);
   if (!load) throw new InvalidFileError(`${source}: this IOHandler cannot load`, { where: source });
@@ -84,7 +94,7 @@ export async function loadGraphTeacherWith(
     );
   }
   try {
-    return await graphTeacher(model, source, { ...options, ...(nodes ? { nodes } : {}) });
+    return await graphTeacher(model, source, { ...teacherOptions, ...(nodes ? { nodes } : {}) });
   } catch (err) {
     model.dispose();
     throw err;
