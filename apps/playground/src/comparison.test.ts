@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { comparisonRows, gapSummary, type RunResult, testErrors } from './comparison.js';
+import { comparisonRows, gapSummary, type RunResult, teacherFileSentence, testErrors } from './comparison.js';
 
 const base = { testLoss: 0.1, testCount: 2000, epochs: 3, seconds: 4.2, stopped: false, dataset: 'mnist' };
 const results: RunResult[] = [
@@ -82,5 +82,18 @@ describe('testErrors / gapSummary', () => {
       'The distilled student made as many test errors as the baseline student (140 vs 140; teacher 60).',
     );
     expect(comparisonRows(same)[2]!.vsBaseline).toBe('±0');
+  });
+});
+
+describe('teacherFileSentence', () => {
+  it('names the teacher file the distilled student learned from; nothing for a teacher trained here', () => {
+    expect(teacherFileSentence(results)).toBeUndefined();
+    const fromFile = results.map((r) => (r.run === 'baseline' ? r : { ...r, teacherFile: 'net.onnx' }));
+    expect(teacherFileSentence(fromFile)).toBe(
+      'The distilled student learned from the teacher file net.onnx (loaded, not trained here).',
+    );
+    expect(teacherFileSentence(fromFile.filter((r) => r.run === 'teacher'))).toBe(
+      'The teacher is the file net.onnx (loaded, not trained here).',
+    );
   });
 });
