@@ -72,6 +72,13 @@ async function nanTeacherFiles(): Promise<{ name: string; mimeType: string; buff
   ];
 }
 
+/** The comparison table's cells, row by row. */
+function tableRows(page: Page): Promise<string[][]> {
+  return page.$$eval('#comparison-table tbody tr', (trs) =>
+    trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')),
+  );
+}
+
 /** Reads the probabilities the page shows in a bar container. */
 function readBars(page: Page, id: string): Promise<number[]> {
   return page.$$eval(`#${id} .bar`, (bars) => bars.map((b) => Number((b as HTMLElement).dataset.p)));
@@ -197,9 +204,7 @@ describe('playground in Chromium', () => {
           const status = await page.textContent('#run-status').catch(() => '');
           throw new Error(`${(error as Error).message}\npage message: ${said}\nrun status: ${status}`);
         });
-      const rows = await page.$$eval('#comparison-table tbody tr', (trs) =>
-        trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')),
-      );
+      const rows = await tableRows(page);
       // two classes, chance is 50%: boots and trousers are told apart after two epochs
       expect(Number.parseFloat(rows[0]![5]!), 'teacher accuracy (%)').toBeGreaterThan(80);
       // the dark-knowledge view shows the folder's images with its class names
@@ -265,12 +270,7 @@ describe('playground in Chromium', () => {
       page.waitForSelector(`#teacher-file-status:has-text("Loaded ${file} as the teacher")`, {
         timeout: 60_000,
       });
-    const teacherRow = async () => {
-      const rows = await page.$$eval('#comparison-table tbody tr', (trs) =>
-        trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')),
-      );
-      return rows.find((r) => r[0] === 'Teacher')!;
-    };
+    const teacherRow = async () => (await tableRows(page)).find((r) => r[0] === 'Teacher')!;
     /** Distils from the current teacher on soft targets alone (alpha 1: the labels are not used). */
     const distilFromTeacher = async () => {
       expect(await page.isChecked('#reuse-teacher')).toBe(true);
@@ -282,9 +282,7 @@ describe('playground in Chromium', () => {
       await page.fill('#learning-rate', '0.003');
       await page.click('#run');
       await page.waitForSelector('#run-status:has-text("Done")', { timeout: 120_000 });
-      const rows = await page.$$eval('#comparison-table tbody tr', (trs) =>
-        trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')),
-      );
+      const rows = await tableRows(page);
       expect(rows.map((r) => r[0])).toEqual(['Teacher', 'Baseline student', 'Distilled student']);
       return Number.parseFloat(rows[2]![5]!);
     };
@@ -523,9 +521,7 @@ describe('playground in Chromium', () => {
 
   /** Reads the comparison table as { run label: [test errors, test NLL] }. */
   async function tableErrors(page: Page): Promise<Record<string, [number, number]>> {
-    const rows = await page.$$eval('#comparison-table tbody tr', (trs) =>
-      trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')),
-    );
+    const rows = await tableRows(page);
     return Object.fromEntries(
       rows.map((r) => [r[0]!, [Number.parseInt(r[3]!.replace(/,/g, ''), 10), Number.parseFloat(r[6]!)]]),
     );
@@ -824,9 +820,7 @@ describe('playground in Chromium', () => {
     await page.click('#run');
     await page.waitForSelector('#comparison-table:not([hidden]) tbody tr:nth-child(3)', { timeout: 150_000 });
     expect(await page.textContent('#backend-status')).toContain('wasm');
-    const rows = await page.$$eval('#comparison-table tbody tr', (trs) =>
-      trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')),
-    );
+    const rows = await tableRows(page);
     expect(rows.map((r) => r[0])).toEqual(['Teacher', 'Baseline student', 'Distilled student']);
     // 10 classes, chance is 10%: even two short epochs on 1,500 digits learn far more than that.
     const accuracy = rows.map((r) => Number.parseFloat(r[5]!));
