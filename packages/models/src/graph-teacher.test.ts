@@ -55,7 +55,12 @@ describe('graph-model teachers (tfjs-converter)', () => {
     const real = await import('@tensorflow/tfjs-converter');
     const given = await loadGraphTeacher(join(fixtures, 'graph'), {
       ...mnist,
-      converter: { loadGraphModel: (h) => (used++, real.loadGraphModel(h)) },
+      converter: {
+        loadGraphModel: (h) => {
+          used++;
+          return real.loadGraphModel(h);
+        },
+      },
     });
     expect(used).toBe(1);
     expect(await given.fingerprint()).toBe(await graph.fingerprint());
