@@ -21,7 +21,8 @@ type ConverterModule = TfjsConverterModule;
 export async function loadTfjsConverter(): Promise<ConverterModule> {
   try {
     const name = '@tensorflow/tfjs-converter';
-    const mod = (await import(name)) as ConverterModule & { default?: ConverterModule };
+    // a bundled app passes its own module (option converter): bundlers are not to follow this import
+    const mod = (await import(/* @vite-ignore */ name)) as ConverterModule & { default?: ConverterModule };
     return typeof mod.loadGraphModel === 'function' ? mod : (mod.default as ConverterModule);
   } catch (cause) {
     throw new NotInstalledError(
