@@ -72,6 +72,11 @@ async function nanTeacherFiles(): Promise<{ name: string; mimeType: string; buff
   ];
 }
 
+/** Types values into the fields with these ids, in order. */
+async function fillFields(page: Page, fields: Record<string, string>): Promise<void> {
+  for (const [id, value] of Object.entries(fields)) await page.fill(`#${id}`, value);
+}
+
 /** The comparison table's cells, row by row. */
 function tableRows(page: Page): Promise<string[][]> {
   return page.$$eval('#comparison-table tbody tr', (trs) =>
@@ -274,12 +279,14 @@ describe('playground in Chromium', () => {
     /** Distils from the current teacher on soft targets alone (alpha 1: the labels are not used). */
     const distilFromTeacher = async () => {
       expect(await page.isChecked('#reuse-teacher')).toBe(true);
-      await page.fill('#alpha', '1');
-      await page.fill('#student-epochs', '10');
-      await page.fill('#train-size', '1000');
-      await page.fill('#student-size', '500');
-      await page.fill('#batch-size', '32');
-      await page.fill('#learning-rate', '0.003');
+      await fillFields(page, {
+        alpha: '1',
+        'student-epochs': '10',
+        'train-size': '1000',
+        'student-size': '500',
+        'batch-size': '32',
+        'learning-rate': '0.003',
+      });
       await page.click('#run');
       await page.waitForSelector('#run-status:has-text("Done")', { timeout: 120_000 });
       const rows = await tableRows(page);
@@ -810,13 +817,15 @@ describe('playground in Chromium', () => {
     // A short distillation on wasm into CNN students: their first convolution's filter gradient and their
     // pooling gradients run in @distilljs/backends' WebAssembly SIMD kernels, on the page's shared memory.
     await page.selectOption('#student-model', 'mnist-cnn');
-    await page.fill('#temperature', '4');
-    await page.fill('#teacher-epochs', '2');
-    await page.fill('#student-epochs', '2');
-    await page.fill('#train-size', '1500');
-    await page.fill('#student-size', '500');
-    await page.fill('#test-size', '500');
-    await page.fill('#batch-size', '64');
+    await fillFields(page, {
+      temperature: '4',
+      'teacher-epochs': '2',
+      'student-epochs': '2',
+      'train-size': '1500',
+      'student-size': '500',
+      'test-size': '500',
+      'batch-size': '64',
+    });
     await page.click('#run');
     await page.waitForSelector('#comparison-table:not([hidden]) tbody tr:nth-child(3)', { timeout: 150_000 });
     expect(await page.textContent('#backend-status')).toContain('wasm');
