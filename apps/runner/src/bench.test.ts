@@ -21,7 +21,8 @@ describe('runBench', () => {
     );
     expect(rows.map((r) => r.task)).toEqual(['train', 'distill', 'distill-online']);
     for (const row of rows) {
-      expect(Object.keys(row)).toEqual(TORCH_FIELDS);
+      expect(Object.keys(row)).toEqual([...TORCH_FIELDS, 'cpu', 'cores', 'cpuFlags']);
+      expect(row.cpu.length).toBeGreaterThan(0);
       expect(row.model).toBe('hinton-student');
       expect(row.batchSize).toBe(4);
       expect(row.samplesPerSec).toBeGreaterThan(0);

@@ -6,6 +6,7 @@ import { createOptimizer } from '@distilljs/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { runnerBackendOptions } from './backend-options.js';
+import { type CpuInfo, cpuInfo } from './cpu-info.js';
 
 /**
  * What a benchmark step does:
@@ -42,8 +43,11 @@ export interface BenchOptions {
   readonly seed?: number;
 }
 
-/** One benchmark row: the fields ../shared/bench/torch_reference.py prints, in the same units. */
-export interface BenchResult {
+/**
+ * One benchmark row: the fields ../shared/bench/torch_reference.py prints, in the same units, then the CPU
+ * it ran on (model, cores, SIMD flags), so that rows from different hosts are not compared by mistake.
+ */
+export interface BenchResult extends CpuInfo {
   readonly model: string;
   readonly task: BenchTask;
   readonly batchSize: number;
@@ -170,6 +174,7 @@ export async function* runBench(options: BenchOptions = {}): AsyncGenerator<Benc
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     relaxedSimd: options.relaxedSimd ?? 'enable',
   });
+  const cpu = cpuInfo();
   const jobs: Array<[string, BenchTask]> = [];
   if (opts.tasks.includes('train')) for (const m of opts.models) jobs.push([m, 'train']);
   if (opts.models.includes(DISTILL_STUDENT)) {
@@ -198,6 +203,7 @@ export async function* runBench(options: BenchOptions = {}): AsyncGenerator<Benc
         samplesPerSec: Math.round((opts.steps * opts.batchSize * 10) / seconds) / 10,
         msPerStep: Math.round((seconds * 1e5) / opts.steps) / 100,
         engine: selection.engine,
+        ...cpu,
       };
     } finally {
       step.dispose();

@@ -50,5 +50,11 @@ export async function benchCommand(opts: Record<string, unknown>, io: Io): Promi
         ]),
       ),
     );
+    const first = rows[0];
+    if (first !== undefined)
+      println(
+        io.stdout,
+        `cpu: ${first.cpu}, ${first.cores} cores, ${first.cpuFlags.join(' ') || 'no flags read'}`,
+      );
   }
 }
