@@ -32,7 +32,7 @@
 #    "vulkanLoader": path | null, "icds": [paths], "vkIcdFilenames": string | null, "python", "torch"}
 #   {"source":"backends", "selection", "installed", ...}      `distill backends --json` (what auto picks, why)
 #   {"source":"distill-bench", "backend", "model", "task", "batchSize", "samplesPerSec", "msPerStep",
-#    "engine"}                                                 one per row of `distill bench --json`
+#    "engine", "cpu", "cores", "cpuFlags"}                     one per row of `distill bench --json`
 #   {"source":"torch", "device", "model", "task", "batchSize", "samplesPerSec", "msPerStep"}
 #                                                              one per row of torch_reference.py
 #                                                              (its "distill-cached" is distill bench's
