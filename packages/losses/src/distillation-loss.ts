@@ -1,8 +1,14 @@
 import { assertInRange } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { crossEntropyResolved, resolveIgnoreIndex, resolveLabelSmoothing } from './cross-entropy.js';
+import {
+  distillationFused,
+  distillationLossFused,
+  type FusedDistillationInput,
+} from './distillation-loss-fused.js';
+import { fusedHere } from './fused-row-losses.js';
 import { kdPerExample } from './kd-loss.js';
-import { type Labels, resolveLabels } from './labels.js';
+import { type Labels, type ResolvedLabels, resolveLabels } from './labels.js';
 import { assertLogits, assertOptions, assertSameShape, assertTemperature } from './validate.js';
 
 /** Options of {@link distillationLoss} and {@link distillationLossParts}. */
@@ -33,7 +39,9 @@ export interface LossParts {
  * `loss = alpha * kdLoss(s, t; T) + (1 - alpha) * crossEntropy(s, y)`,
  *
  * where kdLoss already carries the T^2 factor (so alpha means the same thing at every T) and the
- * cross-entropy is at T = 1. The teacher carries no gradient.
+ * cross-entropy is at T = 1. The teacher carries no gradient. On the cpu and wasm backends with class-id
+ * labels it runs as one fused op (value and gradient in one float64 pass over the rows); elsewhere, and for
+ * probability labels, as composed tensor ops.
  *
  * @param studentLogits - `[batch, classes]` float32 logits of the student.
  * @param teacherLogits - `[batch, classes]` float32 logits of the teacher.
@@ -47,7 +55,9 @@ export function distillationLoss(
   labels: Labels,
   options: DistillationLossOptions,
 ): tf.Scalar {
-  const parts = computeParts('distillationLoss', studentLogits, teacherLogits, labels, options);
+  const v = validate('distillationLoss', studentLogits, teacherLogits, labels, options);
+  if (v.fused !== undefined) return distillationLossFused(v.s, v.t, v.fused);
+  const parts = composedParts(v);
   tf.dispose([parts.soft, parts.hard]);
   return parts.loss;
 }
@@ -63,16 +73,33 @@ export function distillationLossParts(
   labels: Labels,
   options: DistillationLossOptions,
 ): LossParts {
-  return computeParts('distillationLossParts', studentLogits, teacherLogits, labels, options);
+  const v = validate('distillationLossParts', studentLogits, teacherLogits, labels, options);
+  if (v.fused !== undefined) {
+    const fused = v.fused;
+    const [loss, soft, hard] = tf.tidy(() => tf.unstack(distillationFused(v.s, v.t, fused))) as tf.Scalar[];
+    return { loss: loss as tf.Scalar, soft: soft as tf.Scalar, hard: hard as tf.Scalar };
+  }
+  return composedParts(v);
 }
 
-function computeParts(
+interface Validated {
+  readonly s: tf.Tensor;
+  readonly t: tf.Tensor;
+  readonly temperature: number;
+  readonly alpha: number;
+  readonly eps: number;
+  readonly resolved: ResolvedLabels;
+  /** Set on cpu and wasm with class-id labels: the fused op's input. */
+  readonly fused: FusedDistillationInput | undefined;
+}
+
+function validate(
   fn: string,
   studentLogits: tf.Tensor,
   teacherLogits: tf.Tensor,
   labels: Labels,
   options: DistillationLossOptions,
-): LossParts {
+): Validated {
   const s = assertLogits(fn, 'studentLogits', studentLogits);
   const t = assertLogits(fn, 'teacherLogits', teacherLogits);
   assertSameShape(fn, 'studentLogits', s, 'teacherLogits', t);
@@ -84,6 +111,15 @@ function computeParts(
   const ignoreIndex = resolveIgnoreIndex(fn, opts.ignoreIndex);
   const [batch, classes] = s.shape as [number, number];
   const resolved = resolveLabels(fn, labels, batch, classes, { probabilities: true, ignoreIndex });
+  // On cpu and wasm (logits in CPU memory) one fused op: value and gradient in one float64 pass.
+  const fused =
+    resolved.kind === 'ids' && fusedHere()
+      ? { ids: resolved.ids, labelled: resolved.labelled, temperature, alpha, labelSmoothing: eps }
+      : undefined;
+  return { s, t, temperature, alpha, eps, resolved, fused };
+}
+
+function composedParts({ s, t, temperature, alpha, eps, resolved }: Validated): LossParts {
   return tf.tidy(() => {
     const soft = tf.mean(kdPerExample(s, t, temperature)) as tf.Scalar;
     const hard = crossEntropyResolved(s, resolved, eps, 'batchmean') as tf.Scalar;

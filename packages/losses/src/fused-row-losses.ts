@@ -48,7 +48,7 @@ function fused(s: tf.Tensor, t: tf.Tensor, rowLoss: RowLoss): tf.Scalar {
 }
 
 /** log softmax of `z / T` over the entries where `keep` (all when undefined); others set to -Infinity. */
-function logSoftmax(z: Float64Array, T: number, skip = -1): Float64Array {
+export function logSoftmax(z: Float64Array, T: number, skip = -1): Float64Array {
   const out = new Float64Array(z.length);
   let m = -Infinity;
   for (let c = 0; c < z.length; c++) if (c !== skip) m = Math.max(m, z[c]! / T);
@@ -88,7 +88,7 @@ function standardizeBackward(g: Float64Array, d: Float64Array, sigma: number): v
 }
 
 /** `T^2 KL(softmax(t/T) || softmax(s/T))` of one row, its gradient `T (p_s - p_t)` into `g`. */
-function kdRow(s: Float64Array, t: Float64Array, T: number, g: Float64Array): number {
+export function kdRow(s: Float64Array, t: Float64Array, T: number, g: Float64Array): number {
   const ls = logSoftmax(s, T);
   const lt = logSoftmax(t, T);
   let kl = 0;

@@ -1,0 +1,115 @@
+/**
+ * @internal Hinton's distillation objective as one fused op for the cpu and wasm backends (see
+ * fused-row-losses.ts): the KD term, the cross-entropy with class ids and both gradients in one float64
+ * pass over the rows, instead of about seventy small tensor ops forward and backward.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { kdRow, logSoftmax } from './fused-row-losses.js';
+
+/** The labels and options of a fused distillation loss, validated by the caller. */
+export interface FusedDistillationInput {
+  /** Class ids, negative for unlabelled rows (left out of the cross-entropy's mean). */
+  readonly ids: Int32Array;
+  /** Rows with a class id. */
+  readonly labelled: number;
+  readonly temperature: number;
+  /** Weight of the KD term; the cross-entropy gets `1 - alpha`. */
+  readonly alpha: number;
+  /** Label smoothing of the cross-entropy (PyTorch convention). */
+  readonly labelSmoothing: number;
+}
+
+/** Both terms' values and their gradients with respect to the student logits (row-major [B, C]). */
+interface Terms {
+  readonly soft: number;
+  readonly hard: number;
+  readonly gradSoft: Float32Array;
+  readonly gradHard: Float32Array;
+}
+
+function terms(
+  sv: ArrayLike<number>,
+  tv: ArrayLike<number>,
+  B: number,
+  C: number,
+  o: FusedDistillationInput,
+) {
+  const { ids, temperature: T, labelSmoothing: eps } = o;
+  const gradSoft = new Float32Array(B * C);
+  const gradHard = new Float32Array(B * C);
+  const srow = new Float64Array(C);
+  const trow = new Float64Array(C);
+  const g = new Float64Array(C);
+  const perLabel = 1 / Math.max(o.labelled, 1);
+  let soft = 0;
+  let hard = 0;
+  for (let i = 0; i < B; i++) {
+    for (let c = 0; c < C; c++) {
+      srow[c] = sv[i * C + c] as number;
+      trow[c] = tv[i * C + c] as number;
+    }
+    g.fill(0);
+    soft += kdRow(srow, trow, T, g);
+    for (let c = 0; c < C; c++) gradSoft[i * C + c] = (g[c] as number) / B;
+    const id = ids[i] as number;
+    if (id < 0) continue;
+    // Cross-entropy against (1 - eps) one-hot + eps / C: -sum q log p, gradient p - q.
+    const logP = logSoftmax(srow, 1);
+    for (let c = 0; c < C; c++) {
+      const q = (c === id ? 1 - eps : 0) + eps / C;
+      hard -= q * (logP[c] as number);
+      gradHard[i * C + c] = (Math.exp(logP[c] as number) - q) * perLabel;
+    }
+  }
+  return { soft: soft / B, hard: hard * perLabel, gradSoft, gradHard } satisfies Terms;
+}
+
+/**
+ * `[loss, soft, hard]` as one float32 tensor (loss = alpha * soft + (1 - alpha) * hard, soft the
+ * T^2-scaled KL averaged over all rows, hard the cross-entropy averaged over the labelled rows, 0 when
+ * none are); its gradient flows to the student logits `s` only.
+ */
+export function distillationFused(s: tf.Tensor, t: tf.Tensor, input: FusedDistillationInput): tf.Tensor1D {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [st, tt] = args as [tf.Tensor, tf.Tensor];
+    const [B, C] = st.shape as [number, number];
+    const r = terms(st.dataSync(), tt.dataSync(), B, C, input);
+    const { alpha } = input;
+    return {
+      value: tf.tensor1d([alpha * r.soft + (1 - alpha) * r.hard, r.soft, r.hard]),
+      gradFunc: (dy: tf.Tensor) => {
+        const [dLoss, dSoft, dHard] = dy.dataSync() as unknown as [number, number, number];
+        const wSoft = dLoss * alpha + dSoft;
+        const wHard = dLoss * (1 - alpha) + dHard;
+        const grad = new Float32Array(B * C);
+        for (let k = 0; k < grad.length; k++) {
+          grad[k] = wSoft * (r.gradSoft[k] as number) + wHard * (r.gradHard[k] as number);
+        }
+        return [tf.tensor2d(grad, [B, C]), tf.zerosLike(tt)];
+      },
+    };
+  });
+  return op(s, t) as tf.Tensor1D;
+}
+
+/** The loss alone as a scalar op (no terms to split off: the fewest kernels per step). */
+export function distillationLossFused(s: tf.Tensor, t: tf.Tensor, input: FusedDistillationInput): tf.Scalar {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [st, tt] = args as [tf.Tensor, tf.Tensor];
+    const [B, C] = st.shape as [number, number];
+    const r = terms(st.dataSync(), tt.dataSync(), B, C, input);
+    const { alpha } = input;
+    return {
+      value: tf.scalar(alpha * r.soft + (1 - alpha) * r.hard),
+      gradFunc: (dy: tf.Tensor) => {
+        const d = dy.dataSync()[0] as number;
+        const grad = new Float32Array(B * C);
+        for (let k = 0; k < grad.length; k++) {
+          grad[k] = d * (alpha * (r.gradSoft[k] as number) + (1 - alpha) * (r.gradHard[k] as number));
+        }
+        return [tf.tensor2d(grad, [B, C]), tf.zerosLike(tt)];
+      },
+    };
+  });
+  return op(s, t) as tf.Scalar;
+}
