@@ -6,6 +6,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { kdRow, logSoftmax } from './fused-row-losses.js';
 
+/**
+ * A tensor's values read straight from the backend's memory (cpu and wasm keep tensors in CPU memory),
+ * not through the engine: the fused op is part of a step whose loop reads the loss once, asynchronously.
+ */
+function valuesOf(x: tf.Tensor): ArrayLike<number> {
+  return tf.backend().readSync(x.dataId) as ArrayLike<number>;
+}
+
 /** The labels and options of a fused distillation loss, validated by the caller. */
 export interface FusedDistillationInput {
   /** Class ids, negative for unlabelled rows (left out of the cross-entropy's mean). */
@@ -73,12 +81,12 @@ export function distillationFused(s: tf.Tensor, t: tf.Tensor, input: FusedDistil
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [st, tt] = args as [tf.Tensor, tf.Tensor];
     const [B, C] = st.shape as [number, number];
-    const r = terms(st.dataSync(), tt.dataSync(), B, C, input);
+    const r = terms(valuesOf(st), valuesOf(tt), B, C, input);
     const { alpha } = input;
     return {
       value: tf.tensor1d([alpha * r.soft + (1 - alpha) * r.hard, r.soft, r.hard]),
       gradFunc: (dy: tf.Tensor) => {
-        const [dLoss, dSoft, dHard] = dy.dataSync() as unknown as [number, number, number];
+        const [dLoss, dSoft, dHard] = valuesOf(dy) as unknown as [number, number, number];
         const wSoft = dLoss * alpha + dSoft;
         const wHard = dLoss * (1 - alpha) + dHard;
         const grad = new Float32Array(B * C);
@@ -97,12 +105,12 @@ export function distillationLossFused(s: tf.Tensor, t: tf.Tensor, input: FusedDi
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [st, tt] = args as [tf.Tensor, tf.Tensor];
     const [B, C] = st.shape as [number, number];
-    const r = terms(st.dataSync(), tt.dataSync(), B, C, input);
+    const r = terms(valuesOf(st), valuesOf(tt), B, C, input);
     const { alpha } = input;
     return {
       value: tf.scalar(alpha * r.soft + (1 - alpha) * r.hard),
       gradFunc: (dy: tf.Tensor) => {
-        const d = dy.dataSync()[0] as number;
+        const d = valuesOf(dy)[0] as number;
         const grad = new Float32Array(B * C);
         for (let k = 0; k < grad.length; k++) {
           grad[k] = d * (alpha * (r.gradSoft[k] as number) + (1 - alpha) * (r.gradHard[k] as number));
