@@ -6,12 +6,16 @@
 // weight gradient dW = X^T dY (`BatchMatMul` with transposeA). Each row: the median of --reps calls after 3
 // warm-up calls, in ms and GFLOP/s (2 m k n flops), and as a fraction of the 128-bit-SIMD peak:
 //   peak = cores x GHz x 4 float32 lanes x 2 flops per fused multiply-add x FMA ports
-// (--ghz, default 2.6: this host's nominal clock from lscpu's BogoMIPS / 2; --ports 2). WebAssembly SIMD
+// (--ports 2; --ghz: the clock, by default measured here as the rate of a chain of dependent integer
+// multiply-ors, 4 cycles each (imul 3 + or 1), timed on the process's CPU clock: about 3.7 GHz on this
+// host's cores, which run above the 2.6 GHz nominal clock that lscpu's BogoMIPS shows). WebAssembly SIMD
 // has a fused multiply-add only in relaxed SIMD (`f32x4.relaxed_madd`), which the distill runner enables;
 // without it (plain SIMD) a product and a sum cost two instructions, so the plain-SIMD peak is half.
 // Needs the built package (`npx tsup`).
 // Usage: node scripts/gemm-bench.mjs [--threads 2] [--reps 15] [--relaxed-simd enable|off] [--ghz 2.6]
-//   [--ports 2] [--models hinton-student,hinton-teacher] [--json]
+//   [--ports 2] [--models hinton-student,hinton-teacher] [--clock wall|cpu] [--dist ../dist] [--json]
+// --clock cpu: the process's CPU time (all threads) per call instead of wall time; with --threads 1 it is
+// the kernel's own time even on a busy machine (its fraction is then of one core's peak).
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -23,9 +27,41 @@ const flag = (name, fallback) => {
 const threads = Number(flag('--threads', '2'));
 const reps = Number(flag('--reps', '15'));
 const relaxedSimd = flag('--relaxed-simd', 'enable');
-const ghz = Number(flag('--ghz', '2.6'));
+/** Cycles per second, from a dependent chain of `imul; or` (4 cycles each), on the CPU-time clock. */
+function measureGhz() {
+  const chain = (n, x0) => {
+    let x = x0;
+    for (let i = 0; i < n; i++) {
+      x = Math.imul(x, x) | 1;
+      x = Math.imul(x, x) | 1;
+      x = Math.imul(x, x) | 1;
+      x = Math.imul(x, x) | 1;
+    }
+    return x;
+  };
+  chain(1e6, 3);
+  const rates = [];
+  for (let r = 0; r < 5; r++) {
+    const n = 2e7;
+    const u0 = process.cpuUsage();
+    if (chain(n, 3 + r) === 0) throw new Error('unreachable');
+    const u = process.cpuUsage(u0);
+    rates.push((n * 16) / ((u.user + u.system) * 1000));
+  }
+  return rates.sort((a, b) => a - b)[2];
+}
+const ghzFlag = flag('--ghz', 'measure');
+const ghz = ghzFlag === 'measure' ? measureGhz() : Number(ghzFlag);
 const ports = Number(flag('--ports', '2'));
 const json = args.includes('--json');
+const clock = flag('--clock', 'wall');
+const now =
+  clock === 'cpu'
+    ? () => {
+        const u = process.cpuUsage();
+        return (u.user + u.system) / 1000;
+      }
+    : () => performance.now();
 const models = flag('--models', 'hinton-student,hinton-teacher').split(',');
 const batch = 128;
 const LAYERS = {
@@ -33,16 +69,18 @@ const LAYERS = {
   'hinton-teacher': [784, 1200, 1200, 10],
 };
 
-const { selectBackend } = await import(new URL('../dist/index.js', import.meta.url).href);
+// --dist: another build of this package (relative to this script), for before/after comparisons.
+const distDir = flag('--dist', '../dist');
+const { selectBackend } = await import(new URL(`${distDir}/index.js`, import.meta.url).href);
 const selection = await selectBackend('wasm', { threads, relaxedSimd });
 const relaxed = selection.engine.includes('relaxed');
 const peak = threads * ghz * 4 * 2 * ports;
 const plainPeak = peak / 2;
 const usedPeak = relaxed ? peak : plainPeak;
 if (!json) {
-  console.log(`# ${selection.engine}; batch ${batch}, median of ${reps} calls`);
+  console.log(`# ${selection.engine}; batch ${batch}, median of ${reps} calls, ${clock} clock`);
   console.log(
-    `# peak: ${threads} cores x ${ghz} GHz x 4 lanes x 2 flops (FMA) x ${ports} ports = ${peak.toFixed(1)} GFLOP/s with FMA (relaxed SIMD), ${plainPeak.toFixed(1)} without (plain SIMD); fractions below use ${usedPeak.toFixed(1)}`,
+    `# peak: ${threads} cores x ${ghz.toFixed(2)} GHz (${ghzFlag === 'measure' ? 'measured' : '--ghz'}) x 4 lanes x 2 flops (FMA) x ${ports} ports = ${peak.toFixed(1)} GFLOP/s with FMA (relaxed SIMD), ${plainPeak.toFixed(1)} without (plain SIMD); fractions below use ${usedPeak.toFixed(1)}`,
   );
   console.log('| model | layer | product | shape (m x k x n) | ms | GFLOP/s | of peak |');
   console.log('| --- | --- | --- | --- | ---: | ---: | ---: |');
@@ -53,10 +91,10 @@ function time(run) {
   for (let i = 0; i < 3; i++) run().dispose();
   const ms = [];
   for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
+    const t0 = now();
     const y = run();
     y.dataSync();
-    ms.push(performance.now() - t0);
+    ms.push(now() - t0);
     y.dispose();
   }
   return median(ms);
