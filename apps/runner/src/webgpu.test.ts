@@ -144,6 +144,9 @@ describe('distill on webgpu through Dawn (SwiftShader)', () => {
         samplesPerSec: expect.any(Number),
         msPerStep: expect.any(Number),
         engine: 'tfjs 4.22.0 webgpu (google swiftshader, software)',
+        cpu: expect.any(String),
+        cores: expect.any(Number),
+        cpuFlags: expect.any(Array),
       },
     ]);
     expect(rows[0].msPerStep).toBeGreaterThan(0);
