@@ -18,6 +18,7 @@
 // the kernel's own time even on a busy machine (its fraction is then of one core's peak).
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
+import { clockNow } from './clock.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name, fallback) => {
@@ -55,13 +56,7 @@ const ghz = ghzFlag === 'measure' ? measureGhz() : Number(ghzFlag);
 const ports = Number(flag('--ports', '2'));
 const json = args.includes('--json');
 const clock = flag('--clock', 'wall');
-const now =
-  clock === 'cpu'
-    ? () => {
-        const u = process.cpuUsage();
-        return (u.user + u.system) / 1000;
-      }
-    : () => performance.now();
+const now = clockNow(clock);
 const models = flag('--models', 'hinton-student,hinton-teacher').split(',');
 const batch = 128;
 const LAYERS = {

@@ -30,6 +30,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import { createModel, listModels } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
+import { clockNow, cpuMs } from './clock.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name, fallback) => {
@@ -69,23 +70,13 @@ console.log(`# ${selection.engine}, ${clock} clock, task ${task}, adam ${adam}`)
 if (clock === 'cpu') {
   // CPU time of the whole process (every thread) around each kernel: steadier than wall time on a busy
   // machine; with XNNPACK threads it adds up the threads' time.
-  const cpuMs = () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  };
   tf.backend().time = async (f) => {
     const start = cpuMs();
     f();
     return { kernelMs: cpuMs() - start };
   };
 }
-const now =
-  clock === 'cpu'
-    ? () => {
-        const u = process.cpuUsage();
-        return (u.user + u.system) / 1000;
-      }
-    : () => performance.now();
+const now = clockNow(clock);
 
 function makeStep(name) {
   const info = listModels().find((m) => m.name === name);

@@ -6,6 +6,7 @@ import { batchNormalization } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { composedAdam } from './__fixtures__/composed-adam.js';
 import { conv2DBackpropFilterGemm, filterGrid } from './kernels/conv2d-backprop-filter-gemm.js';
 import { conv2DBackpropFilterRows } from './kernels/conv2d-backprop-filter-rows.js';
 import { conv2DBackpropFilterTaps } from './kernels/conv2d-backprop-filter-taps.js';
@@ -875,20 +876,7 @@ describe('registerWasmTrainingKernels', () => {
       };
       // The formula of ADAM_UPDATE_KERNEL as separate float32 ops, on the cpu backend.
       await tf.setBackend('cpu');
-      const flush = (x: tf.Tensor) => tf.sub(tf.add(x, 2 ** -100), 2 ** -100);
-      const want = tf.tidy(() => {
-        const [pt, gt, mt, vt] = [p, g, m, v].map((a) => tf.tensor1d(a)) as [
-          tf.Tensor,
-          tf.Tensor,
-          tf.Tensor,
-          tf.Tensor,
-        ];
-        const mN = flush(tf.add(tf.mul(mt, attrs.beta1), tf.mul(gt, attrs.oneMinusBeta1)));
-        const vN = flush(tf.add(tf.mul(vt, attrs.beta2), tf.mul(tf.square(gt), attrs.oneMinusBeta2)));
-        const step = tf.div(mN, tf.add(tf.sqrt(tf.div(vN, attrs.biasCorrection2)), attrs.epsilon));
-        const pN = tf.sub(tf.mul(pt, attrs.decay), tf.mul(step, attrs.stepSize));
-        return [pN, mN, vN].map((t) => Array.from(t.dataSync()));
-      });
+      const want = composedAdam([p, g, m, v], attrs);
       await tf.setBackend('wasm');
       const got = tf.tidy(() => {
         const outs = tf

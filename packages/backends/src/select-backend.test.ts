@@ -10,6 +10,7 @@ import { batchNormalization } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
+import { composedAdam } from './__fixtures__/composed-adam.js';
 import { SPLIT_MIN_FLOATS, simdHelpers } from './kernels/simd/simd-helpers.js';
 import { listBackends } from './list-backends.js';
 import { hasCpuTrainingKernels, unregisterCpuTrainingKernels } from './register-cpu-training-kernels.js';
@@ -273,17 +274,9 @@ describe('selectBackend', () => {
       return outs.map((t) => Array.from(t.dataSync()));
     });
     await tf.setBackend('cpu');
-    const composedAdam = tf.tidy(() => {
-      const [p, g, m, v] = adamIn.map((a) => tf.tensor1d(a)) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-      const flush = (x: tf.Tensor) => tf.sub(tf.add(x, 2 ** -100), 2 ** -100);
-      const mN = flush(tf.add(tf.mul(m, adam.beta1), tf.mul(g, adam.oneMinusBeta1)));
-      const vN = flush(tf.add(tf.mul(v, adam.beta2), tf.mul(tf.square(g), adam.oneMinusBeta2)));
-      const step = tf.div(mN, tf.add(tf.sqrt(tf.div(vN, adam.biasCorrection2)), adamAttrs.epsilon));
-      const pN = tf.sub(tf.mul(p, adamAttrs.decay), tf.mul(step, adamAttrs.stepSize));
-      return [pN, mN, vN].map((t) => Array.from(t.dataSync()));
-    });
+    const composed = composedAdam(adamIn as [number[], number[], number[], number[]], adamAttrs);
     await tf.setBackend('wasm');
-    expect(fusedAdam).toEqual(composedAdam);
+    expect(fusedAdam).toEqual(composed);
     // A helper whose kernel traps reports it to the caller instead of hanging it.
     const helpers = simdHelpers(wasm) as NonNullable<ReturnType<typeof simdHelpers>>;
     helpers.start(

@@ -73,22 +73,24 @@ function terms(
 }
 
 /**
- * `[loss, soft, hard]` as one float32 tensor (loss = alpha * soft + (1 - alpha) * hard, soft the
- * T^2-scaled KL averaged over all rows, hard the cross-entropy averaged over the labelled rows, 0 when
- * none are); its gradient flows to the student logits `s` only.
+ * One fused op over the student logits `s` and the teacher's `t`: `value` turns the terms into the op's
+ * output, `weights` the output's gradient `dy` into the weights of the two terms' gradients.
  */
-export function distillationFused(s: tf.Tensor, t: tf.Tensor, input: FusedDistillationInput): tf.Tensor1D {
+function fusedOp(
+  s: tf.Tensor,
+  t: tf.Tensor,
+  input: FusedDistillationInput,
+  value: (r: Terms) => tf.Tensor,
+  weights: (dy: ArrayLike<number>) => [number, number],
+): tf.Tensor {
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [st, tt] = args as [tf.Tensor, tf.Tensor];
     const [B, C] = st.shape as [number, number];
     const r = terms(valuesOf(st), valuesOf(tt), B, C, input);
-    const { alpha } = input;
     return {
-      value: tf.tensor1d([alpha * r.soft + (1 - alpha) * r.hard, r.soft, r.hard]),
+      value: value(r),
       gradFunc: (dy: tf.Tensor) => {
-        const [dLoss, dSoft, dHard] = valuesOf(dy) as unknown as [number, number, number];
-        const wSoft = dLoss * alpha + dSoft;
-        const wHard = dLoss * (1 - alpha) + dHard;
+        const [wSoft, wHard] = weights(valuesOf(dy));
         const grad = new Float32Array(B * C);
         for (let k = 0; k < grad.length; k++) {
           grad[k] = wSoft * (r.gradSoft[k] as number) + wHard * (r.gradHard[k] as number);
@@ -97,27 +99,36 @@ export function distillationFused(s: tf.Tensor, t: tf.Tensor, input: FusedDistil
       },
     };
   });
-  return op(s, t) as tf.Tensor1D;
+  return op(s, t);
+}
+
+/**
+ * `[loss, soft, hard]` as one float32 tensor (loss = alpha * soft + (1 - alpha) * hard, soft the
+ * T^2-scaled KL averaged over all rows, hard the cross-entropy averaged over the labelled rows, 0 when
+ * none are); its gradient flows to the student logits `s` only.
+ */
+export function distillationFused(s: tf.Tensor, t: tf.Tensor, input: FusedDistillationInput): tf.Tensor1D {
+  const { alpha } = input;
+  return fusedOp(
+    s,
+    t,
+    input,
+    (r) => tf.tensor1d([alpha * r.soft + (1 - alpha) * r.hard, r.soft, r.hard]),
+    (dy) => [
+      (dy[0] as number) * alpha + (dy[1] as number),
+      (dy[0] as number) * (1 - alpha) + (dy[2] as number),
+    ],
+  ) as tf.Tensor1D;
 }
 
 /** The loss alone as a scalar op (no terms to split off: the fewest kernels per step). */
 export function distillationLossFused(s: tf.Tensor, t: tf.Tensor, input: FusedDistillationInput): tf.Scalar {
-  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [st, tt] = args as [tf.Tensor, tf.Tensor];
-    const [B, C] = st.shape as [number, number];
-    const r = terms(valuesOf(st), valuesOf(tt), B, C, input);
-    const { alpha } = input;
-    return {
-      value: tf.scalar(alpha * r.soft + (1 - alpha) * r.hard),
-      gradFunc: (dy: tf.Tensor) => {
-        const d = valuesOf(dy)[0] as number;
-        const grad = new Float32Array(B * C);
-        for (let k = 0; k < grad.length; k++) {
-          grad[k] = d * (alpha * (r.gradSoft[k] as number) + (1 - alpha) * (r.gradHard[k] as number));
-        }
-        return [tf.tensor2d(grad, [B, C]), tf.zerosLike(tt)];
-      },
-    };
-  });
-  return op(s, t) as tf.Scalar;
+  const { alpha } = input;
+  return fusedOp(
+    s,
+    t,
+    input,
+    (r) => tf.scalar(alpha * r.soft + (1 - alpha) * r.hard),
+    (dy) => [(dy[0] as number) * alpha, (dy[0] as number) * (1 - alpha)],
+  ) as tf.Scalar;
 }
