@@ -13,11 +13,11 @@ import { describe, expect, it } from 'vitest';
 // is the mean ± sample std over every stage of that row in those runs (a stage id in several runs, such as a
 // baseline every run trains with the same seed, counts once, and must have the same figures in each).
 // Accuracies may be shown as a percentage without a % sign where the table or sentence states the unit:
-//   [79.97 ± 0.52](results/logit-methods-t1/run.json "pooled logit-methods-t1,logit-methods-t2,logit-methods-t3: teacher.test.percent")
-//   [75.00](results/logit-methods-tune-a/run.json "stage.kd-t4-s1.validation.percent")
+//   [89.04 ± 0.64](results/logit-methods-t1/run.json "pooled logit-methods-t1,logit-methods-t2,logit-methods-t3: teacher.test.percent")
+//   [84.82](results/logit-methods-tune/run.json "stage.kd-t4-s1.validation.percent")
 // A gain is the mean ± sample std of the paired differences in accuracy, in percentage points, of one row
 // minus another (paired on the student seed and the teacher seed), pooled over the runs that hold both rows:
-//   [-2.64 ± 1.72](results/logit-methods-t1/run.json "pooled logit-methods-t1,logit-methods-t2,logit-methods-t3: KD minus baseline.test.points")
+//   [-1.28 ± 0.64](results/logit-methods-t1/run.json "pooled logit-methods-t1,logit-methods-t2,logit-methods-t3: KD minus baseline.test.points")
 // A value a stage logged per epoch (CTKD's learned temperature) is `history.<stage id>.<epoch>.<log key>`:
 //   [15.62](results/logit-methods-t1/run.json "history.ctkd-s1.0.temperature")
 
