@@ -7,6 +7,7 @@ import { invalidArgument } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { crossEntropyResolved, resolveLabelSmoothing } from './cross-entropy.js';
 import type { LossParts } from './distillation-loss.js';
+import { crossEntropyIdsFused, fusedHere } from './fused-row-losses.js';
 import { type Labels, resolveLabels } from './labels.js';
 import { checkTemperatureTensor } from './learnable-temperature.js';
 import type { LogitsLossInput } from './registry.js';
@@ -44,6 +45,11 @@ export function hardTerm(fn: string, student: tf.Tensor, labels: Labels, labelSm
     probabilities: true,
     ignoreIndex: UNLABELLED,
   });
+  // On cpu and wasm, class ids take one fused op (value and gradient in one pass); elsewhere, and for
+  // probability labels, the composed ops.
+  if (resolved.kind === 'ids' && fusedHere()) {
+    return crossEntropyIdsFused(s, resolved.ids, resolved.labelled, eps);
+  }
   return crossEntropyResolved(s, resolved, eps, 'batchmean') as tf.Scalar;
 }
 

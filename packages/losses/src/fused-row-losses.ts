@@ -23,8 +23,8 @@ function fused(s: tf.Tensor, t: tf.Tensor, rowLoss: RowLoss): tf.Scalar {
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [st, tt] = args as [tf.Tensor, tf.Tensor];
     const [B, C] = st.shape as [number, number];
-    const sv = st.dataSync();
-    const tv = tt.dataSync();
+    const sv = tf.backend().readSync(st.dataId) as Float32Array;
+    const tv = tf.backend().readSync(tt.dataId) as Float32Array;
     const grad = new Float32Array(B * C);
     const srow = new Float64Array(C);
     const trow = new Float64Array(C);
@@ -208,4 +208,129 @@ export function ttmFused(s: tf.Tensor, t: tf.Tensor, T: number, weightedForm: bo
     }
     return w * kl;
   });
+}
+
+/**
+ * The cross-entropy with class ids (negative ids: unlabelled rows, left out of the mean), label smoothing
+ * `eps` in PyTorch's convention, as one fused op: `-sum_c q_c log p_c` averaged over the labelled rows, its
+ * gradient `(p - q) / labelled`, with `q = (1 - eps) one-hot + eps / C`. The registry's hard term on cpu
+ * and wasm (some fifteen small tensor ops forward and backward otherwise).
+ */
+export function crossEntropyIdsFused(
+  s: tf.Tensor,
+  ids: Int32Array,
+  labelled: number,
+  eps: number,
+): tf.Scalar {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [st] = args as [tf.Tensor];
+    const [B, C] = st.shape as [number, number];
+    const sv = tf.backend().readSync(st.dataId) as Float32Array;
+    const grad = new Float32Array(B * C);
+    const row = new Float64Array(C);
+    const perLabel = 1 / Math.max(labelled, 1);
+    let value = 0;
+    for (let i = 0; i < B; i++) {
+      const id = ids[i]!;
+      if (id < 0) continue;
+      for (let c = 0; c < C; c++) row[c] = sv[i * C + c]!;
+      const logP = logSoftmax(row, 1);
+      for (let c = 0; c < C; c++) {
+        const q = (c === id ? 1 - eps : 0) + eps / C;
+        value -= q * logP[c]!;
+        grad[i * C + c] = (Math.exp(logP[c]!) - q) * perLabel;
+      }
+    }
+    return {
+      value: tf.scalar(value * perLabel),
+      gradFunc: (dy: tf.Tensor) => tf.mul(tf.tensor2d(grad, [B, C]), dy),
+    };
+  });
+  return op(s) as tf.Scalar;
+}
+
+/**
+ * Pearson's r of `a` and `b` (length n, strided views into row-major arrays), as the composed ops compute it
+ * (`sum(ac bc) / (max(||ac||, 1e-15) max(||bc||, 1e-15) + 1e-8)` with centred ac, bc), and `dr/da` into `ga`
+ * at the same stride, scaled by `w`.
+ */
+function pearsonInto(
+  a: Float64Array,
+  b: Float64Array,
+  start: number,
+  stride: number,
+  n: number,
+  w: number,
+  ga: Float64Array,
+): number {
+  let ma = 0;
+  let mb = 0;
+  for (let k = 0; k < n; k++) {
+    ma += a[start + k * stride]! / n;
+    mb += b[start + k * stride]! / n;
+  }
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let k = 0; k < n; k++) {
+    const x = a[start + k * stride]! - ma;
+    const y = b[start + k * stride]! - mb;
+    sab += x * y;
+    saa += x * x;
+    sbb += y * y;
+  }
+  const na = Math.sqrt(Math.max(saa, 1e-30));
+  const nb = Math.sqrt(Math.max(sbb, 1e-30));
+  const d = na * nb + 1e-8;
+  const r = sab / d;
+  // dr/da_k = bc_k / d - r nb ac_k / (na d), the norm's term absent where the floor holds
+  const normTerm = saa > 1e-30 ? (r * nb) / (na * d) : 0;
+  for (let k = 0; k < n; k++) {
+    const x = a[start + k * stride]! - ma;
+    const y = b[start + k * stride]! - mb;
+    ga[start + k * stride] = ga[start + k * stride]! + w * (y / d - normTerm * x);
+  }
+  return r;
+}
+
+/** DIST (Huang et al. 2022), fused: the inter-class (rows) and intra-class (columns) relations at once. */
+export function distFused(s: tf.Tensor, t: tf.Tensor, T: number, beta: number, gamma: number): tf.Scalar {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [st, tt] = args as [tf.Tensor, tf.Tensor];
+    const [B, C] = st.shape as [number, number];
+    const sv = tf.backend().readSync(st.dataId) as Float32Array;
+    const tv = tf.backend().readSync(tt.dataId) as Float32Array;
+    const ps = new Float64Array(B * C);
+    const pt = new Float64Array(B * C);
+    const row = new Float64Array(C);
+    for (let i = 0; i < B; i++) {
+      for (let c = 0; c < C; c++) row[c] = sv[i * C + c]!;
+      const ls = logSoftmax(row, T);
+      for (let c = 0; c < C; c++) row[c] = tv[i * C + c]!;
+      const lt = logSoftmax(row, T);
+      for (let c = 0; c < C; c++) {
+        ps[i * C + c] = Math.exp(ls[c]!);
+        pt[i * C + c] = Math.exp(lt[c]!);
+      }
+    }
+    const scale = T * T;
+    const g = new Float64Array(B * C); // d value / d p_s
+    let inter = 0;
+    for (let i = 0; i < B; i++) inter += pearsonInto(ps, pt, i * C, 1, C, (-scale * beta) / B, g);
+    let intra = 0;
+    for (let c = 0; c < C; c++) intra += pearsonInto(ps, pt, c, C, B, (-scale * gamma) / C, g);
+    const value = scale * (beta * (1 - inter / B) + gamma * (1 - intra / C));
+    // through the softmax at T: dL/ds = p (g - <g, p>) / T
+    const grad = new Float32Array(B * C);
+    for (let i = 0; i < B; i++) {
+      let dot = 0;
+      for (let c = 0; c < C; c++) dot += g[i * C + c]! * ps[i * C + c]!;
+      for (let c = 0; c < C; c++) grad[i * C + c] = (ps[i * C + c]! * (g[i * C + c]! - dot)) / T;
+    }
+    return {
+      value: tf.scalar(value),
+      gradFunc: (dy: tf.Tensor) => [tf.mul(tf.tensor2d(grad, [B, C]), dy), tf.zerosLike(tt)],
+    };
+  });
+  return op(s, t) as tf.Scalar;
 }

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkedInput, hardTerm, targetIds, weighted } from './descriptor-support.js';
 import { distValue } from './dist-loss.js';
 import type { LossParts } from './distillation-loss.js';
-import { fusedHere, nkdFused, ttmFused } from './fused-row-losses.js';
+import { distFused, fusedHere, nkdFused, ttmFused } from './fused-row-losses.js';
 import { mlkdFused } from './mlkd-fused.js';
 import { checkTemperatures, mlkdValue } from './mlkd-loss.js';
 import { nkdValue } from './nkd-loss.js';
@@ -60,7 +60,10 @@ const dist: LogitsLossDescriptor = {
     const T = assertTemperature(fn, opts.temperature);
     const beta = assertNonNegative(fn, 'distBeta', opts.distBeta ?? 1);
     const gamma = assertNonNegative(fn, 'distGamma', opts.distGamma ?? 1);
-    return mix(fn, opts, alpha, () => distValue(s, t, T, beta, gamma));
+    // On cpu and wasm one fused op (value and gradient in one float64 pass); elsewhere the composed ops.
+    return mix(fn, opts, alpha, () =>
+      fusedHere() ? distFused(s, t, T, beta, gamma) : distValue(s, t, T, beta, gamma),
+    );
   },
 };
 

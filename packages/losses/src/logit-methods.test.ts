@@ -7,6 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, expectClose, expectInvalid, take, useBackend } from './__fixtures__/tf.js';
+import { crossEntropy } from './cross-entropy.js';
+import { distLoss } from './dist-loss.js';
 import { type DkdLossOptions, dkdLossParts } from './dkd-loss.js';
 import { kdLoss } from './kd-loss.js';
 import { ctkdLambda } from './learnable-temperature.js';
@@ -328,6 +330,78 @@ describe("MLKD's fused batch level", () => {
       tf.dispose([parts.loss, parts.soft, parts.hard]);
     },
   );
+});
+
+describe.each(BACKENDS)("DIST's fused op on %s", (backend) => {
+  beforeAll(() => useBackend(backend));
+
+  it('has the value and student gradient of the composed ops', () => {
+    for (const [B, C, seed] of [
+      [8, 5, 21],
+      [16, 10, 22],
+      [3, 4, 23],
+    ] as const) {
+      const s = tf.tensor2d(seededRows(B, C, seed, 5));
+      const t = tf.tensor2d(seededRows(B, C, seed + 50, 5));
+      for (const [T, beta, gamma] of [
+        [1, 1, 1],
+        [4, 2, 2],
+        [2, 0.5, 3],
+      ] as const) {
+        const fused = (x: tf.Tensor) => {
+          const p = compute('dist', {
+            studentLogits: x as tf.Tensor2D,
+            teacherLogits: t,
+            labels: Array.from({ length: B }, () => 0),
+            temperature: T,
+            alpha: 1,
+            distBeta: beta,
+            distGamma: gamma,
+          });
+          tf.dispose([p.soft, p.hard]);
+          return p.loss;
+        };
+        const composed = (x: tf.Tensor) => distLoss(x, t, { temperature: T, beta, gamma });
+        const before = tf.memory().numTensors;
+        const what = `B=${B} C=${C} T=${T} beta=${beta} gamma=${gamma}`;
+        expectClose(take(fused(s)), take(composed(s)), `dist value ${what}`, 1e-4, 1e-5);
+        expectClose(take(tf.grad(fused)(s)), take(tf.grad(composed)(s)), `dist gradient ${what}`, 1e-3, 1e-5);
+        expect(tf.memory().numTensors).toBe(before);
+      }
+      tf.dispose([s, t]);
+    }
+  });
+});
+
+describe.each(BACKENDS)("the registry's fused hard term on %s", (backend) => {
+  beforeAll(() => useBackend(backend));
+
+  it('is the composed cross-entropy, with label smoothing and unlabelled rows, value and gradient', () => {
+    const s = tf.tensor2d(seededRows(6, 5, 11, 6));
+    const t = tf.tensor2d(seededRows(6, 5, 12, 6));
+    const labels = [3, -1, 0, 4, -1, 1];
+    for (const labelSmoothing of [0, 0.1]) {
+      const hard = (x: tf.Tensor) => {
+        const p = compute('ttm', {
+          studentLogits: x as tf.Tensor2D,
+          teacherLogits: t,
+          labels,
+          temperature: 4,
+          alpha: 0,
+          labelSmoothing,
+        });
+        tf.dispose([p.soft, p.hard]);
+        return p.loss;
+      };
+      const composed = (x: tf.Tensor) =>
+        crossEntropy(x, labels, { labelSmoothing, ignoreIndex: -1, reduction: 'batchmean' }) as tf.Scalar;
+      const before = tf.memory().numTensors;
+      expectClose(take(hard(s)), take(composed(s)), `hard term, smoothing ${labelSmoothing}`, 1e-5, 1e-6);
+      expectClose(take(tf.grad(hard)(s)), take(tf.grad(composed)(s)), 'hard-term gradient', 1e-4, 1e-6);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    tf.dispose([s, t]);
+  });
 });
 
 describe.each(BACKENDS)('the fused KD+LS, DKD, NKD, TTM and WTTM on %s', (backend) => {

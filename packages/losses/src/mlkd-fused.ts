@@ -15,10 +15,10 @@ export function mlkdFused(
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [st, tt] = args as [tf.Tensor, tf.Tensor];
     const [B, C] = st.shape as [number, number];
-    const teacher = tt.dataSync() as Float32Array;
+    const teacher = tf.backend().readSync(tt.dataId) as Float32Array;
     const masks = mask ? confidenceMasks64(teacher, B, C) : { m: ones(B), n: ones(C) };
     const { value, grad } = mlkdValueAndGrad(
-      st.dataSync() as Float32Array,
+      tf.backend().readSync(st.dataId) as Float32Array,
       teacher,
       B,
       C,
