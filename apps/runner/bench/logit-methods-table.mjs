@@ -1,5 +1,5 @@
 // The tables of docs/RESULTS.md, "Logit methods", from the committed run records:
-//   node bench/logit-methods-table.mjs ../../docs/results/logit-methods-tune-{a,b} -- ../../docs/results/logit-methods-t{1,2,3}
+//   node bench/logit-methods-table.mjs ../../docs/results/logit-methods-tune -- ../../docs/results/logit-methods-{t1,t2,t3} ../../docs/results/logit-methods-chosen-{t1,t2,t3}
 // Before `--`: the validation-only tuning runs (one row per candidate: validation accuracy and errors).
 // After `--`: the final runs (one per teacher seed): test accuracy mean ± std over seeds per method, the
 // gain over the baseline and over KD (means of the per-seed paired differences, ± their std), and the
@@ -47,7 +47,7 @@ if (tuneDirs.length) {
         .map(([k, v]) => `${k} ${JSON.stringify(v)}`)
         .join(', ');
       console.log(
-        `| ${s.name} | ${loss} | T ${temperature}, alpha ${alpha}${extra ? `, ${extra}` : ''} | ${link(pct(s.validation.accuracy), dir, `stage.${s.id}.validation.percent`)} | ${link(s.validation.errors, dir, `stage.${s.id}.validation.errors`)} / ${link(s.validation.count, dir, `stage.${s.id}.validation.count`)} |`,
+        `| ${s.name} | ${loss} | ${loss === 'ce' ? 'labels only' : `T ${temperature}, alpha ${alpha}`}${extra ? `, ${extra}` : ''} | ${link(pct(s.validation.accuracy), dir, `stage.${s.id}.validation.percent`)} | ${link(s.validation.errors, dir, `stage.${s.id}.validation.errors`)} / ${link(s.validation.count, dir, `stage.${s.id}.validation.count`)} |`,
       );
     }
     const teacher = read(dir).stages.find((x) => x.role === 'teacher');
