@@ -4,7 +4,7 @@
  * pass over the rows, instead of about seventy small tensor ops forward and backward.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { kdRow, logSoftmax } from './fused-row-losses.js';
+import { crossEntropyRow, kdRow } from './fused-row-losses.js';
 
 /**
  * A tensor's values read straight from the backend's memory (cpu and wasm keep tensors in CPU memory),
@@ -61,13 +61,7 @@ function terms(
     for (let c = 0; c < C; c++) gradSoft[i * C + c] = (g[c] as number) / B;
     const id = ids[i] as number;
     if (id < 0) continue;
-    // Cross-entropy against (1 - eps) one-hot + eps / C: -sum q log p, gradient p - q.
-    const logP = logSoftmax(srow, 1);
-    for (let c = 0; c < C; c++) {
-      const q = (c === id ? 1 - eps : 0) + eps / C;
-      hard -= q * (logP[c] as number);
-      gradHard[i * C + c] = (Math.exp(logP[c] as number) - q) * perLabel;
-    }
+    hard += crossEntropyRow(srow, id, eps, perLabel, gradHard, i * C);
   }
   return { soft: soft / B, hard: hard * perLabel, gradSoft, gradHard } satisfies Terms;
 }

@@ -211,6 +211,29 @@ export function ttmFused(s: tf.Tensor, t: tf.Tensor, T: number, weightedForm: bo
 }
 
 /**
+ * One row's cross-entropy against `q = (1 - eps) one-hot(id) + eps / C`: returns `-sum_c q_c log p_c` and
+ * writes `scale (p - q)` into `grad` from `offset`.
+ */
+export function crossEntropyRow(
+  row: Float64Array,
+  id: number,
+  eps: number,
+  scale: number,
+  grad: Float32Array,
+  offset: number,
+): number {
+  const C = row.length;
+  const logP = logSoftmax(row, 1);
+  let value = 0;
+  for (let c = 0; c < C; c++) {
+    const q = (c === id ? 1 - eps : 0) + eps / C;
+    value -= q * logP[c]!;
+    grad[offset + c] = (Math.exp(logP[c]!) - q) * scale;
+  }
+  return value;
+}
+
+/**
  * The cross-entropy with class ids (negative ids: unlabelled rows, left out of the mean), label smoothing
  * `eps` in PyTorch's convention, as one fused op: `-sum_c q_c log p_c` averaged over the labelled rows, its
  * gradient `(p - q) / labelled`, with `q = (1 - eps) one-hot + eps / C`. The registry's hard term on cpu
@@ -234,12 +257,7 @@ export function crossEntropyIdsFused(
       const id = ids[i]!;
       if (id < 0) continue;
       for (let c = 0; c < C; c++) row[c] = sv[i * C + c]!;
-      const logP = logSoftmax(row, 1);
-      for (let c = 0; c < C; c++) {
-        const q = (c === id ? 1 - eps : 0) + eps / C;
-        value -= q * logP[c]!;
-        grad[i * C + c] = (Math.exp(logP[c]!) - q) * perLabel;
-      }
+      value += crossEntropyRow(row, id, eps, perLabel, grad, i * C);
     }
     return {
       value: tf.scalar(value * perLabel),
