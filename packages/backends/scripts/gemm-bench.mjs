@@ -19,6 +19,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { clockNow } from './clock.mjs';
+import { measureGhz } from './measure-ghz.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name, fallback) => {
@@ -28,29 +29,6 @@ const flag = (name, fallback) => {
 const threads = Number(flag('--threads', '2'));
 const reps = Number(flag('--reps', '15'));
 const relaxedSimd = flag('--relaxed-simd', 'enable');
-/** Cycles per second, from a dependent chain of `imul; or` (4 cycles each), on the CPU-time clock. */
-function measureGhz() {
-  const chain = (n, x0) => {
-    let x = x0;
-    for (let i = 0; i < n; i++) {
-      x = Math.imul(x, x) | 1;
-      x = Math.imul(x, x) | 1;
-      x = Math.imul(x, x) | 1;
-      x = Math.imul(x, x) | 1;
-    }
-    return x;
-  };
-  chain(1e6, 3);
-  const rates = [];
-  for (let r = 0; r < 5; r++) {
-    const n = 2e7;
-    const u0 = process.cpuUsage();
-    if (chain(n, 3 + r) === 0) throw new Error('unreachable');
-    const u = process.cpuUsage(u0);
-    rates.push((n * 16) / ((u.user + u.system) * 1000));
-  }
-  return rates.sort((a, b) => a - b)[2];
-}
 const ghzFlag = flag('--ghz', 'measure');
 const ghz = ghzFlag === 'measure' ? measureGhz() : Number(ghzFlag);
 const ports = Number(flag('--ports', '2'));
