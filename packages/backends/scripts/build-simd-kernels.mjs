@@ -481,8 +481,10 @@ const filterTaps = (relaxed) => `
 /**
  * convDirect: a stride-1 convolution (NHWC), out[b, y, x, o] = bias[o] + sum over ky, kx, c of
  * xp[b, y + ky, x + kx, c] * wt[ky, kx, c, o], on an input `xp` already padded ([n, hp, wp, ci]); output
- * [n, oh, ow, co], co a multiple of 8; `relu` non-zero clamps at zero. Blocks of 4 output positions (then
- * single positions for the rest of a row) by 8 output channels in 8 accumulators: per input channel one
+ * [n, oh, ow, co], co a multiple of 8; `relu` non-zero clamps at zero. Blocks of 4 output positions (a row
+ * of at least 4 whose width 4 does not divide ends with a block that overlaps the one before, so no
+ * position runs in a slow block of one; rows of 1 to 3 run single positions) by 8 output channels in 8
+ * accumulators: per input channel one
  * broadcast load of x per position, two loads of the filter row, 8 multiply-adds. Each caller takes chunks
  * of `chunk` images from the shared counter at `counter` (an atomic add) until none are left; every output
  * element is written by one caller, so the result does not depend on which thread took which chunk.
@@ -496,7 +498,7 @@ function convPositions(p, relaxed) {
     .map(
       (
         i,
-      ) => `(local.set $s (v128.load32_splat offset=${0} (i32.add (local.get $xq) (i32.mul (i32.const ${i}) (local.get $ciBytes)))))
+      ) => `(local.set $s (v128.load32_splat ${['(local.get $xq)', '(i32.add (local.get $xq) (local.get $ciBytes))', '(i32.add (local.get $xq) (local.get $ci2Bytes))', '(i32.add (local.get $xq) (local.get $ci3Bytes))'][i]}))
               (local.set $a${i}0 ${madd(relaxed, `(local.get $a${i}0)`, '(local.get $s)', '(local.get $w0)')})
               (local.set $a${i}1 ${madd(relaxed, `(local.get $a${i}1)`, '(local.get $s)', '(local.get $w1)')})`,
     )
@@ -516,12 +518,15 @@ function convPositions(p, relaxed) {
     .join('\n          ');
   return `
       (block $doneX${p} (loop $loopX${p}
-        (br_if $doneX${p} (i32.gt_u (i32.add (local.get $x) (i32.const ${p})) (local.get $ow)))
-        (local.set $ob (i32.const 0))
-        (block $doneO${p} (loop $loopO${p}
-          (br_if $doneO${p} (i32.ge_u (local.get $ob) (local.get $coBytes)))
-          (local.set $b0v (v128.load (i32.add (local.get $bias) (local.get $ob))))
-          (local.set $b1v (v128.load offset=16 (i32.add (local.get $bias) (local.get $ob))))
+        ${
+          p === 1
+            ? `(br_if $doneX${p} (i32.ge_u (local.get $x) (local.get $ow)))`
+            : `(br_if $doneX${p} (i32.or (i32.ge_u (local.get $x) (local.get $ow)) (i32.lt_u (local.get $ow) (i32.const ${p}))))
+        ;; the last block of a row overlaps the one before when ${p} does not divide ow: its first positions
+        ;; are computed again, the same way, to the same values
+        (if (i32.gt_u (i32.add (local.get $x) (i32.const ${p})) (local.get $ow))
+          (then (local.set $x (i32.sub (local.get $ow) (i32.const ${p})))))`
+        }
           ${init}
           (local.set $wq (i32.add (local.get $wt) (local.get $ob)))
           (local.set $ky (i32.const 0))
@@ -545,8 +550,6 @@ function convPositions(p, relaxed) {
           (local.set $o (i32.add (i32.add (local.get $outImg) (local.get $ob))
             (i32.mul (i32.add (i32.mul (local.get $y) (local.get $ow)) (local.get $x)) (local.get $coBytes))))
           ${store}
-          (local.set $ob (i32.add (local.get $ob) (i32.const 32)))
-          (br $loopO${p})))
         (local.set $x (i32.add (local.get $x) (i32.const ${p})))
         (br $loopX${p})))`;
 }
@@ -558,12 +561,14 @@ const convDirect = (relaxed) => `
     (param $kw i32) (param $counter i32) (param $chunk i32) (param $relu i32)
     (local $k i32) (local $b i32) (local $b1 i32) (local $y i32) (local $x i32) (local $ob i32) (local $ky i32)
     (local $xq i32) (local $wq i32) (local $wEnd i32) (local $o i32) (local $img i32) (local $outImg i32)
-    (local $ciBytes i32) (local $coBytes i32) (local $tapRowBytes i32)
+    (local $ciBytes i32) (local $ci2Bytes i32) (local $ci3Bytes i32) (local $coBytes i32) (local $tapRowBytes i32)
     (local $w0 v128) (local $w1 v128) (local $s v128) (local $b0v v128) (local $b1v v128)
     ${lanes(4)
       .map((i) => `(local $a${i}0 v128) (local $a${i}1 v128)`)
       .join(' ')}
     (local.set $ciBytes (i32.shl (local.get $ci) (i32.const 2)))
+    (local.set $ci2Bytes (i32.shl (local.get $ciBytes) (i32.const 1)))
+    (local.set $ci3Bytes (i32.mul (local.get $ciBytes) (i32.const 3)))
     (local.set $coBytes (i32.shl (local.get $co) (i32.const 2)))
     ;; one filter row (kw taps of ci channels): kw * ci rows of co floats
     (local.set $tapRowBytes (i32.mul (i32.mul (local.get $kw) (local.get $ci)) (local.get $coBytes)))
@@ -576,9 +581,17 @@ const convDirect = (relaxed) => `
         (local.set $y (i32.const 0))
         (block $doneY (loop $loopY
           (br_if $doneY (i32.ge_u (local.get $y) (local.get $oh)))
-          (local.set $x (i32.const 0))
-          ${convPositions(4, relaxed)}
-          ${convPositions(1, relaxed)}
+          ;; 8 output channels at a time along the row, so that their slice of the filter stays in cache
+          (local.set $ob (i32.const 0))
+          (block $doneO (loop $loopO
+            (br_if $doneO (i32.ge_u (local.get $ob) (local.get $coBytes)))
+            (local.set $b0v (v128.load (i32.add (local.get $bias) (local.get $ob))))
+            (local.set $b1v (v128.load offset=16 (i32.add (local.get $bias) (local.get $ob))))
+            (local.set $x (i32.const 0))
+            ${convPositions(4, relaxed)}
+            ${convPositions(1, relaxed)}
+            (local.set $ob (i32.add (local.get $ob) (i32.const 32)))
+            (br $loopO)))
           (local.set $y (i32.add (local.get $y) (i32.const 1)))
           (br $loopY)))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
