@@ -114,6 +114,33 @@ describe('conv2d (per-input gradients)', () => {
     x.dispose();
   });
 
+  it('keeps a ReLU convolution one fused kernel while taping gradients, where tfjs-layers runs three', async () => {
+    const rng = new Rng(7);
+    const shape = [2, 6, 6, 3];
+    const { theirs, ours } = pair(rng, shape, {
+      filters: 4,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+    });
+    const x = random(rng, shape);
+    const forward = (layer: tfl.layers.Layer) => () => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.square(layer.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar,
+        vars(layer),
+      );
+      tf.dispose([value, ...Object.values(grads)]);
+      return [] as tf.Tensor[];
+    };
+    const theirsKernels = await kernelsOf(forward(theirs));
+    expect(theirsKernels).toEqual(expect.arrayContaining(['Conv2D', 'Relu']));
+    const kernels = await kernelsOf(forward(ours));
+    expect(kernels.filter((k) => k === 'FusedConv2D')).toHaveLength(1);
+    expect(kernels).not.toContain('Conv2D');
+    expect(kernels).not.toContain('Relu');
+    x.dispose();
+  });
+
   it('serialises as tfjs-layers’ Conv2D', () => {
     const layer = conv2d({ filters: 2, kernelSize: 3, name: 'c' });
     expect(layer.getClassName()).toBe('Conv2D');

@@ -18,18 +18,23 @@ interface Conv2DLayer {
 }
 
 /**
- * The gradient of a linear `FusedConv2D` (convolution plus bias), one function per input, so the tape
- * computes only the gradients something needs. `tf.fused.conv2d` wraps the same kernel in a custom gradient
- * that computes the input gradient always: for the first convolution of a network (its input is data) that
- * is a whole transposed convolution per step thrown away (about 2% of a CIFAR VGG step on wasm).
+ * The gradient of a `FusedConv2D` (convolution plus bias, linear or ReLU), one function per input, so the
+ * tape computes only the gradients something needs. `tf.fused.conv2d` wraps the same kernel in a custom
+ * gradient that computes the input gradient always: for the first convolution of a network (its input is
+ * data) that is a whole transposed convolution per step thrown away (about 2% of a CIFAR VGG step on wasm).
+ * Through a ReLU, the incoming gradient is first masked where the output is zero, by the gradient
+ * registered for `Relu` given the output (positive exactly where the ReLU's input is), so a backend's
+ * replacement of that gradient serves here too.
  */
 const lazyGradient: tf.GradConfig = {
   kernelName: FUSED_CONV2D,
   inputsToSave: ['x', 'filter'],
+  outputsToSave: [true],
   gradFunc: (dy, saved, attrs) => {
-    const d = (Array.isArray(dy) ? dy[0] : dy) as tf.Tensor4D;
-    const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
-    const { strides, pad, dimRoundingMode } = attrs as unknown as tf.FusedConv2DAttrs;
+    const incoming = (Array.isArray(dy) ? dy[0] : dy) as tf.Tensor4D;
+    const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    const { strides, pad, dimRoundingMode, activation } = attrs as unknown as tf.FusedConv2DAttrs;
+    const d = activation === 'relu' ? reluGradient(incoming, y) : incoming;
     return {
       x: () =>
         tf.conv2dTranspose(d, filter, x.shape, strides, pad as 'same' | 'valid' | number, dimRoundingMode),
@@ -45,6 +50,13 @@ const lazyGradient: tf.GradConfig = {
     };
   },
 };
+
+/** `dy` masked where the ReLU's output `y` is not positive, by the registered `Relu` gradient. */
+function reluGradient(dy: tf.Tensor4D, y: tf.Tensor4D): tf.Tensor4D {
+  const relu = tf.getGradient('Relu');
+  if (relu === undefined) return tf.mul(dy, tf.step(y));
+  return (relu.gradFunc(dy, [y], {}) as { x: () => tf.Tensor }).x() as tf.Tensor4D;
+}
 
 /**
  * Registers {@link lazyGradient} for `FusedConv2D` unless a gradient is registered for it already (tfjs
@@ -64,14 +76,16 @@ function pair(v: number | number[]): number[] {
 }
 
 /**
- * `tf.layers.conv2d(args)` whose call runs the same `FusedConv2D` kernel as tfjs-layers (the same values,
- * bit for bit) but records it with a gradient per input (see {@link lazyGradient}), so a training step does
- * not compute the input gradient of a convolution applied to data. Applies to 2-D, channels-last,
- * undilated float32 convolutions whose activation tfjs-layers does not fuse into the kernel (linear, as
- * before batch norm, or tanh, sigmoid, ... applied after it); `relu` and `elu` convolutions already record
- * separate ops when gradients are taped, and they and every other configuration run tfjs-layers' code
- * unchanged. The weights and the serialised form (class
- * `Conv2D`) are tfjs-layers' own.
+ * `tf.layers.conv2d(args)` whose call runs the same `FusedConv2D` kernel as tfjs-layers at inference (the
+ * same values, bit for bit) but records it with a gradient per input (see {@link lazyGradient}), so a
+ * training step does not compute the input gradient of a convolution applied to data. Applies to 2-D,
+ * channels-last, undilated float32 convolutions that are linear (as before batch norm), ReLU, or followed by
+ * an activation tfjs-layers does not fuse (tanh, sigmoid, ..., applied after the kernel as there). A ReLU
+ * convolution stays one fused kernel while gradients are taped too, where tfjs-layers records a
+ * convolution, a bias addition and a ReLU (three passes over the activations; about a tenth of a mnist-cnn
+ * step on wasm); training and inference then compute the same values. `elu` and every other configuration
+ * run tfjs-layers' code unchanged. The weights and the serialised form (class `Conv2D`) are tfjs-layers'
+ * own.
  */
 export function conv2d(args: Parameters<typeof tfl.layers.conv2d>[0]): tfl.layers.Layer {
   const layer = tfl.layers.conv2d(args);
@@ -90,8 +104,6 @@ export function conv2d(args: Parameters<typeof tfl.layers.conv2d>[0]): tfl.layer
       x.shape[3] !== conv.kernel.read().shape[2] ||
       x.dtype !== 'float32' ||
       conv.dataFormat !== 'channelsLast' ||
-      // tfjs-layers fuses these into tf.fused.conv2d, which records separate ops when taping gradients.
-      activation === 'relu' ||
       activation === 'elu' ||
       pair(conv.dilationRate).some((d) => d !== 1) ||
       (bias !== null && bias.rank !== 1) ||
@@ -100,6 +112,7 @@ export function conv2d(args: Parameters<typeof tfl.layers.conv2d>[0]): tfl.layer
       return original(inputs, kwargs);
     }
     const filter = conv.kernel.read();
+    const relu = activation === 'relu';
     return tf.tidy(() => {
       const inputsMap: Record<string, tf.Tensor> = { x, filter };
       if (bias !== null) inputsMap.bias = bias;
@@ -109,10 +122,10 @@ export function conv2d(args: Parameters<typeof tfl.layers.conv2d>[0]): tfl.layer
         dataFormat: 'NHWC',
         dilations: [1, 1],
         dimRoundingMode: undefined,
-        activation: 'linear',
+        activation: relu ? 'relu' : 'linear',
       } as unknown as tf.NamedAttrMap) as tf.Tensor;
       // Activations tfjs-layers does not fuse (tanh, sigmoid, ...) follow the convolution, as there.
-      return activation === 'linear' || conv.activation === null ? y : conv.activation.apply(y);
+      return relu || activation === 'linear' || conv.activation === null ? y : conv.activation.apply(y);
     });
   };
   return layer;
