@@ -585,7 +585,9 @@
   (func (export "convDirect")
     (param $xp i32) (param $wt i32) (param $bias i32) (param $out i32) (param $n i32) (param $hp i32)
     (param $wp i32) (param $ci i32) (param $oh i32) (param $ow i32) (param $co i32) (param $kh i32)
-    (param $kw i32) (param $counter i32) (param $chunk i32) (param $relu i32)
+    (param $kw i32) (param $counter i32) (param $chunk i32) (param $relu i32) (param $src i32) (param $h i32)
+    (param $w i32) (param $top i32) (param $left i32)
+    (local $yp i32) (local $dst i32) (local $rowBytes i32) (local $leftBytes i32) (local $srcRowBytes i32)
     (local $k i32) (local $b i32) (local $b1 i32) (local $y i32) (local $x i32) (local $ob i32) (local $ky i32)
     (local $xq i32) (local $wq i32) (local $wEnd i32) (local $o i32) (local $img i32) (local $outImg i32)
     (local $ciBytes i32) (local $ci2Bytes i32) (local $ci3Bytes i32) (local $coBytes i32) (local $tapRowBytes i32)
@@ -597,6 +599,9 @@
     (local.set $coBytes (i32.shl (local.get $co) (i32.const 2)))
     ;; one filter row (kw taps of ci channels): kw * ci rows of co floats
     (local.set $tapRowBytes (i32.mul (i32.mul (local.get $kw) (local.get $ci)) (local.get $coBytes)))
+    (local.set $rowBytes (i32.mul (local.get $wp) (local.get $ciBytes)))
+    (local.set $leftBytes (i32.mul (local.get $left) (local.get $ciBytes)))
+    (local.set $srcRowBytes (i32.mul (local.get $w) (local.get $ciBytes)))
     (block $doneK (loop $loopK
       (local.set $k (i32.atomic.rmw.add (local.get $counter) (i32.const 1)))
       (local.set $b (i32.mul (local.get $k) (local.get $chunk)))
@@ -606,6 +611,27 @@
       (block $doneB (loop $loopB
         (br_if $doneB (i32.ge_u (local.get $b) (local.get $b1)))
         (local.set $img (i32.add (local.get $xp) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $hp)) (local.get $wp)) (local.get $ciBytes))))
+        ;; the image laid out on the zero-padded grid at $xp (unless $src is $xp: no padding), by the thread
+        ;; that reads it next, while it is in that thread's cache
+        (if (i32.ne (local.get $src) (local.get $xp))
+          (then
+            (local.set $yp (i32.const 0))
+            (block $donePad (loop $loopPad
+              (br_if $donePad (i32.ge_u (local.get $yp) (local.get $hp)))
+              (local.set $dst (i32.add (local.get $img) (i32.mul (local.get $yp) (local.get $rowBytes))))
+              (if (i32.or (i32.lt_u (local.get $yp) (local.get $top))
+                    (i32.ge_u (local.get $yp) (i32.add (local.get $top) (local.get $h))))
+                (then (memory.fill (local.get $dst) (i32.const 0) (local.get $rowBytes)))
+                (else
+                  (memory.fill (local.get $dst) (i32.const 0) (local.get $leftBytes))
+                  (memory.copy (i32.add (local.get $dst) (local.get $leftBytes))
+                    (i32.add (local.get $src) (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h))
+                      (i32.sub (local.get $yp) (local.get $top))) (local.get $srcRowBytes)))
+                    (local.get $srcRowBytes))
+                  (memory.fill (i32.add (i32.add (local.get $dst) (local.get $leftBytes)) (local.get $srcRowBytes))
+                    (i32.const 0) (i32.sub (i32.sub (local.get $rowBytes) (local.get $leftBytes)) (local.get $srcRowBytes)))))
+              (local.set $yp (i32.add (local.get $yp) (i32.const 1)))
+              (br $loopPad)))))
         (local.set $outImg (i32.add (local.get $out) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $oh)) (local.get $ow)) (local.get $coBytes))))
         (local.set $y (i32.const 0))
         (block $doneY (loop $loopY

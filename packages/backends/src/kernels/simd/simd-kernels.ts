@@ -48,7 +48,11 @@ export interface SimdKernels {
    * accumulators `acc` ([cols]); `mean` is float32 [cols], cols a multiple of 4.
    */
   colSqDevSums(x: number, rows: number, cols: number, acc: number, mean: number): void;
-  /** See `convDirect` in the generator: a stride-1 convolution of a padded NHWC input, co a multiple of 8. */
+  /**
+   * See `convDirect` in the generator: a stride-1 convolution of an NHWC input `src` ([n, h, w, ci]) that
+   * each image of is first laid out on the zero-padded grid at `xp` ([n, hp, wp, ci], `top` rows and `left`
+   * columns before the data; `xp` = `src` for no padding), co a multiple of 8.
+   */
   convDirect(
     xp: number,
     wt: number,
@@ -66,6 +70,11 @@ export interface SimdKernels {
     counter: number,
     chunk: number,
     relu: number,
+    src: number,
+    h: number,
+    w: number,
+    top: number,
+    left: number,
   ): void;
   /** out = (x - mean) * factor + offset per channel of a [rows, c] matrix, c a multiple of 4. */
   batchNormApply(
