@@ -626,6 +626,115 @@ const convDirect = (relaxed) => `
   )`;
 
 /**
+ * convFew: a stride-1 convolution with few input channels (a network's first layer), out[b, y, x, o] =
+ * bias[o] + sum over the `taps` rows t = (ky, kx, c) of the filter ([taps, co], i.e. [kh, kw, ci, co]
+ * in place) of xp[b, c, y + ky, x + kx] * wt[t, o], clamped at zero when `relu` is non-zero. The input
+ * `xp` is channel-major per image on the zero-padded grid (image b at xp + b*imgBytes, channel c at
+ * + c*hp*wpBytes, row at + y*wpBytes, column at + 4x), so the P output positions of a block read one tap
+ * at P consecutive floats; the table at `tab` holds each tap's byte offset (c*hp + ky)*wpBytes + 4kx.
+ * Output [n, oh, ow, co], co a multiple of 8. Blocks of P positions (then single positions for the rest of
+ * a row) by 8 output channels in 2P accumulators: per tap one offset load, two loads of the filter row,
+ * P broadcast loads of x, 2P multiply-adds. Each caller takes chunks of `chunk` images from the shared
+ * counter at `counter` (an atomic add) until none are left; every output element is written by one caller.
+ */
+function convFewBlock(p, relaxed) {
+  const ps = lanes(p);
+  const init = ps
+    .map((i) => `(local.set $a${i}0 (local.get $b0v)) (local.set $a${i}1 (local.get $b1v))`)
+    .join(' ');
+  const body = ps
+    .map(
+      (i) => `(local.set $s (v128.load32_splat offset=${4 * i} (local.get $q)))
+            (local.set $a${i}0 ${madd(relaxed, `(local.get $a${i}0)`, '(local.get $s)', '(local.get $w0)')})
+            (local.set $a${i}1 ${madd(relaxed, `(local.get $a${i}1)`, '(local.get $s)', '(local.get $w1)')})`,
+    )
+    .join('\n            ');
+  const clamp = ps
+    .map(
+      (i) =>
+        `(local.set $a${i}0 (f32x4.max (local.get $a${i}0) (v128.const i32x4 0 0 0 0))) (local.set $a${i}1 (f32x4.max (local.get $a${i}1) (v128.const i32x4 0 0 0 0)))`,
+    )
+    .join(' ');
+  const store = ps
+    .map(
+      (i) => `(v128.store (local.get $o) (local.get $a${i}0))
+          (v128.store offset=16 (local.get $o) (local.get $a${i}1))
+          (local.set $o (i32.add (local.get $o) (local.get $coBytes)))`,
+    )
+    .join('\n          ');
+  return `
+      (block $doneX${p} (loop $loopX${p}
+        (br_if $doneX${p} (i32.gt_u (i32.add (local.get $x) (i32.const ${p})) (local.get $ow)))
+        (local.set $px (i32.add (local.get $row) (i32.shl (local.get $x) (i32.const 2))))
+        (local.set $ob (i32.const 0))
+        (block $doneO${p} (loop $loopO${p}
+          (br_if $doneO${p} (i32.ge_u (local.get $ob) (local.get $coBytes)))
+          (local.set $b0v (v128.load (i32.add (local.get $bias) (local.get $ob))))
+          (local.set $b1v (v128.load offset=16 (i32.add (local.get $bias) (local.get $ob))))
+          ${init}
+          (local.set $tp (local.get $tab))
+          (local.set $wq (i32.add (local.get $wt) (local.get $ob)))
+          (loop $loopT${p}
+            (local.set $q (i32.add (local.get $px) (i32.load (local.get $tp))))
+            (local.set $w0 (v128.load (local.get $wq)))
+            (local.set $w1 (v128.load offset=16 (local.get $wq)))
+            ${body}
+            (local.set $tp (i32.add (local.get $tp) (i32.const 4)))
+            (local.set $wq (i32.add (local.get $wq) (local.get $coBytes)))
+            (br_if $loopT${p} (i32.lt_u (local.get $tp) (local.get $tEnd))))
+          (if (local.get $relu) (then ${clamp}))
+          (local.set $o (i32.add (i32.add (local.get $outRow) (local.get $ob))
+            (i32.mul (local.get $x) (local.get $coBytes))))
+          ${store}
+          (local.set $ob (i32.add (local.get $ob) (i32.const 32)))
+          (br $loopO${p})))
+        (local.set $x (i32.add (local.get $x) (i32.const ${p})))
+        (br $loopX${p})))`;
+}
+
+/**
+ * Positions per block of {@link convFewBlock}, then single positions for the rest of a row: 2P
+ * accumulators, two filter vectors and one broadcast. Measured on the Xeon host, blocks of 5 or 6 positions
+ * ran 1.2-1.6x slower than 4 (more live vectors than x64 has registers).
+ */
+const CONV_FEW_POSITIONS = 4;
+
+const convFew = (relaxed) => `
+  (func (export "convFew")
+    (param $xp i32) (param $wt i32) (param $bias i32) (param $out i32) (param $tab i32) (param $taps i32)
+    (param $n i32) (param $imgBytes i32) (param $wpBytes i32) (param $oh i32) (param $ow i32) (param $co i32)
+    (param $counter i32) (param $chunk i32) (param $relu i32)
+    (local $k i32) (local $b i32) (local $b1 i32) (local $y i32) (local $x i32) (local $ob i32) (local $row i32)
+    (local $px i32) (local $q i32) (local $tp i32) (local $tEnd i32) (local $wq i32) (local $o i32)
+    (local $outRow i32) (local $coBytes i32)
+    (local $w0 v128) (local $w1 v128) (local $s v128) (local $b0v v128) (local $b1v v128)
+    ${lanes(CONV_FEW_POSITIONS)
+      .map((i) => `(local $a${i}0 v128) (local $a${i}1 v128)`)
+      .join(' ')}
+    (local.set $coBytes (i32.shl (local.get $co) (i32.const 2)))
+    (local.set $tEnd (i32.add (local.get $tab) (i32.shl (local.get $taps) (i32.const 2))))
+    (block $doneK (loop $loopK
+      ${claimChunk}
+      (block $doneB (loop $loopB
+        (br_if $doneB (i32.ge_u (local.get $b) (local.get $b1)))
+        (local.set $row (i32.add (local.get $xp) (i32.mul (local.get $b) (local.get $imgBytes))))
+        (local.set $outRow (i32.add (local.get $out) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $oh)) (local.get $ow)) (local.get $coBytes))))
+        (local.set $y (i32.const 0))
+        (block $doneY (loop $loopY
+          (br_if $doneY (i32.ge_u (local.get $y) (local.get $oh)))
+          (local.set $x (i32.const 0))
+          ${convFewBlock(CONV_FEW_POSITIONS, relaxed)}
+          ${convFewBlock(1, relaxed)}
+          (local.set $row (i32.add (local.get $row) (local.get $wpBytes)))
+          (local.set $outRow (i32.add (local.get $outRow) (i32.mul (local.get $ow) (local.get $coBytes))))
+          (local.set $y (i32.add (local.get $y) (i32.const 1)))
+          (br $loopY)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $loopB)))
+      (br $loopK)))
+  )`;
+
+/**
  * adamUpdate: one fused Adam step over `size` floats (a multiple of 4), writing new arrays:
  *   mNext = flush(m * b1 + g * (1 - b1)), vNext = flush(v * b2 + (g * g) * (1 - b2)),
  *   pNext = p * decay - (mNext / (sqrt(vNext / c2) + eps)) * stepSize,  flush(x) = (x + 2^-100) - 2^-100,
@@ -851,7 +960,7 @@ const gemm = (relaxed) => `
 
 const memory = (shared) => `(import "env" "memory" (memory 1${shared ? ' 65536 shared' : ''}))`;
 const text = (shared, relaxed = false) =>
-  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${[8, 4, 1].map(filterRows).join('\n')}\n${[4, 1].map((v) => colSums(v)).join('\n')}\n${[4, 1].map((v) => colSums(v, true)).join('\n')}\n${batchNormApply}\n${batchNormSums}\n${reluGrad}\n${toChannelMajor}\n${filterTaps(relaxed)}\n${convDirect(relaxed)}\n${adamUpdate}\n${batchNormTrainDx}\n${gemm(relaxed)}\n)\n`;
+  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${[8, 4, 1].map(filterRows).join('\n')}\n${[4, 1].map((v) => colSums(v)).join('\n')}\n${[4, 1].map((v) => colSums(v, true)).join('\n')}\n${batchNormApply}\n${batchNormSums}\n${reluGrad}\n${toChannelMajor}\n${filterTaps(relaxed)}\n${convDirect(relaxed)}\n${convFew(relaxed)}\n${adamUpdate}\n${batchNormTrainDx}\n${gemm(relaxed)}\n)\n`;
 
 const wabt = await wabtFactory();
 const features = { simd: true, threads: true, relaxed_simd: true, bulk_memory: true };

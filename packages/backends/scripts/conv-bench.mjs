@@ -8,8 +8,11 @@
 //   peak = threads x GHz x 4 float32 lanes x 2 flops per fused multiply-add x FMA ports (--ports 2)
 // with the clock measured here (--ghz overrides it). Needs the built package (`npx tsup`).
 // Usage: node --experimental-wasm-relaxed-simd scripts/conv-bench.mjs [--threads 2] [--reps 9]
-//   [--models mnist-cnn,cifar-vgg-small] [--clock wall|cpu] [--ghz G] [--ports 2] [--dist ../dist] [--json]
+//   [--models mnist-cnn,cifar-vgg-small] [--clock wall|cpu] [--ghz G] [--ports 2] [--dist ../dist] [--json] [--no-read]
 // --clock cpu with --threads 1: the kernel's own CPU time, usable on a busy machine.
+// --no-read: time the kernel call alone, without reading its output back into JavaScript (the wasm
+// kernels run synchronously; a training step does not read the output either, and the read of a 16 MB
+// output can take longer than a first layer's convolution).
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { clockNow } from './clock.mjs';
@@ -26,6 +29,7 @@ const ghzFlag = flag('--ghz', 'measure');
 const ghz = ghzFlag === 'measure' ? measureGhz() : Number(ghzFlag);
 const ports = Number(flag('--ports', '2'));
 const json = args.includes('--json');
+const read = !args.includes('--no-read');
 const clock = flag('--clock', 'wall');
 const now = clockNow(clock);
 const models = flag('--models', 'mnist-cnn,cifar-vgg-small').split(',');
@@ -52,7 +56,9 @@ const selection = await selectBackend('wasm', { threads, relaxedSimd: 'enable' }
 const relaxed = selection.engine.includes('relaxed');
 const peak = (threads * ghz * 4 * 2 * ports) / (relaxed ? 1 : 2);
 if (!json) {
-  console.log(`# ${selection.engine}; batch ${batch}, median of ${reps} calls, ${clock} clock`);
+  console.log(
+    `# ${selection.engine}; batch ${batch}, median of ${reps} calls, ${clock} clock${read ? ', output read back' : ', output not read back'}`,
+  );
   console.log(
     `# peak: ${threads} cores x ${ghz.toFixed(2)} GHz x 4 lanes x 2 flops x ${ports} ports${relaxed ? '' : ' / 2 (no FMA)'} = ${peak.toFixed(1)} GFLOP/s`,
   );
@@ -66,7 +72,7 @@ function time(run) {
   for (let i = 0; i < reps; i++) {
     const t0 = now();
     const y = run();
-    y.dataSync();
+    if (read) y.dataSync();
     ms.push(now() - t0);
     y.dispose();
   }

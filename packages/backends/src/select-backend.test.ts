@@ -188,6 +188,17 @@ describe('selectBackend', () => {
           1,
           'same',
         ),
+      // The few-channel convolution (a first layer: 3 input channels, bias, ReLU): chunks of one image
+      // taken by this thread and the helper.
+      () =>
+        tf.fused.conv2d({
+          x: tf.tensor4d(xv.slice(0, 8 * 16 * 16 * 3), [8, 16, 16, 3]),
+          filter: tf.tensor4d(fv.slice(0, 3 * 3 * 3 * 32), [3, 3, 3, 32]),
+          bias: tf.tensor1d(gv),
+          strides: 1,
+          pad: 'same',
+          activation: 'relu',
+        }),
       () => tf.mean(tf.tensor(xv, shape), [0, 1]),
       // The SIMD matrix product: chunks of rows taken by this thread and the helper (a dense layer's
       // forward with bias and ReLU, its weight gradient x^T dy and its input gradient dy W^T).

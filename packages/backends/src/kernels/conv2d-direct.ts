@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { conv2dFewChannels } from './conv2d-few-channels.js';
 import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import {
@@ -130,7 +131,25 @@ function convInfo(
   );
 }
 
-/** `Conv2D`: {@link conv2dDirect} where it applies, else `fallback` (XNNPACK). */
+/**
+ * {@link conv2dDirect} (16 or more input channels) or {@link conv2dFewChannels} (fewer) where one applies,
+ * else `undefined`.
+ */
+function conv2dSimd(
+  backend: KernelBackendLike,
+  x: TensorInfo,
+  filter: TensorInfo,
+  bias: TensorInfo | undefined,
+  info: tf.backend_util.Conv2DInfo,
+  relu: boolean,
+): TensorInfo | undefined {
+  return (
+    conv2dDirect(backend, x, filter, bias, info, relu) ??
+    conv2dFewChannels(backend, x, filter, bias, info, relu)
+  );
+}
+
+/** `Conv2D`: {@link conv2dSimd} where it applies, else `fallback` (XNNPACK). */
 export function conv2d(
   fallback: KernelImpl,
   args: { inputs: Record<string, TensorInfo>; backend: KernelBackendLike; attrs?: Record<string, unknown> },
@@ -138,12 +157,12 @@ export function conv2d(
   const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
   const attrs = args.attrs ?? {};
   return (
-    conv2dDirect(args.backend, x, filter, undefined, convInfo(x, filter, attrs), false) ??
+    conv2dSimd(args.backend, x, filter, undefined, convInfo(x, filter, attrs), false) ??
     run1(fallback, args.backend, args.inputs, attrs)
   );
 }
 
-/** `FusedConv2D` with a per-channel bias (or none) and a linear or ReLU activation: {@link conv2dDirect}. */
+/** `FusedConv2D` with a per-channel bias (or none) and a linear or ReLU activation: {@link conv2dSimd}. */
 export function fusedConv2d(
   fallback: KernelImpl,
   args: { inputs: Record<string, TensorInfo>; backend: KernelBackendLike; attrs?: Record<string, unknown> },
@@ -153,7 +172,7 @@ export function fusedConv2d(
   const activation = (attrs.activation as string | undefined) ?? 'linear';
   if (x !== undefined && filter !== undefined && preluActivationWeights === undefined) {
     if (activation === 'linear' || activation === 'relu') {
-      const out = conv2dDirect(
+      const out = conv2dSimd(
         args.backend,
         x,
         filter,

@@ -22,6 +22,7 @@ export interface SimdHelpers {
 export type SimdHelperKernel =
   | 'filterTaps'
   | 'convDirect'
+  | 'convFew'
   | 'batchNormApply'
   | 'batchNormSums'
   | 'batchNormTrainDx'
@@ -45,6 +46,7 @@ const KERNELS: readonly SimdHelperKernel[] = [
   'convDirect',
   'gemm',
   'adamUpdate',
+  'convFew',
 ];
 
 // Control block, one per helper (Int32Array): [0] request sequence number, [1] finished sequence number,

@@ -76,6 +76,28 @@ export interface SimdKernels {
     top: number,
     left: number,
   ): void;
+  /**
+   * See `convFew` in the generator: a stride-1 convolution with few input channels of a channel-major,
+   * padded input (byte strides imgBytes per image, wpBytes per row), taps' byte offsets in the table at
+   * `tab`; co a multiple of 8.
+   */
+  convFew(
+    xp: number,
+    wt: number,
+    bias: number,
+    out: number,
+    tab: number,
+    taps: number,
+    n: number,
+    imgBytes: number,
+    wpBytes: number,
+    oh: number,
+    ow: number,
+    co: number,
+    counter: number,
+    chunk: number,
+    relu: number,
+  ): void;
   /** out = (x - mean) * factor + offset per channel of a [rows, c] matrix, c a multiple of 4. */
   batchNormApply(
     x: number,
@@ -283,6 +305,7 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
         toChannelMajor: exports.toChannelMajor as Fn,
         filterTaps: exports.filterTaps as Fn,
         convDirect: exports.convDirect as Fn,
+        convFew: exports.convFew as Fn,
         adamUpdate: exports.adamUpdate as Fn,
         batchNormTrainDx: exports.batchNormTrainDx as Fn,
         gemm: exports.gemm as Fn,

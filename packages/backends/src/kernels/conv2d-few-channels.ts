@@ -1,0 +1,123 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
+import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
+import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
+
+/** Below this many input channels a stride-1 convolution goes to {@link conv2dFewChannels}. */
+export const FEW_CHANNELS_BELOW = 16;
+
+/** Image chunks per convolution: enough for the threads to even out when one of them is slowed. */
+const CHUNKS = 16;
+
+/**
+ * A stride-1, undilated NHWC convolution with fewer than 16 input channels (a network's first layer:
+ * 1 channel for MNIST, 3 for CIFAR), output channels a multiple of 8, in the SIMD kernel `convFew`:
+ * `out = conv(x, filter) + bias`, clamped at zero when `relu`. The input is first copied channel-major
+ * onto the zero-padded grid (each image's channels as separate planes), so a block of consecutive output
+ * positions reads each filter tap (ky, kx, c) at consecutive floats; the kernel then walks the
+ * kh*kw*ci taps (9 for mnist-cnn, 27 for cifar-vgg-small) through a table of their offsets, in blocks of
+ * 4 positions by 8 output channels held in registers. The batch is cut into chunks of images that the
+ * calling thread and the SIMD helper threads take in turn; each output element is written by one thread.
+ *
+ * Returns `undefined` where it does not apply (strides, dilations, 16 or more input channels, output
+ * channels not a multiple of 8, dtypes, a bias that is not one value per output channel, no SIMD) or where
+ * XNNPACK would use more threads (a browser page with XNNPACK threads and no helper threads).
+ */
+export function conv2dFewChannels(
+  backend: KernelBackendLike,
+  x: TensorInfo,
+  filter: TensorInfo,
+  bias: TensorInfo | undefined,
+  info: tf.backend_util.Conv2DInfo,
+  relu: boolean,
+): TensorInfo | undefined {
+  const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, batchSize: n } = info;
+  const { outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
+  if (
+    info.dataFormat !== 'channelsLast' ||
+    info.strideHeight !== 1 ||
+    info.strideWidth !== 1 ||
+    info.dilationHeight !== 1 ||
+    info.dilationWidth !== 1 ||
+    x.dtype !== 'float32' ||
+    filter.dtype !== 'float32' ||
+    co % 8 !== 0 ||
+    ci >= FEW_CHANNELS_BELOW ||
+    n * oh * ow * ci === 0 ||
+    (bias !== undefined && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== co))
+  ) {
+    return undefined;
+  }
+  const { top, left, bottom, right } = info.padInfo;
+  const hp = h + top + bottom;
+  const wp = w + left + right;
+  if (top < 0 || left < 0 || bottom < 0 || right < 0 || hp - kh + 1 !== oh || wp - kw + 1 !== ow)
+    return undefined;
+  // Byte offsets into wasm memory are i32: stay well inside.
+  if ((n * ci * hp * wp + n * oh * ow * co) * 4 > 2 ** 30) return undefined;
+  const wb = backend as WasmBackendInternals;
+  const kernels = chunkedKernels(wb);
+  if (kernels === undefined) return undefined;
+  const { simd, helpers, helperCount } = kernels;
+  const chunk = Math.max(1, Math.ceil(n / CHUNKS));
+  const chunks = Math.ceil(n / chunk);
+  const taps = kh * kw * ci;
+  const plane = hp * wp;
+  return withScratch(backend, (keep) => {
+    const xp = keep(wb.makeOutput([n, ci, hp, wp], 'float32'));
+    const tab = keep(wb.makeOutput([taps], 'int32'));
+    const zeroBias = bias === undefined ? keep(wb.makeOutput([co], 'float32')) : undefined;
+    const counter = keep(wb.makeOutput([1], 'int32'));
+    const out = wb.makeOutput([n, oh, ow, co], 'float32');
+    try {
+      // Views after every allocation (an allocation may grow the heap).
+      if (hp !== h || wp !== w) (wb.typedArrayFromHeap(xp) as Float32Array).fill(0);
+      // x[b, i, j, c] -> xp[b, c, i + top, j + left]
+      simd.toChannelMajor(
+        heapOffset(wb, x),
+        n,
+        h,
+        w,
+        ci,
+        h * w * ci * 4,
+        w * ci * 4,
+        heapOffset(wb, xp) + (top * wp + left) * 4,
+        plane * 4,
+        ci * plane * 4,
+        wp * 4,
+      );
+      const tv = wb.typedArrayFromHeap(tab) as Int32Array;
+      for (let ky = 0; ky < kh; ky++) {
+        for (let kx = 0; kx < kw; kx++) {
+          for (let c = 0; c < ci; c++) tv[(ky * kw + kx) * ci + c] = (c * plane + ky * wp + kx) * 4;
+        }
+      }
+      if (zeroBias !== undefined) (wb.typedArrayFromHeap(zeroBias) as Float32Array).fill(0);
+      (wb.typedArrayFromHeap(counter) as Int32Array)[0] = 0;
+      const args = [
+        heapOffset(wb, xp),
+        heapOffset(wb, filter),
+        heapOffset(wb, bias ?? (zeroBias as TensorInfo)),
+        heapOffset(wb, out),
+        heapOffset(wb, tab),
+        taps,
+        n,
+        ci * plane * 4,
+        wp * 4,
+        oh,
+        ow,
+        co,
+        heapOffset(wb, counter),
+        chunk,
+        relu ? 1 : 0,
+      ] as const;
+      runChunked(helpers, 'convFew', args, Math.min(helperCount, chunks - 1), () =>
+        simd.convFew(...args),
+      );
+    } catch (error) {
+      backend.disposeData(out.dataId);
+      throw error;
+    }
+    return out;
+  });
+}
