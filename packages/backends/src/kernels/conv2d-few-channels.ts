@@ -111,9 +111,7 @@ export function conv2dFewChannels(
         chunk,
         relu ? 1 : 0,
       ] as const;
-      runChunked(helpers, 'convFew', args, Math.min(helperCount, chunks - 1), () =>
-        simd.convFew(...args),
-      );
+      runChunked(helpers, 'convFew', args, Math.min(helperCount, chunks - 1), () => simd.convFew(...args));
     } catch (error) {
       backend.disposeData(out.dataId);
       throw error;
