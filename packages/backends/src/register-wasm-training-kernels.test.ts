@@ -493,6 +493,9 @@ describe('registerWasmTrainingKernels', () => {
       { x: [2, 5, 8, 12], k: [2, 4], co: 24, pad: 'same' },
       { x: [1, 6, 6, 4], k: [1, 1], co: 8, pad: 'valid' },
       { x: [2, 3, 3, 4], k: [5, 5], co: 8, pad: 'same' },
+      // Rows wide enough that the kernel works in blocks of 2 output rows (30 * (64 + 72) * 4 bytes a row
+      // against a 32 KB budget), the last block shorter; the taps' rows straddle the blocks.
+      { x: [1, 7, 30, 64], k: [3, 3], co: 72, pad: 'same' },
       {
         x: [2, 6, 7, 8],
         k: [3, 2],

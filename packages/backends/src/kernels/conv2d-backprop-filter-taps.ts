@@ -11,6 +11,8 @@ const CHUNKS = 16;
  * partial) fewer chunks are used, but never fewer than one per thread.
  */
 const PARTIALS_MAX_FLOATS = 1 << 23;
+/** The part of a core's L1 data cache (48 KB on current x86 server cores, 32 KB on older) a block of rows uses. */
+const L1_BYTES = 32 * 1024;
 
 /**
  * `Conv2DBackpropFilter` for stride 1 and dilation 1 (NHWC), input channels a multiple of 4 and output
@@ -59,6 +61,10 @@ export function conv2DBackpropFilterTaps(
     }
   }
   const taps = table.length / 6;
+  // Output rows per block: their dy and the input rows they read (about as many) in the L1 cache; blocks
+  // of even height.
+  const blocks = Math.ceil(oh / Math.max(1, Math.floor(L1_BYTES / (ow * (ci + co) * 4))));
+  const rowBlock = Math.ceil(oh / blocks);
   const size = kh * kw * ci * co;
   // Chunks of images, taken in turn by this thread and the helpers; each has its own partial sums, added in
   // chunk order afterwards, so the result does not depend on the threads' timing.
@@ -93,6 +99,7 @@ export function conv2DBackpropFilterTaps(
         counter,
         chunk,
         size * 4,
+        rowBlock,
       ] as const;
       runChunked(helpers, 'filterTaps', args, Math.min(helperCount, chunks - 1), () =>
         simd.filterTaps(...args),

@@ -482,7 +482,8 @@
   (func (export "filterTaps")
     (param $x i32) (param $dy i32) (param $out i32) (param $n i32) (param $h i32) (param $w i32)
     (param $ci i32) (param $oh i32) (param $ow i32) (param $co i32) (param $tab0 i32) (param $taps i32)
-    (param $counter i32) (param $chunk i32) (param $partBytes i32)
+    (param $counter i32) (param $chunk i32) (param $partBytes i32) (param $rowBlock i32)
+    (local $yb i32) (local $yb1 i32) (local $ya i32) (local $yz i32)
     (local $k i32) (local $b1 i32) (local $part i32) (local $tab i32) (local $cTo i32) (local $t i32) (local $shift i32) (local $y0 i32) (local $y1 i32) (local $x0 i32) (local $x1 i32)
     (local $row i32) (local $b i32) (local $cb i32) (local $ob i32) (local $obEnd i32) (local $y i32)
     (local $xp i32) (local $dp i32) (local $dEnd i32) (local $ciBytes i32) (local $coBytes i32) (local $o i32)
@@ -502,17 +503,27 @@
       (local.set $part (i32.add (local.get $out) (i32.mul (local.get $k) (local.get $partBytes))))
     (block $doneB (loop $loopB
       (br_if $doneB (i32.ge_u (local.get $b) (local.get $b1)))
+    ;; blocks of $rowBlock output rows, so that their x and dy stay in the L1 cache while every tap and
+    ;; channel block passes over them
+    (local.set $yb (i32.const 0))
+    (block $doneYb (loop $loopYb
+      (br_if $doneYb (i32.ge_u (local.get $yb) (local.get $oh)))
+      (local.set $yb1 (i32.add (local.get $yb) (local.get $rowBlock)))
     (local.set $tab (local.get $tab0))
     (local.set $t (i32.const 0))
     (block $doneT (loop $loopT
       (br_if $doneT (i32.ge_u (local.get $t) (local.get $taps)))
       (local.set $shift (i32.load (local.get $tab)))
-      (local.set $y0 (i32.load offset=4 (local.get $tab)))
-      (local.set $y1 (i32.load offset=8 (local.get $tab)))
+      ;; the tap's rows inside the image, within this block
+      (local.set $ya (i32.load offset=4 (local.get $tab)))
+      (local.set $yz (i32.load offset=8 (local.get $tab)))
+      (local.set $y0 (select (local.get $ya) (local.get $yb) (i32.gt_u (local.get $ya) (local.get $yb))))
+      (local.set $y1 (select (local.get $yz) (local.get $yb1) (i32.lt_u (local.get $yz) (local.get $yb1))))
       (local.set $x0 (i32.load offset=12 (local.get $tab)))
       (local.set $x1 (i32.load offset=16 (local.get $tab)))
       (local.set $row (i32.load offset=20 (local.get $tab)))
-        (local.set $cb (i32.const 0))
+        ;; (no rows of this tap in the block: no channel blocks)
+        (local.set $cb (select (i32.const 0) (local.get $cTo) (i32.lt_u (local.get $y0) (local.get $y1))))
         (block $doneC (loop $loopC
           (br_if $doneC (i32.ge_u (local.get $cb) (local.get $cTo)))
           (local.set $ob (i32.const 0))
@@ -577,6 +588,8 @@
       (local.set $tab (i32.add (local.get $tab) (i32.const 24)))
       (local.set $t (i32.add (local.get $t) (i32.const 1)))
       (br $loopT)))
+      (local.set $yb (local.get $yb1))
+      (br $loopYb)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $loopB)))
       (br $loopK)))

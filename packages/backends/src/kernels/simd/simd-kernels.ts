@@ -147,6 +147,7 @@ export interface SimdKernels {
     counter: number,
     chunk: number,
     partBytes: number,
+    rowBlock: number,
   ): void;
   /** dx = a * dy + b * (x - mean) + d per channel (params: mean, a, b, d, each [c]); c a multiple of 4. */
   batchNormTrainDx(x: number, dy: number, out: number, rows: number, c: number, params: number): void;
