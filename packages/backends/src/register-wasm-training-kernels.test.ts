@@ -10,6 +10,7 @@ import { composedAdam } from './__fixtures__/composed-adam.js';
 import { conv2DBackpropFilterGemm, filterGrid } from './kernels/conv2d-backprop-filter-gemm.js';
 import { conv2DBackpropFilterRows } from './kernels/conv2d-backprop-filter-rows.js';
 import { conv2DBackpropFilterTaps } from './kernels/conv2d-backprop-filter-taps.js';
+import { maxPool } from './kernels/max-pool.js';
 import { setSimdKernelsEnabled, simdKernels } from './kernels/simd/simd-kernels.js';
 import {
   hasWasmTrainingKernels,
@@ -560,6 +561,68 @@ describe('registerWasmTrainingKernels', () => {
       }
     } finally {
       setSimdKernelsEnabled(true);
+    }
+  });
+
+  it('matches cpu for 2x2 stride-2 max pooling in the SIMD kernel (odd sizes, NaN), and falls back for others', async () => {
+    const rng = new Rng(31);
+    const noFallback = () => {
+      throw new Error('the SIMD max pooling should apply');
+    };
+    const cases: Array<{ x: number[]; f: number; s: number; pad: 'same' | 'valid'; simd: boolean }> = [
+      { x: [2, 8, 8, 4], f: 2, s: 2, pad: 'valid', simd: true },
+      // A last row and column no window covers ('valid' on odd sizes): not read.
+      { x: [3, 7, 9, 8], f: 2, s: 2, pad: 'valid', simd: true },
+      { x: [1, 5, 3, 36], f: 2, s: 2, pad: 'valid', simd: true },
+      // 'same' on even sizes has no padding: the SIMD kernel applies.
+      { x: [2, 6, 10, 12], f: 2, s: 2, pad: 'same', simd: true },
+      // 'same' on odd sizes pads the last window, channels not a multiple of 4, other windows: fallback.
+      { x: [2, 7, 9, 8], f: 2, s: 2, pad: 'same', simd: false },
+      { x: [2, 8, 8, 6], f: 2, s: 2, pad: 'valid', simd: false },
+      { x: [2, 9, 9, 4], f: 3, s: 2, pad: 'same', simd: false },
+      { x: [2, 6, 6, 4], f: 2, s: 1, pad: 'valid', simd: false },
+    ];
+    for (const c of cases) {
+      const values = randomArray(rng, c.x);
+      // Ties (ReLU-like zeros); for the SIMD kernel also a NaN (skipped, as the cpu backend skips it; the
+      // stock kernel propagates it) and a window of NaNs (-Infinity).
+      for (let i = 0; i < values.length; i++) if ((values[i] as number) < 0.3) values[i] = 0;
+      if (c.simd) {
+        values[5] = Number.NaN;
+        const ch = c.x[3] as number;
+        const row = (c.x[2] as number) * ch;
+        for (const at of [0, ch, row, row + ch]) values[at + 1] = Number.NaN;
+      }
+      const shape = c.x as [number, number, number, number];
+      const ref = await on('cpu', () => tf.maxPool(tf.tensor4d(values, shape), c.f, c.s, c.pad));
+      const got = await on('wasm', () => tf.maxPool(tf.tensor4d(values, shape), c.f, c.s, c.pad));
+      expect(got.shape).toEqual(ref.shape);
+      if (c.simd) {
+        expect(Array.from(got.values)).toEqual(Array.from(ref.values));
+        // Called directly with a fallback that throws: the SIMD kernel really computed it.
+        const direct = await on('wasm', () => {
+          const x = tf.tensor4d(values, shape);
+          const out = maxPool(noFallback, {
+            inputs: { x },
+            backend: tf.backend(),
+            attrs: { filterSize: c.f, strides: c.s, pad: c.pad },
+          });
+          return tf.engine().makeTensorFromTensorInfo(out);
+        });
+        expect(Array.from(direct.values)).toEqual(Array.from(ref.values));
+      } else {
+        expect(Array.from(got.values)).toEqual(Array.from(ref.values));
+        await tf.setBackend('wasm');
+        expect(() =>
+          tf.tidy(() =>
+            maxPool(noFallback, {
+              inputs: { x: tf.tensor4d(values, shape) },
+              backend: tf.backend(),
+              attrs: { filterSize: c.f, strides: c.s, pad: c.pad },
+            }),
+          ),
+        ).toThrow(/should apply/);
+      }
     }
   });
 

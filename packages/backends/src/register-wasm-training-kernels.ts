@@ -12,6 +12,7 @@ import { batchNormMoments } from './kernels/batch-norm-moments.js';
 import { conv2DBackpropFilter, conv2DBackpropFilterParts } from './kernels/conv2d-backprop-filter.js';
 import { conv2DBackpropInput, conv2DBackpropInputParts } from './kernels/conv2d-backprop-input.js';
 import { conv2d, fusedConv2d } from './kernels/conv2d-direct.js';
+import { maxPool } from './kernels/max-pool.js';
 import { maxPoolGrad } from './kernels/max-pool-grad.js';
 import { reduceLeadingAxes } from './kernels/reduce-leading-axes.js';
 import { reverse } from './kernels/reverse.js';
@@ -42,6 +43,7 @@ const REPLACED = [
   'FusedConv2D',
   'Conv2DBackpropInput',
   'MaxPoolGrad',
+  'MaxPool',
   'FusedBatchNorm',
   'Sum',
   'Mean',
@@ -77,7 +79,9 @@ const GRADIENTS = ['FusedBatchNorm', 'Mean', 'Relu'] as const;
  * - `Conv2DBackpropInput` computed as one convolution with the flipped filter (`convDirect` or XNNPACK)
  *   instead of the backend's scalar loop.
  * - `MaxPoolGrad` as one pass over the pooling windows (the backend's kernel loops over every window that
- *   may cover each input pixel).
+ *   may cover each input pixel), 2x2 stride-2 pooling in SIMD shared with the helper threads.
+ * - `MaxPool` with 2x2 windows and stride 2 over a multiple of 4 channels in SIMD, shared with the helper
+ *   threads (1.4-1.7x XNNPACK's operator per thread here).
  * - `Sum` and `Mean` over leading axes (bias gradients, batch-norm statistics) as one sequential pass
  *   instead of a transpose followed by a reduction.
  * - `FusedBatchNorm` in one SIMD pass with the per-channel factor computed once (the backend's kernel
@@ -125,6 +129,7 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
   const fusedMatMul = requireKernel('_FusedMatMul', backendName);
   const backpropInput = requireKernel('Conv2DBackpropInput', backendName);
   const sum = requireKernel('Sum', backendName);
+  const maxPoolStock = requireKernel('MaxPool', backendName);
   const fusedBatchNorm = requireKernel('FusedBatchNorm', backendName);
   const mean = requireKernel('Mean', backendName);
   const tileKernel = requireKernel('Tile', backendName);
@@ -163,6 +168,7 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
       (args) => conv2DBackpropInput(inputParts, args) ?? (backpropInput(args) as TensorInfo),
     ],
     ['MaxPoolGrad', (args) => maxPoolGrad(args)],
+    ['MaxPool', (args) => maxPool(maxPoolStock, args)],
     ['FusedBatchNorm', (args) => batchNorm(fusedBatchNorm, args)],
     ['Sum', (args) => reduceLeadingAxes('sum', sum, args)],
     ['Mean', (args) => reduceLeadingAxes('mean', mean, args)],

@@ -180,6 +180,18 @@ describe('selectBackend', () => {
         ),
       () => tf.grad((z: tf.Tensor) => tf.sum(tf.mul(tf.relu(z), tf.tensor(wv, shape))))(tf.tensor(xv, shape)),
       () => tf.sum(tf.tensor(xv, shape), [0, 1, 2]),
+      // 2x2 max pooling and its gradient, whole images shared (odd sizes: a last row and column no window
+      // covers).
+      () => tf.maxPool(tf.tensor4d(xv.concat(wv).slice(0, 9 * 17 * 15 * 32), [9, 17, 15, 32]), 2, 2, 'valid'),
+      () =>
+        tf.grad((z: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.maxPool(z as tf.Tensor4D, 2, 2, 'valid'),
+              tf.tensor(wv.slice(0, 9 * 8 * 7 * 32), [9, 8, 7, 32]),
+            ),
+          ),
+        )(tf.tensor4d(xv.concat(wv).slice(0, 9 * 17 * 15 * 32), [9, 17, 15, 32])),
       // The direct convolution: chunks of images taken by this thread and the helper.
       () =>
         tf.conv2d(

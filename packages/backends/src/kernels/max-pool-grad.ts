@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { runRows } from './simd/simd-helpers.js';
 import { simdKernels } from './simd/simd-kernels.js';
 import type { KernelBackendLike, TensorInfo } from './wasm-kernel-utils.js';
 
@@ -16,7 +17,8 @@ export interface HeapBackend extends KernelBackendLike {
  * incoming gradient. The wasm backend's own kernel is a scalar loop over every input pixel and every
  * window that may cover it, which dominated the training step of small CNNs. 2x2 windows with stride 2
  * over a multiple of 4 channels (every pooling layer of the zoo) run in a WebAssembly SIMD kernel, four
- * channels at a time and without branches; the JavaScript loops below are the fallback.
+ * channels at a time and without branches, whole images shared with the SIMD helper threads; the
+ * JavaScript loops below are the fallback.
  */
 export function maxPoolGrad(args: {
   inputs: Record<string, TensorInfo>;
@@ -60,7 +62,26 @@ export function maxPoolGrad(args: {
   if (simd !== undefined && xo !== undefined && dyo !== undefined && dxo !== undefined) {
     // Every window writes its four positions; only rows and columns outside every window need zeros.
     if (2 * outHeight < inHeight || 2 * outWidth < inWidth) dx.fill(0);
-    simd.maxPoolGrad2x2(xo, dyo, dxo, batchSize, inHeight, inWidth, c, outHeight, outWidth);
+    // Whole images shared with the SIMD helper threads: each writes only its own images' dx.
+    const [xImage, dyImage] = [inHeight * rowStride * 4, outHeight * outWidth * c * 4];
+    runRows(
+      backend.wasm,
+      'maxPoolGrad2x2',
+      batchSize,
+      inHeight * rowStride,
+      (b0, b1) => [
+        xo + b0 * xImage,
+        dyo + b0 * dyImage,
+        dxo + b0 * xImage,
+        b1 - b0,
+        inHeight,
+        inWidth,
+        c,
+        outHeight,
+        outWidth,
+      ],
+      (a) => simd.maxPoolGrad2x2(...(a as Parameters<typeof simd.maxPoolGrad2x2>)),
+    );
     return out;
   }
   dx.fill(0);

@@ -27,6 +27,8 @@ export type SimdHelperKernel =
   | 'batchNormSums'
   | 'batchNormTrainDx'
   | 'reluGrad'
+  | 'maxPool2x2'
+  | 'maxPoolGrad2x2'
   | 'colSums4'
   | 'colSums1'
   | 'colSqDevSums4'
@@ -39,6 +41,8 @@ const KERNELS: readonly SimdHelperKernel[] = [
   'batchNormSums',
   'batchNormTrainDx',
   'reluGrad',
+  'maxPool2x2',
+  'maxPoolGrad2x2',
   'colSums4',
   'colSums1',
   'colSqDevSums4',

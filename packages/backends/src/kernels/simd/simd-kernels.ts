@@ -23,6 +23,17 @@ export interface SimdKernels {
     oh: number,
     ow: number,
   ): void;
+  /** See `maxPool2x2` in the generator: 2x2 stride-2 unpadded max pooling (NHWC), c a multiple of 4. */
+  maxPool2x2(
+    x: number,
+    out: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    oh: number,
+    ow: number,
+  ): void;
   /** The filter gradient's rows; `vectors` (8, 4 or 1) output-channel vectors at a time. */
   filterRows(
     vectors: 8 | 4 | 1,
@@ -289,6 +300,7 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
       };
       result = {
         maxPoolGrad2x2: exports.maxPoolGrad2x2 as Fn,
+        maxPool2x2: exports.maxPool2x2 as Fn,
         filterRows: (vectors, ...args) => rows[vectors](...args),
         colSums: (x, rowCount, cols, acc) =>
           (cols % 16 === 0 ? (exports.colSums4 as Fn) : (exports.colSums1 as Fn))(x, rowCount, cols, acc),
