@@ -91,8 +91,9 @@ function filterRows(v) {
  * maxPoolGrad2x2: the gradient of a 2x2, stride-2, unpadded max pooling (NHWC, c a multiple of 4), four
  * channels at a time. Every window writes all four of its input positions: dy to its first maximum in
  * row-major order (as TensorFlow and the tfjs cpu backend choose it), zero to the others. Rows and columns
- * that no window covers (odd sizes) are not written. A NaN in a window sends its dy to the window's last
- * position.
+ * that no window covers (odd sizes) are not written. The maximum is a running `f32x4.pmax` from -Infinity
+ * (one instruction on x86, where `f32x4.max`'s NaN rules take several), so NaN inputs are skipped as the
+ * cpu backend's `pixel > max` skips them; a window of NaNs sends its dy to its last position.
  */
 const maxPoolGrad = `
   (func (export "maxPoolGrad2x2")
@@ -124,7 +125,8 @@ const maxPoolGrad = `
             (local.set $vd (v128.load (i32.add (i32.add (local.get $pa) (local.get $rowBytes)) (local.get $cBytes))))
             (local.set $g (v128.load (local.get $dy)))
             (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
-            (local.set $m (f32x4.max (f32x4.max (local.get $va) (local.get $vb)) (f32x4.max (local.get $vc) (local.get $vd))))
+            (local.set $m (f32x4.pmax (f32x4.pmax (f32x4.pmax (f32x4.pmax (v128.const f32x4 -inf -inf -inf -inf)
+              (local.get $va)) (local.get $vb)) (local.get $vc)) (local.get $vd)))
             (local.set $e0 (f32x4.eq (local.get $va) (local.get $m)))
             (local.set $e1 (v128.andnot (f32x4.eq (local.get $vb) (local.get $m)) (local.get $e0)))
             (local.set $t (v128.or (local.get $e0) (local.get $e1)))
