@@ -614,6 +614,33 @@ function convPositions(p, relaxed) {
         (br $loopX${p})))`;
 }
 
+/**
+ * Lays image $b of the NHWC input at $src out on the zero-padded grid at $img ($hp rows of $rowBytes, $top
+ * rows and $leftBytes before the data), unless $src is $xp (no padding); for convDirect and convWino, in
+ * the thread that then convolves the image, while it is in that thread's cache.
+ */
+const padImage = `;; the image laid out on the zero-padded grid at $xp (unless $src is $xp: no padding), by the thread
+        ;; that reads it next, while it is in that thread's cache
+        (if (i32.ne (local.get $src) (local.get $xp))
+          (then
+            (local.set $yp (i32.const 0))
+            (block $donePad (loop $loopPad
+              (br_if $donePad (i32.ge_u (local.get $yp) (local.get $hp)))
+              (local.set $dst (i32.add (local.get $img) (i32.mul (local.get $yp) (local.get $rowBytes))))
+              (if (i32.or (i32.lt_u (local.get $yp) (local.get $top))
+                    (i32.ge_u (local.get $yp) (i32.add (local.get $top) (local.get $h))))
+                (then (memory.fill (local.get $dst) (i32.const 0) (local.get $rowBytes)))
+                (else
+                  (memory.fill (local.get $dst) (i32.const 0) (local.get $leftBytes))
+                  (memory.copy (i32.add (local.get $dst) (local.get $leftBytes))
+                    (i32.add (local.get $src) (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h))
+                      (i32.sub (local.get $yp) (local.get $top))) (local.get $srcRowBytes)))
+                    (local.get $srcRowBytes))
+                  (memory.fill (i32.add (i32.add (local.get $dst) (local.get $leftBytes)) (local.get $srcRowBytes))
+                    (i32.const 0) (i32.sub (i32.sub (local.get $rowBytes) (local.get $leftBytes)) (local.get $srcRowBytes)))))
+              (local.set $yp (i32.add (local.get $yp) (i32.const 1)))
+              (br $loopPad)))))`;
+
 const convDirect = (relaxed) => `
   (func (export "convDirect")
     (param $xp i32) (param $wt i32) (param $bias i32) (param $out i32) (param $n i32) (param $hp i32)
@@ -642,27 +669,7 @@ const convDirect = (relaxed) => `
       (block $doneB (loop $loopB
         (br_if $doneB (i32.ge_u (local.get $b) (local.get $b1)))
         (local.set $img (i32.add (local.get $xp) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $hp)) (local.get $wp)) (local.get $ciBytes))))
-        ;; the image laid out on the zero-padded grid at $xp (unless $src is $xp: no padding), by the thread
-        ;; that reads it next, while it is in that thread's cache
-        (if (i32.ne (local.get $src) (local.get $xp))
-          (then
-            (local.set $yp (i32.const 0))
-            (block $donePad (loop $loopPad
-              (br_if $donePad (i32.ge_u (local.get $yp) (local.get $hp)))
-              (local.set $dst (i32.add (local.get $img) (i32.mul (local.get $yp) (local.get $rowBytes))))
-              (if (i32.or (i32.lt_u (local.get $yp) (local.get $top))
-                    (i32.ge_u (local.get $yp) (i32.add (local.get $top) (local.get $h))))
-                (then (memory.fill (local.get $dst) (i32.const 0) (local.get $rowBytes)))
-                (else
-                  (memory.fill (local.get $dst) (i32.const 0) (local.get $leftBytes))
-                  (memory.copy (i32.add (local.get $dst) (local.get $leftBytes))
-                    (i32.add (local.get $src) (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h))
-                      (i32.sub (local.get $yp) (local.get $top))) (local.get $srcRowBytes)))
-                    (local.get $srcRowBytes))
-                  (memory.fill (i32.add (i32.add (local.get $dst) (local.get $leftBytes)) (local.get $srcRowBytes))
-                    (i32.const 0) (i32.sub (i32.sub (local.get $rowBytes) (local.get $leftBytes)) (local.get $srcRowBytes)))))
-              (local.set $yp (i32.add (local.get $yp) (i32.const 1)))
-              (br $loopPad)))))
+        ${padImage}
         (local.set $outImg (i32.add (local.get $out) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $oh)) (local.get $ow)) (local.get $coBytes))))
         (local.set $y (i32.const 0))
         (block $doneY (loop $loopY
@@ -789,6 +796,226 @@ const convFew = (relaxed) => `
           (local.set $outRow (i32.add (local.get $outRow) (i32.mul (local.get $ow) (local.get $coBytes))))
           (local.set $y (i32.add (local.get $y) (i32.const 1)))
           (br $loopY)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $loopB)))
+      (br $loopK)))
+  )`;
+
+/**
+ * convWino: a stride-1 3x3 convolution (NHWC) by Winograd's minimal filtering F(2x2, 3x3): each 2x2 block
+ * of outputs ("tile") is A^T [sum over c of (G g G^T)[c] . (B^T d B)[c]] A, where d is the tile's 4x4
+ * input window, so the products per output are 16 / 4 = 4 per channel pair instead of 9 (2.25x fewer
+ * multiply-adds; the transforms are additions). `u` holds the filter already transformed by the caller,
+ * U[xi][c][o] = (G g[., ., c, o] G^T)[xi] (float32 [16, ci, co]). Image by image (each laid out on the
+ * padded grid first, as in convDirect), tile row by tile row: the input transform of the row's T = ow / 2
+ * tiles goes to V[xi][t][c] in the caller's scratch slot (one per chunk: `scratch + k * slotBytes`); then
+ * for 8 output channels at a time and blocks of 4 tiles (the last overlapping the one before when 4 does
+ * not divide T), 16 products M[xi] = V[xi] (4 tiles x ci) . U[xi] (ci x 8) in 8 accumulators, as
+ * convDirect's inner loop (4 broadcast loads, two loads of U, 8 multiply-adds per channel), stored to the
+ * slot; then the output transform, bias and ReLU. Needs oh and ow even, T >= 4, ci a multiple of 4, co of
+ * 8. Chunks of images from the counter at `counter`; each output element is written by one caller.
+ */
+function winoGemm(relaxed) {
+  const body = lanes(4)
+    .map(
+      (
+        t,
+      ) => `(local.set $s (v128.load32_splat ${t === 0 ? '(local.get $pv)' : `(i32.add (local.get $pv) (local.get $ci${t === 1 ? '' : t}Bytes))`}))
+                (local.set $a${t}0 ${madd(relaxed, `(local.get $a${t}0)`, '(local.get $s)', '(local.get $w0)')})
+                (local.set $a${t}1 ${madd(relaxed, `(local.get $a${t}1)`, '(local.get $s)', '(local.get $w1)')})`,
+    )
+    .join('\n                ');
+  const zero = lanes(4)
+    .map(
+      (t) => `(local.set $a${t}0 (v128.const i32x4 0 0 0 0)) (local.set $a${t}1 (v128.const i32x4 0 0 0 0))`,
+    )
+    .join(' ');
+  const store = lanes(4)
+    .map(
+      (t) =>
+        `(v128.store offset=${32 * t} (local.get $pm) (local.get $a${t}0)) (v128.store offset=${32 * t + 16} (local.get $pm) (local.get $a${t}1))`,
+    )
+    .join('\n              ');
+  return `
+            (local.set $xi (i32.const 0))
+            (block $doneXi (loop $loopXi
+              (br_if $doneXi (i32.ge_u (local.get $xi) (i32.const 16)))
+              ${zero}
+              (local.set $pu (i32.add (i32.add (local.get $u) (local.get $ob)) (i32.mul (local.get $xi) (local.get $uXiBytes))))
+              (local.set $pv (i32.add (local.get $vs) (i32.mul (i32.add (i32.mul (local.get $xi) (local.get $tiles)) (local.get $tb)) (local.get $ciBytes))))
+              (local.set $pEnd (i32.add (local.get $pv) (local.get $ciBytes)))
+              (block $doneC (loop $loopC
+                (br_if $doneC (i32.ge_u (local.get $pv) (local.get $pEnd)))
+                (local.set $w0 (v128.load (local.get $pu)))
+                (local.set $w1 (v128.load offset=16 (local.get $pu)))
+                ${body}
+                (local.set $pv (i32.add (local.get $pv) (i32.const 4)))
+                (local.set $pu (i32.add (local.get $pu) (local.get $coBytes)))
+                (br $loopC)))
+              (local.set $pm (i32.add (local.get $ms) (i32.shl (local.get $xi) (i32.const 7))))
+              ${store}
+              (local.set $xi (i32.add (local.get $xi) (i32.const 1)))
+              (br $loopXi)))`;
+}
+
+/** The input transform of one tile: 16 loads of 4 channels, B^T d B, 16 stores to V. */
+const winoInput = (() => {
+  const ij = (f) => lanes(4).flatMap((i) => lanes(4).map((j) => f(i, j)));
+  const rowBase = (i) =>
+    i === 0 ? '(local.get $pd)' : `(i32.add (local.get $pd) (local.get $row${i}Bytes))`;
+  const colOff = (j) => (j === 0 ? '' : ` (local.get $ci${j === 1 ? '' : j}Bytes)`);
+  const load = ij(
+    (i, j) =>
+      `(local.set $d${i}${j} (v128.load ${j === 0 ? rowBase(i) : `(i32.add ${rowBase(i)}${colOff(j)})`}))`,
+  ).join('\n              ');
+  // rows: t0 = d0 - d2, t1 = d1 + d2, t2 = d2 - d1, t3 = d1 - d3 (in place, column by column)
+  const rows = lanes(4)
+    .map(
+      (j) => `(local.set $e0 (f32x4.sub (local.get $d0${j}) (local.get $d2${j})))
+              (local.set $e1 (f32x4.add (local.get $d1${j}) (local.get $d2${j})))
+              (local.set $e2 (f32x4.sub (local.get $d2${j}) (local.get $d1${j})))
+              (local.set $d3${j} (f32x4.sub (local.get $d1${j}) (local.get $d3${j})))
+              (local.set $d0${j} (local.get $e0)) (local.set $d1${j} (local.get $e1)) (local.set $d2${j} (local.get $e2))`,
+    )
+    .join('\n              ');
+  const cols = lanes(4)
+    .map(
+      (i) => `(local.set $e0 (f32x4.sub (local.get $d${i}0) (local.get $d${i}2)))
+              (local.set $e1 (f32x4.add (local.get $d${i}1) (local.get $d${i}2)))
+              (local.set $e2 (f32x4.sub (local.get $d${i}2) (local.get $d${i}1)))
+              (local.set $d${i}3 (f32x4.sub (local.get $d${i}1) (local.get $d${i}3)))
+              (local.set $d${i}0 (local.get $e0)) (local.set $d${i}1 (local.get $e1)) (local.set $d${i}2 (local.get $e2))`,
+    )
+    .join('\n              ');
+  const stores = ij(
+    (i, j) =>
+      `(v128.store (i32.add (local.get $pvs) (i32.mul (i32.const ${4 * i + j}) (local.get $xiStride))) (local.get $d${i}${j}))`,
+  ).join('\n              ');
+  return `${load}\n              ${rows}\n              ${cols}\n              ${stores}`;
+})();
+
+/** The output transform of tile t of the block for 4 output channels at byte $vo of the 8: A^T M A. */
+const winoOutput = (() => {
+  const m = (i, j) => `(v128.load offset=${(4 * i + j) * 128} (local.get $pm))`;
+  // r0[j] = m0j + m1j + m2j, r1[j] = m1j - m2j - m3j; y0 = r0 A, y1 = r1 A
+  const r = lanes(4)
+    .map(
+      (j) => `(local.set $e${j} (f32x4.add (f32x4.add ${m(0, j)} ${m(1, j)}) ${m(2, j)}))
+              (local.set $d1${j} (f32x4.sub (f32x4.sub ${m(1, j)} ${m(2, j)}) ${m(3, j)}))`,
+    )
+    .join('\n              ');
+  const y = (src) => [
+    `(f32x4.add (f32x4.add (f32x4.add ${src(0)} ${src(1)}) ${src(2)}) (local.get $bv))`,
+    `(f32x4.add (f32x4.sub (f32x4.sub ${src(1)} ${src(2)}) ${src(3)}) (local.get $bv))`,
+  ];
+  const [y00, y01] = y((j) => `(local.get $e${j})`);
+  const [y10, y11] = y((j) => `(local.get $d1${j})`);
+  const relu = (v) =>
+    `(if (result v128) (local.get $relu) (then (f32x4.max ${v} (v128.const i32x4 0 0 0 0))) (else ${v}))`;
+  return `${r}
+              (v128.store (local.get $po) ${relu(y00)})
+              (v128.store (i32.add (local.get $po) (local.get $coBytes)) ${relu(y01)})
+              (v128.store (i32.add (local.get $po) (local.get $outRowBytes)) ${relu(y10)})
+              (v128.store (i32.add (i32.add (local.get $po) (local.get $outRowBytes)) (local.get $coBytes)) ${relu(y11)})`;
+})();
+
+const convWino = (relaxed) => `
+  (func (export "convWino")
+    (param $xp i32) (param $u i32) (param $bias i32) (param $out i32) (param $n i32) (param $hp i32)
+    (param $wp i32) (param $ci i32) (param $oh i32) (param $ow i32) (param $co i32) (param $counter i32)
+    (param $chunk i32) (param $relu i32) (param $src i32) (param $h i32) (param $w i32) (param $top i32)
+    (param $left i32) (param $scratch i32) (param $slotBytes i32)
+    (local $yp i32) (local $dst i32) (local $rowBytes i32) (local $leftBytes i32) (local $srcRowBytes i32)
+    (local $k i32) (local $b i32) (local $b1 i32) (local $img i32) (local $outImg i32) (local $vs i32) (local $ms i32)
+    (local $tiles i32) (local $ty i32) (local $tx i32) (local $cg i32) (local $pd i32) (local $pvs i32) (local $xiStride i32)
+    (local $ob i32) (local $tb i32) (local $xi i32) (local $pu i32) (local $pv i32) (local $pEnd i32) (local $pm i32)
+    (local $t i32) (local $vo i32) (local $po i32) (local $uXiBytes i32) (local $outRowBytes i32)
+    (local $ciBytes i32) (local $ci2Bytes i32) (local $ci3Bytes i32) (local $coBytes i32)
+    (local $row1Bytes i32) (local $row2Bytes i32) (local $row3Bytes i32)
+    (local $w0 v128) (local $w1 v128) (local $s v128) (local $bv v128)
+    (local $e0 v128) (local $e1 v128) (local $e2 v128) (local $e3 v128)
+    ${lanes(4)
+      .flatMap((i) => lanes(4).map((j) => `(local $d${i}${j} v128)`))
+      .join(' ')}
+    ${lanes(4)
+      .map((i) => `(local $a${i}0 v128) (local $a${i}1 v128)`)
+      .join(' ')}
+    (local.set $ciBytes (i32.shl (local.get $ci) (i32.const 2)))
+    (local.set $ci2Bytes (i32.shl (local.get $ciBytes) (i32.const 1)))
+    (local.set $ci3Bytes (i32.mul (local.get $ciBytes) (i32.const 3)))
+    (local.set $coBytes (i32.shl (local.get $co) (i32.const 2)))
+    (local.set $rowBytes (i32.mul (local.get $wp) (local.get $ciBytes)))
+    (local.set $row1Bytes (local.get $rowBytes))
+    (local.set $row2Bytes (i32.shl (local.get $rowBytes) (i32.const 1)))
+    (local.set $row3Bytes (i32.mul (local.get $rowBytes) (i32.const 3)))
+    (local.set $leftBytes (i32.mul (local.get $left) (local.get $ciBytes)))
+    (local.set $srcRowBytes (i32.mul (local.get $w) (local.get $ciBytes)))
+    (local.set $outRowBytes (i32.mul (local.get $ow) (local.get $coBytes)))
+    (local.set $tiles (i32.shr_u (local.get $ow) (i32.const 1)))
+    (local.set $xiStride (i32.mul (local.get $tiles) (local.get $ciBytes)))
+    (local.set $uXiBytes (i32.mul (local.get $ci) (local.get $coBytes)))
+    (block $doneK (loop $loopK
+      ${claimChunk}
+      ;; this chunk's scratch: V [16, tiles, ci], then M [16, 4 tiles, 8]
+      (local.set $vs (i32.add (local.get $scratch) (i32.mul (local.get $k) (local.get $slotBytes))))
+      (local.set $ms (i32.add (local.get $vs) (i32.shl (local.get $xiStride) (i32.const 4))))
+      (block $doneB (loop $loopB
+        (br_if $doneB (i32.ge_u (local.get $b) (local.get $b1)))
+        (local.set $img (i32.add (local.get $xp) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $hp)) (local.get $wp)) (local.get $ciBytes))))
+        ${padImage}
+        (local.set $outImg (i32.add (local.get $out) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $oh)) (local.get $ow)) (local.get $coBytes))))
+        (local.set $ty (i32.const 0))
+        (block $doneTy (loop $loopTy
+          (br_if $doneTy (i32.ge_u (i32.shl (local.get $ty) (i32.const 1)) (local.get $oh)))
+          ;; the input transform of the tile row
+          (local.set $tx (i32.const 0))
+          (block $doneTx (loop $loopTx
+            (br_if $doneTx (i32.ge_u (local.get $tx) (local.get $tiles)))
+            (local.set $cg (i32.const 0))
+            (block $doneCg (loop $loopCg
+              (br_if $doneCg (i32.ge_u (local.get $cg) (local.get $ciBytes)))
+              (local.set $pd (i32.add (i32.add (local.get $img) (local.get $cg))
+                (i32.add (i32.mul (i32.shl (local.get $ty) (i32.const 1)) (local.get $rowBytes))
+                  (i32.mul (i32.shl (local.get $tx) (i32.const 1)) (local.get $ciBytes)))))
+              (local.set $pvs (i32.add (i32.add (local.get $vs) (local.get $cg)) (i32.mul (local.get $tx) (local.get $ciBytes))))
+              ${winoInput}
+              (local.set $cg (i32.add (local.get $cg) (i32.const 16)))
+              (br $loopCg)))
+            (local.set $tx (i32.add (local.get $tx) (i32.const 1)))
+            (br $loopTx)))
+          (local.set $ob (i32.const 0))
+          (block $doneO (loop $loopO
+            (br_if $doneO (i32.ge_u (local.get $ob) (local.get $coBytes)))
+            (local.set $tb (i32.const 0))
+            (block $doneTb (loop $loopTb
+              (br_if $doneTb (i32.ge_u (local.get $tb) (local.get $tiles)))
+              ;; the last block overlaps the one before when 4 does not divide the tiles: the same values again
+              (if (i32.gt_u (i32.add (local.get $tb) (i32.const 4)) (local.get $tiles))
+                (then (local.set $tb (i32.sub (local.get $tiles) (i32.const 4)))))
+              ${winoGemm(relaxed)}
+              ;; the output transform of the block's 4 tiles, 4 channels at a time
+              (local.set $t (i32.const 0))
+              (block $doneT (loop $loopT
+                (br_if $doneT (i32.ge_u (local.get $t) (i32.const 4)))
+                (local.set $vo (i32.const 0))
+                (block $doneV (loop $loopV
+                  (br_if $doneV (i32.ge_u (local.get $vo) (i32.const 32)))
+                  (local.set $pm (i32.add (i32.add (local.get $ms) (i32.shl (local.get $t) (i32.const 5))) (local.get $vo)))
+                  (local.set $bv (v128.load (i32.add (i32.add (local.get $bias) (local.get $ob)) (local.get $vo))))
+                  (local.set $po (i32.add (i32.add (i32.add (local.get $outImg) (local.get $ob)) (local.get $vo))
+                    (i32.add (i32.mul (i32.shl (local.get $ty) (i32.const 1)) (local.get $outRowBytes))
+                      (i32.mul (i32.shl (i32.add (local.get $tb) (local.get $t)) (i32.const 1)) (local.get $coBytes)))))
+                  ${winoOutput}
+                  (local.set $vo (i32.add (local.get $vo) (i32.const 16)))
+                  (br $loopV)))
+                (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                (br $loopT)))
+              (local.set $tb (i32.add (local.get $tb) (i32.const 4)))
+              (br $loopTb)))
+            (local.set $ob (i32.add (local.get $ob) (i32.const 32)))
+            (br $loopO)))
+          (local.set $ty (i32.add (local.get $ty) (i32.const 1)))
+          (br $loopTy)))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $loopB)))
       (br $loopK)))
@@ -1020,7 +1247,7 @@ const gemm = (relaxed) => `
 
 const memory = (shared) => `(import "env" "memory" (memory 1${shared ? ' 65536 shared' : ''}))`;
 const text = (shared, relaxed = false) =>
-  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${maxPool2x2}\n${[8, 4, 1].map(filterRows).join('\n')}\n${[4, 1].map((v) => colSums(v)).join('\n')}\n${[4, 1].map((v) => colSums(v, true)).join('\n')}\n${batchNormApply}\n${batchNormSums}\n${reluGrad}\n${toChannelMajor}\n${filterTaps(relaxed)}\n${convDirect(relaxed)}\n${convFew(relaxed)}\n${adamUpdate}\n${batchNormTrainDx}\n${gemm(relaxed)}\n)\n`;
+  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${maxPool2x2}\n${[8, 4, 1].map(filterRows).join('\n')}\n${[4, 1].map((v) => colSums(v)).join('\n')}\n${[4, 1].map((v) => colSums(v, true)).join('\n')}\n${batchNormApply}\n${batchNormSums}\n${reluGrad}\n${toChannelMajor}\n${filterTaps(relaxed)}\n${convDirect(relaxed)}\n${convWino(relaxed)}\n${convFew(relaxed)}\n${adamUpdate}\n${batchNormTrainDx}\n${gemm(relaxed)}\n)\n`;
 
 const wabt = await wabtFactory();
 const features = { simd: true, threads: true, relaxed_simd: true, bulk_memory: true };

@@ -357,6 +357,80 @@ describe('registerWasmTrainingKernels', () => {
     }
   });
 
+  it('matches cpu for 3x3 convolutions in the Winograd kernel: forward, fused, and input gradients', async () => {
+    await tf.setBackend('wasm');
+    const simd = simdKernels((tf.backend() as unknown as { wasm: unknown }).wasm);
+    expect(simd).toBeDefined();
+    const spy = vi.spyOn(simd as NonNullable<typeof simd>, 'convWino');
+    const direct = vi.spyOn(simd as NonNullable<typeof simd>, 'convDirect');
+    try {
+      const rng = new Rng(43);
+      type Case = { x: number[]; co: number; pad: 'same' | 'valid' | number[][] };
+      const cases: Case[] = [
+        // 4 tiles a row: one block.
+        { x: [3, 8, 8, 16], co: 8, pad: 'same' },
+        // 7 tiles a row (mnist-cnn's second layer): a block overlapping the one before; 17 images: chunks
+        // of 2 and a last one of 1.
+        { x: [17, 14, 14, 32], co: 16, pad: 'same' },
+        // 'valid': an 8 x 10 output; 20 input and 24 output channels.
+        { x: [2, 10, 12, 20], co: 24, pad: 'valid' },
+        // Explicit, unequal padding.
+        {
+          x: [2, 6, 10, 16],
+          co: 8,
+          pad: [
+            [0, 0],
+            [2, 0],
+            [0, 2],
+            [0, 0],
+          ],
+        },
+      ];
+      for (const c of cases) {
+        const ci = c.x[3] as number;
+        const xs = randomArray(rng, c.x);
+        const f = randomArray(rng, [3, 3, ci, c.co]);
+        const bias = randomArray(rng, [c.co]);
+        const pad = c.pad as 'same';
+        const shape = c.x as [number, number, number, number];
+        await compare(() => tf.conv2d(tf.tensor4d(xs, shape), tf.tensor4d(f, [3, 3, ci, c.co]), 1, pad));
+        for (const activation of ['linear', 'relu'] as const) {
+          await compare(() =>
+            tf.fused.conv2d({
+              x: tf.tensor4d(xs, shape),
+              filter: tf.tensor4d(f, [3, 3, ci, c.co]),
+              bias: tf.tensor1d(bias),
+              strides: 1,
+              pad,
+              activation,
+            }),
+          );
+        }
+      }
+      expect(spy.mock.calls.length).toBeGreaterThanOrEqual(cases.length * 3);
+      expect(direct).not.toHaveBeenCalled();
+      // The input gradient: a 3x3 convolution of dy (16 channels) with the flipped filter.
+      const calls = spy.mock.calls.length;
+      const xs = randomArray(rng, [4, 8, 10, 16]);
+      const fs = randomArray(rng, [3, 3, 16, 16]);
+      const ws = randomArray(rng, [4, 8, 10, 16]);
+      await compare(() =>
+        tf.grad((z: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.conv2d(z as tf.Tensor4D, tf.tensor4d(fs, [3, 3, 16, 16]), 1, 'same'),
+              tf.tensor4d(ws, [4, 8, 10, 16]),
+            ),
+          ),
+        )(tf.tensor4d(xs, [4, 8, 10, 16])),
+      );
+      expect(spy.mock.calls.length).toBeGreaterThan(calls + 1);
+    } finally {
+      spy.mockRestore();
+      direct.mockRestore();
+    }
+  });
+
   it('matches cpu for stride-1 filter gradients on random shapes (heap matrix products)', async () => {
     const rng = new Rng(12);
     let direct = 0;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dFewChannels } from './conv2d-few-channels.js';
+import { conv2dWinograd } from './conv2d-winograd.js';
 import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import {
@@ -12,6 +13,17 @@ import {
 
 /** Image chunks per convolution: enough for the threads to even out when one of them is slowed. */
 const CHUNKS = 16;
+
+let winogradEnabled = true;
+/**
+ * Whether 3x3 convolutions may use the Winograd kernel ({@link conv2dWinograd}; default true). For A/B
+ * measurements and tests; returns the previous setting.
+ */
+export function setWinogradConvolutions(enabled: boolean): boolean {
+  const previous = winogradEnabled;
+  winogradEnabled = enabled;
+  return previous;
+}
 
 /**
  * A stride-1, undilated NHWC convolution with at least 16 input channels, output channels a multiple of 8
@@ -132,6 +144,7 @@ function convInfo(
 }
 
 /**
+ * {@link conv2dWinograd} (3x3 filters, 16 or more input channels, even output sizes), else
  * {@link conv2dDirect} (16 or more input channels) or {@link conv2dFewChannels} (fewer) where one applies,
  * else `undefined`.
  */
@@ -143,6 +156,10 @@ function conv2dSimd(
   info: tf.backend_util.Conv2DInfo,
   relu: boolean,
 ): TensorInfo | undefined {
+  if (winogradEnabled) {
+    const out = conv2dWinograd(backend, x, filter, bias, info, relu);
+    if (out !== undefined) return out;
+  }
   return (
     conv2dDirect(backend, x, filter, bias, info, relu) ??
     conv2dFewChannels(backend, x, filter, bias, info, relu)

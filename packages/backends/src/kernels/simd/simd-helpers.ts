@@ -23,6 +23,7 @@ export type SimdHelperKernel =
   | 'filterTaps'
   | 'convDirect'
   | 'convFew'
+  | 'convWino'
   | 'batchNormApply'
   | 'batchNormSums'
   | 'batchNormTrainDx'
@@ -51,6 +52,7 @@ const KERNELS: readonly SimdHelperKernel[] = [
   'gemm',
   'adamUpdate',
   'convFew',
+  'convWino',
 ];
 
 // Control block, one per helper (Int32Array): [0] request sequence number, [1] finished sequence number,

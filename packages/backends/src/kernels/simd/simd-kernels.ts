@@ -109,6 +109,34 @@ export interface SimdKernels {
     chunk: number,
     relu: number,
   ): void;
+  /**
+   * See `convWino` in the generator: a stride-1 3x3 convolution by Winograd's F(2x2, 3x3), the filter
+   * transformed by the caller (`u`, float32 [16, ci, co]), the input padded per image as in `convDirect`;
+   * oh and ow even, ow / 2 >= 4, ci a multiple of 4, co of 8; `scratch + k * slotBytes` is chunk k's.
+   */
+  convWino(
+    xp: number,
+    u: number,
+    bias: number,
+    out: number,
+    n: number,
+    hp: number,
+    wp: number,
+    ci: number,
+    oh: number,
+    ow: number,
+    co: number,
+    counter: number,
+    chunk: number,
+    relu: number,
+    src: number,
+    h: number,
+    w: number,
+    top: number,
+    left: number,
+    scratch: number,
+    slotBytes: number,
+  ): void;
   /** out = (x - mean) * factor + offset per channel of a [rows, c] matrix, c a multiple of 4. */
   batchNormApply(
     x: number,
@@ -318,6 +346,7 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
         toChannelMajor: exports.toChannelMajor as Fn,
         filterTaps: exports.filterTaps as Fn,
         convDirect: exports.convDirect as Fn,
+        convWino: exports.convWino as Fn,
         convFew: exports.convFew as Fn,
         adamUpdate: exports.adamUpdate as Fn,
         batchNormTrainDx: exports.batchNormTrainDx as Fn,
