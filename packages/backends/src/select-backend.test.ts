@@ -211,6 +211,16 @@ describe('selectBackend', () => {
           pad: 'same',
           activation: 'relu',
         }),
+      // Its filter gradient: chunks of one image, each chunk's partial sums added in chunk order.
+      () =>
+        tf.engine().runKernel(
+          'Conv2DBackpropFilter',
+          {
+            x: tf.tensor4d(xv.slice(0, 8 * 16 * 16 * 3), [8, 16, 16, 3]),
+            dy: tf.tensor4d(wv.slice(0, 8 * 16 * 16 * 32), [8, 16, 16, 32]),
+          },
+          { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 32] },
+        ) as tf.Tensor,
       () => tf.mean(tf.tensor(xv, shape), [0, 1]),
       // The SIMD matrix product: chunks of rows taken by this thread and the helper (a dense layer's
       // forward with bias and ReLU, its weight gradient x^T dy and its input gradient dy W^T).

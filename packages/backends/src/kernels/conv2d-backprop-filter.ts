@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { conv2DBackpropFilterFew } from './conv2d-backprop-filter-few.js';
 import { conv2DBackpropFilterGemm } from './conv2d-backprop-filter-gemm.js';
 import { conv2DBackpropFilterRows } from './conv2d-backprop-filter-rows.js';
 import { conv2DBackpropFilterTaps } from './conv2d-backprop-filter-taps.js';
@@ -30,8 +31,9 @@ export function conv2DBackpropFilterParts(backendName: string): Conv2DBackpropFi
 
 /**
  * `Conv2DBackpropFilter` (the gradient of a 2-D convolution with respect to its filter, NHWC, dilation 1).
- * Stride-1 convolutions with fewer than 16 input channels go to {@link conv2DBackpropFilterRows} (a SIMD
- * kernel that sums in place over the output positions). Other stride-1 convolutions whose padded grid is not much larger than the output go to
+ * Stride-1 convolutions with fewer than 16 input channels go to {@link conv2DBackpropFilterFew} (output
+ * channels a multiple of 8) or {@link conv2DBackpropFilterRows} (SIMD kernels that sum over the output
+ * positions). Other stride-1 convolutions whose padded grid is not much larger than the output go to
  * {@link conv2DBackpropFilterGemm} (one XNNPACK matrix product per tap, no transposes). The others are
  * computed as one forward convolution, so they run in the backend's XNNPACK convolution:
  *
@@ -69,6 +71,7 @@ export function conv2DBackpropFilter(
     dataFormat,
   );
   const direct =
+    conv2DBackpropFilterFew(backend, x, dy, info) ??
     conv2DBackpropFilterRows(backend, x, dy, info) ??
     conv2DBackpropFilterTaps(backend, x, dy, info) ??
     conv2DBackpropFilterGemm(backend, x, dy, info);

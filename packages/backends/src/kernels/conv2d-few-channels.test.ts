@@ -127,6 +127,36 @@ describe('conv2dFewChannels (the SIMD kernel convFew)', () => {
     }
   });
 
+  it('matches cpu for the filter gradient of the same convolutions (the SIMD kernel filterFew)', async () => {
+    await tf.setBackend('wasm');
+    const simd = simdKernels((tf.backend() as unknown as { wasm: unknown }).wasm);
+    const spy = vi.spyOn(simd as NonNullable<typeof simd>, 'filterFew');
+    try {
+      const rng = new Rng(30);
+      for (const c of CASES) {
+        const pad = c.pad as 'same';
+        const info = tf.backend_util.computeConv2DInfo(c.x, c.f, 1, 1, pad);
+        const x = randomArray(rng, c.x);
+        const dy = randomArray(rng, info.outShape);
+        const calls = spy.mock.calls.length;
+        await expectLikeCpu(
+          () =>
+            tf
+              .engine()
+              .runKernel(
+                'Conv2DBackpropFilter',
+                { x: tf.tensor4d(x, c.x), dy: tf.tensor4d(dy, info.outShape) },
+                { strides: 1, pad, dataFormat: 'NHWC', filterShape: c.f },
+              ) as tf.Tensor,
+          JSON.stringify(c),
+        );
+        expect(spy.mock.calls.length - calls, JSON.stringify(c)).toBe(1);
+      }
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('leaves what it does not take to XNNPACK, with the same results as cpu', async () => {
     await tf.setBackend('wasm');
     const simd = simdKernels((tf.backend() as unknown as { wasm: unknown }).wasm);

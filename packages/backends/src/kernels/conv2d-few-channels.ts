@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
+import type { SimdKernels } from './simd/simd-kernels.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
 
@@ -8,6 +9,59 @@ export const FEW_CHANNELS_BELOW = 16;
 
 /** Image chunks per convolution: enough for the threads to even out when one of them is slowed. */
 const CHUNKS = 16;
+
+/**
+ * The zero-padded grid of a stride-1, undilated convolution ([hp, wp] per channel), or `undefined` where
+ * the padding is negative or the grid does not give the output size.
+ */
+export function paddedGrid(info: tf.backend_util.Conv2DInfo): { hp: number; wp: number } | undefined {
+  const { top, left, bottom, right } = info.padInfo;
+  const hp = info.inHeight + top + bottom;
+  const wp = info.inWidth + left + right;
+  if (top < 0 || left < 0 || bottom < 0 || right < 0) return undefined;
+  if (hp - info.filterHeight + 1 !== info.outHeight || wp - info.filterWidth + 1 !== info.outWidth)
+    return undefined;
+  return { hp, wp };
+}
+
+/**
+ * Writes x ([n, h, w, ci], NHWC) into `xp` channel-major on the zero-padded grid, x[b, i, j, c] ->
+ * xp[b, c, i + top, j + left] (`[n, ci, hp, wp]`), and into `tab` (int32 [kh*kw*ci]) each filter tap's
+ * byte offset in an image of xp, tap (ky, kx, c) -> (c*hp*wp + ky*wp + kx) * 4, in the filter's row order.
+ */
+export function writePaddedChannelMajor(
+  wb: WasmBackendInternals,
+  simd: SimdKernels,
+  x: TensorInfo,
+  xp: TensorInfo,
+  tab: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): void {
+  const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, batchSize: n, inChannels: ci } = info;
+  const { top, left } = info.padInfo;
+  const { hp, wp } = paddedGrid(info) as { hp: number; wp: number };
+  const plane = hp * wp;
+  if (hp !== h || wp !== w) (wb.typedArrayFromHeap(xp) as Float32Array).fill(0);
+  simd.toChannelMajor(
+    heapOffset(wb, x),
+    n,
+    h,
+    w,
+    ci,
+    h * w * ci * 4,
+    w * ci * 4,
+    heapOffset(wb, xp) + (top * wp + left) * 4,
+    plane * 4,
+    ci * plane * 4,
+    wp * 4,
+  );
+  const tv = wb.typedArrayFromHeap(tab) as Int32Array;
+  for (let ky = 0; ky < kh; ky++) {
+    for (let kx = 0; kx < kw; kx++) {
+      for (let c = 0; c < ci; c++) tv[(ky * kw + kx) * ci + c] = (c * plane + ky * wp + kx) * 4;
+    }
+  }
+}
 
 /**
  * A stride-1, undilated NHWC convolution with fewer than 16 input channels (a network's first layer:
@@ -48,11 +102,9 @@ export function conv2dFewChannels(
   ) {
     return undefined;
   }
-  const { top, left, bottom, right } = info.padInfo;
-  const hp = h + top + bottom;
-  const wp = w + left + right;
-  if (top < 0 || left < 0 || bottom < 0 || right < 0 || hp - kh + 1 !== oh || wp - kw + 1 !== ow)
-    return undefined;
+  const grid = paddedGrid(info);
+  if (grid === undefined) return undefined;
+  const { hp, wp } = grid;
   // Byte offsets into wasm memory are i32: stay well inside.
   if ((n * ci * hp * wp + n * oh * ow * co) * 4 > 2 ** 30) return undefined;
   const wb = backend as WasmBackendInternals;
@@ -71,27 +123,7 @@ export function conv2dFewChannels(
     const out = wb.makeOutput([n, oh, ow, co], 'float32');
     try {
       // Views after every allocation (an allocation may grow the heap).
-      if (hp !== h || wp !== w) (wb.typedArrayFromHeap(xp) as Float32Array).fill(0);
-      // x[b, i, j, c] -> xp[b, c, i + top, j + left]
-      simd.toChannelMajor(
-        heapOffset(wb, x),
-        n,
-        h,
-        w,
-        ci,
-        h * w * ci * 4,
-        w * ci * 4,
-        heapOffset(wb, xp) + (top * wp + left) * 4,
-        plane * 4,
-        ci * plane * 4,
-        wp * 4,
-      );
-      const tv = wb.typedArrayFromHeap(tab) as Int32Array;
-      for (let ky = 0; ky < kh; ky++) {
-        for (let kx = 0; kx < kw; kx++) {
-          for (let c = 0; c < ci; c++) tv[(ky * kw + kx) * ci + c] = (c * plane + ky * wp + kx) * 4;
-        }
-      }
+      writePaddedChannelMajor(wb, simd, x, xp, tab, info);
       if (zeroBias !== undefined) (wb.typedArrayFromHeap(zeroBias) as Float32Array).fill(0);
       (wb.typedArrayFromHeap(counter) as Int32Array)[0] = 0;
       const args = [

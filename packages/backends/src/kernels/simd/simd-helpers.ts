@@ -24,6 +24,7 @@ export type SimdHelperKernel =
   | 'convDirect'
   | 'convFew'
   | 'convWino'
+  | 'filterFew'
   | 'batchNormApply'
   | 'batchNormSums'
   | 'batchNormTrainDx'
@@ -53,6 +54,7 @@ const KERNELS: readonly SimdHelperKernel[] = [
   'adamUpdate',
   'convFew',
   'convWino',
+  'filterFew',
 ];
 
 // Control block, one per helper (Int32Array): [0] request sequence number, [1] finished sequence number,

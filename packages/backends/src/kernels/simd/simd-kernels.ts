@@ -137,6 +137,27 @@ export interface SimdKernels {
     scratch: number,
     slotBytes: number,
   ): void;
+  /**
+   * See `filterFew` in the generator: the filter gradient for few input channels on convFew's padded
+   * channel-major input, chunk k's sums added to `out + k * partBytes`; co a multiple of 8.
+   */
+  filterFew(
+    xp: number,
+    dy: number,
+    out: number,
+    tab: number,
+    taps: number,
+    n: number,
+    imgBytes: number,
+    wpBytes: number,
+    oh: number,
+    ow: number,
+    co: number,
+    strip: number,
+    counter: number,
+    chunk: number,
+    partBytes: number,
+  ): void;
   /** out = (x - mean) * factor + offset per channel of a [rows, c] matrix, c a multiple of 4. */
   batchNormApply(
     x: number,
@@ -348,6 +369,7 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
         convDirect: exports.convDirect as Fn,
         convWino: exports.convWino as Fn,
         convFew: exports.convFew as Fn,
+        filterFew: exports.filterFew as Fn,
         adamUpdate: exports.adamUpdate as Fn,
         batchNormTrainDx: exports.batchNormTrainDx as Fn,
         gemm: exports.gemm as Fn,
