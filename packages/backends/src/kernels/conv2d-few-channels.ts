@@ -85,7 +85,7 @@ export function conv2dFewChannels(
   info: tf.backend_util.Conv2DInfo,
   relu: boolean,
 ): TensorInfo | undefined {
-  const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, batchSize: n } = info;
+  const { filterHeight: kh, filterWidth: kw, batchSize: n } = info;
   const { outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
   if (
     info.dataFormat !== 'channelsLast' ||
