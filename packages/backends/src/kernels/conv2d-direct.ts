@@ -16,13 +16,19 @@ const CHUNKS = 16;
 
 let winogradEnabled = true;
 /**
- * Whether 3x3 convolutions may use the Winograd kernel ({@link conv2dWinograd}; default true). For A/B
+ * Whether 3x3 convolutions may use the Winograd kernels ({@link conv2dWinograd}, and
+ * conv2DBackpropFilterWinograd for their filter gradients; default true). For A/B
  * measurements and tests; returns the previous setting.
  */
 export function setWinogradConvolutions(enabled: boolean): boolean {
   const previous = winogradEnabled;
   winogradEnabled = enabled;
   return previous;
+}
+
+/** Whether 3x3 convolutions and their filter gradients may use the Winograd kernels. */
+export function winogradConvolutions(): boolean {
+  return winogradEnabled;
 }
 
 /**

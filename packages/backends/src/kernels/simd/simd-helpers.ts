@@ -25,6 +25,7 @@ export type SimdHelperKernel =
   | 'convFew'
   | 'convWino'
   | 'filterFew'
+  | 'filterWino'
   | 'batchNormApply'
   | 'batchNormSums'
   | 'batchNormTrainDx'
@@ -55,6 +56,7 @@ const KERNELS: readonly SimdHelperKernel[] = [
   'convFew',
   'convWino',
   'filterFew',
+  'filterWino',
 ];
 
 // Control block, one per helper (Int32Array): [0] request sequence number, [1] finished sequence number,

@@ -158,6 +158,34 @@ export interface SimdKernels {
     chunk: number,
     partBytes: number,
   ): void;
+  /**
+   * See `filterWino` in the generator: the Winograd F(2x2, 3x3) filter gradient's products
+   * P[xi][c][o] (chunk k's partial at `out + k * partBytes`), the input padded per image as in
+   * `convDirect`; oh and ow even, ci a multiple of 4, co of 8; `scratch + k * slotBytes` is chunk k's.
+   */
+  filterWino(
+    xp: number,
+    dy: number,
+    out: number,
+    n: number,
+    hp: number,
+    wp: number,
+    ci: number,
+    oh: number,
+    ow: number,
+    co: number,
+    counter: number,
+    chunk: number,
+    partBytes: number,
+    src: number,
+    h: number,
+    w: number,
+    top: number,
+    left: number,
+    scratch: number,
+    slotBytes: number,
+    rowsPerBlock: number,
+  ): void;
   /** out = (x - mean) * factor + offset per channel of a [rows, c] matrix, c a multiple of 4. */
   batchNormApply(
     x: number,
@@ -366,6 +394,7 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
         reluGrad: exports.reluGrad as Fn,
         toChannelMajor: exports.toChannelMajor as Fn,
         filterTaps: exports.filterTaps as Fn,
+        filterWino: exports.filterWino as Fn,
         convDirect: exports.convDirect as Fn,
         convWino: exports.convWino as Fn,
         convFew: exports.convFew as Fn,

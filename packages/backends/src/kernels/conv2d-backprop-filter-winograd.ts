@@ -1,0 +1,145 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { isDenseStride1 } from './conv2d-backprop-filter-gemm.js';
+import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
+import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
+import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
+
+/** Image chunks per filter gradient, as in conv2d-backprop-filter-taps.ts. */
+const CHUNKS = 16;
+/** Bound (floats) on the chunks' partial sums together, as there. */
+const PARTIALS_MAX_FLOATS = 1 << 23;
+/** Bytes of a block's transforms (of x and dy): a share of a core's L2 cache. */
+const TRANSFORM_BYTES = 256 * 1024;
+
+/**
+ * dW = G^T P G for each (c, o): P [16, ci, co] float64 (xi = 4p + q), dW [3, 3, ci, co] float32, with
+ * G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]] (the transpose of the filter transform).
+ */
+export function winogradFilterGradient(p: Float64Array, ci: number, co: number, dw: Float32Array): void {
+  const plane = ci * co;
+  const r = new Float64Array(12);
+  for (let at = 0; at < plane; at++) {
+    // G^T P: 3 rows of 4.
+    for (let q = 0; q < 4; q++) {
+      const p0 = p[q * plane + at] as number;
+      const p1 = p[(4 + q) * plane + at] as number;
+      const p2 = p[(8 + q) * plane + at] as number;
+      const p3 = p[(12 + q) * plane + at] as number;
+      r[q] = p0 + (p1 + p2) / 2;
+      r[4 + q] = (p1 - p2) / 2;
+      r[8 + q] = (p1 + p2) / 2 + p3;
+    }
+    // (G^T P) G: each row (a, b, c, d) -> (a + (b + c) / 2, (b - c) / 2, (b + c) / 2 + d).
+    for (let ky = 0; ky < 3; ky++) {
+      const a = r[4 * ky] as number;
+      const b = r[4 * ky + 1] as number;
+      const c = r[4 * ky + 2] as number;
+      const d = r[4 * ky + 3] as number;
+      dw[ky * 3 * plane + at] = a + (b + c) / 2;
+      dw[(ky * 3 + 1) * plane + at] = (b - c) / 2;
+      dw[(ky * 3 + 2) * plane + at] = (b + c) / 2 + d;
+    }
+  }
+}
+
+/**
+ * `Conv2DBackpropFilter` of a stride-1 3x3 convolution by Winograd's F(2x2, 3x3) in the SIMD kernel
+ * `filterWino`: per 2x2 block of outputs and channel pair 16 multiply-adds instead of 36, the transforms of
+ * x and dy being additions, then dW = G^T P G per channel pair. For 16 or more input channels (a multiple
+ * of 4), output channels a multiple of 8 and an even output height and width; the input is padded per image
+ * in the kernel. The batch is cut into up to 16 chunks of images taken by the calling thread and the SIMD
+ * helper threads, each with its own partial P and scratch; the partials are added in chunk order, so the
+ * result does not depend on which thread took which chunk. Returns `undefined` where it does not apply.
+ */
+export function conv2DBackpropFilterWinograd(
+  backend: KernelBackendLike,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): TensorInfo | undefined {
+  const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w } = info;
+  const { outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
+  const n = info.batchSize;
+  if (
+    !isDenseStride1(x, dy, info) ||
+    info.dataFormat !== 'channelsLast' ||
+    kh !== 3 ||
+    kw !== 3 ||
+    ci < 16 ||
+    ci % 4 !== 0 ||
+    co % 8 !== 0 ||
+    oh % 2 !== 0 ||
+    ow % 2 !== 0
+  ) {
+    return undefined;
+  }
+  const { top, left, bottom, right } = info.padInfo;
+  const hp = h + top + bottom;
+  const wp = w + left + right;
+  if (top < 0 || left < 0 || bottom < 0 || right < 0 || hp - 2 !== oh || wp - 2 !== ow) return undefined;
+  const wb = backend as WasmBackendInternals;
+  const kernels = chunkedKernels(wb);
+  if (kernels === undefined) return undefined;
+  const { simd, helpers, helperCount } = kernels;
+  const size = 16 * ci * co;
+  const wanted = Math.max(1 + helperCount, Math.min(CHUNKS, Math.floor(PARTIALS_MAX_FLOATS / size)));
+  const chunk = Math.max(1, Math.ceil(n / wanted));
+  const chunks = Math.ceil(n / chunk);
+  const padded = top + left + bottom + right > 0;
+  // Tile rows per block: their transforms within TRANSFORM_BYTES (blocks of even height); per chunk the
+  // scratch holds V [16, tiles, ci] and D [16, tiles, co] of one block.
+  const tileRows = oh / 2;
+  const fit = Math.max(1, Math.floor(TRANSFORM_BYTES / (16 * (ow / 2) * (ci + co) * 4)));
+  const rowsPerBlock = Math.ceil(tileRows / Math.ceil(tileRows / fit));
+  const slotFloats = 16 * rowsPerBlock * (ow / 2) * (ci + co);
+  return withScratch(backend, (keep) => {
+    const xp = padded ? keep(wb.makeOutput([n, hp, wp, ci], 'float32')) : x;
+    const counter = keep(wb.makeOutput([1], 'int32'));
+    const parts = keep(wb.makeOutput([chunks * size], 'float32'));
+    const scratch = keep(wb.makeOutput([chunks * slotFloats], 'float32'));
+    // float64 totals (2 floats each, 8-byte aligned) for the sum over chunks.
+    const acc = keep(wb.makeOutput([2 * size + 1], 'float32'));
+    const out = wb.makeOutput([3, 3, ci, co], 'float32');
+    try {
+      // Views after every allocation (an allocation may grow the heap).
+      (wb.typedArrayFromHeap(parts) as Float32Array).fill(0);
+      (wb.typedArrayFromHeap(counter) as Int32Array)[0] = 0;
+      const args = [
+        heapOffset(wb, xp),
+        heapOffset(wb, dy),
+        heapOffset(wb, parts),
+        n,
+        hp,
+        wp,
+        ci,
+        oh,
+        ow,
+        co,
+        heapOffset(wb, counter),
+        chunk,
+        size * 4,
+        heapOffset(wb, x),
+        h,
+        w,
+        top,
+        left,
+        heapOffset(wb, scratch),
+        slotFloats * 4,
+        rowsPerBlock,
+      ] as const;
+      runChunked(helpers, 'filterWino', args, Math.min(helperCount, chunks - 1), () =>
+        simd.filterWino(...args),
+      );
+      // Sum the chunks' partials in chunk order (float32 sums of up to 64 chunks, added in float64).
+      const accOffset = Math.ceil(heapOffset(wb, acc) / 8) * 8;
+      const totals = new Float64Array((wb.typedArrayFromHeap(acc) as Float32Array).buffer, accOffset, size);
+      totals.fill(0);
+      simd.colSums(heapOffset(wb, parts), chunks, size, accOffset);
+      winogradFilterGradient(totals, ci, co, wb.typedArrayFromHeap(out) as Float32Array);
+    } catch (error) {
+      backend.disposeData(out.dataId);
+      throw error;
+    }
+    return out;
+  });
+}
