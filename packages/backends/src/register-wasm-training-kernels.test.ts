@@ -749,6 +749,40 @@ describe('registerWasmTrainingKernels', () => {
     }
   });
 
+  it("frees the max-pool kernels' outputs when their SIMD kernel fails", async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend();
+    const kernels = simdKernels((backend as unknown as { wasm: unknown }).wasm) as NonNullable<
+      ReturnType<typeof simdKernels>
+    >;
+    const original = { pool: kernels.maxPool2x2, grad: kernels.maxPoolGrad2x2 };
+    const fail = () => {
+      throw new Error('kernel trapped');
+    };
+    kernels.maxPool2x2 = fail;
+    kernels.maxPoolGrad2x2 = fail;
+    const x = tf.ones([2, 4, 4, 4]);
+    const dy = tf.ones([2, 2, 2, 4]);
+    try {
+      const before = backend.numDataIds();
+      expect(() => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')).toThrow(/kernel trapped/);
+      expect(() =>
+        tf
+          .engine()
+          .runKernel(
+            'MaxPoolGrad',
+            { dy, input: x, output: dy },
+            { filterSize: 2, strides: 2, pad: 'valid' },
+          ),
+      ).toThrow(/kernel trapped/);
+      expect(backend.numDataIds()).toBe(before);
+    } finally {
+      kernels.maxPool2x2 = original.pool;
+      kernels.maxPoolGrad2x2 = original.grad;
+      tf.dispose([x, dy]);
+    }
+  });
+
   it('matches cpu for maxPool gradients, including ties and overlapping padded windows', async () => {
     const rng = new Rng(11);
     const cases: Array<{ x: number[]; f: [number, number]; s: [number, number]; pad: 'same' | 'valid' }> = [

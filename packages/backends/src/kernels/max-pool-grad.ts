@@ -64,24 +64,29 @@ export function maxPoolGrad(args: {
     if (2 * outHeight < inHeight || 2 * outWidth < inWidth) dx.fill(0);
     // Whole images shared with the SIMD helper threads: each writes only its own images' dx.
     const [xImage, dyImage] = [inHeight * rowStride * 4, outHeight * outWidth * c * 4];
-    runRows(
-      backend.wasm,
-      'maxPoolGrad2x2',
-      batchSize,
-      inHeight * rowStride,
-      (b0, b1) => [
-        xo + b0 * xImage,
-        dyo + b0 * dyImage,
-        dxo + b0 * xImage,
-        b1 - b0,
-        inHeight,
-        inWidth,
-        c,
-        outHeight,
-        outWidth,
-      ],
-      (a) => simd.maxPoolGrad2x2(...(a as Parameters<typeof simd.maxPoolGrad2x2>)),
-    );
+    try {
+      runRows(
+        backend.wasm,
+        'maxPoolGrad2x2',
+        batchSize,
+        inHeight * rowStride,
+        (b0, b1) => [
+          xo + b0 * xImage,
+          dyo + b0 * dyImage,
+          dxo + b0 * xImage,
+          b1 - b0,
+          inHeight,
+          inWidth,
+          c,
+          outHeight,
+          outWidth,
+        ],
+        (a) => simd.maxPoolGrad2x2(...(a as Parameters<typeof simd.maxPoolGrad2x2>)),
+      );
+    } catch (error) {
+      backend.disposeData(out.dataId);
+      throw error;
+    }
     return out;
   }
   dx.fill(0);

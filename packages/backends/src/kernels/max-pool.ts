@@ -41,14 +41,19 @@ export function maxPool(
   const out = backend.makeOutput([n, oh, ow, c], 'float32');
   const oo = backend.dataIdMap?.get(out.dataId)?.memoryOffset as number;
   const [xImage, outImage] = [h * w * c * 4, oh * ow * c * 4];
-  runRows(
-    backend.wasm,
-    'maxPool2x2',
-    n,
-    h * w * c,
-    (b0, b1) => [xo + b0 * xImage, oo + b0 * outImage, b1 - b0, h, w, c, oh, ow],
-    (a) => simd.maxPool2x2(...(a as Parameters<typeof simd.maxPool2x2>)),
-  );
+  try {
+    runRows(
+      backend.wasm,
+      'maxPool2x2',
+      n,
+      h * w * c,
+      (b0, b1) => [xo + b0 * xImage, oo + b0 * outImage, b1 - b0, h, w, c, oh, ow],
+      (a) => simd.maxPool2x2(...(a as Parameters<typeof simd.maxPool2x2>)),
+    );
+  } catch (error) {
+    backend.disposeData(out.dataId);
+    throw error;
+  }
   return out;
 }
 
