@@ -373,7 +373,7 @@ const reluGrad = `
  * written.
  */
 const toChannelMajor = `
-  (func (export "toChannelMajor")
+  (func $toChannelMajor (export "toChannelMajor")
     (param $x i32) (param $n i32) (param $rows i32) (param $cols i32) (param $ci i32) (param $xImage i32)
     (param $xRow i32) (param $dst i32) (param $rcBytes i32) (param $sBytes i32) (param $wpBytes i32)
     (local $b i32) (local $i i32) (local $p i32) (local $pEnd i32) (local $d i32) (local $dc i32)
@@ -699,6 +699,8 @@ const convDirect = (relaxed) => `
  * `xp` is channel-major per image on the zero-padded grid (image b at xp + b*imgBytes, channel c at
  * + c*hp*wpBytes, row at + y*wpBytes, column at + 4x), so the P output positions of a block read one tap
  * at P consecutive floats; the table at `tab` holds each tap's byte offset (c*hp + ky)*wpBytes + 4kx.
+ * Each image is laid out there from the NHWC input at `src` ([n, h, w, ci]) by the thread that takes it
+ * (`fewPadImage`; dstOff = (top*wp + left)*4 bytes).
  * Output [n, oh, ow, co], co a multiple of 8. Blocks of P positions (then single positions for the rest of
  * a row) by 8 output channels in 2P accumulators: per tap one offset load, two loads of the filter row,
  * P broadcast loads of x, 2P multiply-adds. Each caller takes chunks of `chunk` images from the shared
@@ -760,6 +762,21 @@ function convFewBlock(p, relaxed) {
 }
 
 /**
+ * Lays image $b of the NHWC input at `src` ([n, h, w, ci]) out channel-major on the zero-padded grid at
+ * $row (the image's start in xp, `imgBytes` long): zeros, then each channel's plane through toChannelMajor,
+ * starting `dstOff` bytes in (the top and left padding). Used by convFew and filterFew, so that each
+ * thread lays out the images it takes.
+ */
+const fewPadImage = `(memory.fill (local.get $row) (i32.const 0) (local.get $imgBytes))
+        (call $toChannelMajor
+          (i32.add (local.get $src) (i32.mul (local.get $b) (i32.mul (i32.mul (local.get $h) (local.get $w)) (i32.shl (local.get $ci) (i32.const 2)))))
+          (i32.const 1) (local.get $h) (local.get $w) (local.get $ci)
+          (i32.mul (i32.mul (local.get $h) (local.get $w)) (i32.shl (local.get $ci) (i32.const 2)))
+          (i32.mul (local.get $w) (i32.shl (local.get $ci) (i32.const 2)))
+          (i32.add (local.get $row) (local.get $dstOff))
+          (i32.div_u (local.get $imgBytes) (local.get $ci)) (local.get $imgBytes) (local.get $wpBytes))`;
+
+/**
  * Positions per block of {@link convFewBlock}, then single positions for the rest of a row: 2P
  * accumulators, two filter vectors and one broadcast. Measured on the Xeon host, blocks of 5 or 6 positions
  * ran 1.2-1.6x slower than 4 (more live vectors than x64 has registers).
@@ -770,7 +787,8 @@ const convFew = (relaxed) => `
   (func (export "convFew")
     (param $xp i32) (param $wt i32) (param $bias i32) (param $out i32) (param $tab i32) (param $taps i32)
     (param $n i32) (param $imgBytes i32) (param $wpBytes i32) (param $oh i32) (param $ow i32) (param $co i32)
-    (param $counter i32) (param $chunk i32) (param $relu i32)
+    (param $counter i32) (param $chunk i32) (param $relu i32) (param $src i32) (param $h i32) (param $w i32)
+    (param $ci i32) (param $dstOff i32)
     (local $k i32) (local $b i32) (local $b1 i32) (local $y i32) (local $x i32) (local $ob i32) (local $row i32)
     (local $px i32) (local $q i32) (local $tp i32) (local $tEnd i32) (local $wq i32) (local $o i32)
     (local $outRow i32) (local $coBytes i32)
@@ -785,6 +803,7 @@ const convFew = (relaxed) => `
       (block $doneB (loop $loopB
         (br_if $doneB (i32.ge_u (local.get $b) (local.get $b1)))
         (local.set $row (i32.add (local.get $xp) (i32.mul (local.get $b) (local.get $imgBytes))))
+        ${fewPadImage}
         (local.set $outRow (i32.add (local.get $out) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $oh)) (local.get $ow)) (local.get $coBytes))))
         (local.set $y (i32.const 0))
         (block $doneY (loop $loopY
@@ -1023,7 +1042,8 @@ const convWino = (relaxed) => `
 
 /**
  * filterFew: the filter gradient of a stride-1 convolution with few input channels, on the channel-major
- * padded input of convFew (image b at xp + b*imgBytes, tap t's byte offset in the table at `tab`):
+ * padded input of convFew (image b at xp + b*imgBytes, tap t's byte offset in the table at `tab`; each
+ * image laid out from `src` by the thread that takes it, as in convFew):
  *   dW[t, o] = sum over b, y, x of xp[b + tab[t] + y*wpBytes + 4x] * dy[b, y, x, o]
  * Each caller takes chunks of `chunk` images from the shared counter at `counter` until none are left and
  * adds chunk k's sums to its partial dW at out + k*partBytes ([taps, co], zeroed by the caller, who adds
@@ -1096,8 +1116,9 @@ const filterFew = (relaxed) => `
   (func (export "filterFew")
     (param $xp i32) (param $dy i32) (param $out i32) (param $tab i32) (param $taps i32) (param $n i32)
     (param $imgBytes i32) (param $wpBytes i32) (param $oh i32) (param $ow i32) (param $co i32)
-    (param $strip i32) (param $counter i32) (param $chunk i32) (param $partBytes i32)
-    (local $k i32) (local $b i32) (local $b1 i32) (local $part i32) (local $img i32) (local $dyImg i32)
+    (param $strip i32) (param $counter i32) (param $chunk i32) (param $partBytes i32) (param $src i32)
+    (param $h i32) (param $w i32) (param $ci i32) (param $dstOff i32)
+    (local $k i32) (local $b i32) (local $b1 i32) (local $part i32) (local $img i32) (local $dyImg i32) (local $row i32)
     (local $y0 i32) (local $y1 i32) (local $y i32) (local $t i32) (local $tp i32) (local $ob i32) (local $o i32)
     (local $px i32) (local $dp i32) (local $dEnd i32) (local $coBytes i32) (local $d0 v128) (local $d1 v128) (local $s v128)
     ${lanes(FILTER_FEW_TAPS)
@@ -1110,6 +1131,8 @@ const filterFew = (relaxed) => `
       (block $doneB (loop $loopB
         (br_if $doneB (i32.ge_u (local.get $b) (local.get $b1)))
         (local.set $img (i32.add (local.get $xp) (i32.mul (local.get $b) (local.get $imgBytes))))
+        (local.set $row (local.get $img))
+        ${fewPadImage}
         (local.set $dyImg (i32.add (local.get $dy) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $oh)) (local.get $ow)) (local.get $coBytes))))
         (local.set $y0 (i32.const 0))
         (block $doneS (loop $loopS

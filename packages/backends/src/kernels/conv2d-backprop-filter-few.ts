@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { isDenseStride1 } from './conv2d-backprop-filter-gemm.js';
-import { FEW_CHANNELS_BELOW, paddedGrid, writePaddedChannelMajor } from './conv2d-few-channels.js';
+import { FEW_CHANNELS_BELOW, fewChannelLayout, paddedGrid } from './conv2d-few-channels.js';
 import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
@@ -16,8 +16,8 @@ const STRIP_BYTES = 16 * 1024;
  *
  *   dW[(ky, kx, c), :] = sum over b, y, x of xp[b, c, y + ky, x + kx] * dy[b, y, x, :]
  *
- * with x copied channel-major onto the zero-padded grid as for the forward kernel `convFew`, dy read in
- * place. Blocks of 4 taps by 8 output channels are held in registers while the kernel walks a strip of
+ * with each image of x laid out channel-major on the zero-padded grid as for the forward kernel `convFew`
+ * (by the thread that takes it), dy read in place. Blocks of 4 taps by 8 output channels are held in registers while the kernel walks a strip of
  * output rows (so the strip of dy stays in the L1 cache across the blocks). The batch is cut into chunks
  * of images that the calling thread and the SIMD helper threads take in turn, each chunk summing into its
  * own partial dW; the partials are added in chunk order, so the result is the same bits whichever thread
@@ -56,7 +56,7 @@ export function conv2DBackpropFilterFew(
     const out = wb.makeOutput([kh, kw, ci, co], 'float32');
     try {
       // Views after every allocation (an allocation may grow the heap).
-      writePaddedChannelMajor(wb, simd, x, xp, tab, info);
+      const layout = fewChannelLayout(wb, x, tab, info);
       (wb.typedArrayFromHeap(tab) as Int32Array)[taps] = 0;
       (wb.typedArrayFromHeap(parts) as Float32Array).fill(0);
       const args = [
@@ -75,6 +75,7 @@ export function conv2DBackpropFilterFew(
         heapOffset(wb, tab) + taps * 4,
         chunk,
         size * 4,
+        ...layout,
       ] as const;
       runChunked(helpers, 'filterFew', args, Math.min(helperCount, chunks - 1), () =>
         simd.filterFew(...args),

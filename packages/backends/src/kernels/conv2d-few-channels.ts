@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
-import type { SimdKernels } from './simd/simd-kernels.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
 
@@ -25,49 +24,35 @@ export function paddedGrid(info: tf.backend_util.Conv2DInfo): { hp: number; wp: 
 }
 
 /**
- * Writes x ([n, h, w, ci], NHWC) into `xp` channel-major on the zero-padded grid, x[b, i, j, c] ->
- * xp[b, c, i + top, j + left] (`[n, ci, hp, wp]`), and into `tab` (int32 [kh*kw*ci]) each filter tap's
- * byte offset in an image of xp, tap (ky, kx, c) -> (c*hp*wp + ky*wp + kx) * 4, in the filter's row order.
+ * Writes into `tab` (int32 [kh*kw*ci]) each filter tap's byte offset in an image of the channel-major,
+ * zero-padded copy of x that the kernels lay out (`[n, ci, hp, wp]`), tap (ky, kx, c) ->
+ * (c*hp*wp + ky*wp + kx) * 4, in the filter's row order; returns the kernels' layout arguments: the NHWC
+ * source, h, w, ci and the byte offset of x[b, 0, 0] in its padded image, (top*wp + left) * 4.
  */
-export function writePaddedChannelMajor(
+export function fewChannelLayout(
   wb: WasmBackendInternals,
-  simd: SimdKernels,
   x: TensorInfo,
-  xp: TensorInfo,
   tab: TensorInfo,
   info: tf.backend_util.Conv2DInfo,
-): void {
-  const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, batchSize: n, inChannels: ci } = info;
+): readonly [number, number, number, number, number] {
+  const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, inChannels: ci } = info;
   const { top, left } = info.padInfo;
   const { hp, wp } = paddedGrid(info) as { hp: number; wp: number };
   const plane = hp * wp;
-  if (hp !== h || wp !== w) (wb.typedArrayFromHeap(xp) as Float32Array).fill(0);
-  simd.toChannelMajor(
-    heapOffset(wb, x),
-    n,
-    h,
-    w,
-    ci,
-    h * w * ci * 4,
-    w * ci * 4,
-    heapOffset(wb, xp) + (top * wp + left) * 4,
-    plane * 4,
-    ci * plane * 4,
-    wp * 4,
-  );
   const tv = wb.typedArrayFromHeap(tab) as Int32Array;
   for (let ky = 0; ky < kh; ky++) {
     for (let kx = 0; kx < kw; kx++) {
       for (let c = 0; c < ci; c++) tv[(ky * kw + kx) * ci + c] = (c * plane + ky * wp + kx) * 4;
     }
   }
+  return [heapOffset(wb, x), h, w, ci, (top * wp + left) * 4];
 }
 
 /**
  * A stride-1, undilated NHWC convolution with fewer than 16 input channels (a network's first layer:
  * 1 channel for MNIST, 3 for CIFAR), output channels a multiple of 8, in the SIMD kernel `convFew`:
- * `out = conv(x, filter) + bias`, clamped at zero when `relu`. The input is first copied channel-major
- * onto the zero-padded grid (each image's channels as separate planes), so a block of consecutive output
+ * `out = conv(x, filter) + bias`, clamped at zero when `relu`. Each image is laid out channel-major on
+ * the zero-padded grid (each channel a separate plane) by the thread that convolves it, so a block of consecutive output
  * positions reads each filter tap (ky, kx, c) at consecutive floats; the kernel then walks the
  * kh*kw*ci taps (9 for mnist-cnn, 27 for cifar-vgg-small) through a table of their offsets, in blocks of
  * 4 positions by 8 output channels held in registers. The batch is cut into chunks of images that the
@@ -123,7 +108,7 @@ export function conv2dFewChannels(
     const out = wb.makeOutput([n, oh, ow, co], 'float32');
     try {
       // Views after every allocation (an allocation may grow the heap).
-      writePaddedChannelMajor(wb, simd, x, xp, tab, info);
+      const layout = fewChannelLayout(wb, x, tab, info);
       if (zeroBias !== undefined) (wb.typedArrayFromHeap(zeroBias) as Float32Array).fill(0);
       (wb.typedArrayFromHeap(counter) as Int32Array)[0] = 0;
       const args = [
@@ -142,6 +127,7 @@ export function conv2dFewChannels(
         heapOffset(wb, counter),
         chunk,
         relu ? 1 : 0,
+        ...layout,
       ] as const;
       runChunked(helpers, 'convFew', args, Math.min(helperCount, chunks - 1), () => simd.convFew(...args));
     } catch (error) {

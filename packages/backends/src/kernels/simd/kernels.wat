@@ -485,7 +485,7 @@
       (br $loop)))
   )
 
-  (func (export "toChannelMajor")
+  (func $toChannelMajor (export "toChannelMajor")
     (param $x i32) (param $n i32) (param $rows i32) (param $cols i32) (param $ci i32) (param $xImage i32)
     (param $xRow i32) (param $dst i32) (param $rcBytes i32) (param $sBytes i32) (param $wpBytes i32)
     (local $b i32) (local $i i32) (local $p i32) (local $pEnd i32) (local $d i32) (local $dc i32)
@@ -1303,7 +1303,8 @@
   (func (export "convFew")
     (param $xp i32) (param $wt i32) (param $bias i32) (param $out i32) (param $tab i32) (param $taps i32)
     (param $n i32) (param $imgBytes i32) (param $wpBytes i32) (param $oh i32) (param $ow i32) (param $co i32)
-    (param $counter i32) (param $chunk i32) (param $relu i32)
+    (param $counter i32) (param $chunk i32) (param $relu i32) (param $src i32) (param $h i32) (param $w i32)
+    (param $ci i32) (param $dstOff i32)
     (local $k i32) (local $b i32) (local $b1 i32) (local $y i32) (local $x i32) (local $ob i32) (local $row i32)
     (local $px i32) (local $q i32) (local $tp i32) (local $tEnd i32) (local $wq i32) (local $o i32)
     (local $outRow i32) (local $coBytes i32)
@@ -1320,6 +1321,14 @@
       (block $doneB (loop $loopB
         (br_if $doneB (i32.ge_u (local.get $b) (local.get $b1)))
         (local.set $row (i32.add (local.get $xp) (i32.mul (local.get $b) (local.get $imgBytes))))
+        (memory.fill (local.get $row) (i32.const 0) (local.get $imgBytes))
+        (call $toChannelMajor
+          (i32.add (local.get $src) (i32.mul (local.get $b) (i32.mul (i32.mul (local.get $h) (local.get $w)) (i32.shl (local.get $ci) (i32.const 2)))))
+          (i32.const 1) (local.get $h) (local.get $w) (local.get $ci)
+          (i32.mul (i32.mul (local.get $h) (local.get $w)) (i32.shl (local.get $ci) (i32.const 2)))
+          (i32.mul (local.get $w) (i32.shl (local.get $ci) (i32.const 2)))
+          (i32.add (local.get $row) (local.get $dstOff))
+          (i32.div_u (local.get $imgBytes) (local.get $ci)) (local.get $imgBytes) (local.get $wpBytes))
         (local.set $outRow (i32.add (local.get $out) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $oh)) (local.get $ow)) (local.get $coBytes))))
         (local.set $y (i32.const 0))
         (block $doneY (loop $loopY
@@ -1419,8 +1428,9 @@
   (func (export "filterFew")
     (param $xp i32) (param $dy i32) (param $out i32) (param $tab i32) (param $taps i32) (param $n i32)
     (param $imgBytes i32) (param $wpBytes i32) (param $oh i32) (param $ow i32) (param $co i32)
-    (param $strip i32) (param $counter i32) (param $chunk i32) (param $partBytes i32)
-    (local $k i32) (local $b i32) (local $b1 i32) (local $part i32) (local $img i32) (local $dyImg i32)
+    (param $strip i32) (param $counter i32) (param $chunk i32) (param $partBytes i32) (param $src i32)
+    (param $h i32) (param $w i32) (param $ci i32) (param $dstOff i32)
+    (local $k i32) (local $b i32) (local $b1 i32) (local $part i32) (local $img i32) (local $dyImg i32) (local $row i32)
     (local $y0 i32) (local $y1 i32) (local $y i32) (local $t i32) (local $tp i32) (local $ob i32) (local $o i32)
     (local $px i32) (local $dp i32) (local $dEnd i32) (local $coBytes i32) (local $d0 v128) (local $d1 v128) (local $s v128)
     (local $a00 v128) (local $a01 v128) (local $t0 i32) (local $a10 v128) (local $a11 v128) (local $t1 i32) (local $a20 v128) (local $a21 v128) (local $t2 i32) (local $a30 v128) (local $a31 v128) (local $t3 i32)
@@ -1435,6 +1445,15 @@
       (block $doneB (loop $loopB
         (br_if $doneB (i32.ge_u (local.get $b) (local.get $b1)))
         (local.set $img (i32.add (local.get $xp) (i32.mul (local.get $b) (local.get $imgBytes))))
+        (local.set $row (local.get $img))
+        (memory.fill (local.get $row) (i32.const 0) (local.get $imgBytes))
+        (call $toChannelMajor
+          (i32.add (local.get $src) (i32.mul (local.get $b) (i32.mul (i32.mul (local.get $h) (local.get $w)) (i32.shl (local.get $ci) (i32.const 2)))))
+          (i32.const 1) (local.get $h) (local.get $w) (local.get $ci)
+          (i32.mul (i32.mul (local.get $h) (local.get $w)) (i32.shl (local.get $ci) (i32.const 2)))
+          (i32.mul (local.get $w) (i32.shl (local.get $ci) (i32.const 2)))
+          (i32.add (local.get $row) (local.get $dstOff))
+          (i32.div_u (local.get $imgBytes) (local.get $ci)) (local.get $imgBytes) (local.get $wpBytes))
         (local.set $dyImg (i32.add (local.get $dy) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $oh)) (local.get $ow)) (local.get $coBytes))))
         (local.set $y0 (i32.const 0))
         (block $doneS (loop $loopS

@@ -89,8 +89,8 @@ export interface SimdKernels {
   ): void;
   /**
    * See `convFew` in the generator: a stride-1 convolution with few input channels of a channel-major,
-   * padded input (byte strides imgBytes per image, wpBytes per row), taps' byte offsets in the table at
-   * `tab`; co a multiple of 8.
+   * padded input (byte strides imgBytes per image, wpBytes per row; each image laid out there from the NHWC
+   * `src` by the thread that takes it), taps' byte offsets in the table at `tab`; co a multiple of 8.
    */
   convFew(
     xp: number,
@@ -108,6 +108,11 @@ export interface SimdKernels {
     counter: number,
     chunk: number,
     relu: number,
+    src: number,
+    h: number,
+    w: number,
+    ci: number,
+    dstOff: number,
   ): void;
   /**
    * See `convWino` in the generator: a stride-1 3x3 convolution by Winograd's F(2x2, 3x3), the filter
@@ -157,6 +162,11 @@ export interface SimdKernels {
     counter: number,
     chunk: number,
     partBytes: number,
+    src: number,
+    h: number,
+    w: number,
+    ci: number,
+    dstOff: number,
   ): void;
   /**
    * See `filterWino` in the generator: the Winograd F(2x2, 3x3) filter gradient's products
