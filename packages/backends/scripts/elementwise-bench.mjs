@@ -10,6 +10,8 @@
 //   --clock    wall (default) or cpu (process CPU time, all threads: use with --threads 1 on a busy machine)
 //   --reps     timed calls per kernel and shape after 3 warm-up calls (default 30); min and median reported
 //   --dist     the build of this package to load (default ../dist, relative to this script), for A/B runs
+//   --rotate N each call reads the next of N copies of its inputs (default 1): with N copies larger than
+//              the caches, the inputs come from memory as in a training step, not from the cache
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { clockNow } from './clock.mjs';
@@ -22,6 +24,7 @@ const flag = (name, fallback) => {
 const threadsFlag = flag('--threads', 'auto');
 const reps = Number(flag('--reps', '30'));
 const clock = flag('--clock', 'wall');
+const rotate = Number(flag('--rotate', '1'));
 const { selectBackend } = await import(
   new URL(`${flag('--dist', '../dist')}/index.js`, import.meta.url).href
 );
@@ -30,7 +33,9 @@ const selection = await selectBackend('wasm', {
   relaxedSimd: 'enable',
 });
 const now = clockNow(clock);
-console.log(`# ${selection.engine}, ${clock} clock, ${reps} reps; ms per call: min, median`);
+console.log(
+  `# ${selection.engine}, ${clock} clock, ${reps} reps, ${rotate} input copies; ms per call: min, median`,
+);
 
 /** [N, H, W, C] activations of the two steps' ReLU and pooling layers. */
 const shapes = [
@@ -42,11 +47,11 @@ const shapes = [
 ];
 
 function time(fn) {
-  for (let i = 0; i < 3; i++) tf.dispose(fn());
+  for (let i = 0; i < 3; i++) tf.dispose(fn(i % rotate));
   const ms = [];
   for (let i = 0; i < reps; i++) {
     const t0 = now();
-    const out = fn();
+    const out = fn(i % rotate);
     ms.push(now() - t0);
     tf.dispose(out);
   }
@@ -56,23 +61,24 @@ function time(fn) {
 
 const rows = [];
 for (const shape of shapes) {
-  const x = tf.randomNormal(shape, 0, 1, 'float32', 1);
-  const dy = tf.randomNormal(shape, 0, 1, 'float32', 2);
-  const pooled = tf.maxPool(x, 2, 2, 'valid');
-  const dyPooled = tf.randomNormal(pooled.shape, 0, 1, 'float32', 3);
+  const copies = (make) => Array.from({ length: rotate }, (_, i) => make(i));
+  const xs = copies((i) => tf.randomNormal(shape, 0, 1, 'float32', 1 + 3 * i));
+  const dys = copies((i) => tf.randomNormal(shape, 0, 1, 'float32', 2 + 3 * i));
+  const pooled = xs.map((x) => tf.maxPool(x, 2, 2, 'valid'));
+  const dyPooled = copies((i) => tf.randomNormal(pooled[0].shape, 0, 1, 'float32', 3 + 3 * i));
   const kernels = {
-    Relu: () => tf.relu(x),
-    _DistilljsReluGrad: () => tf.engine().runKernel('_DistilljsReluGrad', { dy, x }),
-    MaxPool: () => tf.maxPool(x, 2, 2, 'valid'),
-    MaxPoolGrad: () =>
+    Relu: (i) => tf.relu(xs[i]),
+    _DistilljsReluGrad: (i) => tf.engine().runKernel('_DistilljsReluGrad', { dy: dys[i], x: xs[i] }),
+    MaxPool: (i) => tf.maxPool(xs[i], 2, 2, 'valid'),
+    MaxPoolGrad: (i) =>
       tf
         .engine()
         .runKernel(
           'MaxPoolGrad',
-          { dy: dyPooled, input: x, output: pooled },
+          { dy: dyPooled[i], input: xs[i], output: pooled[i] },
           { filterSize: 2, strides: 2, pad: 'valid' },
         ),
-    Sum: () => tf.sum(dy, [0, 1, 2]),
+    Sum: (i) => tf.sum(dys[i], [0, 1, 2]),
   };
   for (const [name, fn] of Object.entries(kernels)) {
     if (tf.getKernel(name, 'wasm') === undefined) continue;
@@ -81,6 +87,6 @@ for (const shape of shapes) {
       `${`${name} [${shape}]`.padEnd(36)} ${min.toFixed(2).padStart(7)} ${median.toFixed(2).padStart(7)}`,
     );
   }
-  tf.dispose([x, dy, pooled, dyPooled]);
+  tf.dispose([...xs, ...dys, ...pooled, ...dyPooled]);
 }
 console.log(rows.join('\n'));
