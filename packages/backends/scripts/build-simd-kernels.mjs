@@ -549,20 +549,29 @@ const filterTaps = (relaxed) => `
  * of `chunk` images from the shared counter at `counter` (an atomic add) until none are left; every output
  * element is written by one caller, so the result does not depend on which thread took which chunk.
  */
+/**
+ * The inner step of convDirect and convWino: for rows i < r (output positions, or tiles), one broadcast
+ * load of the float at `base + i * ci * 4` (locals $ciBytes, $ci2Bytes, $ci3Bytes) and two multiply-adds
+ * into accumulators $a{i}0 and $a{i}1 with the vectors $w0 and $w1.
+ */
+function broadcastMadds(base, r, relaxed) {
+  const at = (i) =>
+    i === 0 ? `(local.get ${base})` : `(i32.add (local.get ${base}) (local.get $ci${i === 1 ? '' : i}Bytes))`;
+  return lanes(r)
+    .map(
+      (i) => `(local.set $s (v128.load32_splat ${at(i)}))
+              (local.set $a${i}0 ${madd(relaxed, `(local.get $a${i}0)`, '(local.get $s)', '(local.get $w0)')})
+              (local.set $a${i}1 ${madd(relaxed, `(local.get $a${i}1)`, '(local.get $s)', '(local.get $w1)')})`,
+    )
+    .join('\n              ');
+}
+
 function convPositions(p, relaxed) {
   const ps = lanes(p);
   const init = ps
     .map((i) => `(local.set $a${i}0 (local.get $b0v)) (local.set $a${i}1 (local.get $b1v))`)
     .join(' ');
-  const body = ps
-    .map(
-      (
-        i,
-      ) => `(local.set $s (v128.load32_splat ${['(local.get $xq)', '(i32.add (local.get $xq) (local.get $ciBytes))', '(i32.add (local.get $xq) (local.get $ci2Bytes))', '(i32.add (local.get $xq) (local.get $ci3Bytes))'][i]}))
-              (local.set $a${i}0 ${madd(relaxed, `(local.get $a${i}0)`, '(local.get $s)', '(local.get $w0)')})
-              (local.set $a${i}1 ${madd(relaxed, `(local.get $a${i}1)`, '(local.get $s)', '(local.get $w1)')})`,
-    )
-    .join('\n              ');
+  const body = broadcastMadds('$xq', p, relaxed);
   const clamp = ps
     .map(
       (i) =>
@@ -835,15 +844,7 @@ const convFew = (relaxed) => `
  * 8. Chunks of images from the counter at `counter`; each output element is written by one caller.
  */
 function winoGemm(relaxed) {
-  const body = lanes(4)
-    .map(
-      (
-        t,
-      ) => `(local.set $s (v128.load32_splat ${t === 0 ? '(local.get $pv)' : `(i32.add (local.get $pv) (local.get $ci${t === 1 ? '' : t}Bytes))`}))
-                (local.set $a${t}0 ${madd(relaxed, `(local.get $a${t}0)`, '(local.get $s)', '(local.get $w0)')})
-                (local.set $a${t}1 ${madd(relaxed, `(local.get $a${t}1)`, '(local.get $s)', '(local.get $w1)')})`,
-    )
-    .join('\n                ');
+  const body = broadcastMadds('$pv', 4, relaxed);
   const zero = lanes(4)
     .map(
       (t) => `(local.set $a${t}0 (v128.const i32x4 0 0 0 0)) (local.set $a${t}1 (v128.const i32x4 0 0 0 0))`,

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { isDenseStride1 } from './conv2d-backprop-filter-gemm.js';
-import { FEW_CHANNELS_BELOW, fewChannelLayout, paddedGrid } from './conv2d-few-channels.js';
+import { FEW_CHANNELS_BELOW, fewChannelLayout } from './conv2d-few-channels.js';
+import { paddedGrid } from './conv2d-padded-grid.js';
 import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dFewChannels } from './conv2d-few-channels.js';
+import { convGrid } from './conv2d-padded-grid.js';
 import { conv2dWinograd } from './conv2d-winograd.js';
 import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
@@ -56,36 +57,17 @@ export function conv2dDirect(
 ): TensorInfo | undefined {
   const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, batchSize: n } = info;
   const { outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
-  if (
-    info.dataFormat !== 'channelsLast' ||
-    info.strideHeight !== 1 ||
-    info.strideWidth !== 1 ||
-    info.dilationHeight !== 1 ||
-    info.dilationWidth !== 1 ||
-    x.dtype !== 'float32' ||
-    filter.dtype !== 'float32' ||
-    co % 8 !== 0 ||
-    // XNNPACK is faster for few input channels (a network's first layer: short runs per filter row) and
-    // for rows narrower than one block of 4 positions.
-    ci < 16 ||
-    ow < 4 ||
-    n * oh === 0 ||
-    (bias !== undefined && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== co))
-  ) {
-    return undefined;
-  }
-  const { top, left, bottom, right } = info.padInfo;
-  const hp = h + top + bottom;
-  const wp = w + left + right;
-  if (top < 0 || left < 0 || bottom < 0 || right < 0 || hp - kh + 1 !== oh || wp - kw + 1 !== ow)
-    return undefined;
+  const grid = convGrid(x, filter, bias, info);
+  // XNNPACK is faster for few input channels (a network's first layer: short runs per filter row) and for
+  // rows narrower than one block of 4 positions.
+  if (grid === undefined || ci < 16 || ow < 4) return undefined;
+  const { top, left, hp, wp, padded } = grid;
   const wb = backend as WasmBackendInternals;
   const kernels = chunkedKernels(wb);
   if (kernels === undefined) return undefined;
   const { simd, helpers, helperCount } = kernels;
   const chunk = Math.max(1, Math.ceil(n / CHUNKS));
   const chunks = Math.ceil(n / chunk);
-  const padded = top + left + bottom + right > 0;
   return withScratch(backend, (keep) => {
     const xp = padded ? keep(wb.makeOutput([n, hp, wp, ci], 'float32')) : x;
     const zeroBias = bias === undefined ? keep(wb.makeOutput([co], 'float32')) : undefined;

@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { convGrid, paddedGrid } from './conv2d-padded-grid.js';
 import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
@@ -8,20 +9,6 @@ export const FEW_CHANNELS_BELOW = 16;
 
 /** Image chunks per convolution: enough for the threads to even out when one of them is slowed. */
 const CHUNKS = 16;
-
-/**
- * The zero-padded grid of a stride-1, undilated convolution ([hp, wp] per channel), or `undefined` where
- * the padding is negative or the grid does not give the output size.
- */
-export function paddedGrid(info: tf.backend_util.Conv2DInfo): { hp: number; wp: number } | undefined {
-  const { top, left, bottom, right } = info.padInfo;
-  const hp = info.inHeight + top + bottom;
-  const wp = info.inWidth + left + right;
-  if (top < 0 || left < 0 || bottom < 0 || right < 0) return undefined;
-  if (hp - info.filterHeight + 1 !== info.outHeight || wp - info.filterWidth + 1 !== info.outWidth)
-    return undefined;
-  return { hp, wp };
-}
 
 /**
  * Writes into `tab` (int32 [kh*kw*ci]) each filter tap's byte offset in an image of the channel-major,
@@ -72,23 +59,8 @@ export function conv2dFewChannels(
 ): TensorInfo | undefined {
   const { filterHeight: kh, filterWidth: kw, batchSize: n } = info;
   const { outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
-  if (
-    info.dataFormat !== 'channelsLast' ||
-    info.strideHeight !== 1 ||
-    info.strideWidth !== 1 ||
-    info.dilationHeight !== 1 ||
-    info.dilationWidth !== 1 ||
-    x.dtype !== 'float32' ||
-    filter.dtype !== 'float32' ||
-    co % 8 !== 0 ||
-    ci >= FEW_CHANNELS_BELOW ||
-    n * oh * ow * ci === 0 ||
-    (bias !== undefined && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== co))
-  ) {
-    return undefined;
-  }
-  const grid = paddedGrid(info);
-  if (grid === undefined) return undefined;
+  const grid = convGrid(x, filter, bias, info);
+  if (grid === undefined || ci >= FEW_CHANNELS_BELOW) return undefined;
   const { hp, wp } = grid;
   // Byte offsets into wasm memory are i32: stay well inside.
   if ((n * ci * hp * wp + n * oh * ow * co) * 4 > 2 ** 30) return undefined;

@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { convGrid } from './conv2d-padded-grid.js';
 import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
@@ -64,38 +65,25 @@ export function conv2dWinograd(
 ): TensorInfo | undefined {
   const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, batchSize: n } = info;
   const { outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
+  const grid = convGrid(x, filter, bias, info);
   if (
-    info.dataFormat !== 'channelsLast' ||
-    info.strideHeight !== 1 ||
-    info.strideWidth !== 1 ||
-    info.dilationHeight !== 1 ||
-    info.dilationWidth !== 1 ||
+    grid === undefined ||
     kh !== 3 ||
     kw !== 3 ||
-    x.dtype !== 'float32' ||
-    filter.dtype !== 'float32' ||
     ci < 16 ||
     ci % 4 !== 0 ||
-    co % 8 !== 0 ||
     oh % 2 !== 0 ||
     ow % 2 !== 0 ||
-    ow < 8 ||
-    n * oh === 0 ||
-    (bias !== undefined && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== co))
-  ) {
+    ow < 8
+  )
     return undefined;
-  }
-  const { top, left, bottom, right } = info.padInfo;
-  const hp = h + top + bottom;
-  const wp = w + left + right;
-  if (top < 0 || left < 0 || bottom < 0 || right < 0 || hp - 2 !== oh || wp - 2 !== ow) return undefined;
+  const { top, left, hp, wp, padded } = grid;
   const wb = backend as WasmBackendInternals;
   const kernels = chunkedKernels(wb);
   if (kernels === undefined) return undefined;
   const { simd, helpers, helperCount } = kernels;
   const chunk = Math.max(1, Math.ceil(n / CHUNKS));
   const chunks = Math.ceil(n / chunk);
-  const padded = top + left + bottom + right > 0;
   // Per chunk: V [16, ow / 2, ci] and M [16, 4, 8] floats.
   const slotFloats = 16 * (ow / 2) * ci + 16 * 4 * 8;
   return withScratch(backend, (keep) => {
