@@ -192,10 +192,28 @@ describe('selectBackend', () => {
             ),
           ),
         )(tf.tensor4d(xv.concat(wv).slice(0, 9 * 17 * 15 * 32), [9, 17, 15, 32])),
-      // The direct convolution: chunks of images taken by this thread and the helper.
+      // The Winograd convolution (3x3, even sizes): chunks of images taken by this thread and the helper,
+      // each chunk with its own scratch.
       () =>
         tf.conv2d(
           tf.tensor4d(xv, shape as [number, number, number, number]),
+          tf.tensor4d(fv, [3, 3, 32, 32]),
+          1,
+          'same',
+        ),
+      // Its filter gradient for 32 -> 64 channels (where Winograd's transforms pay): partial sums per chunk.
+      () =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x: tf.tensor4d(xv, [8, 16, 16, 32]), dy: tf.tensor4d(wv.concat(xv), [8, 16, 16, 64]) },
+            { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 32, 64] },
+          ) as tf.Tensor,
+      // The direct convolution (odd sizes: not Winograd's), chunks likewise.
+      () =>
+        tf.conv2d(
+          tf.tensor4d(xv.slice(0, 8 * 15 * 15 * 32), [8, 15, 15, 32]),
           tf.tensor4d(fv, [3, 3, 32, 32]),
           1,
           'same',
