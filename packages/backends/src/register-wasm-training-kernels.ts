@@ -81,7 +81,7 @@ const GRADIENTS = ['FusedBatchNorm', 'Mean', 'Relu'] as const;
  * - `MaxPoolGrad` as one pass over the pooling windows (the backend's kernel loops over every window that
  *   may cover each input pixel), 2x2 stride-2 pooling in SIMD shared with the helper threads.
  * - `MaxPool` with 2x2 windows and stride 2 over a multiple of 4 channels in SIMD, shared with the helper
- *   threads (1.4-1.8x XNNPACK's operator per thread here).
+ *   threads (1.2-1.8x XNNPACK's operator per thread here).
  * - `Sum` and `Mean` over leading axes (bias gradients, batch-norm statistics) as one sequential pass
  *   instead of a transpose followed by a reduction.
  * - `FusedBatchNorm` in one SIMD pass with the per-channel factor computed once (the backend's kernel
