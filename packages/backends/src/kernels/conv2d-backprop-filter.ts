@@ -37,9 +37,14 @@ export function conv2DBackpropFilterParts(backendName: string): Conv2DBackpropFi
  * 32 -> 64 channels on 14x14 (ci co / (ci + co) = 21), 1.2-1.4x for 64 -> 64 and 64 -> 128, but 0.9x for
  * 32 -> 32 on 32x32 (16).
  */
+/** Fewest 2x2 tiles per image for the Winograd filter gradient. */
+const MIN_TILES = 16;
+
 function winogradPays(info: tf.backend_util.Conv2DInfo): boolean {
-  const { inChannels: ci, outChannels: co } = info;
-  return (ci * co) / (ci + co) >= 20;
+  const { inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow } = info;
+  // An image's tiles are the kernel's summation run: too few (a 2x2 or 4x4 output) and loading and
+  // storing the partial sums costs more than the products.
+  return (ci * co) / (ci + co) >= 20 && (oh / 2) * (ow / 2) >= MIN_TILES;
 }
 
 /**
