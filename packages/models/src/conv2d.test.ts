@@ -141,6 +141,25 @@ describe('conv2d (per-input gradients)', () => {
     x.dispose();
   });
 
+  it('refuses to differentiate a fused activation it does not handle, instead of treating it as linear', () => {
+    const x = tf.ones([1, 4, 4, 2]);
+    const filter = tf.ones([3, 3, 2, 2]);
+    const f = (z: tf.Tensor) =>
+      tf.sum(
+        tf
+          .engine()
+          .runKernel(
+            'FusedConv2D',
+            { x: z, filter },
+            { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], activation: 'elu' },
+          ) as tf.Tensor,
+      );
+    // Applying one of our layers registers the gradient.
+    tf.dispose(conv2d({ filters: 2, kernelSize: 3 }).apply(x) as tf.Tensor);
+    expect(() => tf.grad(f)(x)).toThrow(/activation 'elu' is not supported; use 'linear' or 'relu'/);
+    tf.dispose([x, filter]);
+  });
+
   it('serialises as tfjs-layers’ Conv2D', () => {
     const layer = conv2d({ filters: 2, kernelSize: 3, name: 'c' });
     expect(layer.getClassName()).toBe('Conv2D');

@@ -34,6 +34,13 @@ const lazyGradient: tf.GradConfig = {
     const incoming = (Array.isArray(dy) ? dy[0] : dy) as tf.Tensor4D;
     const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
     const { strides, pad, dimRoundingMode, activation } = attrs as unknown as tf.FusedConv2DAttrs;
+    if (activation !== undefined && activation !== 'linear' && activation !== 'relu') {
+      // This gradient serves only the linear and ReLU kernels conv2d() records; anything else would be
+      // differentiated as if linear.
+      throw new Error(
+        `FusedConv2D gradient (@distilljs/models): activation '${activation}' is not supported; use 'linear' or 'relu'`,
+      );
+    }
     const d = activation === 'relu' ? reluGradient(incoming, y) : incoming;
     return {
       x: () =>
