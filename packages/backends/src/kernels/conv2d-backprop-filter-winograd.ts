@@ -91,7 +91,7 @@ export function conv2DBackpropFilterWinograd(
   const tileRows = oh / 2;
   const fit = Math.max(1, Math.floor(TRANSFORM_BYTES / (16 * (ow / 2) * (ci + co) * 4)));
   const rowsPerBlock = Math.ceil(tileRows / Math.ceil(tileRows / fit));
-  const slotFloats = 16 * rowsPerBlock * (ow / 2) * (ci + co);
+  const slotFloats = 16 * (rowsPerBlock * (ow / 2) * (ci + co) + 32);
   return withScratch(backend, (keep) => {
     const xp = padded ? keep(wb.makeOutput([n, hp, wp, ci], 'float32')) : x;
     const counter = keep(wb.makeOutput([1], 'int32'));

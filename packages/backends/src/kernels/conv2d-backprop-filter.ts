@@ -33,9 +33,10 @@ export function conv2DBackpropFilterParts(backendName: string): Conv2DBackpropFi
 
 /**
  * Whether the Winograd filter gradient is the faster: its products per 2x2 tile grow as ci * co, its
- * transforms of x and dy as ci + co. Measured (one thread, batch 128): 2.3x the tap kernel's speed for
- * 32 -> 64 channels on 14x14 (ci co / (ci + co) = 21), 1.2-1.4x for 64 -> 64 and 64 -> 128, but 0.9x for
- * 32 -> 32 on 32x32 (16).
+ * transforms of x and dy as ci + co, and too few tiles per image make its summation runs short. Measured
+ * (one thread, batch 128, `scripts/conv-bench.mjs --no-read`): 2.5x the tap kernel's time saved for 32 -> 64
+ * channels on 14x14 (ci co / (ci + co) = 21), 1.8x for 32 -> 32 on 32x32 (16); 2x2 and 4x4 outputs (1 and 4
+ * tiles an image) are faster in the tap kernel.
  */
 /** Fewest 2x2 tiles per image for the Winograd filter gradient. */
 const MIN_TILES = 16;
@@ -44,7 +45,7 @@ function winogradPays(info: tf.backend_util.Conv2DInfo): boolean {
   const { inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow } = info;
   // An image's tiles are the kernel's summation run: too few (a 2x2 or 4x4 output) and loading and
   // storing the partial sums costs more than the products.
-  return (ci * co) / (ci + co) >= 20 && (oh / 2) * (ow / 2) >= MIN_TILES;
+  return (ci * co) / (ci + co) >= 16 && (oh / 2) * (ow / 2) >= MIN_TILES;
 }
 
 /**

@@ -85,7 +85,7 @@ export function conv2dWinograd(
   const chunk = Math.max(1, Math.ceil(n / CHUNKS));
   const chunks = Math.ceil(n / chunk);
   // Per chunk: V [16, ow / 2, ci] and M [16, 4, 8] floats.
-  const slotFloats = 16 * (ow / 2) * ci + 16 * 4 * 8;
+  const slotFloats = 16 * ((ow / 2) * ci + 16) + 16 * 4 * 8;
   return withScratch(backend, (keep) => {
     const xp = padded ? keep(wb.makeOutput([n, hp, wp, ci], 'float32')) : x;
     const zeroBias = bias === undefined ? keep(wb.makeOutput([co], 'float32')) : undefined;
