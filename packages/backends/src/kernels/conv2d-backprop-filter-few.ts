@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { sumChunkPartials } from './chunk-partials.js';
 import { isDenseStride1 } from './conv2d-backprop-filter-gemm.js';
 import { FEW_CHANNELS_BELOW, fewChannelLayout } from './conv2d-few-channels.js';
 import { paddedGrid } from './conv2d-padded-grid.js';
@@ -81,13 +82,9 @@ export function conv2DBackpropFilterFew(
       runChunked(helpers, 'filterFew', args, Math.min(helperCount, chunks - 1), () =>
         simd.filterFew(...args),
       );
-      // Sum the chunks' partials in chunk order (float32 sums of up to 16 chunks, added in float64).
-      const accOffset = Math.ceil(heapOffset(wb, acc) / 8) * 8;
-      const totals = new Float64Array((wb.typedArrayFromHeap(acc) as Float32Array).buffer, accOffset, size);
-      totals.fill(0);
-      simd.colSums(heapOffset(wb, parts), chunks, size, accOffset);
-      const ov = wb.typedArrayFromHeap(out) as Float32Array;
-      for (let i = 0; i < size; i++) ov[i] = totals[i] as number;
+      const totals = sumChunkPartials(wb, simd, parts, acc, chunks, size);
+      // float64 to float32, rounded to nearest as the element-by-element copy did.
+      (wb.typedArrayFromHeap(out) as Float32Array).set(totals);
     } catch (error) {
       backend.disposeData(out.dataId);
       throw error;

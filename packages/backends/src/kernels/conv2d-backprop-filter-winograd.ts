@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { sumChunkPartials } from './chunk-partials.js';
 import { isDenseStride1 } from './conv2d-backprop-filter-gemm.js';
 import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
@@ -130,11 +131,7 @@ export function conv2DBackpropFilterWinograd(
       runChunked(helpers, 'filterWino', args, Math.min(helperCount, chunks - 1), () =>
         simd.filterWino(...args),
       );
-      // Sum the chunks' partials in chunk order (float32 sums of up to 64 chunks, added in float64).
-      const accOffset = Math.ceil(heapOffset(wb, acc) / 8) * 8;
-      const totals = new Float64Array((wb.typedArrayFromHeap(acc) as Float32Array).buffer, accOffset, size);
-      totals.fill(0);
-      simd.colSums(heapOffset(wb, parts), chunks, size, accOffset);
+      const totals = sumChunkPartials(wb, simd, parts, acc, chunks, size);
       winogradFilterGradient(totals, ci, co, wb.typedArrayFromHeap(out) as Float32Array);
     } catch (error) {
       backend.disposeData(out.dataId);
