@@ -843,7 +843,7 @@ const convFew = (relaxed) => `
  * slot; then the output transform, bias and ReLU. Needs oh and ow even, T >= 4, ci a multiple of 4, co of
  * 8. Chunks of images from the counter at `counter`; each output element is written by one caller.
  */
-function winoGemm(relaxed) {
+function winoGemm(relaxed, planes = 16) {
   const body = broadcastMadds('$pv', 4, relaxed);
   const zero = lanes(4)
     .map(
@@ -859,7 +859,7 @@ function winoGemm(relaxed) {
   return `
             (local.set $xi (i32.const 0))
             (block $doneXi (loop $loopXi
-              (br_if $doneXi (i32.ge_u (local.get $xi) (i32.const 16)))
+              (br_if $doneXi (i32.ge_u (local.get $xi) (i32.const ${planes})))
               ${zero}
               (local.set $pu (i32.add (i32.add (local.get $u) (local.get $ob)) (i32.mul (local.get $xi) (local.get $uXiBytes))))
               (local.set $pv (i32.add (i32.add (local.get $vs) (i32.mul (local.get $xi) (local.get $xiStride))) (i32.mul (local.get $tb) (local.get $ciBytes))))
@@ -1038,6 +1038,233 @@ const convWino = (relaxed) => `
             (br $loopO)))
           (local.set $ty (i32.add (local.get $ty) (i32.const 1)))
           (br $loopTy)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $loopB)))
+      (br $loopK)))
+  )`;
+
+/**
+ * F(4x4, 3x3)'s transforms along one axis, on six v128 expressions, into locals $f0..$f5 (input) or
+ * $f0..$f3 (output). Input, B^T d (points 0, 1, -1, 2, -2, infinity):
+ *   t0 = 4 (d0 - d2) + (d4 - d2), t1 = (d4 - 4 d2) + (d3 - 4 d1), t2 = (d4 - 4 d2) - (d3 - 4 d1),
+ *   t3 = (d4 - d2) + 2 (d3 - d1), t4 = (d4 - d2) - 2 (d3 - d1), t5 = 4 (d1 - d3) + (d5 - d3).
+ * Output, A^T m: with s = m1 + m2, d = m1 - m2, s2 = m3 + m4, d2 = m3 - m4:
+ *   y0 = m0 + s + s2, y1 = d + 2 d2, y2 = s + 4 s2, y3 = d + 8 d2 + m5.
+ */
+const k4 = '(v128.const f32x4 4 4 4 4)';
+const wino4In = (d) => `(local.set $g0 ${d[0]}) (local.set $g1 ${d[1]}) (local.set $g2 ${d[2]})
+              (local.set $g3 ${d[3]}) (local.set $g4 ${d[4]}) (local.set $g5 ${d[5]})
+              (local.set $c (f32x4.sub (local.get $g4) (local.get $g2)))
+              (local.set $a (f32x4.sub (local.get $g4) (f32x4.mul (local.get $g2) ${k4})))
+              (local.set $e (f32x4.sub (local.get $g3) (f32x4.mul (local.get $g1) ${k4})))
+              (local.set $q (f32x4.sub (local.get $g3) (local.get $g1)))
+              (local.set $q (f32x4.add (local.get $q) (local.get $q)))
+              (local.set $f0 (f32x4.add (f32x4.mul (f32x4.sub (local.get $g0) (local.get $g2)) ${k4}) (local.get $c)))
+              (local.set $f1 (f32x4.add (local.get $a) (local.get $e)))
+              (local.set $f2 (f32x4.sub (local.get $a) (local.get $e)))
+              (local.set $f3 (f32x4.add (local.get $c) (local.get $q)))
+              (local.set $f4 (f32x4.sub (local.get $c) (local.get $q)))
+              (local.set $f5 (f32x4.add (f32x4.mul (f32x4.sub (local.get $g1) (local.get $g3)) ${k4}) (f32x4.sub (local.get $g5) (local.get $g3))))`;
+const wino4Out = (m) => `(local.set $g0 ${m[0]}) (local.set $g1 ${m[1]}) (local.set $g2 ${m[2]})
+              (local.set $g3 ${m[3]}) (local.set $g4 ${m[4]}) (local.set $g5 ${m[5]})
+              (local.set $c (f32x4.add (local.get $g1) (local.get $g2)))
+              (local.set $a (f32x4.sub (local.get $g1) (local.get $g2)))
+              (local.set $e (f32x4.add (local.get $g3) (local.get $g4)))
+              (local.set $q (f32x4.sub (local.get $g3) (local.get $g4)))
+              (local.set $f0 (f32x4.add (f32x4.add (local.get $g0) (local.get $c)) (local.get $e)))
+              (local.set $f1 (f32x4.add (local.get $a) (f32x4.add (local.get $q) (local.get $q))))
+              (local.set $f2 (f32x4.add (local.get $c) (f32x4.mul (local.get $e) ${k4})))
+              (local.set $f3 (f32x4.add (f32x4.add (local.get $a) (f32x4.mul (local.get $q) (v128.const f32x4 8 8 8 8))) (local.get $g5)))`;
+
+/**
+ * The input transform of one tile of F(4x4, 3x3) for 4 channels, in two passes through the 36 planes of
+ * V: each of the tile's 6 input rows (at $pd, rows $rowBytes apart, columns $ciBytes) transformed along
+ * the row into planes 6i + j, then each column of planes transformed along i in place. Planes are
+ * $xiStride apart from $pvs.
+ */
+const wino4Input = (() => {
+  const col = (j) => (j === 0 ? '(local.get $pr)' : `(i32.add (local.get $pr) (local.get $ci${j}Bytes))`);
+  const rowPass = lanes(6)
+    .map(
+      () => `${wino4In(lanes(6).map((j) => `(v128.load ${col(j)})`))}
+              ${lanes(6)
+                .map(
+                  (j) =>
+                    `(v128.store (local.get $pp) (local.get $f${j})) (local.set $pp (i32.add (local.get $pp) (local.get $xiStride)))`,
+                )
+                .join('\n              ')}
+              (local.set $pr (i32.add (local.get $pr) (local.get $rowBytes)))`,
+    )
+    .join('\n              ');
+  const plane = (i) => (i === 0 ? '(local.get $pp)' : `(i32.add (local.get $pp) (local.get $xi${i}Stride))`);
+  const colPass = lanes(6)
+    .map(
+      (
+        j,
+      ) => `(local.set $pp (i32.add (local.get $pvs) ${j === 0 ? '(i32.const 0)' : `(local.get $xi${j}Stride)`}))
+              ${wino4In(lanes(6).map((i) => `(v128.load ${plane(6 * i)})`))}
+              ${lanes(6)
+                .map((i) => `(v128.store ${plane(6 * i)} (local.get $f${i}))`)
+                .join('\n              ')}`,
+    )
+    .join('\n              ');
+  return `(local.set $pr (local.get $pd)) (local.set $pp (local.get $pvs))
+              ${rowPass}
+              ${colPass}`;
+})();
+
+/**
+ * The output transform of tile t of the block for 4 output channels at byte $vo of the 8 (M's slots at
+ * $pm, plane xi at offset xi * 128): each column of M transformed along i in place (rows 0-3), then each
+ * of those 4 rows along j into 4 outputs, plus bias, ReLU if asked, stored from $po.
+ */
+const wino4Output = (() => {
+  const m = (i, j) => `offset=${(6 * i + j) * 128} (local.get $pm)`;
+  const colPass = lanes(6)
+    .map(
+      (j) => `${wino4Out(lanes(6).map((i) => `(v128.load ${m(i, j)})`))}
+              ${lanes(4)
+                .map((i) => `(v128.store ${m(i, j)} (local.get $f${i}))`)
+                .join(' ')}`,
+    )
+    .join('\n              ');
+  const relu = (v) =>
+    `(if (result v128) (local.get $relu) (then (f32x4.max ${v} (v128.const i32x4 0 0 0 0))) (else ${v}))`;
+  const at = (x) => (x === 0 ? '(local.get $pr)' : `(i32.add (local.get $pr) (local.get $co${x}Bytes))`);
+  const rowPass = lanes(4)
+    .map(
+      (r) => `${wino4Out(lanes(6).map((j) => `(v128.load ${m(r, j)})`))}
+              ${lanes(4)
+                .map((x) => `(v128.store ${at(x)} ${relu(`(f32x4.add (local.get $f${x}) (local.get $bv))`)})`)
+                .join('\n              ')}
+              (local.set $pr (i32.add (local.get $pr) (local.get $outRowBytes)))`,
+    )
+    .join('\n              ');
+  return `${colPass}
+              (local.set $pr (local.get $po))
+              ${rowPass}`;
+})();
+
+/**
+ * convWino4: convWino with Winograd's F(4x4, 3x3): each 4x4 block of outputs is A^T [sum over c of
+ * (G g G^T)[c] . (B^T d B)[c]] A over its 6x6 input window d, 36 products per 16 outputs and channel pair
+ * (2.25 instead of F(2x2, 3x3)'s 4 and direct's 9), the transforms being additions and multiplications by
+ * 2, 4 and 8. `u` holds the filter transformed by the caller (float32 [36, ci, co]). Image by image
+ * (padded in the kernel as in convDirect), in bands of `band` tiles (tiles numbered row by row, the last
+ * band overlapping the one before when it does not divide the image's tiles): the input transform of the
+ * band's tiles to V [36, band, ci] in the chunk's scratch slot, then for 8 output channels at a time and
+ * blocks of 4 tiles (the last overlapping), 36 products M[xi] = V[xi] (4 tiles x ci) . U[xi] (ci x 8) as
+ * in convWino, then the output transform, bias and ReLU. Needs oh and ow multiples of 4, 4 <= band <= the
+ * image's tiles, ci a multiple of 4, co of 8.
+ */
+const convWino4 = (relaxed) => `
+  (func (export "convWino4")
+    (param $xp i32) (param $u i32) (param $bias i32) (param $out i32) (param $n i32) (param $hp i32)
+    (param $wp i32) (param $ci i32) (param $oh i32) (param $ow i32) (param $co i32) (param $counter i32)
+    (param $chunk i32) (param $relu i32) (param $src i32) (param $h i32) (param $w i32) (param $top i32)
+    (param $left i32) (param $scratch i32) (param $slotBytes i32) (param $band i32)
+    (local $yp i32) (local $dst i32) (local $rowBytes i32) (local $leftBytes i32) (local $srcRowBytes i32)
+    (local $k i32) (local $b i32) (local $b1 i32) (local $img i32) (local $outImg i32) (local $vs i32) (local $ms i32)
+    (local $tw i32) (local $tiles i32) (local $bs i32) (local $start i32) (local $g i32)
+    (local $cg i32) (local $pd i32) (local $pvs i32) (local $pr i32) (local $pp i32) (local $xiStride i32)
+    (local $ob i32) (local $tb i32) (local $xi i32) (local $pu i32) (local $pv i32) (local $pEnd i32) (local $pm i32)
+    (local $t i32) (local $vo i32) (local $po i32) (local $uXiBytes i32) (local $outRowBytes i32)
+    (local $ciBytes i32) (local $coBytes i32)
+    ${[2, 3, 4, 5].map((j) => `(local $ci${j}Bytes i32)`).join(' ')} (local $ci1Bytes i32)
+    ${[1, 2, 3].map((j) => `(local $co${j}Bytes i32)`).join(' ')}
+    ${[1, 2, 3, 4, 5].map((j) => `(local $xi${j}Stride i32)`).join(' ')}
+    ${[6, 12, 18, 24, 30].map((j) => `(local $xi${j}Stride i32)`).join(' ')}
+    (local $w0 v128) (local $w1 v128) (local $s v128) (local $bv v128)
+    (local $a v128) (local $c v128) (local $e v128) (local $q v128)
+    ${lanes(6)
+      .map((i) => `(local $g${i} v128) (local $f${i} v128)`)
+      .join(' ')}
+    ${lanes(4)
+      .map((i) => `(local $a${i}0 v128) (local $a${i}1 v128)`)
+      .join(' ')}
+    (local.set $ciBytes (i32.shl (local.get $ci) (i32.const 2)))
+    (local.set $ci1Bytes (local.get $ciBytes))
+    ${[2, 3, 4, 5].map((j) => `(local.set $ci${j}Bytes (i32.mul (local.get $ciBytes) (i32.const ${j})))`).join(' ')}
+    (local.set $coBytes (i32.shl (local.get $co) (i32.const 2)))
+    ${[1, 2, 3].map((j) => `(local.set $co${j}Bytes (i32.mul (local.get $coBytes) (i32.const ${j})))`).join(' ')}
+    (local.set $rowBytes (i32.mul (local.get $wp) (local.get $ciBytes)))
+    (local.set $leftBytes (i32.mul (local.get $left) (local.get $ciBytes)))
+    (local.set $srcRowBytes (i32.mul (local.get $w) (local.get $ciBytes)))
+    (local.set $outRowBytes (i32.mul (local.get $ow) (local.get $coBytes)))
+    (local.set $tw (i32.shr_u (local.get $ow) (i32.const 2)))
+    (local.set $tiles (i32.mul (local.get $tw) (i32.shr_u (local.get $oh) (i32.const 2))))
+    ;; a cache line more than the band's tiles need between the 36 planes of V (see convWino)
+    (local.set $xiStride (i32.add (i32.mul (local.get $band) (local.get $ciBytes)) (i32.const 64)))
+    ${[1, 2, 3, 4, 5, 6, 12, 18, 24, 30]
+      .map((j) => `(local.set $xi${j}Stride (i32.mul (local.get $xiStride) (i32.const ${j})))`)
+      .join(' ')}
+    (local.set $uXiBytes (i32.mul (local.get $ci) (local.get $coBytes)))
+    (block $doneK (loop $loopK
+      ${claimChunk}
+      ;; this chunk's scratch: V [36, band, ci], then M [36, 4 tiles, 8]
+      (local.set $vs (i32.add (local.get $scratch) (i32.mul (local.get $k) (local.get $slotBytes))))
+      (local.set $ms (i32.add (local.get $vs) (i32.mul (local.get $xiStride) (i32.const 36))))
+      (block $doneB (loop $loopB
+        (br_if $doneB (i32.ge_u (local.get $b) (local.get $b1)))
+        (local.set $img (i32.add (local.get $xp) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $hp)) (local.get $wp)) (local.get $ciBytes))))
+        ${padImage}
+        (local.set $outImg (i32.add (local.get $out) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $oh)) (local.get $ow)) (local.get $coBytes))))
+        (local.set $bs (i32.const 0))
+        (block $doneBs (loop $loopBs
+          (br_if $doneBs (i32.ge_u (local.get $bs) (local.get $tiles)))
+          ;; the last band overlaps the one before when it does not divide the tiles: the same values again
+          (local.set $start (select (i32.sub (local.get $tiles) (local.get $band)) (local.get $bs)
+            (i32.gt_u (i32.add (local.get $bs) (local.get $band)) (local.get $tiles))))
+          ;; the input transform of the band's tiles
+          (local.set $t (i32.const 0))
+          (block $doneTx (loop $loopTx
+            (br_if $doneTx (i32.ge_u (local.get $t) (local.get $band)))
+            (local.set $g (i32.add (local.get $start) (local.get $t)))
+            (local.set $cg (i32.const 0))
+            (block $doneCg (loop $loopCg
+              (br_if $doneCg (i32.ge_u (local.get $cg) (local.get $ciBytes)))
+              (local.set $pd (i32.add (i32.add (local.get $img) (local.get $cg))
+                (i32.add (i32.mul (i32.shl (i32.div_u (local.get $g) (local.get $tw)) (i32.const 2)) (local.get $rowBytes))
+                  (i32.mul (i32.shl (i32.rem_u (local.get $g) (local.get $tw)) (i32.const 2)) (local.get $ciBytes)))))
+              (local.set $pvs (i32.add (i32.add (local.get $vs) (local.get $cg)) (i32.mul (local.get $t) (local.get $ciBytes))))
+              ${wino4Input}
+              (local.set $cg (i32.add (local.get $cg) (i32.const 16)))
+              (br $loopCg)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $loopTx)))
+          (local.set $ob (i32.const 0))
+          (block $doneO (loop $loopO
+            (br_if $doneO (i32.ge_u (local.get $ob) (local.get $coBytes)))
+            (local.set $tb (i32.const 0))
+            (block $doneTb (loop $loopTb
+              (br_if $doneTb (i32.ge_u (local.get $tb) (local.get $band)))
+              (if (i32.gt_u (i32.add (local.get $tb) (i32.const 4)) (local.get $band))
+                (then (local.set $tb (i32.sub (local.get $band) (i32.const 4)))))
+              ${winoGemm(relaxed, 36)}
+              ;; the output transform of the block's 4 tiles, 4 channels at a time
+              (local.set $t (i32.const 0))
+              (block $doneT (loop $loopT
+                (br_if $doneT (i32.ge_u (local.get $t) (i32.const 4)))
+                (local.set $g (i32.add (i32.add (local.get $start) (local.get $tb)) (local.get $t)))
+                (local.set $vo (i32.const 0))
+                (block $doneV (loop $loopV
+                  (br_if $doneV (i32.ge_u (local.get $vo) (i32.const 32)))
+                  (local.set $pm (i32.add (i32.add (local.get $ms) (i32.shl (local.get $t) (i32.const 5))) (local.get $vo)))
+                  (local.set $bv (v128.load (i32.add (i32.add (local.get $bias) (local.get $ob)) (local.get $vo))))
+                  (local.set $po (i32.add (i32.add (i32.add (local.get $outImg) (local.get $ob)) (local.get $vo))
+                    (i32.add (i32.mul (i32.shl (i32.div_u (local.get $g) (local.get $tw)) (i32.const 2)) (local.get $outRowBytes))
+                      (i32.mul (i32.shl (i32.rem_u (local.get $g) (local.get $tw)) (i32.const 2)) (local.get $coBytes)))))
+                  ${wino4Output}
+                  (local.set $vo (i32.add (local.get $vo) (i32.const 16)))
+                  (br $loopV)))
+                (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                (br $loopT)))
+              (local.set $tb (i32.add (local.get $tb) (i32.const 4)))
+              (br $loopTb)))
+            (local.set $ob (i32.add (local.get $ob) (i32.const 32)))
+            (br $loopO)))
+          (local.set $bs (i32.add (local.get $bs) (local.get $band)))
+          (br $loopBs)))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $loopB)))
       (br $loopK)))
@@ -1600,7 +1827,7 @@ const gemm = (relaxed) => `
 
 const memory = (shared) => `(import "env" "memory" (memory 1${shared ? ' 65536 shared' : ''}))`;
 const text = (shared, relaxed = false) =>
-  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${maxPool2x2}\n${[8, 4, 1].map(filterRows).join('\n')}\n${[4, 1].map((v) => colSums(v)).join('\n')}\n${[4, 1].map((v) => colSums(v, true)).join('\n')}\n${batchNormApply}\n${batchNormSums}\n${reluGrad}\n${toChannelMajor}\n${filterTaps(relaxed)}\n${convDirect(relaxed)}\n${convWino(relaxed)}\n${filterWino(relaxed)}\n${convFew(relaxed)}\n${filterFew(relaxed)}\n${adamUpdate}\n${batchNormTrainDx}\n${gemm(relaxed)}\n)\n`;
+  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${maxPool2x2}\n${[8, 4, 1].map(filterRows).join('\n')}\n${[4, 1].map((v) => colSums(v)).join('\n')}\n${[4, 1].map((v) => colSums(v, true)).join('\n')}\n${batchNormApply}\n${batchNormSums}\n${reluGrad}\n${toChannelMajor}\n${filterTaps(relaxed)}\n${convDirect(relaxed)}\n${convWino(relaxed)}\n${convWino4(relaxed)}\n${filterWino(relaxed)}\n${convFew(relaxed)}\n${filterFew(relaxed)}\n${adamUpdate}\n${batchNormTrainDx}\n${gemm(relaxed)}\n)\n`;
 
 const wabt = await wabtFactory();
 const features = { simd: true, threads: true, relaxed_simd: true, bulk_memory: true };

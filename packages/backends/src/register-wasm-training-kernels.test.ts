@@ -11,6 +11,7 @@ import { conv2DBackpropFilterGemm, filterGrid } from './kernels/conv2d-backprop-
 import { conv2DBackpropFilterRows } from './kernels/conv2d-backprop-filter-rows.js';
 import { conv2DBackpropFilterTaps } from './kernels/conv2d-backprop-filter-taps.js';
 import { conv2DBackpropFilterWinograd } from './kernels/conv2d-backprop-filter-winograd.js';
+import { setWinogradLargeTiles } from './kernels/conv2d-winograd.js';
 import { maxPool } from './kernels/max-pool.js';
 import { setSimdKernelsEnabled, simdKernels } from './kernels/simd/simd-kernels.js';
 import {
@@ -51,12 +52,19 @@ function expectClose(actual: Float32Array, expected: Float32Array, tol = 1e-4): 
   expect(worst).toBeLessThan(tol);
 }
 
-async function compare(fn: () => tf.Tensor): Promise<void> {
+async function compare(fn: () => tf.Tensor, tol?: number): Promise<void> {
   const ref = await on('cpu', fn);
   const got = await on('wasm', fn);
   expect(got.shape).toEqual(ref.shape);
-  expectClose(got.values, ref.values);
+  expectClose(got.values, ref.values, tol);
 }
+
+/**
+ * F(4x4, 3x3)'s tolerance: its transforms scale terms by up to 8 and 1/24 before they cancel, so its
+ * rounding error is about ten times the direct convolution's (against a float64 reference, 64 channels:
+ * largest error 6e-6 of the largest output, against 9e-7 for the cpu backend's direct convolution).
+ */
+const WINOGRAD4_TOL = 5e-4;
 
 type FilterCase = {
   x: [number, number, number, number];
@@ -358,12 +366,97 @@ describe('registerWasmTrainingKernels', () => {
     }
   });
 
-  it('matches cpu for 3x3 convolutions in the Winograd kernel: forward, fused, and input gradients', async () => {
+  it('matches cpu for 3x3 convolutions in the F(4x4, 3x3) Winograd kernel: forward, fused, and input gradients', async () => {
+    await tf.setBackend('wasm');
+    const simd = simdKernels((tf.backend() as unknown as { wasm: unknown }).wasm);
+    expect(simd).toBeDefined();
+    const spy = vi.spyOn(simd as NonNullable<typeof simd>, 'convWino4');
+    const small = vi.spyOn(simd as NonNullable<typeof simd>, 'convWino');
+    const direct = vi.spyOn(simd as NonNullable<typeof simd>, 'convDirect');
+    try {
+      const rng = new Rng(47);
+      type Case = { x: number[]; co: number; pad: 'same' | 'valid' | number[][] };
+      const cases: Case[] = [
+        // 4 tiles an image, 2 a row: one band of two tile rows; 17 images: uneven chunks.
+        { x: [17, 8, 8, 16], co: 8, pad: 'same' },
+        // 5 tiles a row, 15 an image: bands of 5 (blocks of 4 tiles, the second overlapping the first).
+        { x: [2, 12, 20, 24], co: 16, pad: 'same' },
+        // 'valid': an 8 x 12 output (3 tiles a row, 6 an image: bands of 4, the last overlapping).
+        { x: [2, 10, 14, 20], co: 24, pad: 'valid' },
+        // Explicit, unequal padding.
+        {
+          x: [2, 8, 8, 16],
+          co: 8,
+          pad: [
+            [0, 0],
+            [2, 0],
+            [0, 2],
+            [0, 0],
+          ],
+        },
+      ];
+      for (const c of cases) {
+        const ci = c.x[3] as number;
+        const xs = randomArray(rng, c.x);
+        const f = randomArray(rng, [3, 3, ci, c.co]);
+        const bias = randomArray(rng, [c.co]);
+        const pad = c.pad as 'same';
+        const shape = c.x as [number, number, number, number];
+        await compare(
+          () => tf.conv2d(tf.tensor4d(xs, shape), tf.tensor4d(f, [3, 3, ci, c.co]), 1, pad),
+          WINOGRAD4_TOL,
+        );
+        for (const activation of ['linear', 'relu'] as const) {
+          await compare(
+            () =>
+              tf.fused.conv2d({
+                x: tf.tensor4d(xs, shape),
+                filter: tf.tensor4d(f, [3, 3, ci, c.co]),
+                bias: tf.tensor1d(bias),
+                strides: 1,
+                pad,
+                activation,
+              }),
+            WINOGRAD4_TOL,
+          );
+        }
+      }
+      expect(spy.mock.calls.length).toBeGreaterThanOrEqual(cases.length * 3);
+      expect(small).not.toHaveBeenCalled();
+      expect(direct).not.toHaveBeenCalled();
+      // The input gradient: a 3x3 convolution of dy (32 channels) with the flipped filter, 16 outputs.
+      const calls = spy.mock.calls.length;
+      const xs = randomArray(rng, [3, 8, 12, 16]);
+      const fs = randomArray(rng, [3, 3, 16, 32]);
+      const ws = randomArray(rng, [3, 8, 12, 32]);
+      await compare(
+        () =>
+          tf.grad((z: tf.Tensor) =>
+            tf.sum(
+              tf.mul(
+                tf.conv2d(z as tf.Tensor4D, tf.tensor4d(fs, [3, 3, 16, 32]), 1, 'same'),
+                tf.tensor4d(ws, [3, 8, 12, 32]),
+              ),
+            ),
+          )(tf.tensor4d(xs, [3, 8, 12, 16])),
+        WINOGRAD4_TOL,
+      );
+      expect(spy.mock.calls.length).toBeGreaterThan(calls + 1);
+    } finally {
+      spy.mockRestore();
+      small.mockRestore();
+      direct.mockRestore();
+    }
+  });
+
+  it('matches cpu for 3x3 convolutions in the F(2x2, 3x3) Winograd kernel: forward, fused, and input gradients', async () => {
     await tf.setBackend('wasm');
     const simd = simdKernels((tf.backend() as unknown as { wasm: unknown }).wasm);
     expect(simd).toBeDefined();
     const spy = vi.spyOn(simd as NonNullable<typeof simd>, 'convWino');
     const direct = vi.spyOn(simd as NonNullable<typeof simd>, 'convDirect');
+    // F(2x2, 3x3) only: the 8x8 cases below would otherwise take F(4x4, 3x3).
+    const large = setWinogradLargeTiles(false);
     try {
       const rng = new Rng(43);
       type Case = { x: number[]; co: number; pad: 'same' | 'valid' | number[][] };
@@ -427,6 +520,7 @@ describe('registerWasmTrainingKernels', () => {
       );
       expect(spy.mock.calls.length).toBeGreaterThan(calls + 1);
     } finally {
+      setWinogradLargeTiles(large);
       spy.mockRestore();
       direct.mockRestore();
     }

@@ -43,13 +43,101 @@ export function winogradFilter(filter: Float32Array, ci: number, co: number, u: 
 }
 
 /**
- * A stride-1, undilated 3x3 NHWC convolution by Winograd's minimal filtering F(2x2, 3x3) in the SIMD kernel
- * `convWino`: 16 multiply-adds per 2x2 block of outputs and channel pair instead of 36 (2.25x fewer), the
- * input and output transforms being additions. For the layers where multiply-adds are the cost: at least
- * 16 input channels (a multiple of 4), output channels a multiple of 8, an even output height and width
- * with at least 4 blocks of 2 columns a row (8 wide), per-channel bias, linear or ReLU. Each output differs
- * from the direct convolution's by rounding only (the transforms add and subtract inputs and filter taps
- * before the products): within a few float32 ulps of the sums' magnitude. The batch is cut into chunks of
+ * Winograd's filter transform for F(4x4, 3x3): U[xi][c][o] = (G g G^T)[xi] (36 planes), with
+ * G = [[1/4, 0, 0], [-1/6, -1/6, -1/6], [-1/6, 1/6, -1/6], [1/24, 1/12, 1/6], [1/24, -1/12, 1/6], [0, 0, 1]]
+ * (interpolation points 0, 1, -1, 2, -2 and infinity, matching the kernel's B^T and A^T), in float64 and
+ * rounded once; `u` is float32 [36, ci, co].
+ */
+export function winogradFilter4(filter: Float32Array, ci: number, co: number, u: Float32Array): void {
+  const plane = ci * co;
+  const gg = new Float64Array(18);
+  const rows = (a: number, b: number, d: number, out: Float64Array, at: number, step: number): void => {
+    out[at] = a / 4;
+    out[at + step] = -(a + b + d) / 6;
+    out[at + 2 * step] = -(a - b + d) / 6;
+    out[at + 3 * step] = a / 24 + b / 12 + d / 6;
+    out[at + 4 * step] = a / 24 - b / 12 + d / 6;
+    out[at + 5 * step] = d;
+  };
+  const row = new Float64Array(6);
+  for (let c = 0; c < ci; c++) {
+    for (let o = 0; o < co; o++) {
+      const at = c * co + o;
+      // G g: 6 rows of 3 (gg[3 r + s]), column s of g being taps (., s).
+      for (let s = 0; s < 3; s++) {
+        rows(
+          filter[s * plane + at] as number,
+          filter[(3 + s) * plane + at] as number,
+          filter[(6 + s) * plane + at] as number,
+          gg,
+          s,
+          3,
+        );
+      }
+      // (G g) G^T: each row of 3 -> 6.
+      for (let r = 0; r < 6; r++) {
+        rows(gg[3 * r] as number, gg[3 * r + 1] as number, gg[3 * r + 2] as number, row, 0, 1);
+        for (let j = 0; j < 6; j++) u[(6 * r + j) * plane + at] = row[j] as number;
+      }
+    }
+  }
+}
+
+/** Whether {@link conv2dWinograd} may use F(4x4, 3x3) (default true; false: F(2x2, 3x3) only, for A/B runs). */
+let largeTiles = true;
+
+/** Sets whether F(4x4, 3x3) may be used; returns the previous setting. */
+export function setWinogradLargeTiles(enabled: boolean): boolean {
+  const previous = largeTiles;
+  largeTiles = enabled;
+  return previous;
+}
+
+/** One of the two Winograd kernels: its tile, its filter transform and the size of a chunk's scratch. */
+interface WinogradVariant {
+  readonly kernel: 'convWino' | 'convWino4';
+  /** Transform planes: (tile + 2)^2. */
+  readonly planes: number;
+  readonly filter: (filter: Float32Array, ci: number, co: number, u: Float32Array) => void;
+  /** Tiles transformed at a time (convWino: a row of 2x2 tiles; convWino4: a band of 4x4 tiles). */
+  readonly band: number;
+}
+
+/** Fewest 4x4 tiles in a band of convWino4: one block of the products. */
+const MIN_BAND = 4;
+
+/**
+ * F(4x4, 3x3) where the output is whole 4x4 tiles, at least {@link MIN_BAND} of them an image (bands of a
+ * tile row, or of enough rows for 4 tiles); else F(2x2, 3x3) where the output is whole 2x2 tiles, at
+ * least 4 a row; else none.
+ */
+function winogradVariant(oh: number, ow: number): WinogradVariant | undefined {
+  const tiles4 = (oh / 4) * (ow / 4);
+  if (largeTiles && oh % 4 === 0 && ow % 4 === 0 && tiles4 >= MIN_BAND) {
+    return {
+      kernel: 'convWino4',
+      planes: 36,
+      filter: winogradFilter4,
+      band: Math.min(tiles4, Math.max(MIN_BAND, ow / 4)),
+    };
+  }
+  if (oh % 2 === 0 && ow % 2 === 0 && ow >= 8) {
+    return { kernel: 'convWino', planes: 16, filter: winogradFilter, band: ow / 2 };
+  }
+  return undefined;
+}
+
+/**
+ * A stride-1, undilated 3x3 NHWC convolution by Winograd's minimal filtering, in the SIMD kernel `convWino4`
+ * (F(4x4, 3x3): 36 multiply-adds per 4x4 block of outputs and channel pair instead of 144, 4x fewer) where
+ * the output is whole 4x4 tiles, at least 4 an image, else `convWino` (F(2x2, 3x3): 16 per 2x2 block instead
+ * of 36, 2.25x fewer) where it is whole 2x2 tiles, at least 4 a row (see {@link winogradVariant}); the
+ * transforms are additions and multiplications by small powers of two (and the filter's, once a call, by
+ * 1/4, 1/6, 1/12 and 1/24). For the layers where multiply-adds are the cost: at least 16 input channels (a
+ * multiple of 4), output channels a multiple of 8, per-channel bias, linear or ReLU. Each output differs
+ * from the direct convolution's by rounding only: within a few float32 ulps of the sums' magnitude for
+ * F(2x2, 3x3), about ten times that for F(4x4, 3x3), whose transforms scale terms by up to 8 and 1/24
+ * before they cancel (as in cuDNN's and NNPACK's F(4x4, 3x3)). The batch is cut into chunks of
  * images that the calling thread and the SIMD helper threads take in turn, each with its own scratch;
  * every output element is written by one thread, so the result does not depend on the threads' timing.
  *
@@ -66,17 +154,10 @@ export function conv2dWinograd(
   const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, batchSize: n } = info;
   const { outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
   const grid = convGrid(x, filter, bias, info);
-  if (
-    grid === undefined ||
-    kh !== 3 ||
-    kw !== 3 ||
-    ci < 16 ||
-    ci % 4 !== 0 ||
-    oh % 2 !== 0 ||
-    ow % 2 !== 0 ||
-    ow < 8
-  )
-    return undefined;
+  if (grid === undefined || kh !== 3 || kw !== 3 || ci < 16 || ci % 4 !== 0) return undefined;
+  const variant = winogradVariant(oh, ow);
+  if (variant === undefined) return undefined;
+  const { planes, band } = variant;
   const { top, left, hp, wp, padded } = grid;
   const wb = backend as WasmBackendInternals;
   const kernels = chunkedKernels(wb);
@@ -84,18 +165,18 @@ export function conv2dWinograd(
   const { simd, helpers, helperCount } = kernels;
   const chunk = Math.max(1, Math.ceil(n / CHUNKS));
   const chunks = Math.ceil(n / chunk);
-  // Per chunk: V [16, ow / 2, ci] and M [16, 4, 8] floats.
-  const slotFloats = 16 * ((ow / 2) * ci + 16) + 16 * 4 * 8;
+  // Per chunk: V [planes, band, ci] (each plane a cache line longer) and M [planes, 4, 8] floats.
+  const slotFloats = planes * (band * ci + 16) + planes * 4 * 8;
   return withScratch(backend, (keep) => {
     const xp = padded ? keep(wb.makeOutput([n, hp, wp, ci], 'float32')) : x;
     const zeroBias = bias === undefined ? keep(wb.makeOutput([co], 'float32')) : undefined;
     const counter = keep(wb.makeOutput([1], 'int32'));
-    const u = keep(wb.makeOutput([16, ci, co], 'float32'));
+    const u = keep(wb.makeOutput([planes, ci, co], 'float32'));
     const scratch = keep(wb.makeOutput([chunks * slotFloats], 'float32'));
     const out = wb.makeOutput([n, oh, ow, co], 'float32');
     try {
       // Views after every allocation (an allocation may grow the heap).
-      winogradFilter(
+      variant.filter(
         wb.typedArrayFromHeap(filter) as Float32Array,
         ci,
         co,
@@ -126,7 +207,13 @@ export function conv2dWinograd(
         heapOffset(wb, scratch),
         slotFloats * 4,
       ] as const;
-      runChunked(helpers, 'convWino', args, Math.min(helperCount, chunks - 1), () => simd.convWino(...args));
+      const threads = Math.min(helperCount, chunks - 1);
+      if (variant.kernel === 'convWino4') {
+        const args4 = [...args, band] as const;
+        runChunked(helpers, 'convWino4', args4, threads, () => simd.convWino4(...args4));
+      } else {
+        runChunked(helpers, 'convWino', args, threads, () => simd.convWino(...args));
+      }
     } catch (error) {
       backend.disposeData(out.dataId);
       throw error;

@@ -24,6 +24,7 @@ export type SimdHelperKernel =
   | 'convDirect'
   | 'convFew'
   | 'convWino'
+  | 'convWino4'
   | 'filterFew'
   | 'filterWino'
   | 'batchNormApply'
@@ -57,6 +58,7 @@ const KERNELS: readonly SimdHelperKernel[] = [
   'convWino',
   'filterFew',
   'filterWino',
+  'convWino4',
 ];
 
 // Control block, one per helper (Int32Array): [0] request sequence number, [1] finished sequence number,

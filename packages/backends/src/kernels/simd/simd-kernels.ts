@@ -143,6 +143,35 @@ export interface SimdKernels {
     slotBytes: number,
   ): void;
   /**
+   * See `convWino4` in the generator: convWino by Winograd's F(4x4, 3x3), the filter transformed by the
+   * caller (`u`, float32 [36, ci, co]); oh and ow multiples of 4, 4 <= band <= the image's tiles; ci a
+   * multiple of 4, co of 8.
+   */
+  convWino4(
+    xp: number,
+    u: number,
+    bias: number,
+    out: number,
+    n: number,
+    hp: number,
+    wp: number,
+    ci: number,
+    oh: number,
+    ow: number,
+    co: number,
+    counter: number,
+    chunk: number,
+    relu: number,
+    src: number,
+    h: number,
+    w: number,
+    top: number,
+    left: number,
+    scratch: number,
+    slotBytes: number,
+    band: number,
+  ): void;
+  /**
    * See `filterFew` in the generator: the filter gradient for few input channels on convFew's padded
    * channel-major input, chunk k's sums added to `out + k * partBytes`; co a multiple of 8.
    */
@@ -407,6 +436,7 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
         filterWino: exports.filterWino as Fn,
         convDirect: exports.convDirect as Fn,
         convWino: exports.convWino as Fn,
+        convWino4: exports.convWino4 as Fn,
         convFew: exports.convFew as Fn,
         filterFew: exports.filterFew as Fn,
         adamUpdate: exports.adamUpdate as Fn,
