@@ -1602,6 +1602,216 @@ const filterWino = (relaxed) => {
 };
 
 /**
+ * The dy transform of one 4x4 tile of F(4x4, 3x3)'s filter gradient for 4 output channels, D = A y A^T
+ * (A the 6x4 transpose of the output transform: z0 = y0, z1 = (y0 + y2) + (y1 + y3), z2 = (y0 + y2) -
+ * (y1 + y3), z3 = (y0 + 4 y2) + (2 y1 + 8 y3), z4 = (y0 + 4 y2) - (2 y1 + 8 y3), z5 = y3), in two passes:
+ * the tile's 4 rows (at $pd, rows $outRowBytes apart, columns $coBytes) along the row into planes 6i + j,
+ * then each column along i into planes 6r + j ($dXiStride apart from $pds).
+ */
+const wino4DyIn = (y) => `(local.set $g0 ${y[0]}) (local.set $g1 ${y[1]}) (local.set $g2 ${y[2]}) (local.set $g3 ${y[3]})
+              (local.set $c (f32x4.add (local.get $g0) (local.get $g2)))
+              (local.set $q (f32x4.add (local.get $g1) (local.get $g3)))
+              (local.set $a (f32x4.add (local.get $g0) (f32x4.mul (local.get $g2) ${k4})))
+              (local.set $e (f32x4.add (f32x4.add (local.get $g1) (local.get $g1)) (f32x4.mul (local.get $g3) (v128.const f32x4 8 8 8 8))))
+              (local.set $f0 (local.get $g0))
+              (local.set $f1 (f32x4.add (local.get $c) (local.get $q)))
+              (local.set $f2 (f32x4.sub (local.get $c) (local.get $q)))
+              (local.set $f3 (f32x4.add (local.get $a) (local.get $e)))
+              (local.set $f4 (f32x4.sub (local.get $a) (local.get $e)))
+              (local.set $f5 (local.get $g3))`;
+const wino4Dy = (() => {
+  const col = (j) => (j === 0 ? '(local.get $pr)' : `(i32.add (local.get $pr) (local.get $co${j}Bytes))`);
+  const rowPass = lanes(4)
+    .map(
+      () => `${wino4DyIn(lanes(4).map((j) => `(v128.load ${col(j)})`))}
+              ${lanes(6)
+                .map(
+                  (j) =>
+                    `(v128.store (local.get $pp) (local.get $f${j})) (local.set $pp (i32.add (local.get $pp) (local.get $dXiStride)))`,
+                )
+                .join('\n              ')}
+              (local.set $pr (i32.add (local.get $pr) (local.get $outRowBytes)))`,
+    )
+    .join('\n              ');
+  const plane = (i) => (i === 0 ? '(local.get $pp)' : `(i32.add (local.get $pp) (local.get $dXi${i}Stride))`);
+  const colPass = lanes(6)
+    .map(
+      (j) => `(local.set $pp (i32.add (local.get $pds) ${j === 0 ? '(i32.const 0)' : `(local.get $dXi${j}Stride)`}))
+              ${wino4DyIn(lanes(4).map((i) => `(v128.load ${plane(6 * i)})`))}
+              ${lanes(6)
+                .map((i) => `(v128.store ${plane(6 * i)} (local.get $f${i}))`)
+                .join('\n              ')}`,
+    )
+    .join('\n              ');
+  return `(local.set $pr (local.get $pd)) (local.set $pp (local.get $pds))
+              ${rowPass}
+              ${colPass}`;
+})();
+
+/**
+ * filterWino4: filterWino by Winograd's F(4x4, 3x3): per 4x4 tile of outputs V = B^T d B over its 6x6
+ * input window (convWino4's input transform) and D = A y A^T over its 4x4 of dy, both [36, tiles, .] in
+ * the chunk's scratch for a block of `rowsPerBlock` tile rows; P[xi] += V[xi]^T D[xi] for the 36 planes
+ * (36 multiply-adds per 16 outputs and channel pair instead of F(2x2, 3x3)'s 64), into chunk k's partial P
+ * [36, ci, co] at `out + k * partBytes` (zeroed by the caller, who sums the partials in chunk order and
+ * computes dW = G^T P G). Needs oh and ow multiples of 4, ci a multiple of 4, co of 8.
+ */
+const filterWino4 = (relaxed) => {
+  const acc = lanes(4)
+    .flatMap((i) => [0, 1].map((v) => `(local $a${i}${v} v128)`))
+    .join(' ');
+  const row = (i) => (i === 0 ? '(local.get $o)' : `(i32.add (local.get $o) (local.get $co${i}Bytes))`);
+  const loadAcc = lanes(4)
+    .map(
+      (i) => `(local.set $a${i}0 (v128.load ${row(i)})) (local.set $a${i}1 (v128.load offset=16 ${row(i)}))`,
+    )
+    .join('\n                ');
+  const storeAcc = lanes(4)
+    .map(
+      (i) =>
+        `(v128.store ${row(i)} (local.get $a${i}0)) (v128.store offset=16 ${row(i)} (local.get $a${i}1))`,
+    )
+    .join('\n                ');
+  const body = lanes(4)
+    .map(
+      (i) => `(local.set $s (v128.load32_splat offset=${4 * i} (local.get $pv)))
+                  (local.set $a${i}0 ${madd(relaxed, `(local.get $a${i}0)`, '(local.get $s)', '(local.get $w0)')})
+                  (local.set $a${i}1 ${madd(relaxed, `(local.get $a${i}1)`, '(local.get $s)', '(local.get $w1)')})`,
+    )
+    .join('\n                  ');
+  const strides = [1, 2, 3, 4, 5, 6, 12, 18, 24, 30];
+  return `
+  (func (export "filterWino4")
+    (param $xp i32) (param $dy i32) (param $out i32) (param $n i32) (param $hp i32) (param $wp i32)
+    (param $ci i32) (param $oh i32) (param $ow i32) (param $co i32) (param $counter i32) (param $chunk i32)
+    (param $partBytes i32) (param $src i32) (param $h i32) (param $w i32) (param $top i32) (param $left i32)
+    (param $scratch i32) (param $slotBytes i32) (param $rowsPerBlock i32)
+    (local $ty0 i32) (local $ty1 i32) (local $tileRows i32)
+    (local $yp i32) (local $dst i32) (local $rowBytes i32) (local $leftBytes i32) (local $srcRowBytes i32)
+    (local $k i32) (local $b i32) (local $b1 i32) (local $img i32) (local $dyImg i32) (local $part i32)
+    (local $vs i32) (local $ds i32) (local $tiles i32) (local $tilesImg i32) (local $ty i32) (local $tx i32)
+    (local $ti i32) (local $cg i32) (local $pd i32) (local $pvs i32) (local $pds i32) (local $pr i32) (local $pp i32)
+    (local $xiStride i32) (local $dXiStride i32) (local $xi i32) (local $cb i32) (local $ob i32) (local $o i32)
+    (local $pv i32) (local $pq i32) (local $pEnd i32) (local $outRowBytes i32)
+    (local $ciBytes i32) (local $coBytes i32)
+    ${[1, 2, 3, 4, 5].map((j) => `(local $ci${j}Bytes i32)`).join(' ')}
+    ${[1, 2, 3].map((j) => `(local $co${j}Bytes i32)`).join(' ')}
+    ${strides.map((j) => `(local $xi${j}Stride i32) (local $dXi${j}Stride i32)`).join(' ')}
+    (local $w0 v128) (local $w1 v128) (local $s v128)
+    (local $a v128) (local $c v128) (local $e v128) (local $q v128)
+    ${lanes(6)
+      .map((i) => `(local $g${i} v128) (local $f${i} v128)`)
+      .join(' ')}
+    ${acc}
+    (local.set $ciBytes (i32.shl (local.get $ci) (i32.const 2)))
+    ${[1, 2, 3, 4, 5].map((j) => `(local.set $ci${j}Bytes (i32.mul (local.get $ciBytes) (i32.const ${j})))`).join(' ')}
+    (local.set $coBytes (i32.shl (local.get $co) (i32.const 2)))
+    ${[1, 2, 3].map((j) => `(local.set $co${j}Bytes (i32.mul (local.get $coBytes) (i32.const ${j})))`).join(' ')}
+    (local.set $rowBytes (i32.mul (local.get $wp) (local.get $ciBytes)))
+    (local.set $leftBytes (i32.mul (local.get $left) (local.get $ciBytes)))
+    (local.set $srcRowBytes (i32.mul (local.get $w) (local.get $ciBytes)))
+    (local.set $outRowBytes (i32.mul (local.get $ow) (local.get $coBytes)))
+    (local.set $tiles (i32.shr_u (local.get $ow) (i32.const 2)))
+    (local.set $tileRows (i32.shr_u (local.get $oh) (i32.const 2)))
+    ;; V and D hold the tiles of $rowsPerBlock tile rows; planes a cache line more apart than the tiles need
+    (local.set $tilesImg (i32.mul (local.get $tiles) (local.get $rowsPerBlock)))
+    (local.set $xiStride (i32.add (i32.mul (local.get $tilesImg) (local.get $ciBytes)) (i32.const 64)))
+    (local.set $dXiStride (i32.add (i32.mul (local.get $tilesImg) (local.get $coBytes)) (i32.const 64)))
+    ${strides
+      .map(
+        (j) =>
+          `(local.set $xi${j}Stride (i32.mul (local.get $xiStride) (i32.const ${j}))) (local.set $dXi${j}Stride (i32.mul (local.get $dXiStride) (i32.const ${j})))`,
+      )
+      .join('\n    ')}
+    (block $doneK (loop $loopK
+      ${claimChunk}
+      (local.set $part (i32.add (local.get $out) (i32.mul (local.get $k) (local.get $partBytes))))
+      ;; this chunk's scratch: V [36, tiles, ci], then D [36, tiles, co]
+      (local.set $vs (i32.add (local.get $scratch) (i32.mul (local.get $k) (local.get $slotBytes))))
+      (local.set $ds (i32.add (local.get $vs) (i32.mul (local.get $xiStride) (i32.const 36))))
+      (block $doneB (loop $loopB
+        (br_if $doneB (i32.ge_u (local.get $b) (local.get $b1)))
+        (local.set $img (i32.add (local.get $xp) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $hp)) (local.get $wp)) (local.get $ciBytes))))
+        ${padImage}
+        (local.set $dyImg (i32.add (local.get $dy) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $oh)) (local.get $ow)) (local.get $coBytes))))
+        (local.set $ty0 (i32.const 0))
+        (block $doneBlk (loop $loopBlk
+          (br_if $doneBlk (i32.ge_u (local.get $ty0) (local.get $tileRows)))
+          (local.set $ty1 (select (local.get $tileRows) (i32.add (local.get $ty0) (local.get $rowsPerBlock))
+            (i32.lt_u (local.get $tileRows) (i32.add (local.get $ty0) (local.get $rowsPerBlock)))))
+        ;; both transforms of every tile of the block
+        (local.set $ti (i32.const 0))
+        (local.set $ty (local.get $ty0))
+        (block $doneTy (loop $loopTy
+          (br_if $doneTy (i32.ge_u (local.get $ty) (local.get $ty1)))
+          (local.set $tx (i32.const 0))
+          (block $doneTx (loop $loopTx
+            (br_if $doneTx (i32.ge_u (local.get $tx) (local.get $tiles)))
+            (local.set $cg (i32.const 0))
+            (block $doneCg (loop $loopCg
+              (br_if $doneCg (i32.ge_u (local.get $cg) (local.get $ciBytes)))
+              (local.set $pd (i32.add (i32.add (local.get $img) (local.get $cg))
+                (i32.add (i32.mul (i32.shl (local.get $ty) (i32.const 2)) (local.get $rowBytes))
+                  (i32.mul (i32.shl (local.get $tx) (i32.const 2)) (local.get $ciBytes)))))
+              (local.set $pvs (i32.add (i32.add (local.get $vs) (local.get $cg)) (i32.mul (local.get $ti) (local.get $ciBytes))))
+              ${wino4Input}
+              (local.set $cg (i32.add (local.get $cg) (i32.const 16)))
+              (br $loopCg)))
+            (local.set $cg (i32.const 0))
+            (block $doneDg (loop $loopDg
+              (br_if $doneDg (i32.ge_u (local.get $cg) (local.get $coBytes)))
+              (local.set $pd (i32.add (i32.add (local.get $dyImg) (local.get $cg))
+                (i32.add (i32.mul (i32.shl (local.get $ty) (i32.const 2)) (local.get $outRowBytes))
+                  (i32.mul (i32.shl (local.get $tx) (i32.const 2)) (local.get $coBytes)))))
+              (local.set $pds (i32.add (i32.add (local.get $ds) (local.get $cg)) (i32.mul (local.get $ti) (local.get $coBytes))))
+              ${wino4Dy}
+              (local.set $cg (i32.add (local.get $cg) (i32.const 16)))
+              (br $loopDg)))
+            (local.set $ti (i32.add (local.get $ti) (i32.const 1)))
+            (local.set $tx (i32.add (local.get $tx) (i32.const 1)))
+            (br $loopTx)))
+          (local.set $ty (i32.add (local.get $ty) (i32.const 1)))
+          (br $loopTy)))
+        ;; P[xi] += V[xi]^T D[xi], 4 input by 8 output channels at a time
+        (local.set $xi (i32.const 0))
+        (block $doneXi (loop $loopXi
+          (br_if $doneXi (i32.ge_u (local.get $xi) (i32.const 36)))
+          (local.set $cb (i32.const 0))
+          (block $doneCb (loop $loopCb
+            (br_if $doneCb (i32.ge_u (local.get $cb) (local.get $ciBytes)))
+            (local.set $ob (i32.const 0))
+            (block $doneOb (loop $loopOb
+              (br_if $doneOb (i32.ge_u (local.get $ob) (local.get $coBytes)))
+              (local.set $o (i32.add (i32.add (local.get $part) (local.get $ob))
+                (i32.mul (i32.add (i32.mul (local.get $xi) (local.get $ci)) (i32.shr_u (local.get $cb) (i32.const 2))) (local.get $coBytes))))
+              ${loadAcc}
+              (local.set $pv (i32.add (i32.add (local.get $vs) (local.get $cb)) (i32.mul (local.get $xi) (local.get $xiStride))))
+              (local.set $pq (i32.add (i32.add (local.get $ds) (local.get $ob)) (i32.mul (local.get $xi) (local.get $dXiStride))))
+              (local.set $pEnd (i32.add (local.get $pq) (i32.mul (local.get $ti) (local.get $coBytes))))
+              (block $doneT (loop $loopT
+                (br_if $doneT (i32.ge_u (local.get $pq) (local.get $pEnd)))
+                  (local.set $w0 (v128.load (local.get $pq)))
+                  (local.set $w1 (v128.load offset=16 (local.get $pq)))
+                  ${body}
+                (local.set $pv (i32.add (local.get $pv) (local.get $ciBytes)))
+                (local.set $pq (i32.add (local.get $pq) (local.get $coBytes)))
+                (br $loopT)))
+              ${storeAcc}
+              (local.set $ob (i32.add (local.get $ob) (i32.const 32)))
+              (br $loopOb)))
+            (local.set $cb (i32.add (local.get $cb) (i32.const 16)))
+            (br $loopCb)))
+          (local.set $xi (i32.add (local.get $xi) (i32.const 1)))
+          (br $loopXi)))
+          (local.set $ty0 (local.get $ty1))
+          (br $loopBlk)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $loopB)))
+      (br $loopK)))
+  )`;
+};
+
+/**
  * adamUpdate: one fused Adam step over `size` floats (a multiple of 4), writing new arrays:
  *   mNext = flush(m * b1 + g * (1 - b1)), vNext = flush(v * b2 + (g * g) * (1 - b2)),
  *   pNext = p * decay - (mNext / (sqrt(vNext / c2) + eps)) * stepSize,  flush(x) = (x + 2^-100) - 2^-100,
@@ -1827,7 +2037,7 @@ const gemm = (relaxed) => `
 
 const memory = (shared) => `(import "env" "memory" (memory 1${shared ? ' 65536 shared' : ''}))`;
 const text = (shared, relaxed = false) =>
-  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${maxPool2x2}\n${[8, 4, 1].map(filterRows).join('\n')}\n${[4, 1].map((v) => colSums(v)).join('\n')}\n${[4, 1].map((v) => colSums(v, true)).join('\n')}\n${batchNormApply}\n${batchNormSums}\n${reluGrad}\n${toChannelMajor}\n${filterTaps(relaxed)}\n${convDirect(relaxed)}\n${convWino(relaxed)}\n${convWino4(relaxed)}\n${filterWino(relaxed)}\n${convFew(relaxed)}\n${filterFew(relaxed)}\n${adamUpdate}\n${batchNormTrainDx}\n${gemm(relaxed)}\n)\n`;
+  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${maxPool2x2}\n${[8, 4, 1].map(filterRows).join('\n')}\n${[4, 1].map((v) => colSums(v)).join('\n')}\n${[4, 1].map((v) => colSums(v, true)).join('\n')}\n${batchNormApply}\n${batchNormSums}\n${reluGrad}\n${toChannelMajor}\n${filterTaps(relaxed)}\n${convDirect(relaxed)}\n${convWino(relaxed)}\n${convWino4(relaxed)}\n${filterWino(relaxed)}\n${filterWino4(relaxed)}\n${convFew(relaxed)}\n${filterFew(relaxed)}\n${adamUpdate}\n${batchNormTrainDx}\n${gemm(relaxed)}\n)\n`;
 
 const wabt = await wabtFactory();
 const features = { simd: true, threads: true, relaxed_simd: true, bulk_memory: true };

@@ -87,6 +87,7 @@ async function checkFilterKernel(
     dy: tf.Tensor4D,
     info: tf.backend_util.Conv2DInfo,
   ) => tf.TensorInfo | undefined,
+  tol?: number,
 ): Promise<void> {
   for (const c of cases) {
     const fShape: [number, number, number, number] = [c.k[0], c.k[1], c.x[3], c.co];
@@ -114,7 +115,7 @@ async function checkFilterKernel(
       const out = direct(tf.backend(), xt, dyt, info);
       expect(out, `the ${label} applies to ${JSON.stringify(c)}`).toBeDefined();
       return tf.engine().makeTensorFromTensorInfo(out as tf.TensorInfo);
-    });
+    }, tol);
   }
 }
 
@@ -526,8 +527,54 @@ describe('registerWasmTrainingKernels', () => {
     }
   });
 
-  it('matches cpu for 3x3 filter gradients in the Winograd kernel', async () => {
+  it('matches cpu for 3x3 filter gradients in the F(4x4, 3x3) Winograd kernel', async () => {
+    const rng = new Rng(45);
+    const simd = simdKernels((tf.backend() as unknown as { wasm: unknown }).wasm);
+    const spy = vi.spyOn(simd as NonNullable<typeof simd>, 'filterWino4');
+    const small = vi.spyOn(simd as NonNullable<typeof simd>, 'filterWino');
+    try {
+      const cases: FilterCase[] = [
+        // 16 tiles an image (cifar-vgg-small's 16x16 layers).
+        { x: [3, 16, 16, 16], k: [3, 3], co: 8, pad: 'same' },
+        // 17 images: chunks of 2 and a last one of 1.
+        { x: [17, 16, 16, 32], k: [3, 3], co: 16, pad: 'same' },
+        // 'valid': a 16 x 20 output; 20 input and 24 output channels.
+        { x: [2, 18, 22, 20], k: [3, 3], co: 24, pad: 'valid' },
+        // Blocks of 2 tile rows (a tile row's transforms are 120 KB of the 256 KB a block may use), the
+        // last block of 1.
+        { x: [1, 12, 32, 48], k: [3, 3], co: 56, pad: 'same' },
+        // Explicit, unequal padding.
+        {
+          x: [2, 16, 16, 16],
+          k: [3, 3],
+          co: 8,
+          pad: [
+            [0, 0],
+            [2, 0],
+            [0, 2],
+            [0, 0],
+          ],
+        },
+      ];
+      await checkFilterKernel(
+        rng,
+        cases,
+        'F(4x4) filter kernel',
+        conv2DBackpropFilterWinograd,
+        WINOGRAD4_TOL,
+      );
+      expect(spy).toHaveBeenCalledTimes(cases.length);
+      expect(small).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+      small.mockRestore();
+    }
+  });
+
+  it('matches cpu for 3x3 filter gradients in the F(2x2, 3x3) Winograd kernel', async () => {
     const rng = new Rng(44);
+    // F(2x2, 3x3) only: the 16x16 case below would otherwise take F(4x4, 3x3).
+    const large = setWinogradLargeTiles(false);
     const cases: FilterCase[] = [
       { x: [3, 8, 8, 16], k: [3, 3], co: 8, pad: 'same' },
       // 17 images: chunks of 2 and a last one of 1; 7 x 7 tiles an image.
@@ -539,6 +586,7 @@ describe('registerWasmTrainingKernels', () => {
       { x: [1, 10, 32, 48], k: [3, 3], co: 56, pad: 'same' },
       // 2 x 2 tiles (cifar-vgg-small's last layer) and explicit, unequal padding.
       { x: [5, 4, 4, 16], k: [3, 3], co: 8, pad: 'same' },
+      { x: [2, 16, 16, 16], k: [3, 3], co: 8, pad: 'same' },
       {
         x: [2, 6, 10, 16],
         k: [3, 3],
@@ -568,6 +616,7 @@ describe('registerWasmTrainingKernels', () => {
         conv2DBackpropFilterWinograd(b, tf.ones([1, 8, 8, 4]), tf.ones([1, 8, 8, 8]), few),
       ).toBeUndefined();
     });
+    setWinogradLargeTiles(large);
   });
 
   it('matches cpu for stride-1 filter gradients on random shapes (heap matrix products)', async () => {

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { sumChunkPartials } from './chunk-partials.js';
 import { isDenseStride1 } from './conv2d-backprop-filter-gemm.js';
+import { winogradLargeTiles } from './conv2d-winograd.js';
 import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
@@ -44,9 +45,97 @@ export function winogradFilterGradient(p: Float64Array, ci: number, co: number, 
 }
 
 /**
+ * dW = G^T P G for each (c, o) for F(4x4, 3x3): P [36, ci, co] float64 (xi = 6p + q), dW [3, 3, ci, co]
+ * float32, with G the 6x3 filter transform of conv2d-winograd.ts's winogradFilter4 (rows [1/4, 0, 0],
+ * [-1/6, -1/6, -1/6], [-1/6, 1/6, -1/6], [1/24, 1/12, 1/6], [1/24, -1/12, 1/6], [0, 0, 1]).
+ */
+export function winogradFilterGradient4(p: Float64Array, ci: number, co: number, dw: Float32Array): void {
+  const plane = ci * co;
+  const r = new Float64Array(18);
+  // G^T applied to the 6 values v0..v5 of a column: 3 values.
+  const gt = (
+    v0: number,
+    v1: number,
+    v2: number,
+    v3: number,
+    v4: number,
+    v5: number,
+    out: number[],
+  ): void => {
+    out[0] = v0 / 4 - (v1 + v2) / 6 + (v3 + v4) / 24;
+    out[1] = (v2 - v1) / 6 + (v3 - v4) / 12;
+    out[2] = -(v1 + v2) / 6 + (v3 + v4) / 6 + v5;
+  };
+  const t = [0, 0, 0];
+  for (let at = 0; at < plane; at++) {
+    // G^T P: 3 rows of 6.
+    for (let q = 0; q < 6; q++) {
+      gt(
+        p[q * plane + at] as number,
+        p[(6 + q) * plane + at] as number,
+        p[(12 + q) * plane + at] as number,
+        p[(18 + q) * plane + at] as number,
+        p[(24 + q) * plane + at] as number,
+        p[(30 + q) * plane + at] as number,
+        t,
+      );
+      r[q] = t[0] as number;
+      r[6 + q] = t[1] as number;
+      r[12 + q] = t[2] as number;
+    }
+    // (G^T P) G: each row of 6 -> 3.
+    for (let ky = 0; ky < 3; ky++) {
+      const o = 6 * ky;
+      gt(
+        r[o] as number,
+        r[o + 1] as number,
+        r[o + 2] as number,
+        r[o + 3] as number,
+        r[o + 4] as number,
+        r[o + 5] as number,
+        t,
+      );
+      for (let kx = 0; kx < 3; kx++) dw[(ky * 3 + kx) * plane + at] = t[kx] as number;
+    }
+  }
+}
+
+/** Fewest 4x4 tiles an image for F(4x4, 3x3)'s filter gradient (its summation run, as MIN_TILES is F(2x2)'s). */
+const MIN_TILES4 = 16;
+
+/** One of the two Winograd filter gradients: its kernel, tile, planes and final transform. */
+interface FilterVariant {
+  readonly kernel: 'filterWino' | 'filterWino4';
+  readonly tile: number;
+  readonly planes: number;
+  readonly finish: (p: Float64Array, ci: number, co: number, dw: Float32Array) => void;
+}
+
+const FILTER_WINO: FilterVariant = {
+  kernel: 'filterWino',
+  tile: 2,
+  planes: 16,
+  finish: winogradFilterGradient,
+};
+const FILTER_WINO4: FilterVariant = {
+  kernel: 'filterWino4',
+  tile: 4,
+  planes: 36,
+  finish: winogradFilterGradient4,
+};
+
+/** F(4x4, 3x3) where the output is whole 4x4 tiles, at least {@link MIN_TILES4} an image; else F(2x2, 3x3). */
+function filterVariant(oh: number, ow: number): FilterVariant {
+  return winogradLargeTiles() && oh % 4 === 0 && ow % 4 === 0 && (oh / 4) * (ow / 4) >= MIN_TILES4
+    ? FILTER_WINO4
+    : FILTER_WINO;
+}
+
+/**
  * `Conv2DBackpropFilter` of a stride-1 3x3 convolution by Winograd's F(2x2, 3x3) in the SIMD kernel
  * `filterWino`: per 2x2 block of outputs and channel pair 16 multiply-adds instead of 36, the transforms of
- * x and dy being additions, then dW = G^T P G per channel pair. For 16 or more input channels (a multiple
+ * x and dy being additions, then dW = G^T P G per channel pair; or by F(4x4, 3x3) in `filterWino4` (36
+ * per 4x4 block instead of 144) where the output is whole 4x4 tiles, 16 or more an image. For 16 or more input channels (a multiple
  * of 4), output channels a multiple of 8 and an even output height and width; the input is padded per image
  * in the kernel. The batch is cut into up to 16 chunks of images taken by the calling thread and the SIMD
  * helper threads, each with its own partial P and scratch; the partials are added in chunk order, so the
@@ -82,17 +171,19 @@ export function conv2DBackpropFilterWinograd(
   const kernels = chunkedKernels(wb);
   if (kernels === undefined) return undefined;
   const { simd, helpers, helperCount } = kernels;
-  const size = 16 * ci * co;
+  const variant = filterVariant(oh, ow);
+  const { tile, planes } = variant;
+  const size = planes * ci * co;
   const wanted = Math.max(1 + helperCount, Math.min(CHUNKS, Math.floor(PARTIALS_MAX_FLOATS / size)));
   const chunk = Math.max(1, Math.ceil(n / wanted));
   const chunks = Math.ceil(n / chunk);
   const padded = top + left + bottom + right > 0;
   // Tile rows per block: their transforms within TRANSFORM_BYTES (blocks of even height); per chunk the
-  // scratch holds V [16, tiles, ci] and D [16, tiles, co] of one block.
-  const tileRows = oh / 2;
-  const fit = Math.max(1, Math.floor(TRANSFORM_BYTES / (16 * (ow / 2) * (ci + co) * 4)));
+  // scratch holds V [planes, tiles, ci] and D [planes, tiles, co] of one block.
+  const tileRows = oh / tile;
+  const fit = Math.max(1, Math.floor(TRANSFORM_BYTES / (planes * (ow / tile) * (ci + co) * 4)));
   const rowsPerBlock = Math.ceil(tileRows / Math.ceil(tileRows / fit));
-  const slotFloats = 16 * (rowsPerBlock * (ow / 2) * (ci + co) + 32);
+  const slotFloats = planes * (rowsPerBlock * (ow / tile) * (ci + co) + 32);
   return withScratch(backend, (keep) => {
     const xp = padded ? keep(wb.makeOutput([n, hp, wp, ci], 'float32')) : x;
     const counter = keep(wb.makeOutput([1], 'int32'));
@@ -128,11 +219,14 @@ export function conv2DBackpropFilterWinograd(
         slotFloats * 4,
         rowsPerBlock,
       ] as const;
-      runChunked(helpers, 'filterWino', args, Math.min(helperCount, chunks - 1), () =>
-        simd.filterWino(...args),
-      );
+      const threads = Math.min(helperCount, chunks - 1);
+      if (variant.kernel === 'filterWino4') {
+        runChunked(helpers, 'filterWino4', args, threads, () => simd.filterWino4(...args));
+      } else {
+        runChunked(helpers, 'filterWino', args, threads, () => simd.filterWino(...args));
+      }
       const totals = sumChunkPartials(wb, simd, parts, acc, chunks, size);
-      winogradFilterGradient(totals, ci, co, wb.typedArrayFromHeap(out) as Float32Array);
+      variant.finish(totals, ci, co, wb.typedArrayFromHeap(out) as Float32Array);
     } catch (error) {
       backend.disposeData(out.dataId);
       throw error;

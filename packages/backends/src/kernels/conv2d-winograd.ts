@@ -86,7 +86,15 @@ export function winogradFilter4(filter: Float32Array, ci: number, co: number, u:
 /** Whether {@link conv2dWinograd} may use F(4x4, 3x3) (default true; false: F(2x2, 3x3) only, for A/B runs). */
 let largeTiles = true;
 
-/** Sets whether F(4x4, 3x3) may be used; returns the previous setting. */
+/** Whether the Winograd kernels may use F(4x4, 3x3) (see {@link setWinogradLargeTiles}). */
+export function winogradLargeTiles(): boolean {
+  return largeTiles;
+}
+
+/**
+ * Sets whether F(4x4, 3x3) may be used, by the convolution and its filter gradient; returns the previous
+ * setting.
+ */
 export function setWinogradLargeTiles(enabled: boolean): boolean {
   const previous = largeTiles;
   largeTiles = enabled;

@@ -25,6 +25,7 @@ export type SimdHelperKernel =
   | 'convFew'
   | 'convWino'
   | 'convWino4'
+  | 'filterWino4'
   | 'filterFew'
   | 'filterWino'
   | 'batchNormApply'
@@ -59,6 +60,7 @@ const KERNELS: readonly SimdHelperKernel[] = [
   'filterFew',
   'filterWino',
   'convWino4',
+  'filterWino4',
 ];
 
 // Control block, one per helper (Int32Array): [0] request sequence number, [1] finished sequence number,

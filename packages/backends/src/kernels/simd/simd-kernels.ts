@@ -225,6 +225,33 @@ export interface SimdKernels {
     slotBytes: number,
     rowsPerBlock: number,
   ): void;
+  /**
+   * See `filterWino4` in the generator: filterWino by Winograd's F(4x4, 3x3), chunk k's P [36, ci, co]
+   * added to `out + k * partBytes`; oh and ow multiples of 4, ci a multiple of 4, co of 8.
+   */
+  filterWino4(
+    xp: number,
+    dy: number,
+    out: number,
+    n: number,
+    hp: number,
+    wp: number,
+    ci: number,
+    oh: number,
+    ow: number,
+    co: number,
+    counter: number,
+    chunk: number,
+    partBytes: number,
+    src: number,
+    h: number,
+    w: number,
+    top: number,
+    left: number,
+    scratch: number,
+    slotBytes: number,
+    rowsPerBlock: number,
+  ): void;
   /** out = (x - mean) * factor + offset per channel of a [rows, c] matrix, c a multiple of 4. */
   batchNormApply(
     x: number,
@@ -434,6 +461,7 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
         toChannelMajor: exports.toChannelMajor as Fn,
         filterTaps: exports.filterTaps as Fn,
         filterWino: exports.filterWino as Fn,
+        filterWino4: exports.filterWino4 as Fn,
         convDirect: exports.convDirect as Fn,
         convWino: exports.convWino as Fn,
         convWino4: exports.convWino4 as Fn,
