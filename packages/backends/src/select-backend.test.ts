@@ -9,9 +9,15 @@ import {
 import { batchNormalization } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { composedAdam } from './__fixtures__/composed-adam.js';
-import { SPLIT_MIN_FLOATS, simdHelpers } from './kernels/simd/simd-helpers.js';
+import {
+  SPLIT_MIN_FLOATS,
+  simdHelpers,
+  startSimdHelpers,
+  stopSimdHelpers,
+} from './kernels/simd/simd-helpers.js';
+import { simdKernels } from './kernels/simd/simd-kernels.js';
 import { listBackends } from './list-backends.js';
 import { hasCpuTrainingKernels, unregisterCpuTrainingKernels } from './register-cpu-training-kernels.js';
 import { hasWasmTrainingKernels } from './register-wasm-training-kernels.js';
@@ -176,6 +182,51 @@ describe('selectBackend', () => {
         1,
         'same',
       );
+    // The batched Winograd tiles of small outputs (4x4 and 2x2, an odd batch): the input and dy transforms
+    // by chunks of images, the 16 products by chunks of rows, each shared with the helper.
+    const smallConvs: Array<() => tf.Tensor> = [
+      () =>
+        tf.fused.conv2d({
+          x: tf.tensor4d(xv.slice(0, 9 * 4 * 4 * 32), [9, 4, 4, 32]),
+          filter: tf.tensor4d(fv, [3, 3, 32, 32]),
+          bias: tf.tensor1d(gv),
+          strides: 1,
+          pad: 'same',
+          activation: 'relu',
+        }),
+      () =>
+        tf.conv2d(
+          tf.tensor4d(wv.slice(0, 9 * 2 * 2 * 32), [9, 2, 2, 32]),
+          tf.tensor4d(fv, [3, 3, 32, 32]),
+          1,
+          'same',
+        ),
+      () =>
+        tf.engine().runKernel(
+          'Conv2DBackpropInput',
+          {
+            dy: tf.tensor4d(wv.slice(0, 9 * 4 * 4 * 32), [9, 4, 4, 32]),
+            filter: tf.tensor4d(fv, [3, 3, 32, 32]),
+          },
+          { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [9, 4, 4, 32] },
+        ) as tf.Tensor,
+      () =>
+        tf.engine().runKernel(
+          'Conv2DBackpropFilter',
+          {
+            x: tf.tensor4d(xv.slice(0, 9 * 4 * 4 * 32), [9, 4, 4, 32]),
+            dy: tf.tensor4d(wv.slice(0, 9 * 4 * 4 * 64), [9, 4, 4, 64]),
+          },
+          { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 32, 64] },
+        ) as tf.Tensor,
+    ];
+    const startSpy = vi.spyOn(simdHelpers(wasm) as NonNullable<ReturnType<typeof simdHelpers>>, 'start');
+    const threadedBits = smallConvs.map((op) => tf.tidy(() => Array.from(op().dataSync())));
+    const started = new Set(startSpy.mock.calls.map((call) => call[1]));
+    startSpy.mockRestore();
+    for (const name of ['winoTilesInput', 'gemmBatch', 'winoTilesOutput', 'winoTilesDy'] as const) {
+      expect(started.has(name), name).toBe(true);
+    }
     const ops: Array<(fused: boolean) => tf.Tensor> = [
       () =>
         tf.batchNorm(
@@ -249,6 +300,7 @@ describe('selectBackend', () => {
           { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 32] },
         ) as tf.Tensor,
       () => tf.mean(tf.tensor(xv, shape), [0, 1]),
+      ...smallConvs,
       // The SIMD matrix product: chunks of rows taken by this thread and the helper (a dense layer's
       // forward with bias and ReLU, its weight gradient x^T dy and its input gradient dy W^T).
       () =>
@@ -346,6 +398,24 @@ describe('selectBackend', () => {
       [0x7ffffff0, 0x7ffffff0, 0x7ffffff0, 1, 1, 1, 4, 1, 1, 8, 0, 1, 0x7ffffff0, 1, 0],
     );
     expect(() => helpers.join(0)).toThrow(/SIMD helper thread 0: the kernel failed/);
+    // The batched Winograd tiles give the same bits on this thread alone (each element is computed by one
+    // thread, in the same order, whatever the split): helpers stopped and XNNPACK's pool reported as one
+    // thread (else the SIMD kernels step aside for XNNPACK), then the helper started again.
+    expect(await stopSimdHelpers(wasm)).toBe(true);
+    const tfjsModule = (wasm as { tfjs: { getThreadsCount(): number } }).tfjs;
+    const threadsSpy = vi.spyOn(tfjsModule, 'getThreadsCount').mockReturnValue(1);
+    const simd = simdKernels(wasm) as NonNullable<ReturnType<typeof simdKernels>>;
+    const aloneSpy = vi.spyOn(simd, 'gemmBatch');
+    let aloneBits: number[][];
+    try {
+      aloneBits = smallConvs.map((op) => tf.tidy(() => Array.from(op().dataSync())));
+      expect(aloneSpy).toHaveBeenCalledTimes(smallConvs.length);
+    } finally {
+      aloneSpy.mockRestore();
+      threadsSpy.mockRestore();
+      expect(await startSimdHelpers(wasm, 1)).toBeUndefined();
+    }
+    expect(aloneBits).toEqual(threadedBits);
     // Asking again for the running backend is cheap and keeps it.
     const again = await selectBackend('wasm');
     expect(again.reason).toMatch(/^requested explicitly: wasm/);

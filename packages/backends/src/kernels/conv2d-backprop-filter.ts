@@ -5,6 +5,7 @@ import { conv2DBackpropFilterGemm } from './conv2d-backprop-filter-gemm.js';
 import { conv2DBackpropFilterRows } from './conv2d-backprop-filter-rows.js';
 import { conv2DBackpropFilterTaps } from './conv2d-backprop-filter-taps.js';
 import { conv2DBackpropFilterWinograd } from './conv2d-backprop-filter-winograd.js';
+import { conv2DBackpropFilterWinogradTiles } from './conv2d-backprop-filter-winograd-tiles.js';
 import { winogradConvolutions } from './conv2d-direct.js';
 import {
   type KernelBackendLike,
@@ -96,6 +97,7 @@ export function conv2DBackpropFilter(
     (winogradConvolutions() && winogradPays(info)
       ? conv2DBackpropFilterWinograd(backend, x, dy, info)
       : undefined) ??
+    (winogradConvolutions() ? conv2DBackpropFilterWinogradTiles(backend, x, dy, info) : undefined) ??
     conv2DBackpropFilterFew(backend, x, dy, info) ??
     conv2DBackpropFilterRows(backend, x, dy, info) ??
     conv2DBackpropFilterTaps(backend, x, dy, info) ??

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { conv2dFewChannels } from './conv2d-few-channels.js';
 import { convGrid } from './conv2d-padded-grid.js';
 import { conv2dWinograd } from './conv2d-winograd.js';
+import { conv2dWinogradTiles } from './conv2d-winograd-tiles.js';
 import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import {
@@ -145,7 +146,9 @@ function conv2dSimd(
   relu: boolean,
 ): TensorInfo | undefined {
   if (winogradEnabled) {
-    const out = conv2dWinograd(backend, x, filter, bias, info, relu);
+    const out =
+      conv2dWinograd(backend, x, filter, bias, info, relu) ??
+      conv2dWinogradTiles(backend, x, filter, bias, info, relu);
     if (out !== undefined) return out;
   }
   return (

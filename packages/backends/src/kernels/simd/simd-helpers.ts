@@ -39,6 +39,10 @@ export type SimdHelperKernel =
   | 'colSqDevSums4'
   | 'colSqDevSums1'
   | 'gemm'
+  | 'gemmBatch'
+  | 'winoTilesInput'
+  | 'winoTilesOutput'
+  | 'winoTilesDy'
   | 'adamUpdate';
 const KERNELS: readonly SimdHelperKernel[] = [
   'filterTaps',
@@ -61,6 +65,10 @@ const KERNELS: readonly SimdHelperKernel[] = [
   'filterWino',
   'convWino4',
   'filterWino4',
+  'gemmBatch',
+  'winoTilesInput',
+  'winoTilesOutput',
+  'winoTilesDy',
 ];
 
 // Control block, one per helper (Int32Array): [0] request sequence number, [1] finished sequence number,

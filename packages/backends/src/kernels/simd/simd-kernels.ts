@@ -328,6 +328,76 @@ export interface SimdKernels {
     rowChunks: number,
     colChunk: number,
   ): void;
+  /**
+   * `batch` products of {@link SimdKernels.gemm} (no bias or ReLU, output rows contiguous), product q on
+   * a + q*aStride, b + q*bStride, out + q*outStride, with its chunk counter at counters + 4q (see `gemmBatch`
+   * in the generator). Strides in bytes.
+   */
+  gemmBatch(
+    a: number,
+    aStride: number,
+    ars: number,
+    acs: number,
+    b: number,
+    bStride: number,
+    brs: number,
+    out: number,
+    outStride: number,
+    ors: number,
+    rows: number,
+    cols: number,
+    depth: number,
+    batch: number,
+    counters: number,
+    chunk: number,
+    rowChunks: number,
+    colChunk: number,
+  ): void;
+  /**
+   * See `winoTilesInput` in the generator: the Winograd F(2x2, 3x3) input transforms of all tiles of NHWC x,
+   * read in place (outside the image: zeros), into 16 planes [T, ci] `planeBytes` apart; chunks of images.
+   */
+  winoTilesInput(
+    x: number,
+    v: number,
+    n: number,
+    h: number,
+    w: number,
+    ci: number,
+    tilesY: number,
+    tilesX: number,
+    top: number,
+    left: number,
+    planeBytes: number,
+    counter: number,
+    chunk: number,
+  ): void;
+  /** See `winoTilesOutput` in the generator: A^T M A + bias (ReLU when `relu` is 1) of every tile into NHWC. */
+  winoTilesOutput(
+    m: number,
+    bias: number,
+    out: number,
+    n: number,
+    co: number,
+    tilesY: number,
+    tilesX: number,
+    planeBytes: number,
+    relu: number,
+    counter: number,
+    chunk: number,
+  ): void;
+  /** See `winoTilesDy` in the generator: the transforms A dy A^T of all tiles of NHWC dy into 16 planes. */
+  winoTilesDy(
+    dy: number,
+    d: number,
+    n: number,
+    co: number,
+    tilesY: number,
+    tilesX: number,
+    planeBytes: number,
+    counter: number,
+    chunk: number,
+  ): void;
   /** One fused Adam step over `size` floats (a multiple of 4); see `adamUpdate` in the generator. */
   adamUpdate(
     p: number,
@@ -470,6 +540,10 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
         adamUpdate: exports.adamUpdate as Fn,
         batchNormTrainDx: exports.batchNormTrainDx as Fn,
         gemm: exports.gemm as Fn,
+        gemmBatch: exports.gemmBatch as Fn,
+        winoTilesInput: exports.winoTilesInput as Fn,
+        winoTilesOutput: exports.winoTilesOutput as Fn,
+        winoTilesDy: exports.winoTilesDy as Fn,
       };
       modules.set(wasmModule, { module, memory });
       if (relaxed) relaxedModules.add(wasmModule);

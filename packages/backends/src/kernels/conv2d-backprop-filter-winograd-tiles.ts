@@ -1,0 +1,110 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { isDenseStride1 } from './conv2d-backprop-filter-gemm.js';
+import { winogradFilterGradient } from './conv2d-backprop-filter-winograd.js';
+import { paddedGrid } from './conv2d-padded-grid.js';
+import { winogradTilesApply } from './conv2d-winograd-tiles.js';
+import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
+import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
+import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
+import { imageChunks, runTileProducts, tilePlaneBytes } from './winograd-tile-products.js';
+
+/**
+ * `Conv2DBackpropFilter` of a stride-1 3x3 convolution with a small output (4x4, 2x2: a few 2x2 tiles an
+ * image) by Winograd's F(2x2, 3x3) with the tiles of the whole batch together: the transforms of x
+ * (`winoTilesInput`, read in place, zeros outside the image) and of dy (`winoTilesDy`) into 16 planes each,
+ * then 16 matrix products P[xi] = V[xi]^T D[xi] ([ci, co], summed over the T = n * tiles tiles, in the
+ * SIMD `gemm` kernel with V read down its columns), then dW = G^T P G per channel pair. Every element of P
+ * is summed by one thread in tile order, so the result does not depend on the threads. Output channels a
+ * multiple of 4; see {@link winogradTilesApply} for the rest. Returns `undefined` where it does not apply.
+ */
+export function conv2DBackpropFilterWinogradTiles(
+  backend: KernelBackendLike,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): TensorInfo | undefined {
+  const { inHeight: h, inWidth: w, batchSize: n } = info;
+  const { outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
+  const grid = paddedGrid(info);
+  if (
+    grid === undefined ||
+    !isDenseStride1(x, dy, info) ||
+    info.dataFormat !== 'channelsLast' ||
+    co % 4 !== 0 ||
+    !winogradTilesApply(info)
+  ) {
+    return undefined;
+  }
+  const wb = backend as WasmBackendInternals;
+  const kernels = chunkedKernels(wb);
+  if (kernels === undefined) return undefined;
+  const { simd, helpers, helperCount } = kernels;
+  const tilesY = oh / 2;
+  const tilesX = ow / 2;
+  const tiles = n * tilesY * tilesX;
+  const vPlane = tilePlaneBytes(tiles, ci);
+  const dPlane = tilePlaneBytes(tiles, co);
+  const { chunk, chunks } = imageChunks(n);
+  const used = Math.min(helperCount, chunks - 1);
+  return withScratch(backend, (keep) => {
+    const counters = keep(wb.makeOutput([16], 'int32'));
+    const v = keep(wb.makeOutput([(16 * vPlane) / 4], 'float32'));
+    const d = keep(wb.makeOutput([(16 * dPlane) / 4], 'float32'));
+    const p = keep(wb.makeOutput([16, ci, co], 'float32'));
+    const out = wb.makeOutput([3, 3, ci, co], 'float32');
+    try {
+      const counter = wb.typedArrayFromHeap(counters) as Int32Array;
+      counter[0] = 0;
+      const input = [
+        heapOffset(wb, x),
+        heapOffset(wb, v),
+        n,
+        h,
+        w,
+        ci,
+        tilesY,
+        tilesX,
+        grid.top,
+        grid.left,
+        vPlane,
+        heapOffset(wb, counters),
+        chunk,
+      ] as const;
+      runChunked(helpers, 'winoTilesInput', input, used, () => simd.winoTilesInput(...input));
+      counter[0] = 0;
+      const dyArgs = [
+        heapOffset(wb, dy),
+        heapOffset(wb, d),
+        n,
+        co,
+        tilesY,
+        tilesX,
+        dPlane,
+        heapOffset(wb, counters),
+        chunk,
+      ] as const;
+      runChunked(helpers, 'winoTilesDy', dyArgs, used, () => simd.winoTilesDy(...dyArgs));
+      runTileProducts(wb, kernels, counters, {
+        a: heapOffset(wb, v),
+        aStride: vPlane,
+        ars: 4,
+        acs: ci * 4,
+        b: heapOffset(wb, d),
+        bStride: dPlane,
+        brs: co * 4,
+        out: heapOffset(wb, p),
+        outStride: ci * co * 4,
+        ors: co * 4,
+        rows: ci,
+        cols: co,
+        depth: tiles,
+      });
+      const sums = Float64Array.from(wb.typedArrayFromHeap(p) as Float32Array);
+      winogradFilterGradient(sums, ci, co, wb.typedArrayFromHeap(out) as Float32Array);
+    } catch (error) {
+      backend.disposeData(out.dataId);
+      throw error;
+    }
+    return out;
+  });
+}

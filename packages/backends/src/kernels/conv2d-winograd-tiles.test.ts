@@ -1,0 +1,193 @@
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { Rng } from '@distilljs/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  registerWasmTrainingKernels,
+  unregisterWasmTrainingKernels,
+} from '../register-wasm-training-kernels.js';
+import { simdKernels } from './simd/simd-kernels.js';
+
+function randomArray(rng: Rng, shape: readonly number[]): Float32Array {
+  const a = new Float32Array(shape.reduce((p, d) => p * d, 1));
+  for (let i = 0; i < a.length; i++) a[i] = rng.normal();
+  return a;
+}
+
+/** Worst |got - want| / max(|want|, 1e-2 * max|want|). */
+function worstError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i] as number));
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) {
+    const e = want[i] as number;
+    worst = Math.max(worst, Math.abs((got[i] as number) - e) / Math.max(Math.abs(e), 1e-2 * scale, 1e-6));
+  }
+  return worst;
+}
+
+/** Runs `fn` on `backend`; returns the output's shape and values, checking that no tensor leaked. */
+async function on(backend: string, fn: () => tf.Tensor): Promise<{ shape: number[]; values: Float32Array }> {
+  await tf.setBackend(backend);
+  const before = tf.memory().numTensors;
+  const out = tf.tidy(fn);
+  const values = (await out.data()) as Float32Array;
+  const shape = out.shape;
+  out.dispose();
+  expect(tf.memory().numTensors).toBe(before);
+  return { shape, values };
+}
+
+async function expectLikeCpu(fn: () => tf.Tensor, label: string): Promise<void> {
+  const want = await on('cpu', fn);
+  const got = await on('wasm', fn);
+  expect(got.shape, label).toEqual(want.shape);
+  expect(worstError(got.values, want.values), label).toBeLessThan(1e-4);
+}
+
+type Pad = 'same' | 'valid' | number[][];
+interface Case {
+  readonly x: [number, number, number, number];
+  readonly f: [number, number, number, number];
+  readonly pad: Pad;
+}
+
+// 4x4 and 2x2 outputs ('same'), 6x6, 2x6 and 4x2; 'valid' and explicit unequal padding; 17 and 5 images
+// (image chunks of 2 with a last chunk of 1; 68 and 5 tiles, so the products' row chunks end in a part
+// chunk and in single rows); 16-32 input and 8-24 output channels.
+const CASES: Case[] = [
+  { x: [3, 4, 4, 16], f: [3, 3, 16, 16], pad: 'same' },
+  { x: [5, 2, 2, 32], f: [3, 3, 32, 16], pad: 'same' },
+  { x: [17, 4, 4, 24], f: [3, 3, 24, 16], pad: 'same' },
+  { x: [2, 2, 4, 20], f: [3, 3, 20, 8], pad: 'same' },
+  { x: [2, 6, 6, 16], f: [3, 3, 16, 16], pad: 'same' },
+  { x: [3, 2, 6, 24], f: [3, 3, 24, 16], pad: 'same' },
+  { x: [2, 6, 4, 16], f: [3, 3, 16, 8], pad: 'valid' },
+  {
+    x: [3, 4, 3, 16],
+    f: [3, 3, 16, 8],
+    pad: [
+      [0, 0],
+      [2, 0],
+      [0, 1],
+      [0, 0],
+    ],
+  },
+];
+
+function spyOn(name: 'winoTilesInput' | 'winoTilesOutput' | 'winoTilesDy') {
+  const simd = simdKernels((tf.backend() as unknown as { wasm: unknown }).wasm);
+  expect(simd).toBeDefined();
+  return vi.spyOn(simd as NonNullable<typeof simd>, name);
+}
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  registerWasmTrainingKernels();
+});
+
+afterAll(() => {
+  unregisterWasmTrainingKernels();
+});
+
+describe('conv2dWinogradTiles (batched Winograd tiles for small outputs)', () => {
+  it('matches cpu forward: plain, and fused with or without bias, linear and ReLU', async () => {
+    await tf.setBackend('wasm');
+    const spy = spyOn('winoTilesOutput');
+    try {
+      const rng = new Rng(41);
+      for (const c of CASES) {
+        const x = randomArray(rng, c.x);
+        const f = randomArray(rng, c.f);
+        const bias = randomArray(rng, [c.f[3]]);
+        const pad = c.pad as 'same';
+        const label = JSON.stringify(c);
+        const calls = spy.mock.calls.length;
+        await expectLikeCpu(() => tf.conv2d(tf.tensor4d(x, c.x), tf.tensor4d(f, c.f), 1, pad), label);
+        for (const activation of ['linear', 'relu'] as const) {
+          for (const withBias of [true, false]) {
+            await expectLikeCpu(
+              () =>
+                tf.fused.conv2d({
+                  x: tf.tensor4d(x, c.x),
+                  filter: tf.tensor4d(f, c.f),
+                  ...(withBias ? { bias: tf.tensor1d(bias) } : {}),
+                  strides: 1,
+                  pad,
+                  activation,
+                }),
+              `${label} ${activation} ${withBias ? 'bias' : 'no bias'}`,
+            );
+          }
+        }
+        expect(spy.mock.calls.length - calls, label).toBe(5);
+      }
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('matches cpu for the input gradient (Conv2DBackpropInput), through the same kernels', async () => {
+    await tf.setBackend('wasm');
+    const spy = spyOn('winoTilesInput');
+    try {
+      const rng = new Rng(42);
+      for (const c of CASES) {
+        const pad = c.pad as 'same';
+        const info = tf.backend_util.computeConv2DInfo(c.x, c.f, 1, 1, pad);
+        const dy = randomArray(rng, info.outShape);
+        const f = randomArray(rng, c.f);
+        const label = JSON.stringify(c);
+        const calls = spy.mock.calls.length;
+        await expectLikeCpu(
+          () =>
+            tf
+              .engine()
+              .runKernel(
+                'Conv2DBackpropInput',
+                { dy: tf.tensor4d(dy, info.outShape), filter: tf.tensor4d(f, c.f) },
+                { strides: 1, pad, dataFormat: 'NHWC', inputShape: c.x },
+              ) as tf.Tensor,
+          label,
+        );
+        // With 'same' padding the gradient is a small 'same' convolution of dy (co input channels) with
+        // the flipped filter (ci output channels): the batched kernels take it where co >= 16 and 8 | ci.
+        if (c.pad === 'same' && c.f[3] >= 16 && c.f[2] % 8 === 0)
+          expect(spy.mock.calls.length - calls, label).toBe(1);
+      }
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('matches cpu for the filter gradient (Conv2DBackpropFilter)', async () => {
+    await tf.setBackend('wasm');
+    const spy = spyOn('winoTilesDy');
+    try {
+      const rng = new Rng(43);
+      for (const c of CASES) {
+        const pad = c.pad as 'same';
+        const info = tf.backend_util.computeConv2DInfo(c.x, c.f, 1, 1, pad);
+        const x = randomArray(rng, c.x);
+        const dy = randomArray(rng, info.outShape);
+        const label = JSON.stringify(c);
+        const calls = spy.mock.calls.length;
+        await expectLikeCpu(
+          () =>
+            tf
+              .engine()
+              .runKernel(
+                'Conv2DBackpropFilter',
+                { x: tf.tensor4d(x, c.x), dy: tf.tensor4d(dy, info.outShape) },
+                { strides: 1, pad, dataFormat: 'NHWC', filterShape: c.f },
+              ) as tf.Tensor,
+          label,
+        );
+        expect(spy.mock.calls.length - calls, label).toBe(1);
+      }
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
