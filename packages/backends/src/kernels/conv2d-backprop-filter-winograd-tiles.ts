@@ -6,7 +6,13 @@ import { winogradTilesApply } from './conv2d-winograd-tiles.js';
 import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
-import { imageChunks, runTileProducts, tilePlaneBytes } from './winograd-tile-products.js';
+import {
+  imageChunks,
+  runTileInput,
+  runTileProducts,
+  type TileGrid,
+  tilePlaneBytes,
+} from './winograd-tile-products.js';
 
 /**
  * `Conv2DBackpropFilter` of a stride-1 3x3 convolution with a small output (4x4, 2x2: a few 2x2 tiles an
@@ -53,25 +59,9 @@ export function conv2DBackpropFilterWinogradTiles(
     const p = keep(wb.makeOutput([16, ci, co], 'float32'));
     const out = wb.makeOutput([3, 3, ci, co], 'float32');
     try {
-      const counter = wb.typedArrayFromHeap(counters) as Int32Array;
-      counter[0] = 0;
-      const input = [
-        heapOffset(wb, x),
-        heapOffset(wb, v),
-        n,
-        h,
-        w,
-        ci,
-        tilesY,
-        tilesX,
-        grid.top,
-        grid.left,
-        vPlane,
-        heapOffset(wb, counters),
-        chunk,
-      ] as const;
-      runChunked(helpers, 'winoTilesInput', input, used, () => simd.winoTilesInput(...input));
-      counter[0] = 0;
+      const tileGrid: TileGrid = { n, h, w, tilesY, tilesX, top: grid.top, left: grid.left };
+      runTileInput(wb, kernels, counters, x, ci, tileGrid, heapOffset(wb, v), vPlane);
+      (wb.typedArrayFromHeap(counters) as Int32Array)[0] = 0;
       const dyArgs = [
         heapOffset(wb, dy),
         heapOffset(wb, d),

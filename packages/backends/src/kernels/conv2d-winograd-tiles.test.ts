@@ -3,48 +3,12 @@ import '@tensorflow/tfjs-backend-wasm';
 import { Rng } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { expectLikeCpu, randomArray } from '../__fixtures__/like-cpu.js';
 import {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
 } from '../register-wasm-training-kernels.js';
 import { simdKernels } from './simd/simd-kernels.js';
-
-function randomArray(rng: Rng, shape: readonly number[]): Float32Array {
-  const a = new Float32Array(shape.reduce((p, d) => p * d, 1));
-  for (let i = 0; i < a.length; i++) a[i] = rng.normal();
-  return a;
-}
-
-/** Worst |got - want| / max(|want|, 1e-2 * max|want|). */
-function worstError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i] as number));
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) {
-    const e = want[i] as number;
-    worst = Math.max(worst, Math.abs((got[i] as number) - e) / Math.max(Math.abs(e), 1e-2 * scale, 1e-6));
-  }
-  return worst;
-}
-
-/** Runs `fn` on `backend`; returns the output's shape and values, checking that no tensor leaked. */
-async function on(backend: string, fn: () => tf.Tensor): Promise<{ shape: number[]; values: Float32Array }> {
-  await tf.setBackend(backend);
-  const before = tf.memory().numTensors;
-  const out = tf.tidy(fn);
-  const values = (await out.data()) as Float32Array;
-  const shape = out.shape;
-  out.dispose();
-  expect(tf.memory().numTensors).toBe(before);
-  return { shape, values };
-}
-
-async function expectLikeCpu(fn: () => tf.Tensor, label: string): Promise<void> {
-  const want = await on('cpu', fn);
-  const got = await on('wasm', fn);
-  expect(got.shape, label).toEqual(want.shape);
-  expect(worstError(got.values, want.values), label).toBeLessThan(1e-4);
-}
 
 type Pad = 'same' | 'valid' | number[][];
 interface Case {

@@ -4,7 +4,13 @@ import { winogradFilter } from './conv2d-winograd.js';
 import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
-import { imageChunks, runTileProducts, tilePlaneBytes } from './winograd-tile-products.js';
+import {
+  imageChunks,
+  runTileInput,
+  runTileProducts,
+  type TileGrid,
+  tilePlaneBytes,
+} from './winograd-tile-products.js';
 
 /** Outputs at most this wide take the batched kernels (wider ones have rows of tiles enough for `convWino`). */
 export const TILES_MAX_WIDTH = 6;
@@ -48,8 +54,8 @@ export function conv2dWinogradTiles(
 ): TensorInfo | undefined {
   const { inHeight: h, inWidth: w, batchSize: n } = info;
   const { outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
-  const grid = convGrid(x, filter, bias, info);
-  if (grid === undefined || !winogradTilesApply(info)) return undefined;
+  const padding = convGrid(x, filter, bias, info);
+  if (padding === undefined || !winogradTilesApply(info)) return undefined;
   const wb = backend as WasmBackendInternals;
   const kernels = chunkedKernels(wb);
   if (kernels === undefined) return undefined;
@@ -77,24 +83,8 @@ export function conv2dWinogradTiles(
         wb.typedArrayFromHeap(u) as Float32Array,
       );
       if (zeroBias !== undefined) (wb.typedArrayFromHeap(zeroBias) as Float32Array).fill(0);
-      const counter = wb.typedArrayFromHeap(counters) as Int32Array;
-      counter[0] = 0;
-      const input = [
-        heapOffset(wb, x),
-        heapOffset(wb, v),
-        n,
-        h,
-        w,
-        ci,
-        tilesY,
-        tilesX,
-        grid.top,
-        grid.left,
-        vPlane,
-        heapOffset(wb, counters),
-        chunk,
-      ] as const;
-      runChunked(helpers, 'winoTilesInput', input, used, () => simd.winoTilesInput(...input));
+      const grid: TileGrid = { n, h, w, tilesY, tilesX, top: padding.top, left: padding.left };
+      runTileInput(wb, kernels, counters, x, ci, grid, heapOffset(wb, v), vPlane);
       runTileProducts(wb, kernels, counters, {
         a: heapOffset(wb, v),
         aStride: vPlane,
@@ -110,7 +100,7 @@ export function conv2dWinogradTiles(
         cols: co,
         depth: ci,
       });
-      counter[0] = 0;
+      (wb.typedArrayFromHeap(counters) as Int32Array)[0] = 0;
       const output = [
         heapOffset(wb, m),
         heapOffset(wb, bias ?? (zeroBias as TensorInfo)),

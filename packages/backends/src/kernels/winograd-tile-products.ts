@@ -81,3 +81,52 @@ export function runTileProducts(
     simd.gemmBatch(...args),
   );
 }
+
+/** Where the tiles of a batch lie: image and tile counts, the input's size and its padding at the top/left. */
+export interface TileGrid {
+  readonly n: number;
+  readonly h: number;
+  readonly w: number;
+  readonly tilesY: number;
+  readonly tilesX: number;
+  readonly top: number;
+  readonly left: number;
+}
+
+/**
+ * The input transforms of every tile of NHWC `x` ([n, h, w, ci]) into the 16 planes at heap byte `v`,
+ * `planeBytes` apart, in the SIMD kernel `winoTilesInput` (chunks of images shared with the helpers);
+ * `counters[0]` is its chunk counter.
+ */
+export function runTileInput(
+  wb: WasmBackendInternals,
+  kernels: ChunkedKernels,
+  counters: TensorInfo,
+  x: TensorInfo,
+  ci: number,
+  grid: TileGrid,
+  v: number,
+  planeBytes: number,
+): void {
+  const { simd, helpers, helperCount } = kernels;
+  const { chunk, chunks } = imageChunks(grid.n);
+  (wb.typedArrayFromHeap(counters) as Int32Array)[0] = 0;
+  const args = [
+    heapOffset(wb, x),
+    v,
+    grid.n,
+    grid.h,
+    grid.w,
+    ci,
+    grid.tilesY,
+    grid.tilesX,
+    grid.top,
+    grid.left,
+    planeBytes,
+    heapOffset(wb, counters),
+    chunk,
+  ] as const;
+  runChunked(helpers, 'winoTilesInput', args, Math.min(helperCount, chunks - 1), () =>
+    simd.winoTilesInput(...args),
+  );
+}
