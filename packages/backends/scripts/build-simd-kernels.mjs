@@ -1608,7 +1608,9 @@ const filterWino = (relaxed) => {
  * the tile's 4 rows (at $pd, rows $outRowBytes apart, columns $coBytes) along the row into planes 6i + j,
  * then each column along i into planes 6r + j ($dXiStride apart from $pds).
  */
-const wino4DyIn = (y) => `(local.set $g0 ${y[0]}) (local.set $g1 ${y[1]}) (local.set $g2 ${y[2]}) (local.set $g3 ${y[3]})
+const wino4DyIn = (
+  y,
+) => `(local.set $g0 ${y[0]}) (local.set $g1 ${y[1]}) (local.set $g2 ${y[2]}) (local.set $g3 ${y[3]})
               (local.set $c (f32x4.add (local.get $g0) (local.get $g2)))
               (local.set $q (f32x4.add (local.get $g1) (local.get $g3)))
               (local.set $a (f32x4.add (local.get $g0) (f32x4.mul (local.get $g2) ${k4})))
@@ -1636,7 +1638,9 @@ const wino4Dy = (() => {
   const plane = (i) => (i === 0 ? '(local.get $pp)' : `(i32.add (local.get $pp) (local.get $dXi${i}Stride))`);
   const colPass = lanes(6)
     .map(
-      (j) => `(local.set $pp (i32.add (local.get $pds) ${j === 0 ? '(i32.const 0)' : `(local.get $dXi${j}Stride)`}))
+      (
+        j,
+      ) => `(local.set $pp (i32.add (local.get $pds) ${j === 0 ? '(i32.const 0)' : `(local.get $dXi${j}Stride)`}))
               ${wino4DyIn(lanes(4).map((i) => `(v128.load ${plane(6 * i)})`))}
               ${lanes(6)
                 .map((i) => `(v128.store ${plane(6 * i)} (local.get $f${i}))`)
