@@ -275,10 +275,18 @@ function addF64(addr, vec) {
 /**
  * batchNormApply: out[r, k] = (x[r, k] - mean[k]) * factor[k] + offset[k] over a row-major [rows, c]
  * float32 matrix (c a multiple of 4); mean, factor and offset are float32 [c]. With factor =
- * scale / sqrt(variance + epsilon) this is FusedBatchNorm.
+ * scale / sqrt(variance + epsilon) this is FusedBatchNorm. batchNormApplyRelu: the same followed by a ReLU
+ * in the same pass, `y < 0 ? 0 : y` (f32x4.pmax with zero: NaN stays NaN and -0 stays -0, as tfjs's cpu
+ * Relu); see batchNormMaskedDy for its gradient's mask, which recomputes y with the same instructions.
  */
-const batchNormApply = `
-  (func (export "batchNormApply")
+const batchNormApplyFn = (relu) => {
+  const y = `(f32x4.add
+            (f32x4.mul
+              (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $k))) (v128.load (i32.add (local.get $mean) (local.get $k))))
+              (v128.load (i32.add (local.get $factor) (local.get $k))))
+            (v128.load (i32.add (local.get $offset) (local.get $k))))`;
+  return `
+  (func (export "batchNormApply${relu ? 'Relu' : ''}")
     (param $x i32) (param $out i32) (param $rows i32) (param $c i32) (param $mean i32) (param $factor i32)
     (param $offset i32)
     (local $end i32) (local $k i32) (local $rowBytes i32) (local $rowEnd i32)
@@ -290,28 +298,41 @@ const batchNormApply = `
       (block $doneK (loop $loopK
         (br_if $doneK (i32.ge_u (local.get $k) (local.get $rowBytes)))
         (v128.store (i32.add (local.get $out) (local.get $k))
-          (f32x4.add
-            (f32x4.mul
-              (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $k))) (v128.load (i32.add (local.get $mean) (local.get $k))))
-              (v128.load (i32.add (local.get $factor) (local.get $k))))
-            (v128.load (i32.add (local.get $offset) (local.get $k)))))
+          ${relu ? `(f32x4.pmax ${y} (v128.const i32x4 0 0 0 0))` : y})
         (local.set $k (i32.add (local.get $k) (i32.const 16)))
         (br $loopK)))
       (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
       (local.set $out (i32.add (local.get $out) (local.get $rowBytes)))
       (br $loopR)))
   )`;
+};
+const batchNormApply = `${batchNormApplyFn(false)}\n${batchNormApplyFn(true)}`;
+
+/**
+ * The incoming gradient of a batch norm followed by a ReLU, masked as the ReLU's gradient masks it:
+ * dy * step(y) (step 1 for y > 0, 0 otherwise, NaN for NaN, as reluGrad), where y = xc * f + o, xc being
+ * x - mean, is recomputed with batchNormApplyRelu's instructions (the same float32 operations, so the same
+ * y and the same mask as the forward pass, without reading its output). Uses the v128 local $y.
+ */
+const batchNormMaskedDy = (dy, xc, f, o) => `(block (result v128)
+            (local.set $y (f32x4.add (f32x4.mul ${xc} ${f}) ${o}))
+            (f32x4.mul ${dy}
+              (v128.or
+                (v128.and (f32x4.gt (local.get $y) (v128.const i32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))
+                (f32x4.ne (local.get $y) (local.get $y)))))`;
 
 /**
  * batchNormSums: per channel k of row-major [rows, c] float32 matrices x and dy (c a multiple of 4), adds
  * sum(dy[:, k]) to the float64 acc[k] and sum(dy[:, k] * (x[:, k] - mean[k])) to acc[c + k]. As in
- * colSums, blocks of 64 rows are summed in float32 registers, four channels at a time.
+ * colSums, blocks of 64 rows are summed in float32 registers, four channels at a time. batchNormSumsRelu
+ * (two more parameters, the forward pass's factor and offset, float32 [c]): the same sums of dy masked by
+ * the ReLU that followed the batch norm (batchNormMaskedDy).
  */
-const batchNormSums = `
-  (func (export "batchNormSums")
-    (param $x i32) (param $dy i32) (param $rows i32) (param $c i32) (param $mean i32) (param $acc i32)
+const batchNormSumsFn = (relu) => `
+  (func (export "batchNormSums${relu ? 'Relu' : ''}")
+    (param $x i32) (param $dy i32) (param $rows i32) (param $c i32) (param $mean i32) (param $acc i32)${relu ? '\n    (param $factor i32) (param $offset i32)' : ''}
     (local $rb i32) (local $rEnd i32) (local $cb i32) (local $p i32) (local $pEnd i32) (local $rowBytes i32)
-    (local $q i32) (local $d i32) (local $m v128) (local $g v128) (local $s0 v128) (local $s1 v128)
+    (local $q i32) (local $d i32) (local $m v128) (local $g v128) (local $s0 v128) (local $s1 v128)${relu ? '\n    (local $f v128) (local $o v128) (local $xc v128) (local $y v128)' : ''}
     (local.set $rowBytes (i32.shl (local.get $c) (i32.const 2)))
     (local.set $d (i32.sub (local.get $dy) (local.get $x)))
     (block $doneRb (loop $loopRb
@@ -323,15 +344,28 @@ const batchNormSums = `
         (br_if $doneCb (i32.ge_u (local.get $cb) (local.get $rowBytes)))
         (local.set $s0 (v128.const i32x4 0 0 0 0))
         (local.set $s1 (v128.const i32x4 0 0 0 0))
-        (local.set $m (v128.load (i32.add (local.get $mean) (local.get $cb))))
+        (local.set $m (v128.load (i32.add (local.get $mean) (local.get $cb))))${
+          relu
+            ? `
+        (local.set $f (v128.load (i32.add (local.get $factor) (local.get $cb))))
+        (local.set $o (v128.load (i32.add (local.get $offset) (local.get $cb))))`
+            : ''
+        }
         (local.set $p (i32.add (i32.add (local.get $x) (local.get $cb)) (i32.mul (local.get $rb) (local.get $rowBytes))))
         (local.set $pEnd (i32.add (i32.add (local.get $x) (local.get $cb)) (i32.mul (local.get $rEnd) (local.get $rowBytes))))
         (block $doneP (loop $loopP
           (br_if $doneP (i32.ge_u (local.get $p) (local.get $pEnd)))
-          (local.set $g (v128.load (i32.add (local.get $p) (local.get $d))))
+          ${
+            relu
+              ? `(local.set $xc (f32x4.sub (v128.load (local.get $p)) (local.get $m)))
+          (local.set $g ${batchNormMaskedDy('(v128.load (i32.add (local.get $p) (local.get $d)))', '(local.get $xc)', '(local.get $f)', '(local.get $o)')})
+          (local.set $s0 (f32x4.add (local.get $s0) (local.get $g)))
+          (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $g) (local.get $xc))))`
+              : `(local.set $g (v128.load (i32.add (local.get $p) (local.get $d))))
           (local.set $s0 (f32x4.add (local.get $s0) (local.get $g)))
           (local.set $s1 (f32x4.add (local.get $s1)
-            (f32x4.mul (local.get $g) (f32x4.sub (v128.load (local.get $p)) (local.get $m)))))
+            (f32x4.mul (local.get $g) (f32x4.sub (v128.load (local.get $p)) (local.get $m)))))`
+          }
           (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
           (br $loopP)))
         (local.set $q (i32.add (local.get $acc) (i32.shl (local.get $cb) (i32.const 1))))
@@ -343,6 +377,7 @@ const batchNormSums = `
       (local.set $rb (local.get $rEnd))
       (br $loopRb)))
   )`;
+const batchNormSums = `${batchNormSumsFn(false)}\n${batchNormSumsFn(true)}`;
 
 /**
  * reluGrad: out[i] = dy[i] * step(x[i]) for `size` floats (a multiple of 4), where step is 1 for x > 0, 0
@@ -1864,11 +1899,20 @@ const adamUpdate = `
  * batchNormTrainDx: dx[r, k] = a[k] * dy[r, k] + b[k] * (x[r, k] - mean[k]) + d[k] over row-major
  * [rows, c] float32 matrices (c a multiple of 4); `params` holds four float32 [c] vectors: mean, a, b, d.
  * With the per-channel coefficients of the training-mode batch-norm gradient this is its dx in one pass.
+ * batchNormTrainDxRelu: dy masked by the ReLU that followed the batch norm (batchNormMaskedDy), `params`
+ * holding two more vectors, the forward pass's factor and offset.
  */
-const batchNormTrainDx = `
-  (func (export "batchNormTrainDx")
+const batchNormTrainDxFn = (relu) => {
+  const dy = '(v128.load (i32.add (local.get $dy) (local.get $k)))';
+  const param = (i) =>
+    `(v128.load (i32.add (local.get $p) (i32.mul (local.get $rowBytes) (i32.const ${i}))))`;
+  const xc = relu
+    ? '(local.get $xc)'
+    : '(f32x4.sub (v128.load (i32.add (local.get $x) (local.get $k))) (v128.load (local.get $p)))';
+  return `
+  (func (export "batchNormTrainDx${relu ? 'Relu' : ''}")
     (param $x i32) (param $dy i32) (param $out i32) (param $rows i32) (param $c i32) (param $params i32)
-    (local $end i32) (local $k i32) (local $rowBytes i32) (local $p i32)
+    (local $end i32) (local $k i32) (local $rowBytes i32) (local $p i32)${relu ? ' (local $xc v128) (local $y v128)' : ''}
     (local.set $rowBytes (i32.shl (local.get $c) (i32.const 2)))
     (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $rowBytes))))
     (block $doneR (loop $loopR
@@ -1876,14 +1920,19 @@ const batchNormTrainDx = `
       (local.set $k (i32.const 0))
       (block $doneK (loop $loopK
         (br_if $doneK (i32.ge_u (local.get $k) (local.get $rowBytes)))
-        (local.set $p (i32.add (local.get $params) (local.get $k)))
+        (local.set $p (i32.add (local.get $params) (local.get $k)))${
+          relu
+            ? `
+        (local.set $xc (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $k))) (v128.load (local.get $p))))`
+            : ''
+        }
         (v128.store (i32.add (local.get $out) (local.get $k))
           (f32x4.add
             (f32x4.add
-              (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $k)))
+              (f32x4.mul ${relu ? batchNormMaskedDy(dy, xc, param(4), param(5)) : dy}
                 (v128.load (i32.add (local.get $p) (local.get $rowBytes))))
               (f32x4.mul
-                (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $k))) (v128.load (local.get $p)))
+                ${xc}
                 (v128.load (i32.add (local.get $p) (i32.shl (local.get $rowBytes) (i32.const 1))))))
             (v128.load (i32.add (local.get $p) (i32.mul (local.get $rowBytes) (i32.const 3))))))
         (local.set $k (i32.add (local.get $k) (i32.const 16)))
@@ -1893,6 +1942,8 @@ const batchNormTrainDx = `
       (local.set $out (i32.add (local.get $out) (local.get $rowBytes)))
       (br $loopR)))
   )`;
+};
+const batchNormTrainDx = `${batchNormTrainDxFn(false)}\n${batchNormTrainDxFn(true)}`;
 
 /**
  * gemm: a float32 matrix product C = A B over strided operands, for the dense layers' three products

@@ -25,7 +25,8 @@
 //            width (hinton's hidden1 and hidden2 outputs) are listed under both names joined by '/'
 //
 // Each kernel's time is tfjs's kernelTimeMs (wall time around the kernel on the CPU backends); kernels that
-// call other backend kernels internally are counted once, under their own name. "outside kernels" is the
+// call other backend kernels internally are counted once, under their own name; customGrad ops (which tfjs
+// profiles as if they were kernels, under their scope's name) are not counted, their kernels are. "outside kernels" is the
 // step's wall time minus the sum: tape bookkeeping, Adam's JavaScript, tensor disposal.
 import '@tensorflow/tfjs-backend-wasm';
 import { createModel, listModels } from '@distilljs/models';
@@ -158,6 +159,9 @@ function layerOf(layers, kernel, shapes) {
   return '(loss, input, other)';
 }
 
+/** True when `name` is a kernel registered for the active backend (not a customGrad op's scope name). */
+const isKernel = (name) => tf.getKernel(name, tf.getBackend()) !== undefined;
+
 for (const name of models) {
   const step = makeStep(name);
   const layers = byLayer ? denseLayers(step.model) : [];
@@ -184,8 +188,11 @@ for (const name of models) {
     const row = new Map();
     const layerRow = new Map();
     for (const k of profile.kernels) {
-      // Ops built with customGrad (`fusedConv2d__op`) wrap kernels that are listed on their own.
-      if (k.name.endsWith('__op')) continue;
+      // Ops built with customGrad (`fusedConv2d__op`, the batch-norm layers' op, profiled under the name of
+      // the scope around it: `unnamed scope` for a tidy) are not kernels: their time is that of the kernels
+      // they run, which are listed on their own. Counting it too would count those kernels twice (and
+      // make "outside kernels" that much too small).
+      if (!isKernel(k.name)) continue;
       const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
       const key = detail ? `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join(' ')}` : k.name;
       const entry = row.get(key) ?? { ms: 0, calls: 0 };

@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { Rng } from '@distilljs/core';
-import { batchNormalization } from '@distilljs/models';
+import { batchNormalization, batchNormRelu } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -1115,6 +1115,188 @@ describe('registerWasmTrainingKernels', () => {
     got.dispose();
     expect(profile.kernels.map((k) => k.name)).toContain('DistilljsBatchNormTrainingGrad');
     expect(profile.kernels.map((k) => k.name)).toContain('DistilljsBatchNormMoments');
+  });
+
+  it('matches cpu for the fused batch norm + ReLU and its gradient, SIMD on and off, kernel and layer', async () => {
+    const rng = new Rng(26);
+    const eps = 1e-5;
+    // c a multiple of 4 (SIMD; 70 and 130 rows leave partial 64-row blocks) and not (JavaScript).
+    const shapes = [
+      [2, 5, 7, 8],
+      [70, 12],
+      [130, 16],
+      [3, 4, 4, 3],
+    ];
+    for (const shape of shapes) {
+      const c = shape[shape.length - 1] as number;
+      const axes = shape.slice(0, -1).map((_, i) => i);
+      const x = randomArray(rng, shape).map((v) => 2 * v + 1);
+      const dy = randomArray(rng, shape);
+      const gamma = randomArray(rng, [c]).map((v) => 1 + 0.5 * v);
+      const beta = randomArray(rng, [c]).map((v) => 0.5 * v);
+      // The batch statistics, computed once here (the backends' own reductions differ in the last bits
+      // with SIMD on and off).
+      const rows = x.length / c;
+      const mean = new Float32Array(c);
+      const variance = new Float32Array(c);
+      for (let k = 0; k < c; k++) {
+        let m = 0;
+        for (let r = 0; r < rows; r++) m += x[r * c + k] as number;
+        m /= rows;
+        let v = 0;
+        for (let r = 0; r < rows; r++) v += ((x[r * c + k] as number) - m) ** 2;
+        mean[k] = m;
+        variance[k] = v / rows;
+      }
+      const inputs = () => ({
+        x: tf.tensor(x, shape),
+        mean: tf.tensor1d(mean),
+        variance: tf.tensor1d(variance),
+        offset: tf.tensor1d(beta),
+        scale: tf.tensor1d(gamma),
+      });
+      const forward = () => {
+        const i = inputs();
+        if (tf.getBackend() === 'cpu')
+          return tf.relu(tf.batchNorm(i.x, i.mean, i.variance, i.offset, i.scale, eps));
+        return tf.engine().runKernel('DistilljsBatchNormRelu', i, { varianceEpsilon: eps }) as tf.Tensor;
+      };
+      const gradient = (output: number) => () => {
+        const i = inputs();
+        const d = tf.tensor(dy, shape);
+        if (tf.getBackend() === 'cpu') {
+          // The ReLU's gradient, then the closed form of BATCH_NORM_TRAINING_GRAD_KERNEL, from tfjs ops.
+          const masked = tf.mul(
+            d,
+            tf.step(tf.relu(tf.batchNorm(i.x, i.mean, i.variance, i.offset, i.scale, eps))),
+          );
+          const n = tf.util.sizeFromShape(shape) / c;
+          const r = tf.rsqrt(tf.add(i.variance, eps));
+          const xc = tf.sub(i.x, i.mean);
+          const sumDy = tf.sum(masked, axes);
+          const sumDyXc = tf.sum(tf.mul(masked, xc), axes);
+          const dx = tf.mul(
+            tf.mul(i.scale, r),
+            tf.sub(tf.sub(masked, tf.div(sumDy, n)), tf.mul(xc, tf.div(tf.mul(tf.square(r), sumDyXc), n))),
+          );
+          return [dx, tf.mul(r, sumDyXc), sumDy][output] as tf.Tensor;
+        }
+        const outs = tf
+          .engine()
+          .runKernel(
+            'DistilljsBatchNormTrainingGrad',
+            { ...i, dy: d },
+            { varianceEpsilon: eps, relu: true },
+          ) as tf.Tensor[];
+        return outs[output] as tf.Tensor;
+      };
+      const results: Float32Array[][] = [];
+      for (const simd of [true, false]) {
+        setSimdKernelsEnabled(simd);
+        try {
+          await compare(forward);
+          for (const output of [0, 1, 2]) await compare(gradient(output));
+          await tf.setBackend('wasm');
+          results.push(
+            await Promise.all(
+              [forward, gradient(0), gradient(1), gradient(2)].map(async (f) => {
+                const t = tf.tidy(f);
+                const v = (await t.data()) as Float32Array;
+                t.dispose();
+                return v;
+              }),
+            ),
+          );
+        } finally {
+          setSimdKernelsEnabled(true);
+        }
+      }
+      const [withSimd, withoutSimd] = results as [Float32Array[], Float32Array[]];
+      // The forward pass in SIMD and in JavaScript: the same float32 operations, the same bits; about half
+      // of the values are clamped.
+      expect(Array.from(withSimd[0] as Float32Array)).toEqual(Array.from(withoutSimd[0] as Float32Array));
+      const zeros = Array.from(withSimd[0] as Float32Array).filter((v) => v === 0).length;
+      expect(zeros).toBeGreaterThan(tf.util.sizeFromShape(shape) / 5);
+      expect(zeros).toBeLessThan((4 * tf.util.sizeFromShape(shape)) / 5);
+      for (const k of [1, 2, 3]) expectClose(withSimd[k] as Float32Array, withoutSimd[k] as Float32Array);
+    }
+    // A NaN input: NaN forward where the cpu ReLU gives NaN, and the gradient NaN wherever the ReLU's own
+    // gradient followed by the unmasked kernel gives NaN (the mask is NaN there, as step(NaN)).
+    await tf.setBackend('wasm');
+    const shape = [6, 8];
+    const x = randomArray(rng, shape);
+    x[11] = Number.NaN;
+    const nanPattern = (relu: boolean) =>
+      tf.tidy(() => {
+        const xt = tf.tensor(x, shape);
+        const mean = tf.tensor1d(randomArray(rng, [8]).map(() => 0.1));
+        const variance = tf.ones([8]);
+        const i = { x: xt, mean, variance, offset: tf.zeros([8]), scale: tf.ones([8]) };
+        const d = tf.onesLike(xt);
+        const outs = relu
+          ? (tf
+              .engine()
+              .runKernel(
+                'DistilljsBatchNormTrainingGrad',
+                { ...i, dy: d },
+                { varianceEpsilon: eps, relu: true },
+              ) as tf.Tensor[])
+          : (tf.engine().runKernel(
+              'DistilljsBatchNormTrainingGrad',
+              {
+                ...i,
+                dy: tf.mul(d, tf.step(tf.relu(tf.batchNorm(xt, mean, variance, i.offset, i.scale, eps)))),
+              },
+              { varianceEpsilon: eps },
+            ) as tf.Tensor[]);
+        return tf.concat(outs.map((t) => tf.reshape(tf.isNaN(t), [-1])));
+      });
+    const [fusedNaN, composedNaN] = [nanPattern(true), nanPattern(false)];
+    expect(Array.from(await fusedNaN.data())).toEqual(Array.from(await composedNaN.data()));
+    expect(Array.from(await fusedNaN.data()).some((v) => v === 1)).toBe(true);
+    tf.dispose([fusedNaN, composedNaN]);
+    // The zoo's fused layers in training: on wasm they run the two kernels and no ReLU kernel at all, and
+    // their gradients match tfjs-layers' batch norm and ReLU on cpu.
+    const layerShape = [16, 6, 6, 8];
+    const xs = randomArray(rng, layerShape);
+    const w = randomArray(rng, layerShape);
+    const gammaBeta = [randomArray(rng, [8]).map((v) => 1 + 0.3 * v), randomArray(rng, [8])];
+    const layerGrad = (fused: boolean) => {
+      const pair = fused
+        ? batchNormRelu({ momentum: 0.9, epsilon: 1e-5 })
+        : {
+            batchNorm: tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }),
+            relu: tfl.layers.activation({ activation: 'relu' }),
+          };
+      pair.batchNorm.build(layerShape);
+      const weights = pair.batchNorm.getWeights();
+      pair.batchNorm.setWeights([
+        tf.tensor1d(gammaBeta[0] as Float32Array),
+        tf.tensor1d(gammaBeta[1] as Float32Array),
+        weights[2] as tf.Tensor,
+        weights[3] as tf.Tensor,
+      ]);
+      const apply = (t: tf.Tensor) =>
+        pair.relu.apply(pair.batchNorm.apply(t, { training: true }), { training: true }) as tf.Tensor;
+      return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(apply(t), tf.tensor(w, layerShape))))(
+        tf.tensor(xs, layerShape),
+      );
+    };
+    await tf.setBackend('cpu');
+    const want = tf.tidy(() => layerGrad(false));
+    const wantValues = (await want.data()) as Float32Array;
+    want.dispose();
+    await tf.setBackend('wasm');
+    const profile = await tf.profile(() => layerGrad(true));
+    const got = profile.result as tf.Tensor;
+    expectClose((await got.data()) as Float32Array, wantValues);
+    got.dispose();
+    const names = profile.kernels.map((k) => k.name);
+    expect(names).toContain('DistilljsBatchNormRelu');
+    expect(names).toContain('DistilljsBatchNormTrainingGrad');
+    expect(names.filter((n) => n === 'Relu' || n === '_DistilljsReluGrad' || n === 'FusedBatchNorm')).toEqual(
+      [],
+    );
   });
 
   it('computes the batch-norm statistics kernel with the bits of the composed ops, SIMD on and off', async () => {

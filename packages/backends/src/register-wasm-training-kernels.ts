@@ -1,12 +1,13 @@
 import {
   ADAM_UPDATE_KERNEL,
   BATCH_NORM_MOMENTS_KERNEL,
+  BATCH_NORM_RELU_KERNEL,
   BATCH_NORM_TRAINING_GRAD_KERNEL,
 } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { adamUpdate } from './kernels/adam-update.js';
 import { fastMatMul, matMulParts } from './kernels/batch-mat-mul.js';
-import { batchNorm } from './kernels/batch-norm.js';
+import { batchNorm, batchNormRelu } from './kernels/batch-norm.js';
 import { batchNormTrainingGrad } from './kernels/batch-norm-grad.js';
 import { batchNormMoments } from './kernels/batch-norm-moments.js';
 import { conv2DBackpropFilter, conv2DBackpropFilterParts } from './kernels/conv2d-backprop-filter.js';
@@ -57,6 +58,7 @@ const ADDED = [
   ADAM_UPDATE_KERNEL,
   BATCH_NORM_TRAINING_GRAD_KERNEL,
   BATCH_NORM_MOMENTS_KERNEL,
+  BATCH_NORM_RELU_KERNEL,
 ] as const;
 
 /** The original kernels, per backend, kept so the replacement can be undone. */
@@ -91,7 +93,11 @@ const GRADIENTS = ['FusedBatchNorm', 'Mean', 'Relu'] as const;
  * - `Identity`, and `Cast` to the same dtype, share the input's data instead of copying it.
  * - `DistilljsBatchNormTrainingGrad` (`BATCH_NORM_TRAINING_GRAD_KERNEL` of @distilljs/core): the whole
  *   gradient of training-mode batch normalisation (through the batch statistics) in two passes, for the
- *   batch-norm layers of @distilljs/models.
+ *   batch-norm layers of @distilljs/models; with `relu: true`, of the next kernel, the ReLU's gradient
+ *   mask applied inside both passes.
+ * - `DistilljsBatchNormRelu` (`BATCH_NORM_RELU_KERNEL` of @distilljs/core): batch normalisation and the
+ *   ReLU after it in one SIMD pass (tfjs runs a second kernel over the whole activation for the ReLU), for
+ *   those layers when a ReLU activation layer follows them.
  * - `DistilljsBatchNormMoments` (`BATCH_NORM_MOMENTS_KERNEL` of @distilljs/core): the batch mean and
  *   variance of those layers' forward pass, the variance in one read-only SIMD pass (the same values as
  *   `Sub`, `Square` and `Mean`, without writing the first two).
@@ -163,6 +169,7 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
     [ADAM_UPDATE_KERNEL, (args) => adamUpdate(args)],
     [BATCH_NORM_TRAINING_GRAD_KERNEL, (args) => batchNormTrainingGrad(args)],
     [BATCH_NORM_MOMENTS_KERNEL, (args) => batchNormMoments(momentsParts, args)],
+    [BATCH_NORM_RELU_KERNEL, (args) => batchNormRelu(args)],
     [
       'Conv2DBackpropInput',
       (args) => conv2DBackpropInput(inputParts, args) ?? (backpropInput(args) as TensorInfo),

@@ -6,7 +6,7 @@ import {
   NotInstalledError,
   Rng,
 } from '@distilljs/core';
-import { batchNormalization } from '@distilljs/models';
+import { batchNormalization, batchNormRelu } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it, vi } from 'vitest';
@@ -333,6 +333,27 @@ describe('selectBackend', () => {
           tf.sum(tf.mul(layer.apply(z, { training: true }) as tf.Tensor, tf.tensor(wv, shape))),
         )(tf.tensor(xv, shape));
       },
+      // Batch norm and ReLU in one op (batchNormApplyRelu; batchNormSumsRelu and batchNormTrainDxRelu
+      // for the gradient, the ReLU's mask inside them), rows shared: forward and gradient.
+      ...[false, true].map((gradient) => (fused: boolean) => {
+        const { batchNorm, relu } = fused
+          ? batchNormRelu({ momentum: 0.9 })
+          : {
+              batchNorm: tfl.layers.batchNormalization({ momentum: 0.9 }),
+              relu: tfl.layers.activation({ activation: 'relu' }),
+            };
+        batchNorm.build(shape);
+        batchNorm.setWeights([
+          tf.tensor1d(gv),
+          tf.tensor1d(gv.map((v) => 0.5 * v)),
+          tf.zeros([32]),
+          tf.ones([32]),
+        ]);
+        const f = (z: tf.Tensor) =>
+          relu.apply(batchNorm.apply(z, { training: true }), { training: true }) as tf.Tensor;
+        if (!gradient) return f(tf.tensor(xv, shape));
+        return tf.grad((z: tf.Tensor) => tf.sum(tf.mul(f(z), tf.tensor(wv, shape))))(tf.tensor(xv, shape));
+      }),
     ];
     // The batch statistics kernel: its variance pass is shared by rows, as `Mean`'s sums are, so it gives
     // the composed ops' bits here too.

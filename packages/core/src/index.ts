@@ -29,7 +29,12 @@ export {
 export type { Logs, TrainBeginInfo, TrainingCallbacks } from './events.js';
 export { dispatch } from './events.js';
 export type { AdamUpdateAttrs } from './kernels.js';
-export { ADAM_UPDATE_KERNEL, BATCH_NORM_MOMENTS_KERNEL, BATCH_NORM_TRAINING_GRAD_KERNEL } from './kernels.js';
+export {
+  ADAM_UPDATE_KERNEL,
+  BATCH_NORM_MOMENTS_KERNEL,
+  BATCH_NORM_RELU_KERNEL,
+  BATCH_NORM_TRAINING_GRAD_KERNEL,
+} from './kernels.js';
 export type { RngState } from './rng.js';
 export { Rng } from './rng.js';
 export type { Teacher, TeacherLayout } from './teacher.js';

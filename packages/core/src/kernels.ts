@@ -44,8 +44,27 @@ export interface AdamUpdateAttrs {
  *   dx = scale * r * (dy - sum(dy) / N - xc * r^2 * sum(dy * xc) / N)
  *
  * which is the gradient through the batch statistics as well as through the normalisation.
+ *
+ * With the attribute `relu: true` and the input `offset` (`[c]`), the gradient of
+ * {@link BATCH_NORM_RELU_KERNEL} instead: dy is first multiplied by the ReLU's gradient, step(y) (1 for
+ * y > 0, 0 otherwise, NaN for NaN), y being the batch norm of x before the ReLU exactly as that kernel
+ * computes it (so the mask is the forward pass's, recomputed from x rather than read from the output).
+ * A backend registers the two kernels together.
  */
 export const BATCH_NORM_TRAINING_GRAD_KERNEL = 'DistilljsBatchNormTrainingGrad';
+
+/**
+ * Name of the optional fused batch norm and ReLU. `@distilljs/models`' batch-norm layers that a ReLU
+ * activation layer follows run it in training when the active backend has it (`@distilljs/backends`
+ * registers it for wasm), with the gradient {@link BATCH_NORM_TRAINING_GRAD_KERNEL} with `relu: true`, and
+ * compose `tf.relu(tf.batchNorm(...))` otherwise.
+ *
+ * Inputs: `x` (float32, channels last), `mean`, `variance`, `offset`, `scale` (each `[c]`). Attribute:
+ * `varianceEpsilon`. Output: relu(y) with y = (x - mean) * factor + offset, factor =
+ * scale / sqrt(variance + varianceEpsilon) rounded to float32 once per channel, each operation in float32;
+ * relu(y) = y < 0 ? 0 : y (NaN stays NaN, as tfjs's Relu on the cpu backend).
+ */
+export const BATCH_NORM_RELU_KERNEL = 'DistilljsBatchNormRelu';
 
 /**
  * Name of the optional batch-statistics kernel of training-mode batch normalisation. `@distilljs/models`'

@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import torchFixture from './__fixtures__/batch-norm-torch.json';
-import { batchNormalization } from './batch-norm.js';
+import { batchNormalization, batchNormRelu, unfuseBatchNormRelu } from './batch-norm.js';
+import { withFeatureTaps } from './feature-taps.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -128,6 +129,127 @@ describe('batchNormalization (fused training-mode gradient)', () => {
     for (let i = 0; i < 3; i++) step();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, a, b, y]);
+  });
+});
+
+describe('batchNormRelu (batch norm and the ReLU after it in one op in training)', () => {
+  /**
+   * x -> batch norm -> ReLU, as two layers (batchNormalization's, unfused, and tfjs-layers' ReLU) or as
+   * batchNormRelu's pair, with the same weights.
+   */
+  function models(rng: Rng, shape: number[]) {
+    const input = tfl.input({ shape: shape.slice(1), name: 'x' });
+    const plainBn = batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: 'bn' });
+    const plain = tfl.model({
+      name: 'm',
+      inputs: input,
+      outputs: tfl.layers
+        .activation({ activation: 'relu', name: 'relu' })
+        .apply(plainBn.apply(input)) as tfl.SymbolicTensor,
+    });
+    const input2 = tfl.input({ shape: shape.slice(1), name: 'x' });
+    const { batchNorm, relu } = batchNormRelu({ momentum: 0.9, epsilon: 1e-5, name: 'bn' }, { name: 'relu' });
+    const fused = tfl.model({
+      name: 'm',
+      inputs: input2,
+      outputs: relu.apply(batchNorm.apply(input2)) as tfl.SymbolicTensor,
+    });
+    const weights = plainBn
+      .getWeights()
+      .map((w, i) =>
+        i === 3 ? tf.abs(random(rng, w.shape, 1, 1)) : random(rng, w.shape, 0.5, i === 0 ? 1 : 0),
+      );
+    plainBn.setWeights(weights);
+    batchNorm.setWeights(weights);
+    tf.dispose(weights);
+    return { plain, fused, batchNorm, relu };
+  }
+
+  it('trains with the values of tfjs-layers batch norm + ReLU, infers and serialises as they do', () => {
+    const rng = new Rng(7);
+    for (const shape of [
+      [6, 5, 4, 8],
+      [5, 3, 3, 3],
+      [9, 12],
+    ]) {
+      const { plain, fused, batchNorm } = models(rng, shape);
+      const x = random(rng, shape, 2, 0.3);
+      const w = random(rng, shape);
+      const loss = (model: tfl.LayersModel) => () =>
+        tf.sum(tf.mul(model.apply(x, { training: true }) as tf.Tensor, w)) as tf.Scalar;
+      const vars = (model: tfl.LayersModel) =>
+        model.trainableWeights.map((v) => (v as unknown as { read(): tf.Variable }).read());
+      // Forward values in training (the same ops on this backend: the same bits), about half of them zero.
+      const yPlain = plain.apply(x, { training: true }) as tf.Tensor;
+      const yFused = fused.apply(x, { training: true }) as tf.Tensor;
+      const values = Array.from(yFused.dataSync());
+      expect(values).toEqual(Array.from(yPlain.dataSync()));
+      expect(values.filter((v) => v === 0).length).toBeGreaterThan(values.length / 5);
+      expect(values.filter((v) => v > 0).length).toBeGreaterThan(values.length / 5);
+      // Moving statistics after those calls: the same bits.
+      expect(fused.getWeights().map((t) => Array.from(t.dataSync()))).toEqual(
+        plain.getWeights().map((t) => Array.from(t.dataSync())),
+      );
+      // Gradients for x, gamma and beta through the ReLU and the batch statistics.
+      const dxPlain = tf.grad((xs: tf.Tensor) =>
+        tf.sum(tf.mul(plain.apply(xs, { training: true }) as tf.Tensor, w)),
+      )(x);
+      const dxFused = tf.grad((xs: tf.Tensor) =>
+        tf.sum(tf.mul(fused.apply(xs, { training: true }) as tf.Tensor, w)),
+      )(x);
+      expect(maxRelativeError(dxFused.dataSync(), dxPlain.dataSync())).toBeLessThan(1e-4);
+      const gPlain = tf.variableGrads(loss(plain), vars(plain)).grads;
+      const gFused = tf.variableGrads(loss(fused), vars(fused)).grads;
+      vars(plain).forEach((v, i) => {
+        const mine = gFused[vars(fused)[i]?.name as string] as tf.Tensor;
+        expect(maxRelativeError(mine.dataSync(), (gPlain[v.name] as tf.Tensor).dataSync())).toBeLessThan(
+          1e-4,
+        );
+      });
+      // Inference: tfjs-layers' own code in both.
+      const iPlain = plain.apply(x, { training: false }) as tf.Tensor;
+      const iFused = fused.apply(x, { training: false }) as tf.Tensor;
+      expect(Array.from(iFused.dataSync())).toEqual(Array.from(iPlain.dataSync()));
+      // The same layer classes and configs: a saved model is tfjs-layers' own.
+      expect(fused.toJSON(undefined, false)).toEqual(plain.toJSON(undefined, false));
+      expect(batchNorm.getClassName()).toBe('BatchNormalization');
+      tf.dispose([
+        x,
+        w,
+        yPlain,
+        yFused,
+        dxPlain,
+        dxFused,
+        iPlain,
+        iFused,
+        ...Object.values(gPlain),
+        ...Object.values(gFused),
+      ]);
+    }
+  });
+
+  it('gives feature taps at the batch norm its own output (unfused), and leaks no tensors', () => {
+    const rng = new Rng(8);
+    const shape = [4, 3, 3, 8];
+    const { fused, batchNorm } = models(rng, shape);
+    const x = random(rng, shape);
+    const grad = () =>
+      tf.grad((xs: tf.Tensor) => tf.sum(fused.apply(xs, { training: true }) as tf.Tensor))(x);
+    grad().dispose();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) grad().dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    // Fused: the batch norm's training output is already the ReLU's.
+    const bnOut = tfl.model({ inputs: fused.inputs, outputs: batchNorm.output as tfl.SymbolicTensor });
+    const a = bnOut.apply(x, { training: true }) as tf.Tensor;
+    expect(tf.min(a).dataSync()[0]).toBe(0);
+    // A tap at the batch norm unfuses it: the tap sees negative values, the ReLU still clamps them.
+    const tapped = withFeatureTaps(fused, ['bn']);
+    const [y, tap] = tapped.apply(x, { training: true }) as tf.Tensor[];
+    expect(tf.min(tap as tf.Tensor).dataSync()[0]).toBeLessThan(0);
+    expect(tf.min(y as tf.Tensor).dataSync()[0]).toBe(0);
+    unfuseBatchNormRelu(batchNorm);
+    tf.dispose([x, a, y as tf.Tensor, tap as tf.Tensor]);
   });
 });
 

@@ -1,4 +1,8 @@
-import { BATCH_NORM_MOMENTS_KERNEL, BATCH_NORM_TRAINING_GRAD_KERNEL } from '@distilljs/core';
+import {
+  BATCH_NORM_MOMENTS_KERNEL,
+  BATCH_NORM_RELU_KERNEL,
+  BATCH_NORM_TRAINING_GRAD_KERNEL,
+} from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
@@ -41,6 +45,11 @@ function batchMoments(x: tf.Tensor, axes: number[]): [tf.Tensor, tf.Tensor] {
  * gradient of that forward graph differentiates each of its ops (about nine passes). `stats` receives the
  * batch mean and variance for the moving averages, kept (the custom op's forward pass runs in its own
  * tidy scope): the receiver disposes them.
+ *
+ * With `relu`, the op is `relu(batchNorm(x))`: in the backend's `BATCH_NORM_RELU_KERNEL` (one pass) with the
+ * gradient `BATCH_NORM_TRAINING_GRAD_KERNEL` given `relu: true` (the ReLU's mask applied inside its two
+ * passes) where the backend has both, else `tf.relu` of `tf.batchNorm` with the ReLU's gradient
+ * `dy * step(y)` before the formula above.
  */
 function trainingBatchNorm(
   x: tf.Tensor,
@@ -48,24 +57,61 @@ function trainingBatchNorm(
   beta: tf.Tensor,
   epsilon: number,
   stats: (mean: tf.Tensor, variance: tf.Tensor) => void,
+  relu = false,
 ): tf.Tensor {
   const axes = x.shape.slice(0, -1).map((_, i) => i);
+  const backend = tf.getBackend();
+  const fusedGrad =
+    tf.getKernel(BATCH_NORM_TRAINING_GRAD_KERNEL, backend) !== undefined && x.dtype === 'float32';
+  const fusedRelu = relu && fusedGrad && tf.getKernel(BATCH_NORM_RELU_KERNEL, backend) !== undefined;
   const op = tf.customGrad((...args: (tf.Tensor | ((saved: tf.Tensor[]) => void))[]) => {
     const [xs, g, b] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
     const save = args[3] as (saved: tf.Tensor[]) => void;
     const [mean, variance] = batchMoments(xs, axes);
     stats(tf.keep(mean), tf.keep(variance));
-    save([xs, mean, variance, g]);
+    let value: tf.Tensor;
+    if (fusedRelu) {
+      value = tf
+        .engine()
+        .runKernel(
+          BATCH_NORM_RELU_KERNEL,
+          { x: xs, mean, variance, offset: b, scale: g },
+          { varianceEpsilon: epsilon },
+        ) as tf.Tensor;
+      save([xs, mean, variance, g, b]);
+    } else {
+      const normalized = tf.batchNorm(xs, mean, variance, b, g, epsilon);
+      value = relu ? tf.relu(normalized) : normalized;
+      // The ReLU's output: its gradient's mask (positive exactly where its input is).
+      save(relu ? [xs, mean, variance, g, value] : [xs, mean, variance, g]);
+    }
     return {
-      value: tf.batchNorm(xs, mean, variance, b, g, epsilon),
+      value,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sx, sMean, sVariance, sGamma] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-        const d = Array.isArray(dy) ? (dy[0] as tf.Tensor) : dy;
-        if (
-          tf.getKernel(BATCH_NORM_TRAINING_GRAD_KERNEL, tf.getBackend()) !== undefined &&
-          d.dtype === 'float32' &&
-          sx.dtype === 'float32'
-        ) {
+        const [sx, sMean, sVariance, sGamma, sLast] = saved as [
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor | undefined,
+        ];
+        const incoming = Array.isArray(dy) ? (dy[0] as tf.Tensor) : dy;
+        if (fusedRelu) {
+          return tf.engine().runKernel(
+            BATCH_NORM_TRAINING_GRAD_KERNEL,
+            {
+              x: sx,
+              mean: sMean,
+              variance: sVariance,
+              scale: sGamma,
+              offset: sLast as tf.Tensor,
+              dy: incoming,
+            },
+            { varianceEpsilon: epsilon, relu: true },
+          ) as tf.Tensor[];
+        }
+        const d = relu && !fusedRelu ? tf.mul(incoming, tf.step(sLast as tf.Tensor)) : incoming;
+        if (fusedGrad && !fusedRelu && d.dtype === 'float32') {
           return tf
             .engine()
             .runKernel(
@@ -122,7 +168,8 @@ export function batchNormalization(
     ) {
       return original(inputs, kwargs);
     }
-    return tf.tidy(() => {
+    const relu = reluFused.has(layer);
+    const output = tf.tidy(() => {
       let mean: tf.Tensor | undefined;
       let variance: tf.Tensor | undefined;
       const y = trainingBatchNorm(
@@ -134,6 +181,7 @@ export function batchNormalization(
           mean = m;
           variance = v;
         },
+        relu,
       );
       // Moving averages as tfjs-layers updates them, moving -= (moving - batch) * (1 - momentum), but of
       // the unbiased batch variance (n / (n - 1) times the biased one, n values per channel), as PyTorch's
@@ -156,6 +204,55 @@ export function batchNormalization(
       }
       return y;
     });
+    if (relu) reluOutputs.add(output);
+    return output;
   };
   return layer;
+}
+
+/** Batch-norm layers of {@link batchNormRelu} whose training-mode call applies the following ReLU too. */
+const reluFused = new WeakSet<object>();
+/** Their training-mode outputs: relu(batchNorm(x)) already, which the ReLU layer passes on unchanged. */
+const reluOutputs = new WeakSet<object>();
+
+/** The part of tfjs-layers' `Activation` layer that {@link batchNormRelu} uses. */
+interface ActivationLayer {
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[];
+}
+
+/**
+ * A batch-norm layer ({@link batchNormalization}`(args)`) and the ReLU activation layer that follows it
+ * (`tf.layers.activation({ activation: 'relu', ...reluArgs })`), for `relu.apply(batchNorm.apply(x))`. In
+ * training, the batch-norm layer's call computes relu(batchNorm(x)) in one op (one pass over the
+ * activation on wasm, and a gradient that applies the ReLU's mask inside the batch norm's: two passes over
+ * the activation fewer forward, one backward), and the ReLU layer passes that output on unchanged (the
+ * ReLU of a ReLU's output is the same values). Everything else is as if the two layers were built apart:
+ * the same classes and serialised configs (saved models load in plain tfjs-layers), the same inference, and
+ * the same training values up to float32 rounding. The batch-norm layer's own output is then the ReLU's in
+ * training, so nothing but the ReLU layer may read it: {@link unfuseBatchNormRelu} undoes the fusion
+ * (feature taps at the batch-norm layer do).
+ */
+export function batchNormRelu(
+  args: Parameters<typeof tfl.layers.batchNormalization>[0],
+  reluArgs: { name?: string } = {},
+): { batchNorm: tfl.layers.Layer; relu: tfl.layers.Layer } {
+  const batchNorm = batchNormalization(args);
+  const relu = tfl.layers.activation({ ...reluArgs, activation: 'relu' });
+  const activation = relu as unknown as ActivationLayer;
+  const original = activation.call.bind(relu);
+  activation.call = (inputs, kwargs) => {
+    const input = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
+    return input !== undefined && reluOutputs.has(input) ? input : original(inputs, kwargs);
+  };
+  reluFused.add(batchNorm);
+  return { batchNorm, relu };
+}
+
+/**
+ * Makes a batch-norm layer of {@link batchNormRelu} compute its own output again in training (the ReLU
+ * layer after it then applies the ReLU as usual): for models that read that output elsewhere, e.g.
+ * feature taps. A no-op for any other layer.
+ */
+export function unfuseBatchNormRelu(layer: tfl.layers.Layer): void {
+  reluFused.delete(layer);
 }

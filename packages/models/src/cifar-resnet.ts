@@ -1,5 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { batchNormalization } from './batch-norm.js';
+import { batchNormalization, batchNormRelu } from './batch-norm.js';
 import { conv2d } from './conv2d.js';
 import type { LayerSeeds } from './layer-seeds.js';
 import { PadShortcut } from './pad-shortcut.js';
@@ -49,6 +49,15 @@ function relu(name: string): tfl.layers.Layer {
   return tfl.layers.activation({ activation: 'relu', name });
 }
 
+/** A batch norm and the ReLU after it, one op in training (see {@link batchNormRelu}). */
+function bnRelu(x: T, bnName: string, reluName: string): T {
+  const { batchNorm, relu } = batchNormRelu(
+    { momentum: 0.9, epsilon: 1e-5, name: bnName },
+    { name: reluName },
+  );
+  return relu.apply(batchNorm.apply(x)) as T;
+}
+
 /**
  * He et al.'s CIFAR ResNets (arXiv 1512.03385, section 4.2) and the wide variants of the CIFAR-100 KD
  * benchmarks (RepDistiller's `resnet8x4`/`resnet32x4`): a conv3x3-BN-ReLU stem, three stages of `n` basic
@@ -62,8 +71,7 @@ export function buildCifarResNet(ctx: BuildContext, spec: CifarResNetSpec): Buil
   const n = (spec.depth - 2) / 6;
   const input = tfl.input({ shape: [...ctx.inputShape], name: 'input' });
   let x = conv(seeds, spec.stemWidth, 3, 1, 'stem_conv').apply(input) as T;
-  x = bn('stem_bn').apply(x) as T;
-  x = relu('stem_relu').apply(x) as T;
+  x = bnRelu(x, 'stem_bn', 'stem_relu');
   let channels = spec.stemWidth;
   const taps: string[] = [];
   spec.stageWidths.forEach((width, s) => {
@@ -75,8 +83,7 @@ export function buildCifarResNet(ctx: BuildContext, spec: CifarResNetSpec): Buil
       let y = x;
       if (stride > 1) y = tfl.layers.zeroPadding2d({ padding: 1, name: `${p}_pad1` }).apply(y) as T;
       y = conv(seeds, width, 3, stride, `${p}_conv1`, stride > 1 ? 'valid' : 'same').apply(y) as T;
-      y = bn(`${p}_bn1`).apply(y) as T;
-      y = relu(`${p}_relu1`).apply(y) as T;
+      y = bnRelu(y, `${p}_bn1`, `${p}_relu1`);
       y = conv(seeds, width, 3, 1, `${p}_conv2`).apply(y) as T;
       y = bn(`${p}_bn2`).apply(y) as T;
       let shortcut = x;

@@ -1,5 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { batchNormalization } from './batch-norm.js';
+import { batchNormRelu } from './batch-norm.js';
 import { conv2d } from './conv2d.js';
 import type { BuildContext, BuiltModel } from './zoo-types.js';
 
@@ -44,12 +44,12 @@ export function buildCifarVgg(
         kernelInitializer: seeds.heNormal(),
         name: `${p}_conv${c + 1}`,
       }).apply(x) as tfl.SymbolicTensor;
-      x = batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: `${p}_bn${c + 1}` }).apply(
-        x,
-      ) as tfl.SymbolicTensor;
-      x = tfl.layers
-        .activation({ activation: 'relu', name: `${p}_relu${c + 1}` })
-        .apply(x) as tfl.SymbolicTensor;
+      // Batch norm and ReLU in one op in training (the same layers and values).
+      const { batchNorm, relu } = batchNormRelu(
+        { momentum: 0.9, epsilon: 1e-5, name: `${p}_bn${c + 1}` },
+        { name: `${p}_relu${c + 1}` },
+      );
+      x = relu.apply(batchNorm.apply(x)) as tfl.SymbolicTensor;
     });
     x = tfl.layers
       .maxPooling2d({ poolSize: 2, strides: 2, name: `${p}_pool` })

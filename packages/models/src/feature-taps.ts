@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '@distilljs/core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { unfuseBatchNormRelu } from './batch-norm.js';
 import { getModelMetadata, setModelMetadata } from './model-metadata.js';
 
 /**
@@ -39,7 +40,10 @@ export function withFeatureTaps(model: tfl.LayersModel, layerNames?: readonly st
         { where: 'withFeatureTaps(layerNames)' },
       );
     }
-    return model.getLayer(name).output as tfl.SymbolicTensor;
+    const layer = model.getLayer(name);
+    // A batch norm fused with the ReLU after it would give the tap the ReLU's values in training.
+    unfuseBatchNormRelu(layer);
+    return layer.output as tfl.SymbolicTensor;
   });
   const tapped = tfl.model({
     inputs: model.inputs,

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { applyParams, batchNormRef, epsilonOf } from './batch-norm.js';
 import type { HeapBackend } from './max-pool-grad.js';
 import { reduceRows, runRows } from './simd/simd-helpers.js';
 import { simdKernels } from './simd/simd-kernels.js';
@@ -94,30 +95,44 @@ function channelSums(
   dy: TensorInfo,
   mean: TensorInfo,
   c: number,
+  relu?: ReluMask,
 ): { sumDy: Float64Array; sumDyX: Float64Array } {
   const size = tf.util.sizeFromShape(x.shape);
   const rows = c === 0 ? 0 : size / c;
   const simd = c % 4 === 0 && rows > 0 ? simdKernels(backend.wasm) : undefined;
   const at = (t: TensorInfo) => backend.dataIdMap?.get(t.dataId)?.memoryOffset;
-  if (simd !== undefined && at(x) !== undefined) {
+  if (simd !== undefined && at(x) !== undefined && (relu === undefined || relu.factorAt !== undefined)) {
     // [sum(dy) | sum(dy * (x - mean))], shared with the helper threads.
     const [xo, dyo, mo] = [at(x) as number, at(dy) as number, at(mean) as number];
+    const f = relu?.factorAt as number;
     const sums = reduceRows(
       backend as Parameters<typeof reduceRows>[0],
-      'batchNormSums',
+      relu === undefined ? 'batchNormSums' : 'batchNormSumsRelu',
       rows,
       c,
       2 * c,
-      (r0, r1, accOffset) => [xo + r0 * c * 4, dyo + r0 * c * 4, r1 - r0, c, mo, accOffset],
-      (args) => simd.batchNormSums(...(args as Parameters<typeof simd.batchNormSums>)),
+      (r0, r1, accOffset) => [
+        xo + r0 * c * 4,
+        dyo + r0 * c * 4,
+        r1 - r0,
+        c,
+        mo,
+        accOffset,
+        ...(relu === undefined ? [] : [f, f + 4 * c]),
+      ],
+      relu === undefined
+        ? (args) => simd.batchNormSums(...(args as Parameters<typeof simd.batchNormSums>))
+        : (args) => simd.batchNormSumsRelu(...(args as Parameters<typeof simd.batchNormSumsRelu>)),
     );
     return { sumDy: sums.slice(0, c), sumDyX: sums.slice(c, 2 * c) };
   }
   const sumDy = new Float64Array(c);
   const sumDyX = new Float64Array(c);
+  const xv = backend.typedArrayFromHeap(x) as Float32Array;
+  const dyv = backend.typedArrayFromHeap(dy) as Float32Array;
   accumulate(
-    backend.typedArrayFromHeap(x) as Float32Array,
-    backend.typedArrayFromHeap(dy) as Float32Array,
+    xv,
+    relu === undefined ? dyv : maskedDy(xv, dyv, relu.params, c),
     backend.typedArrayFromHeap(mean) as Float32Array,
     rows,
     c,
@@ -128,6 +143,29 @@ function channelSums(
 }
 
 /**
+ * The ReLU that followed a batch norm, for its gradient's mask: the forward pass's per-channel mean, factor
+ * and offset ({@link applyParams}), and the byte offset of a copy of the factor on the wasm heap, the
+ * offset right after it (undefined: not on the heap).
+ */
+interface ReluMask {
+  readonly params: Float32Array;
+  readonly factorAt: number | undefined;
+}
+
+/**
+ * `dy * step(y)` in JavaScript, y recomputed from x as the forward pass computed it ({@link batchNormRef});
+ * step is 1 for y > 0, 0 otherwise, NaN for NaN (as the ReLU's own gradient).
+ */
+function maskedDy(xv: Float32Array, dyv: Float32Array, params: Float32Array, c: number): Float32Array {
+  const out = new Float32Array(dyv.length);
+  for (let i = 0; i < dyv.length; i++) {
+    const y = batchNormRef(xv[i] as number, params, i % c, c);
+    out[i] = (dyv[i] as number) * (y > 0 ? 1 : Number.isNaN(y) ? Number.NaN : 0);
+  }
+  return out;
+}
+
+/**
  * `DistilljsBatchNormTrainingGrad` (`BATCH_NORM_TRAINING_GRAD_KERNEL` of @distilljs/core): the whole
  * gradient of training-mode batch normalisation, through the batch statistics too, in two passes over the
  * activation: the per-channel sums ({@link channelSums}), then `dx = a * dy + b * (x - mean) + d` with
@@ -135,6 +173,10 @@ function channelSums(
  * kernel `batchNormTrainDx` when c is a multiple of 4, else JavaScript). tfjs-layers' composition of the
  * same gradient (the fused kernel above plus the gradients of the two means, the square and the
  * subtraction that compute the statistics, and the sums that join them) makes about nine passes.
+ * With the attribute `relu` (and the input `offset`), the gradient of `DistilljsBatchNormRelu`: dy is first
+ * masked by the ReLU's gradient, `dy * step(y)`, inside both passes (`batchNormSumsRelu`,
+ * `batchNormTrainDxRelu`), y recomputed from x with the forward kernel's float32 operations, so the
+ * ReLU's own gradient pass (read dy and y, write a masked copy) is not needed.
  * Outputs `[dx, dScale, dOffset]`.
  */
 export function batchNormTrainingGrad(args: {
@@ -143,7 +185,8 @@ export function batchNormTrainingGrad(args: {
   attrs?: Record<string, unknown>;
 }): TensorInfo[] {
   const backend = args.backend as HeapBackend;
-  const { x, mean, variance, scale, dy } = args.inputs as Record<string, TensorInfo | undefined>;
+  const { x, mean, variance, scale, offset, dy } = args.inputs as Record<string, TensorInfo | undefined>;
+  const relu = args.attrs?.relu === true;
   const xInfo = x as TensorInfo;
   const c = xInfo.shape[xInfo.shape.length - 1] ?? 0;
   if (
@@ -160,15 +203,32 @@ export function batchNormTrainingGrad(args: {
       'DistilljsBatchNormTrainingGrad: needs float32 x and dy of one shape and per-channel float32 mean, variance and scale',
     );
   }
-  const eps = Number(args.attrs?.varianceEpsilon ?? 0.001);
+  if (relu && (offset === undefined || !batchNormGradApplies(x, mean, variance, offset))) {
+    throw new Error('DistilljsBatchNormTrainingGrad: with relu, needs a per-channel float32 offset');
+  }
+  const eps = epsilonOf(args.attrs);
   const size = tf.util.sizeFromShape(x.shape);
   const rows = c === 0 ? 0 : size / c;
-  const { sumDy, sumDyX } = channelSums(backend, x, dy, mean, c);
-  const dxInfo = backend.makeOutput(x.shape.slice(), 'float32');
-  const dScaleInfo = backend.makeOutput([c], 'float32');
-  const dOffsetInfo = backend.makeOutput([c], 'float32');
-  const params = backend.makeOutput([4 * c], 'float32');
+  const simd = c % 4 === 0 && rows > 0 ? simdKernels(backend.wasm) : undefined;
+  const at = (t: TensorInfo) => backend.dataIdMap?.get(t.dataId)?.memoryOffset;
+  // Per channel: mean, a, b, d, then (relu) the forward pass's factor and offset.
+  const params = backend.makeOutput([(relu ? 6 : 4) * c], 'float32');
+  const outs: TensorInfo[] = [];
   try {
+    const forward = relu ? applyParams(backend, mean, variance, scale, offset, eps, c) : undefined;
+    if (forward !== undefined) {
+      (backend.typedArrayFromHeap(params) as Float32Array).set(forward.subarray(0, c), 0);
+      (backend.typedArrayFromHeap(params) as Float32Array).set(forward.subarray(c), 4 * c);
+    }
+    const p0 = at(params);
+    // The forward pass's factor and offset are params' fifth and sixth vectors (byte 16c on).
+    const mask =
+      forward === undefined
+        ? undefined
+        : { params: forward, factorAt: p0 === undefined ? undefined : p0 + 16 * c };
+    const { sumDy, sumDyX } = channelSums(backend, x, dy, mean, c, mask);
+    outs.push(...[x.shape.slice(), [c], [c]].map((shape) => backend.makeOutput(shape, 'float32')));
+    const [dxInfo, dScaleInfo, dOffsetInfo] = outs as [TensorInfo, TensorInfo, TensorInfo];
     const mv = backend.typedArrayFromHeap(mean) as Float32Array;
     const vv = backend.typedArrayFromHeap(variance) as Float32Array;
     const sv = backend.typedArrayFromHeap(scale) as Float32Array;
@@ -185,39 +245,40 @@ export function batchNormTrainingGrad(args: {
       ds[k] = r * (sumDyX[k] as number);
       dof[k] = sumDy[k] as number;
     }
-    const simd = c % 4 === 0 && rows > 0 ? simdKernels(backend.wasm) : undefined;
-    const at = (t: TensorInfo) => backend.dataIdMap?.get(t.dataId)?.memoryOffset;
     const offsets = [x, dy, dxInfo, params].map(at);
     if (simd !== undefined && offsets.every((o) => o !== undefined)) {
       const [xo, dyo, dxo, po] = offsets as [number, number, number, number];
       runRows(
         backend.wasm,
-        'batchNormTrainDx',
+        relu ? 'batchNormTrainDxRelu' : 'batchNormTrainDx',
         rows,
         c,
         (r0, r1) => [xo + r0 * c * 4, dyo + r0 * c * 4, dxo + r0 * c * 4, r1 - r0, c, po],
-        (args) => simd.batchNormTrainDx(...(args as Parameters<typeof simd.batchNormTrainDx>)),
+        relu
+          ? (args) => simd.batchNormTrainDxRelu(...(args as Parameters<typeof simd.batchNormTrainDxRelu>))
+          : (args) => simd.batchNormTrainDx(...(args as Parameters<typeof simd.batchNormTrainDx>)),
       );
     } else if (rows > 0) {
       const xv = backend.typedArrayFromHeap(x) as Float32Array;
       const dyv = backend.typedArrayFromHeap(dy) as Float32Array;
+      const g = forward === undefined ? dyv : maskedDy(xv, dyv, forward, c);
       const dx = backend.typedArrayFromHeap(dxInfo) as Float32Array;
       const p2 = backend.typedArrayFromHeap(params) as Float32Array;
       for (let i = 0; i < size; i++) {
         const k = i % c;
         dx[i] =
-          (p2[c + k] as number) * (dyv[i] as number) +
+          (p2[c + k] as number) * (g[i] as number) +
           (p2[2 * c + k] as number) * ((xv[i] as number) - (p2[k] as number)) +
           (p2[3 * c + k] as number);
       }
     }
   } catch (error) {
-    for (const t of [dxInfo, dScaleInfo, dOffsetInfo]) backend.disposeData(t.dataId);
+    for (const t of outs) backend.disposeData(t.dataId);
     throw error;
   } finally {
     backend.disposeData(params.dataId);
   }
-  return [dxInfo, dScaleInfo, dOffsetInfo];
+  return outs;
 }
 
 /** sum(dy) and sum(dy * (x - mean)) per channel in float64, in JavaScript. */

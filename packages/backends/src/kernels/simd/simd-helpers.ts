@@ -31,6 +31,9 @@ export type SimdHelperKernel =
   | 'batchNormApply'
   | 'batchNormSums'
   | 'batchNormTrainDx'
+  | 'batchNormApplyRelu'
+  | 'batchNormSumsRelu'
+  | 'batchNormTrainDxRelu'
   | 'reluGrad'
   | 'maxPool2x2'
   | 'maxPoolGrad2x2'
@@ -69,6 +72,9 @@ const KERNELS: readonly SimdHelperKernel[] = [
   'winoTilesInput',
   'winoTilesOutput',
   'winoTilesDy',
+  'batchNormApplyRelu',
+  'batchNormSumsRelu',
+  'batchNormTrainDxRelu',
 ];
 
 // Control block, one per helper (Int32Array): [0] request sequence number, [1] finished sequence number,

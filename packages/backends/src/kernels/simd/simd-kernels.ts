@@ -264,6 +264,30 @@ export interface SimdKernels {
   ): void;
   /** Adds sum(dy) to acc[0, c) and sum(dy * (x - mean)) to acc[c, 2c) (float64), c a multiple of 4. */
   batchNormSums(x: number, dy: number, rows: number, c: number, mean: number, acc: number): void;
+  /** batchNormApply followed by a ReLU (`y < 0 ? 0 : y`) in the same pass. */
+  batchNormApplyRelu(
+    x: number,
+    out: number,
+    rows: number,
+    c: number,
+    mean: number,
+    factor: number,
+    offset: number,
+  ): void;
+  /**
+   * batchNormSums of dy masked by the ReLU after the batch norm: dy * step(y), y recomputed from x with
+   * batchNormApplyRelu's `factor` and `offset`.
+   */
+  batchNormSumsRelu(
+    x: number,
+    dy: number,
+    rows: number,
+    c: number,
+    mean: number,
+    acc: number,
+    factor: number,
+    offset: number,
+  ): void;
   /** out = dy * step(x) over `size` floats, a multiple of 4. */
   reluGrad(dy: number, x: number, out: number, size: number): void;
   /** x[b, i, j, c] (NHWC block, byte strides xImage, xRow) -> dst + c*rcBytes + b*sBytes + i*wpBytes + j*4. */
@@ -305,6 +329,11 @@ export interface SimdKernels {
   ): void;
   /** dx = a * dy + b * (x - mean) + d per channel (params: mean, a, b, d, each [c]); c a multiple of 4. */
   batchNormTrainDx(x: number, dy: number, out: number, rows: number, c: number, params: number): void;
+  /**
+   * batchNormTrainDx of dy masked by the ReLU after the batch norm (params: mean, a, b, d, then the forward
+   * pass's factor and offset, each [c]).
+   */
+  batchNormTrainDxRelu(x: number, dy: number, out: number, rows: number, c: number, params: number): void;
   /**
    * C = A B (+ bias, ReLU) over strided operands, in chunks of `chunk` rows by `colChunk` columns taken
    * from the atomic counter at `counter` (see `gemm` in the generator). Strides in bytes; flags: 1 bias, 2 ReLU, 4 transposed output.
@@ -527,6 +556,8 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
           ),
         batchNormApply: exports.batchNormApply as Fn,
         batchNormSums: exports.batchNormSums as Fn,
+        batchNormApplyRelu: exports.batchNormApplyRelu as Fn,
+        batchNormSumsRelu: exports.batchNormSumsRelu as Fn,
         reluGrad: exports.reluGrad as Fn,
         toChannelMajor: exports.toChannelMajor as Fn,
         filterTaps: exports.filterTaps as Fn,
@@ -539,6 +570,7 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
         filterFew: exports.filterFew as Fn,
         adamUpdate: exports.adamUpdate as Fn,
         batchNormTrainDx: exports.batchNormTrainDx as Fn,
+        batchNormTrainDxRelu: exports.batchNormTrainDxRelu as Fn,
         gemm: exports.gemm as Fn,
         gemmBatch: exports.gemmBatch as Fn,
         winoTilesInput: exports.winoTilesInput as Fn,
