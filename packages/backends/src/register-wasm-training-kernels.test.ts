@@ -52,6 +52,31 @@ function expectClose(actual: Float32Array, expected: Float32Array, tol = 1e-4): 
   expect(worst).toBeLessThan(tol);
 }
 
+/**
+ * `layerGrad(false)` on cpu against `layerGrad(true)` on wasm (to 1e-4); returns the kernels the wasm run
+ * profiled.
+ */
+async function layerGradAgainstCpu(layerGrad: (fused: boolean) => tf.Tensor): Promise<string[]> {
+  await tf.setBackend('cpu');
+  const want = tf.tidy(() => layerGrad(false));
+  const wantValues = (await want.data()) as Float32Array;
+  want.dispose();
+  await tf.setBackend('wasm');
+  const profile = await tf.profile(() => layerGrad(true));
+  const got = profile.result as tf.Tensor;
+  expectClose((await got.data()) as Float32Array, wantValues);
+  got.dispose();
+  return profile.kernels.map((k) => k.name);
+}
+
+/** A built batch-norm layer given gamma and beta (its moving statistics as built). */
+function withGammaBeta(layer: tfl.layers.Layer, shape: number[], gamma: Float32Array, beta: Float32Array) {
+  layer.build(shape);
+  const weights = layer.getWeights();
+  layer.setWeights([tf.tensor1d(gamma), tf.tensor1d(beta), weights[2] as tf.Tensor, weights[3] as tf.Tensor]);
+  return layer;
+}
+
 async function compare(fn: () => tf.Tensor, tol?: number): Promise<void> {
   const ref = await on('cpu', fn);
   const got = await on('wasm', fn);
@@ -1089,32 +1114,21 @@ describe('registerWasmTrainingKernels', () => {
     const w = randomArray(rng, shape);
     const gammaBeta = [randomArray(rng, [8]).map((v) => 1 + 0.3 * v), randomArray(rng, [8])];
     const layerGrad = (fused: boolean) => {
-      const layer = fused
-        ? batchNormalization({ momentum: 0.9, epsilon: 1e-5 })
-        : tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
-      layer.build(shape);
-      const weights = layer.getWeights();
-      layer.setWeights([
-        tf.tensor1d(gammaBeta[0] as Float32Array),
-        tf.tensor1d(gammaBeta[1] as Float32Array),
-        weights[2] as tf.Tensor,
-        weights[3] as tf.Tensor,
-      ]);
+      const layer = withGammaBeta(
+        fused
+          ? batchNormalization({ momentum: 0.9, epsilon: 1e-5 })
+          : tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }),
+        shape,
+        gammaBeta[0] as Float32Array,
+        gammaBeta[1] as Float32Array,
+      );
       return tf.grad((xs: tf.Tensor) =>
         tf.sum(tf.mul(layer.apply(xs, { training: true }) as tf.Tensor, tf.tensor(w, shape))),
       )(tf.tensor(x, shape));
     };
-    await tf.setBackend('cpu');
-    const want = tf.tidy(() => layerGrad(false));
-    const wantValues = (await want.data()) as Float32Array;
-    want.dispose();
-    await tf.setBackend('wasm');
-    const profile = await tf.profile(() => layerGrad(true));
-    const got = profile.result as tf.Tensor;
-    expectClose((await got.data()) as Float32Array, wantValues);
-    got.dispose();
-    expect(profile.kernels.map((k) => k.name)).toContain('DistilljsBatchNormTrainingGrad');
-    expect(profile.kernels.map((k) => k.name)).toContain('DistilljsBatchNormMoments');
+    const names = await layerGradAgainstCpu(layerGrad);
+    expect(names).toContain('DistilljsBatchNormTrainingGrad');
+    expect(names).toContain('DistilljsBatchNormMoments');
   });
 
   it('matches cpu for the fused batch norm + ReLU and its gradient, SIMD on and off, kernel and layer', async () => {
@@ -1268,30 +1282,14 @@ describe('registerWasmTrainingKernels', () => {
             batchNorm: tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 }),
             relu: tfl.layers.activation({ activation: 'relu' }),
           };
-      pair.batchNorm.build(layerShape);
-      const weights = pair.batchNorm.getWeights();
-      pair.batchNorm.setWeights([
-        tf.tensor1d(gammaBeta[0] as Float32Array),
-        tf.tensor1d(gammaBeta[1] as Float32Array),
-        weights[2] as tf.Tensor,
-        weights[3] as tf.Tensor,
-      ]);
+      withGammaBeta(pair.batchNorm, layerShape, gammaBeta[0] as Float32Array, gammaBeta[1] as Float32Array);
       const apply = (t: tf.Tensor) =>
         pair.relu.apply(pair.batchNorm.apply(t, { training: true }), { training: true }) as tf.Tensor;
       return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(apply(t), tf.tensor(w, layerShape))))(
         tf.tensor(xs, layerShape),
       );
     };
-    await tf.setBackend('cpu');
-    const want = tf.tidy(() => layerGrad(false));
-    const wantValues = (await want.data()) as Float32Array;
-    want.dispose();
-    await tf.setBackend('wasm');
-    const profile = await tf.profile(() => layerGrad(true));
-    const got = profile.result as tf.Tensor;
-    expectClose((await got.data()) as Float32Array, wantValues);
-    got.dispose();
-    const names = profile.kernels.map((k) => k.name);
+    const names = await layerGradAgainstCpu(layerGrad);
     expect(names).toContain('DistilljsBatchNormRelu');
     expect(names).toContain('DistilljsBatchNormTrainingGrad');
     expect(names.filter((n) => n === 'Relu' || n === '_DistilljsReluGrad' || n === 'FusedBatchNorm')).toEqual(

@@ -265,15 +265,7 @@ export interface SimdKernels {
   /** Adds sum(dy) to acc[0, c) and sum(dy * (x - mean)) to acc[c, 2c) (float64), c a multiple of 4. */
   batchNormSums(x: number, dy: number, rows: number, c: number, mean: number, acc: number): void;
   /** batchNormApply followed by a ReLU (`y < 0 ? 0 : y`) in the same pass. */
-  batchNormApplyRelu(
-    x: number,
-    out: number,
-    rows: number,
-    c: number,
-    mean: number,
-    factor: number,
-    offset: number,
-  ): void;
+  batchNormApplyRelu: SimdKernels['batchNormApply'];
   /**
    * batchNormSums of dy masked by the ReLU after the batch norm: dy * step(y), y recomputed from x with
    * batchNormApplyRelu's `factor` and `offset`.
