@@ -6,6 +6,13 @@ import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-ker
 
 /** Image chunks per convolution, as in conv2d-direct.ts. */
 const CHUNKS = 16;
+/** The transforms' fractions as products (float64 divisions are several times slower). */
+const Q4 = 1 / 4;
+const Q6 = 1 / 6;
+const Q12 = 1 / 12;
+const Q24 = 1 / 24;
+/** Channel pairs a block of the F(4x4, 3x3) filter transform. */
+const BLOCK = 256;
 
 /**
  * Winograd's filter transform for F(2x2, 3x3): U[xi][c][o] = (G g G^T)[xi] for each 3x3 slice
@@ -50,34 +57,37 @@ export function winogradFilter(filter: Float32Array, ci: number, co: number, u: 
  */
 export function winogradFilter4(filter: Float32Array, ci: number, co: number, u: Float32Array): void {
   const plane = ci * co;
-  const gg = new Float64Array(18);
-  const rows = (a: number, b: number, d: number, out: Float64Array, at: number, step: number): void => {
-    out[at] = a / 4;
-    out[at + step] = -(a + b + d) / 6;
-    out[at + 2 * step] = -(a - b + d) / 6;
-    out[at + 3 * step] = a / 24 + b / 12 + d / 6;
-    out[at + 4 * step] = a / 24 - b / 12 + d / 6;
-    out[at + 5 * step] = d;
-  };
-  const row = new Float64Array(6);
-  for (let c = 0; c < ci; c++) {
-    for (let o = 0; o < co; o++) {
-      const at = c * co + o;
-      // G g: 6 rows of 3 (gg[3 r + s]), column s of g being taps (., s).
-      for (let s = 0; s < 3; s++) {
-        rows(
-          filter[s * plane + at] as number,
-          filter[(3 + s) * plane + at] as number,
-          filter[(6 + s) * plane + at] as number,
-          gg,
-          s,
-          3,
-        );
+  // Blocks of BLOCK channel pairs, plane by plane (45 planes a plane apart at once would thrash the L1
+  // cache); t[(3 r + s) * BLOCK + i] = (G g)[r][s] of pair at + i.
+  const t = new Float64Array(18 * BLOCK);
+  for (let at = 0; at < plane; at += BLOCK) {
+    const len = Math.min(BLOCK, plane - at);
+    for (let s = 0; s < 3; s++) {
+      for (let i = 0; i < len; i++) {
+        const a = filter[s * plane + at + i] as number;
+        const b = filter[(3 + s) * plane + at + i] as number;
+        const d = filter[(6 + s) * plane + at + i] as number;
+        t[s * BLOCK + i] = a * Q4;
+        t[(3 + s) * BLOCK + i] = -(a + b + d) * Q6;
+        t[(6 + s) * BLOCK + i] = -(a - b + d) * Q6;
+        t[(9 + s) * BLOCK + i] = a * Q24 + b * Q12 + d * Q6;
+        t[(12 + s) * BLOCK + i] = a * Q24 - b * Q12 + d * Q6;
+        t[(15 + s) * BLOCK + i] = d;
       }
-      // (G g) G^T: each row of 3 -> 6.
-      for (let r = 0; r < 6; r++) {
-        rows(gg[3 * r] as number, gg[3 * r + 1] as number, gg[3 * r + 2] as number, row, 0, 1);
-        for (let j = 0; j < 6; j++) u[(6 * r + j) * plane + at] = row[j] as number;
+    }
+    // (G g) G^T: each row of 3 -> 6.
+    for (let r = 0; r < 6; r++) {
+      const o = 6 * r * plane + at;
+      for (let i = 0; i < len; i++) {
+        const a = t[3 * r * BLOCK + i] as number;
+        const b = t[(3 * r + 1) * BLOCK + i] as number;
+        const d = t[(3 * r + 2) * BLOCK + i] as number;
+        u[o + i] = a * Q4;
+        u[o + plane + i] = -(a + b + d) * Q6;
+        u[o + 2 * plane + i] = -(a - b + d) * Q6;
+        u[o + 3 * plane + i] = a * Q24 + b * Q12 + d * Q6;
+        u[o + 4 * plane + i] = a * Q24 - b * Q12 + d * Q6;
+        u[o + 5 * plane + i] = d;
       }
     }
   }

@@ -1103,7 +1103,7 @@
     (param $left i32) (param $scratch i32) (param $slotBytes i32) (param $band i32)
     (local $yp i32) (local $dst i32) (local $rowBytes i32) (local $leftBytes i32) (local $srcRowBytes i32)
     (local $k i32) (local $b i32) (local $b1 i32) (local $img i32) (local $outImg i32) (local $vs i32) (local $ms i32)
-    (local $tw i32) (local $tiles i32) (local $bs i32) (local $start i32) (local $g i32)
+    (local $tw i32) (local $tile i32) (local $tiles i32) (local $bs i32) (local $start i32) (local $g i32)
     (local $cg i32) (local $pd i32) (local $pvs i32) (local $pr i32) (local $pp i32) (local $xiStride i32)
     (local $ob i32) (local $tb i32) (local $xi i32) (local $pu i32) (local $pv i32) (local $pEnd i32) (local $pm i32)
     (local $t i32) (local $vo i32) (local $po i32) (local $uXiBytes i32) (local $outRowBytes i32)
@@ -1176,12 +1176,14 @@
           (block $doneTx (loop $loopTx
             (br_if $doneTx (i32.ge_u (local.get $t) (local.get $band)))
             (local.set $g (i32.add (local.get $start) (local.get $t)))
+            ;; the tile's top-left input position
+            (local.set $tile (i32.add (local.get $img)
+              (i32.add (i32.mul (i32.shl (i32.div_u (local.get $g) (local.get $tw)) (i32.const 2)) (local.get $rowBytes))
+                (i32.mul (i32.shl (i32.rem_u (local.get $g) (local.get $tw)) (i32.const 2)) (local.get $ciBytes)))))
             (local.set $cg (i32.const 0))
             (block $doneCg (loop $loopCg
               (br_if $doneCg (i32.ge_u (local.get $cg) (local.get $ciBytes)))
-              (local.set $pd (i32.add (i32.add (local.get $img) (local.get $cg))
-                (i32.add (i32.mul (i32.shl (i32.div_u (local.get $g) (local.get $tw)) (i32.const 2)) (local.get $rowBytes))
-                  (i32.mul (i32.shl (i32.rem_u (local.get $g) (local.get $tw)) (i32.const 2)) (local.get $ciBytes)))))
+              (local.set $pd (i32.add (local.get $tile) (local.get $cg)))
               (local.set $pvs (i32.add (i32.add (local.get $vs) (local.get $cg)) (i32.mul (local.get $t) (local.get $ciBytes))))
               (local.set $pr (local.get $pd)) (local.set $pp (local.get $pvs))
               (local.set $g0 (v128.load (local.get $pr))) (local.set $g1 (v128.load (i32.add (local.get $pr) (local.get $ci1Bytes)))) (local.set $g2 (v128.load (i32.add (local.get $pr) (local.get $ci2Bytes))))
@@ -1475,14 +1477,16 @@
               (block $doneT (loop $loopT
                 (br_if $doneT (i32.ge_u (local.get $t) (i32.const 4)))
                 (local.set $g (i32.add (i32.add (local.get $start) (local.get $tb)) (local.get $t)))
+                ;; the tile's top-left output position, for these 8 channels
+                (local.set $tile (i32.add (i32.add (local.get $outImg) (local.get $ob))
+                  (i32.add (i32.mul (i32.shl (i32.div_u (local.get $g) (local.get $tw)) (i32.const 2)) (local.get $outRowBytes))
+                    (i32.mul (i32.shl (i32.rem_u (local.get $g) (local.get $tw)) (i32.const 2)) (local.get $coBytes)))))
                 (local.set $vo (i32.const 0))
                 (block $doneV (loop $loopV
                   (br_if $doneV (i32.ge_u (local.get $vo) (i32.const 32)))
                   (local.set $pm (i32.add (i32.add (local.get $ms) (i32.shl (local.get $t) (i32.const 5))) (local.get $vo)))
                   (local.set $bv (v128.load (i32.add (i32.add (local.get $bias) (local.get $ob)) (local.get $vo))))
-                  (local.set $po (i32.add (i32.add (i32.add (local.get $outImg) (local.get $ob)) (local.get $vo))
-                    (i32.add (i32.mul (i32.shl (i32.div_u (local.get $g) (local.get $tw)) (i32.const 2)) (local.get $outRowBytes))
-                      (i32.mul (i32.shl (i32.rem_u (local.get $g) (local.get $tw)) (i32.const 2)) (local.get $coBytes)))))
+                  (local.set $po (i32.add (local.get $tile) (local.get $vo)))
                   (local.set $g0 (v128.load offset=0 (local.get $pm))) (local.set $g1 (v128.load offset=768 (local.get $pm))) (local.set $g2 (v128.load offset=1536 (local.get $pm)))
               (local.set $g3 (v128.load offset=2304 (local.get $pm))) (local.set $g4 (v128.load offset=3072 (local.get $pm))) (local.set $g5 (v128.load offset=3840 (local.get $pm)))
               (local.set $c (f32x4.add (local.get $g1) (local.get $g2)))
