@@ -1723,13 +1723,46 @@ const filterWino4 = (relaxed) => {
     )
     .join('\n                  ');
   const strides = [1, 2, 3, 4, 5, 6, 12, 18, 24, 30];
+  // P[xi] += V[xi]^T D[xi] over the block's $ti tiles
+  const products = `        ;; P[xi] += V[xi]^T D[xi], 4 input by 8 output channels at a time
+        (local.set $xi (i32.const 0))
+        (block $doneXi (loop $loopXi
+          (br_if $doneXi (i32.ge_u (local.get $xi) (i32.const 36)))
+          (local.set $cb (i32.const 0))
+          (block $doneCb (loop $loopCb
+            (br_if $doneCb (i32.ge_u (local.get $cb) (local.get $ciBytes)))
+            (local.set $ob (i32.const 0))
+            (block $doneOb (loop $loopOb
+              (br_if $doneOb (i32.ge_u (local.get $ob) (local.get $coBytes)))
+              ;; rows c .. c + 3 of P[xi], bytes ob .. ob + 32
+              (local.set $o (i32.add (i32.add (local.get $part) (local.get $ob))
+                (i32.mul (i32.add (i32.mul (local.get $xi) (local.get $ci)) (i32.shr_u (local.get $cb) (i32.const 2))) (local.get $coBytes))))
+              ${loadAcc}
+              (local.set $pv (i32.add (i32.add (local.get $vs) (local.get $cb)) (i32.mul (local.get $xi) (local.get $xiStride))))
+              (local.set $pq (i32.add (i32.add (local.get $ds) (local.get $ob)) (i32.mul (local.get $xi) (local.get $dXiStride))))
+              (local.set $pEnd (i32.add (local.get $pq) (i32.mul (local.get $ti) (local.get $coBytes))))
+              (block $doneT (loop $loopT
+                (br_if $doneT (i32.ge_u (local.get $pq) (local.get $pEnd)))
+                  (local.set $w0 (v128.load (local.get $pq)))
+                  (local.set $w1 (v128.load offset=16 (local.get $pq)))
+                  ${body}
+                (local.set $pv (i32.add (local.get $pv) (local.get $ciBytes)))
+                (local.set $pq (i32.add (local.get $pq) (local.get $coBytes)))
+                (br $loopT)))
+              ${storeAcc}
+              (local.set $ob (i32.add (local.get $ob) (i32.const 32)))
+              (br $loopOb)))
+            (local.set $cb (i32.add (local.get $cb) (i32.const 16)))
+            (br $loopCb)))
+          (local.set $xi (i32.add (local.get $xi) (i32.const 1)))
+          (br $loopXi)))`;
   return `
   (func (export "filterWino4")
     (param $xp i32) (param $dy i32) (param $out i32) (param $n i32) (param $hp i32) (param $wp i32)
     (param $ci i32) (param $oh i32) (param $ow i32) (param $co i32) (param $counter i32) (param $chunk i32)
     (param $partBytes i32) (param $src i32) (param $h i32) (param $w i32) (param $top i32) (param $left i32)
     (param $scratch i32) (param $slotBytes i32) (param $rowsPerBlock i32)
-    (local $ty0 i32) (local $ty1 i32) (local $tileRows i32)
+    (local $tileRows i32)
     (local $yp i32) (local $dst i32) (local $rowBytes i32) (local $leftBytes i32) (local $srcRowBytes i32)
     (local $k i32) (local $b i32) (local $b1 i32) (local $img i32) (local $dyImg i32) (local $part i32)
     (local $vs i32) (local $ds i32) (local $tiles i32) (local $tilesImg i32) (local $ty i32) (local $tx i32)
@@ -1769,6 +1802,7 @@ const filterWino4 = (relaxed) => {
     (block $doneK (loop $loopK
       ${claimChunk}
       (local.set $part (i32.add (local.get $out) (i32.mul (local.get $k) (local.get $partBytes))))
+      (local.set $ti (i32.const 0))
       ;; this chunk's scratch: V [36, tiles, ci], then D [36, tiles, co]
       (local.set $vs (i32.add (local.get $scratch) (i32.mul (local.get $k) (local.get $slotBytes))))
       (local.set $ds (i32.add (local.get $vs) (i32.mul (local.get $xiStride) (i32.const 36))))
@@ -1777,16 +1811,10 @@ const filterWino4 = (relaxed) => {
         (local.set $img (i32.add (local.get $xp) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $hp)) (local.get $wp)) (local.get $ciBytes))))
         ${padImage}
         (local.set $dyImg (i32.add (local.get $dy) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $oh)) (local.get $ow)) (local.get $coBytes))))
-        (local.set $ty0 (i32.const 0))
-        (block $doneBlk (loop $loopBlk
-          (br_if $doneBlk (i32.ge_u (local.get $ty0) (local.get $tileRows)))
-          (local.set $ty1 (select (local.get $tileRows) (i32.add (local.get $ty0) (local.get $rowsPerBlock))
-            (i32.lt_u (local.get $tileRows) (i32.add (local.get $ty0) (local.get $rowsPerBlock)))))
         ;; both transforms of every tile of the block
-        (local.set $ti (i32.const 0))
-        (local.set $ty (local.get $ty0))
+        (local.set $ty (i32.const 0))
         (block $doneTy (loop $loopTy
-          (br_if $doneTy (i32.ge_u (local.get $ty) (local.get $ty1)))
+          (br_if $doneTy (i32.ge_u (local.get $ty) (local.get $tileRows)))
           (local.set $tx (i32.const 0))
           (block $doneTx (loop $loopTx
             (br_if $doneTx (i32.ge_u (local.get $tx) (local.get $tiles)))
@@ -1813,43 +1841,20 @@ const filterWino4 = (relaxed) => {
             (local.set $ti (i32.add (local.get $ti) (i32.const 1)))
             (local.set $tx (i32.add (local.get $tx) (i32.const 1)))
             (br $loopTx)))
+          ;; a full block: its products
+          (if (i32.ge_u (local.get $ti) (local.get $tilesImg))
+            (then
+${products}
+              (local.set $ti (i32.const 0))))
           (local.set $ty (i32.add (local.get $ty) (i32.const 1)))
           (br $loopTy)))
-        ;; P[xi] += V[xi]^T D[xi], 4 input by 8 output channels at a time
-        (local.set $xi (i32.const 0))
-        (block $doneXi (loop $loopXi
-          (br_if $doneXi (i32.ge_u (local.get $xi) (i32.const 36)))
-          (local.set $cb (i32.const 0))
-          (block $doneCb (loop $loopCb
-            (br_if $doneCb (i32.ge_u (local.get $cb) (local.get $ciBytes)))
-            (local.set $ob (i32.const 0))
-            (block $doneOb (loop $loopOb
-              (br_if $doneOb (i32.ge_u (local.get $ob) (local.get $coBytes)))
-              (local.set $o (i32.add (i32.add (local.get $part) (local.get $ob))
-                (i32.mul (i32.add (i32.mul (local.get $xi) (local.get $ci)) (i32.shr_u (local.get $cb) (i32.const 2))) (local.get $coBytes))))
-              ${loadAcc}
-              (local.set $pv (i32.add (i32.add (local.get $vs) (local.get $cb)) (i32.mul (local.get $xi) (local.get $xiStride))))
-              (local.set $pq (i32.add (i32.add (local.get $ds) (local.get $ob)) (i32.mul (local.get $xi) (local.get $dXiStride))))
-              (local.set $pEnd (i32.add (local.get $pq) (i32.mul (local.get $ti) (local.get $coBytes))))
-              (block $doneT (loop $loopT
-                (br_if $doneT (i32.ge_u (local.get $pq) (local.get $pEnd)))
-                  (local.set $w0 (v128.load (local.get $pq)))
-                  (local.set $w1 (v128.load offset=16 (local.get $pq)))
-                  ${body}
-                (local.set $pv (i32.add (local.get $pv) (local.get $ciBytes)))
-                (local.set $pq (i32.add (local.get $pq) (local.get $coBytes)))
-                (br $loopT)))
-              ${storeAcc}
-              (local.set $ob (i32.add (local.get $ob) (i32.const 32)))
-              (br $loopOb)))
-            (local.set $cb (i32.add (local.get $cb) (i32.const 16)))
-            (br $loopCb)))
-          (local.set $xi (i32.add (local.get $xi) (i32.const 1)))
-          (br $loopXi)))
-          (local.set $ty0 (local.get $ty1))
-          (br $loopBlk)))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $loopB)))
+      ;; the chunk's last, partial block
+      (if (i32.gt_u (local.get $ti) (i32.const 0))
+        (then
+${products}
+          (local.set $ti (i32.const 0))))
       (br $loopK)))
   )`;
 };

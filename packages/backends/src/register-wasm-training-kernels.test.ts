@@ -562,13 +562,12 @@ describe('registerWasmTrainingKernels', () => {
       const cases: FilterCase[] = [
         // 16 tiles an image (cifar-vgg-small's 16x16 layers).
         { x: [3, 16, 16, 16], k: [3, 3], co: 8, pad: 'same' },
+        // 4 tiles an image: blocks of a chunk's 3 images, the last chunk's of 1.
+        { x: [19, 8, 8, 16], k: [3, 3], co: 8, pad: 'same' },
         // 17 images: chunks of 2 and a last one of 1.
         { x: [17, 16, 16, 32], k: [3, 3], co: 16, pad: 'same' },
         // 'valid': a 16 x 20 output; 20 input and 24 output channels.
         { x: [2, 18, 22, 20], k: [3, 3], co: 24, pad: 'valid' },
-        // Blocks of 2 tile rows (a tile row's transforms are 120 KB of the 256 KB a block may use), the
-        // last block of 1.
-        { x: [1, 12, 32, 48], k: [3, 3], co: 56, pad: 'same' },
         // Explicit, unequal padding.
         {
           x: [2, 16, 16, 16],
@@ -589,7 +588,25 @@ describe('registerWasmTrainingKernels', () => {
         conv2DBackpropFilterWinograd,
         WINOGRAD4_TOL,
       );
-      expect(spy).toHaveBeenCalledTimes(cases.length);
+      // Smaller blocks than the default 512 KB of transforms: 2 of an image's 3 tile rows (120 KB each), the
+      // last block of 1.
+      await checkFilterKernel(
+        rng,
+        [{ x: [1, 12, 32, 48], k: [3, 3], co: 56, pad: 'same' }],
+        'F(4x4) filter kernel, blocks of 2 tile rows',
+        (b, x, dy, info) => conv2DBackpropFilterWinograd(b, x, dy, info, 256 * 1024),
+        WINOGRAD4_TOL,
+      );
+      // Blocks of 2 images (4 tile rows of 6912 bytes of transforms) in chunks of 3, so each chunk ends with
+      // a block of 1 image; the last chunk (19 = 6 x 3 + 1) of 1.
+      await checkFilterKernel(
+        rng,
+        [{ x: [19, 8, 8, 16], k: [3, 3], co: 8, pad: 'same' }],
+        'F(4x4) filter kernel, blocks of 2 images',
+        (b, x, dy, info) => conv2DBackpropFilterWinograd(b, x, dy, info, 4 * 36 * 2 * (16 + 8) * 4),
+        WINOGRAD4_TOL,
+      );
+      expect(spy).toHaveBeenCalledTimes(cases.length + 2);
       expect(small).not.toHaveBeenCalled();
     } finally {
       spy.mockRestore();

@@ -1915,7 +1915,7 @@
     (param $ci i32) (param $oh i32) (param $ow i32) (param $co i32) (param $counter i32) (param $chunk i32)
     (param $partBytes i32) (param $src i32) (param $h i32) (param $w i32) (param $top i32) (param $left i32)
     (param $scratch i32) (param $slotBytes i32) (param $rowsPerBlock i32)
-    (local $ty0 i32) (local $ty1 i32) (local $tileRows i32)
+    (local $tileRows i32)
     (local $yp i32) (local $dst i32) (local $rowBytes i32) (local $leftBytes i32) (local $srcRowBytes i32)
     (local $k i32) (local $b i32) (local $b1 i32) (local $img i32) (local $dyImg i32) (local $part i32)
     (local $vs i32) (local $ds i32) (local $tiles i32) (local $tilesImg i32) (local $ty i32) (local $tx i32)
@@ -1961,6 +1961,7 @@
       (local.set $b1 (select (local.get $n) (i32.add (local.get $b) (local.get $chunk))
         (i32.lt_u (local.get $n) (i32.add (local.get $b) (local.get $chunk)))))
       (local.set $part (i32.add (local.get $out) (i32.mul (local.get $k) (local.get $partBytes))))
+      (local.set $ti (i32.const 0))
       ;; this chunk's scratch: V [36, tiles, ci], then D [36, tiles, co]
       (local.set $vs (i32.add (local.get $scratch) (i32.mul (local.get $k) (local.get $slotBytes))))
       (local.set $ds (i32.add (local.get $vs) (i32.mul (local.get $xiStride) (i32.const 36))))
@@ -1989,16 +1990,10 @@
               (local.set $yp (i32.add (local.get $yp) (i32.const 1)))
               (br $loopPad)))))
         (local.set $dyImg (i32.add (local.get $dy) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $oh)) (local.get $ow)) (local.get $coBytes))))
-        (local.set $ty0 (i32.const 0))
-        (block $doneBlk (loop $loopBlk
-          (br_if $doneBlk (i32.ge_u (local.get $ty0) (local.get $tileRows)))
-          (local.set $ty1 (select (local.get $tileRows) (i32.add (local.get $ty0) (local.get $rowsPerBlock))
-            (i32.lt_u (local.get $tileRows) (i32.add (local.get $ty0) (local.get $rowsPerBlock)))))
         ;; both transforms of every tile of the block
-        (local.set $ti (i32.const 0))
-        (local.set $ty (local.get $ty0))
+        (local.set $ty (i32.const 0))
         (block $doneTy (loop $loopTy
-          (br_if $doneTy (i32.ge_u (local.get $ty) (local.get $ty1)))
+          (br_if $doneTy (i32.ge_u (local.get $ty) (local.get $tileRows)))
           (local.set $tx (i32.const 0))
           (block $doneTx (loop $loopTx
             (br_if $doneTx (i32.ge_u (local.get $tx) (local.get $tiles)))
@@ -2445,8 +2440,9 @@
             (local.set $ti (i32.add (local.get $ti) (i32.const 1)))
             (local.set $tx (i32.add (local.get $tx) (i32.const 1)))
             (br $loopTx)))
-          (local.set $ty (i32.add (local.get $ty) (i32.const 1)))
-          (br $loopTy)))
+          ;; a full block: its products
+          (if (i32.ge_u (local.get $ti) (local.get $tilesImg))
+            (then
         ;; P[xi] += V[xi]^T D[xi], 4 input by 8 output channels at a time
         (local.set $xi (i32.const 0))
         (block $doneXi (loop $loopXi
@@ -2457,6 +2453,7 @@
             (local.set $ob (i32.const 0))
             (block $doneOb (loop $loopOb
               (br_if $doneOb (i32.ge_u (local.get $ob) (local.get $coBytes)))
+              ;; rows c .. c + 3 of P[xi], bytes ob .. ob + 32
               (local.set $o (i32.add (i32.add (local.get $part) (local.get $ob))
                 (i32.mul (i32.add (i32.mul (local.get $xi) (local.get $ci)) (i32.shr_u (local.get $cb) (i32.const 2))) (local.get $coBytes))))
               (local.set $a00 (v128.load (local.get $o))) (local.set $a01 (v128.load offset=16 (local.get $o)))
@@ -2495,10 +2492,64 @@
             (br $loopCb)))
           (local.set $xi (i32.add (local.get $xi) (i32.const 1)))
           (br $loopXi)))
-          (local.set $ty0 (local.get $ty1))
-          (br $loopBlk)))
+              (local.set $ti (i32.const 0))))
+          (local.set $ty (i32.add (local.get $ty) (i32.const 1)))
+          (br $loopTy)))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $loopB)))
+      ;; the chunk's last, partial block
+      (if (i32.gt_u (local.get $ti) (i32.const 0))
+        (then
+        ;; P[xi] += V[xi]^T D[xi], 4 input by 8 output channels at a time
+        (local.set $xi (i32.const 0))
+        (block $doneXi (loop $loopXi
+          (br_if $doneXi (i32.ge_u (local.get $xi) (i32.const 36)))
+          (local.set $cb (i32.const 0))
+          (block $doneCb (loop $loopCb
+            (br_if $doneCb (i32.ge_u (local.get $cb) (local.get $ciBytes)))
+            (local.set $ob (i32.const 0))
+            (block $doneOb (loop $loopOb
+              (br_if $doneOb (i32.ge_u (local.get $ob) (local.get $coBytes)))
+              ;; rows c .. c + 3 of P[xi], bytes ob .. ob + 32
+              (local.set $o (i32.add (i32.add (local.get $part) (local.get $ob))
+                (i32.mul (i32.add (i32.mul (local.get $xi) (local.get $ci)) (i32.shr_u (local.get $cb) (i32.const 2))) (local.get $coBytes))))
+              (local.set $a00 (v128.load (local.get $o))) (local.set $a01 (v128.load offset=16 (local.get $o)))
+                (local.set $a10 (v128.load (i32.add (local.get $o) (local.get $co1Bytes)))) (local.set $a11 (v128.load offset=16 (i32.add (local.get $o) (local.get $co1Bytes))))
+                (local.set $a20 (v128.load (i32.add (local.get $o) (local.get $co2Bytes)))) (local.set $a21 (v128.load offset=16 (i32.add (local.get $o) (local.get $co2Bytes))))
+                (local.set $a30 (v128.load (i32.add (local.get $o) (local.get $co3Bytes)))) (local.set $a31 (v128.load offset=16 (i32.add (local.get $o) (local.get $co3Bytes))))
+              (local.set $pv (i32.add (i32.add (local.get $vs) (local.get $cb)) (i32.mul (local.get $xi) (local.get $xiStride))))
+              (local.set $pq (i32.add (i32.add (local.get $ds) (local.get $ob)) (i32.mul (local.get $xi) (local.get $dXiStride))))
+              (local.set $pEnd (i32.add (local.get $pq) (i32.mul (local.get $ti) (local.get $coBytes))))
+              (block $doneT (loop $loopT
+                (br_if $doneT (i32.ge_u (local.get $pq) (local.get $pEnd)))
+                  (local.set $w0 (v128.load (local.get $pq)))
+                  (local.set $w1 (v128.load offset=16 (local.get $pq)))
+                  (local.set $s (v128.load32_splat offset=0 (local.get $pv)))
+                  (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $s) (local.get $w0))))
+                  (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $s) (local.get $w1))))
+                  (local.set $s (v128.load32_splat offset=4 (local.get $pv)))
+                  (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $s) (local.get $w0))))
+                  (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $s) (local.get $w1))))
+                  (local.set $s (v128.load32_splat offset=8 (local.get $pv)))
+                  (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (local.get $s) (local.get $w0))))
+                  (local.set $a21 (f32x4.add (local.get $a21) (f32x4.mul (local.get $s) (local.get $w1))))
+                  (local.set $s (v128.load32_splat offset=12 (local.get $pv)))
+                  (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $s) (local.get $w0))))
+                  (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $s) (local.get $w1))))
+                (local.set $pv (i32.add (local.get $pv) (local.get $ciBytes)))
+                (local.set $pq (i32.add (local.get $pq) (local.get $coBytes)))
+                (br $loopT)))
+              (v128.store (local.get $o) (local.get $a00)) (v128.store offset=16 (local.get $o) (local.get $a01))
+                (v128.store (i32.add (local.get $o) (local.get $co1Bytes)) (local.get $a10)) (v128.store offset=16 (i32.add (local.get $o) (local.get $co1Bytes)) (local.get $a11))
+                (v128.store (i32.add (local.get $o) (local.get $co2Bytes)) (local.get $a20)) (v128.store offset=16 (i32.add (local.get $o) (local.get $co2Bytes)) (local.get $a21))
+                (v128.store (i32.add (local.get $o) (local.get $co3Bytes)) (local.get $a30)) (v128.store offset=16 (i32.add (local.get $o) (local.get $co3Bytes)) (local.get $a31))
+              (local.set $ob (i32.add (local.get $ob) (i32.const 32)))
+              (br $loopOb)))
+            (local.set $cb (i32.add (local.get $cb) (i32.const 16)))
+            (br $loopCb)))
+          (local.set $xi (i32.add (local.get $xi) (i32.const 1)))
+          (br $loopXi)))
+          (local.set $ti (i32.const 0))))
       (br $loopK)))
   )
 
