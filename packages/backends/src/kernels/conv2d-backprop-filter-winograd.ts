@@ -187,10 +187,8 @@ export function conv2DBackpropFilterWinograd(
   // Tile rows per block: their transforms within TRANSFORM_BYTES (blocks of even height); per chunk the
   // scratch holds V [planes, tiles, ci] and D [planes, tiles, co] of one block.
   const tileRows = oh / tile;
-  const fit = Math.max(
-    1,
-    Math.floor((tile === 4 ? TRANSFORM_BYTES4 : TRANSFORM_BYTES) / (planes * (ow / tile) * (ci + co) * 4)),
-  );
+  const budget = blockBytes ?? (tile === 4 ? TRANSFORM_BYTES4 : TRANSFORM_BYTES);
+  const fit = Math.max(1, Math.floor(budget / (planes * (ow / tile) * (ci + co) * 4)));
   // filterWino4's blocks may span images (whole ones: the products' runs are then longer than an image's
   // tiles); filterWino's lie within an image.
   const rowsPerBlock =
