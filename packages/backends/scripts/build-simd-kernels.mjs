@@ -2368,9 +2368,311 @@ const gemmBatch = `
       (br $loopQ)))
   )`;
 
+/**
+ * The loops of a batched-tiles kernel over chunks of `chunk` images from the counter at `counter`, their
+ * tile rows and tiles: `$pt` walks the tiles' first plane (`planeBase` + tile * `$tileBytes`); `row` runs
+ * at each tile row, `tile` at each tile.
+ */
+const tileLoops = (planeBase, row, tile) => `(block $doneK (loop $loopK
+      ${claimChunk}
+      (local.set $pt (i32.add (local.get ${planeBase}) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $tilesY)) (local.get $tilesX)) (local.get $tileBytes))))
+      (block $doneB (loop $loopB
+        (br_if $doneB (i32.ge_u (local.get $b) (local.get $b1)))
+        (local.set $ty (i32.const 0))
+        (block $doneTy (loop $loopTy
+          (br_if $doneTy (i32.ge_u (local.get $ty) (local.get $tilesY)))
+          ${row}
+          (local.set $tx (i32.const 0))
+          (block $doneTx (loop $loopTx
+            (br_if $doneTx (i32.ge_u (local.get $tx) (local.get $tilesX)))
+            ${tile}
+            (local.set $pt (i32.add (local.get $pt) (local.get $tileBytes)))
+            (local.set $tx (i32.add (local.get $tx) (i32.const 1)))
+            (br $loopTx)))
+          (local.set $ty (i32.add (local.get $ty) (i32.const 1)))
+          (br $loopTy)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $loopB)))
+      (br $loopK)))`;
+
+/** Locals $x0..$x35: plane xi's byte offset, xi * $planeBytes. */
+const planeOffsets = {
+  locals: lanes(36)
+    .map((xi) => `(local $x${xi} i32)`)
+    .join(' '),
+  set: lanes(36)
+    .map((xi) => `(local.set $x${xi} (i32.mul (i32.const ${xi}) (local.get $planeBytes)))`)
+    .join(' '),
+};
+const f4Locals = `(local $a v128) (local $c v128) (local $e v128) (local $q v128)
+    ${lanes(6)
+      .map((i) => `(local $g${i} v128) (local $f${i} v128)`)
+      .join(' ')}`;
+/** Plane xi of the tile's transform at $pp. */
+const tilePlane = (xi) => `(i32.add (local.get $pp) (local.get $x${xi}))`;
+
+/**
+ * winoTiles4Input: winoTilesInput for F(4x4, 3x3) (the lead's `wino4In` along each axis): the transforms
+ * B^T d B of the 6x6 windows of all 4x4-output tiles, rows 4ty - top + [0, 6) and columns 4tx - left +
+ * [0, 6) of x read in place (zeros outside the image), into 36 planes [T, ci].
+ */
+const winoTiles4Input = `
+  (func (export "winoTiles4Input")
+    (param $x i32) (param $v i32) (param $n i32) (param $h i32) (param $w i32) (param $ci i32)
+    (param $tilesY i32) (param $tilesX i32) (param $top i32) (param $left i32) (param $planeBytes i32)
+    (param $counter i32) (param $chunk i32)
+    (local $k i32) (local $b i32) (local $b1 i32) (local $ty i32) (local $tx i32) (local $cg i32)
+    (local $tileBytes i32) (local $pt i32) (local $pp i32) (local $y i32) (local $xc i32)
+    ${lanes(6)
+      .map((i) => `(local $r${i} i32) (local $rOk${i} i32) (local $c${i} i32) (local $cOk${i} i32)`)
+      .join(' ')}
+    ${planeOffsets.locals}
+    ${f4Locals}
+    (local.set $tileBytes (i32.shl (local.get $ci) (i32.const 2)))
+    ${planeOffsets.set}
+    ${tileLoops(
+      '$v',
+      lanes(6)
+        .map(
+          (
+            i,
+          ) => `(local.set $y (i32.add (i32.sub (i32.shl (local.get $ty) (i32.const 2)) (local.get $top)) (i32.const ${i})))
+          (local.set $rOk${i} (i32.lt_u (local.get $y) (local.get $h)))
+          (local.set $r${i} (i32.add (local.get $x) (i32.mul (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $y)) (local.get $w)) (local.get $tileBytes))))`,
+        )
+        .join('\n          '),
+      `${lanes(6)
+        .map(
+          (
+            j,
+          ) => `(local.set $xc (i32.add (i32.sub (i32.shl (local.get $tx) (i32.const 2)) (local.get $left)) (i32.const ${j})))
+            (local.set $cOk${j} (i32.lt_u (local.get $xc) (local.get $w)))
+            (local.set $c${j} (i32.mul (local.get $xc) (local.get $tileBytes)))`,
+        )
+        .join('\n            ')}
+            (local.set $cg (i32.const 0))
+            (block $doneCg (loop $loopCg
+              (br_if $doneCg (i32.ge_u (local.get $cg) (local.get $tileBytes)))
+              (local.set $pp (i32.add (local.get $pt) (local.get $cg)))
+              ${lanes(6)
+                .map(
+                  (i) => `${wino4In(
+                    lanes(6).map(
+                      (j) => `(if (result v128) (i32.and (local.get $rOk${i}) (local.get $cOk${j}))
+                (then (v128.load (i32.add (i32.add (local.get $r${i}) (local.get $c${j})) (local.get $cg))))
+                (else (v128.const i32x4 0 0 0 0)))`,
+                    ),
+                  )}
+              ${lanes(6)
+                .map((j) => `(v128.store ${tilePlane(6 * i + j)} (local.get $f${j}))`)
+                .join(' ')}`,
+                )
+                .join('\n              ')}
+              ${lanes(6)
+                .map(
+                  (j) => `${wino4In(lanes(6).map((i) => `(v128.load ${tilePlane(6 * i + j)})`))}
+              ${lanes(6)
+                .map((i) => `(v128.store ${tilePlane(6 * i + j)} (local.get $f${i}))`)
+                .join(' ')}`,
+                )
+                .join('\n              ')}
+              (local.set $cg (i32.add (local.get $cg) (i32.const 16)))
+              (br $loopCg)))`,
+    )}
+  )`;
+
+/**
+ * winoTiles4Output: winoTilesOutput for F(4x4, 3x3) (the lead's `wino4Out` along each axis): out = A^T M A
+ * + bias per tile (ReLU when `relu`) from the 36 planes [T, co] at `m` (rows 0-3 of each tile's planes are
+ * overwritten by the first pass) into NHWC out [n, 4 tilesY, 4 tilesX, co].
+ */
+const winoTiles4Output = (() => {
+  const relu = (v) =>
+    `(if (result v128) (local.get $relu) (then (f32x4.max ${v} (v128.const i32x4 0 0 0 0))) (else ${v}))`;
+  const at = (x) => (x === 0 ? '(local.get $po)' : `(i32.add (local.get $po) (local.get $co${x}Bytes))`);
+  return `
+  (func (export "winoTiles4Output")
+    (param $m i32) (param $bias i32) (param $out i32) (param $n i32) (param $co i32) (param $tilesY i32)
+    (param $tilesX i32) (param $planeBytes i32) (param $relu i32) (param $counter i32) (param $chunk i32)
+    (local $k i32) (local $b i32) (local $b1 i32) (local $ty i32) (local $tx i32) (local $og i32)
+    (local $tileBytes i32) (local $outRowBytes i32) (local $pt i32) (local $pp i32) (local $po i32) (local $row i32) (local $bv v128)
+    ${[1, 2, 3].map((j) => `(local $co${j}Bytes i32)`).join(' ')}
+    ${planeOffsets.locals}
+    ${f4Locals}
+    (local.set $tileBytes (i32.shl (local.get $co) (i32.const 2)))
+    ${[1, 2, 3].map((j) => `(local.set $co${j}Bytes (i32.mul (local.get $tileBytes) (i32.const ${j})))`).join(' ')}
+    (local.set $outRowBytes (i32.mul (i32.shl (local.get $tilesX) (i32.const 2)) (local.get $tileBytes)))
+    ${planeOffsets.set}
+    ${tileLoops(
+      '$m',
+      `(local.set $row (i32.add (local.get $out) (i32.mul (i32.shl (i32.add (i32.mul (local.get $b) (local.get $tilesY)) (local.get $ty)) (i32.const 2)) (local.get $outRowBytes))))`,
+      `(local.set $og (i32.const 0))
+            (block $doneO (loop $loopO
+              (br_if $doneO (i32.ge_u (local.get $og) (local.get $tileBytes)))
+              (local.set $pp (i32.add (local.get $pt) (local.get $og)))
+              (local.set $bv (v128.load (i32.add (local.get $bias) (local.get $og))))
+              ${lanes(6)
+                .map(
+                  (j) => `${wino4Out(lanes(6).map((i) => `(v128.load ${tilePlane(6 * i + j)})`))}
+              ${lanes(4)
+                .map((i) => `(v128.store ${tilePlane(6 * i + j)} (local.get $f${i}))`)
+                .join(' ')}`,
+                )
+                .join('\n              ')}
+              (local.set $po (i32.add (i32.add (local.get $row) (local.get $og)) (i32.mul (i32.shl (local.get $tx) (i32.const 2)) (local.get $tileBytes))))
+              ${lanes(4)
+                .map(
+                  (r) => `${wino4Out(lanes(6).map((j) => `(v128.load ${tilePlane(6 * r + j)})`))}
+              ${lanes(4)
+                .map((x) => `(v128.store ${at(x)} ${relu(`(f32x4.add (local.get $f${x}) (local.get $bv))`)})`)
+                .join('\n              ')}
+              (local.set $po (i32.add (local.get $po) (local.get $outRowBytes)))`,
+                )
+                .join('\n              ')}
+              (local.set $og (i32.add (local.get $og) (i32.const 16)))
+              (br $loopO)))`,
+    )}
+  )`;
+})();
+
+/**
+ * winoTiles4Dy: winoTilesDy for F(4x4, 3x3) (the lead's `wino4Dy` per tile): D = A dy A^T of all 4x4 tiles
+ * of NHWC dy ([n, 4 tilesY, 4 tilesX, co]) into 36 planes [T, co] at `d`.
+ */
+const winoTiles4Dy = `
+  (func (export "winoTiles4Dy")
+    (param $dy i32) (param $d i32) (param $n i32) (param $co i32) (param $tilesY i32) (param $tilesX i32)
+    (param $planeBytes i32) (param $counter i32) (param $chunk i32)
+    (local $k i32) (local $b i32) (local $b1 i32) (local $ty i32) (local $tx i32) (local $og i32)
+    (local $tileBytes i32) (local $outRowBytes i32) (local $pt i32) (local $pr i32) (local $pp i32) (local $pd i32) (local $pds i32) (local $row i32)
+    (local $dXiStride i32)
+    ${[1, 2, 3].map((j) => `(local $co${j}Bytes i32)`).join(' ')}
+    ${[1, 2, 3, 4, 5, 6, 12, 18, 24, 30].map((j) => `(local $dXi${j}Stride i32)`).join(' ')}
+    ${f4Locals}
+    (local.set $tileBytes (i32.shl (local.get $co) (i32.const 2)))
+    ${[1, 2, 3].map((j) => `(local.set $co${j}Bytes (i32.mul (local.get $tileBytes) (i32.const ${j})))`).join(' ')}
+    (local.set $outRowBytes (i32.mul (i32.shl (local.get $tilesX) (i32.const 2)) (local.get $tileBytes)))
+    (local.set $dXiStride (local.get $planeBytes))
+    ${[1, 2, 3, 4, 5, 6, 12, 18, 24, 30].map((j) => `(local.set $dXi${j}Stride (i32.mul (local.get $planeBytes) (i32.const ${j})))`).join(' ')}
+    ${tileLoops(
+      '$d',
+      `(local.set $row (i32.add (local.get $dy) (i32.mul (i32.shl (i32.add (i32.mul (local.get $b) (local.get $tilesY)) (local.get $ty)) (i32.const 2)) (local.get $outRowBytes))))`,
+      `(local.set $og (i32.const 0))
+            (block $doneO (loop $loopO
+              (br_if $doneO (i32.ge_u (local.get $og) (local.get $tileBytes)))
+              (local.set $pd (i32.add (i32.add (local.get $row) (i32.mul (i32.shl (local.get $tx) (i32.const 2)) (local.get $tileBytes))) (local.get $og)))
+              (local.set $pds (i32.add (local.get $pt) (local.get $og)))
+              ${wino4Dy}
+              (local.set $og (i32.add (local.get $og) (i32.const 16)))
+              (br $loopO)))`,
+    )}
+  )`;
+
+/** f32x4 splat of a constant. */
+const splat = (v) => `(v128.const f32x4 ${v} ${v} ${v} ${v})`;
+/** F(4x4, 3x3)'s G (6x3) applied to three v128 expressions: six expressions (use each input once: locals). */
+const g4Rows = (a, b, d) => [
+  `(f32x4.mul ${a} ${splat(0.25)})`,
+  `(f32x4.mul (f32x4.add (f32x4.add ${a} ${b}) ${d}) ${splat(-1 / 6)})`,
+  `(f32x4.mul (f32x4.add (f32x4.sub ${a} ${b}) ${d}) ${splat(-1 / 6)})`,
+  `(f32x4.add (f32x4.add (f32x4.mul ${a} ${splat(1 / 24)}) (f32x4.mul ${b} ${splat(1 / 12)})) (f32x4.mul ${d} ${splat(1 / 6)}))`,
+  `(f32x4.add (f32x4.sub (f32x4.mul ${a} ${splat(1 / 24)}) (f32x4.mul ${b} ${splat(1 / 12)})) (f32x4.mul ${d} ${splat(1 / 6)}))`,
+  d,
+];
+/** G^T (3x6) applied to six v128 expressions (locals): three expressions. */
+const g4Cols = (v) => [
+  `(f32x4.add (f32x4.sub (f32x4.mul ${v[0]} ${splat(0.25)}) (f32x4.mul (f32x4.add ${v[1]} ${v[2]}) ${splat(1 / 6)})) (f32x4.mul (f32x4.add ${v[3]} ${v[4]}) ${splat(1 / 24)}))`,
+  `(f32x4.add (f32x4.mul (f32x4.sub ${v[2]} ${v[1]}) ${splat(1 / 6)}) (f32x4.mul (f32x4.sub ${v[3]} ${v[4]}) ${splat(1 / 12)}))`,
+  `(f32x4.add (f32x4.mul (f32x4.sub (f32x4.add ${v[3]} ${v[4]}) (f32x4.add ${v[1]} ${v[2]})) ${splat(1 / 6)}) ${v[5]})`,
+];
+const lg = (name) => `(local.get $${name})`;
+
+/**
+ * winoFilter4: F(4x4, 3x3)'s filter transform U[xi] = (G g G^T)[xi] (xi = 6r + j, 36 planes of `plane`
+ * floats) of an HWIO filter (9 planes of `plane` = ci * co floats, a multiple of 4) in float32 lanes, 4
+ * (c, o) pairs at a time: the batched tiles' forward and input gradient (the JavaScript float64 transform
+ * took about 2 ms for 128 x 128 channels).
+ */
+const winoFilter4 = `
+  (func (export "winoFilter4") (param $g i32) (param $u i32) (param $plane i32)
+    (local $at i32) (local $end i32) (local $planeBytes i32)
+    ${lanes(9)
+      .map((k) => `(local $k${k} v128)`)
+      .join(' ')}
+    ${lanes(18)
+      .map((k) => `(local $t${k} v128)`)
+      .join(' ')}
+    (local.set $planeBytes (i32.shl (local.get $plane) (i32.const 2)))
+    (local.set $end (local.get $planeBytes))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+      ${lanes(9)
+        .map(
+          (k) =>
+            `(local.set $k${k} (v128.load (i32.add (i32.add (local.get $g) (local.get $at)) (i32.mul (i32.const ${k}) (local.get $planeBytes)))))`,
+        )
+        .join('\n      ')}
+      ${lanes(3)
+        .flatMap((s) =>
+          g4Rows(lg(`k${s}`), lg(`k${3 + s}`), lg(`k${6 + s}`)).map(
+            (e, r) => `(local.set $t${3 * r + s} ${e})`,
+          ),
+        )
+        .join('\n      ')}
+      ${lanes(6)
+        .flatMap((r) =>
+          g4Rows(lg(`t${3 * r}`), lg(`t${3 * r + 1}`), lg(`t${3 * r + 2}`)).map(
+            (e, j) =>
+              `(v128.store (i32.add (i32.add (local.get $u) (local.get $at)) (i32.mul (i32.const ${6 * r + j}) (local.get $planeBytes))) ${e})`,
+          ),
+        )
+        .join('\n      ')}
+      (local.set $at (i32.add (local.get $at) (i32.const 16)))
+      (br $next)))
+  )`;
+
+/**
+ * winoFilterGrad4: F(4x4, 3x3)'s dW = G^T P G per (c, o) from P [36, plane] (xi = 6p + q) into dW
+ * [9, plane] (HWIO), in float32 lanes, 4 pairs at a time (plane a multiple of 4).
+ */
+const winoFilterGrad4 = `
+  (func (export "winoFilterGrad4") (param $p i32) (param $dw i32) (param $plane i32)
+    (local $at i32) (local $planeBytes i32)
+    ${lanes(36)
+      .map((k) => `(local $v${k} v128)`)
+      .join(' ')}
+    ${lanes(18)
+      .map((k) => `(local $t${k} v128)`)
+      .join(' ')}
+    (local.set $planeBytes (i32.shl (local.get $plane) (i32.const 2)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $at) (local.get $planeBytes)))
+      ${lanes(36)
+        .map(
+          (k) =>
+            `(local.set $v${k} (v128.load (i32.add (i32.add (local.get $p) (local.get $at)) (i32.mul (i32.const ${k}) (local.get $planeBytes)))))`,
+        )
+        .join('\n      ')}
+      ${lanes(6)
+        .flatMap((q) =>
+          g4Cols(lanes(6).map((i) => lg(`v${6 * i + q}`))).map((e, ky) => `(local.set $t${6 * ky + q} ${e})`),
+        )
+        .join('\n      ')}
+      ${lanes(3)
+        .flatMap((ky) =>
+          g4Cols(lanes(6).map((q) => lg(`t${6 * ky + q}`))).map(
+            (e, kx) =>
+              `(v128.store (i32.add (i32.add (local.get $dw) (local.get $at)) (i32.mul (i32.const ${3 * ky + kx}) (local.get $planeBytes))) ${e})`,
+          ),
+        )
+        .join('\n      ')}
+      (local.set $at (i32.add (local.get $at) (i32.const 16)))
+      (br $next)))
+  )`;
+
 const memory = (shared) => `(import "env" "memory" (memory 1${shared ? ' 65536 shared' : ''}))`;
 const text = (shared, relaxed = false) =>
-  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${maxPool2x2}\n${[8, 4, 1].map(filterRows).join('\n')}\n${[4, 1].map((v) => colSums(v)).join('\n')}\n${[4, 1].map((v) => colSums(v, true)).join('\n')}\n${batchNormApply}\n${batchNormSums}\n${reluGrad}\n${toChannelMajor}\n${filterTaps(relaxed)}\n${convDirect(relaxed)}\n${convWino(relaxed)}\n${convWino4(relaxed)}\n${filterWino(relaxed)}\n${filterWino4(relaxed)}\n${convFew(relaxed)}\n${filterFew(relaxed)}\n${adamUpdate}\n${batchNormTrainDx}\n${gemm(relaxed)}\n${gemmBatch}\n${winoTilesInput}\n${winoTilesOutput}\n${winoTilesDy}\n)\n`;
+  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${maxPool2x2}\n${[8, 4, 1].map(filterRows).join('\n')}\n${[4, 1].map((v) => colSums(v)).join('\n')}\n${[4, 1].map((v) => colSums(v, true)).join('\n')}\n${batchNormApply}\n${batchNormSums}\n${reluGrad}\n${toChannelMajor}\n${filterTaps(relaxed)}\n${convDirect(relaxed)}\n${convWino(relaxed)}\n${convWino4(relaxed)}\n${filterWino(relaxed)}\n${filterWino4(relaxed)}\n${convFew(relaxed)}\n${filterFew(relaxed)}\n${adamUpdate}\n${batchNormTrainDx}\n${gemm(relaxed)}\n${gemmBatch}\n${winoTilesInput}\n${winoTilesOutput}\n${winoTilesDy}\n${winoTiles4Input}\n${winoTiles4Output}\n${winoTiles4Dy}\n${winoFilter4}\n${winoFilterGrad4}\n)\n`;
 
 const wabt = await wabtFactory();
 const features = { simd: true, threads: true, relaxed_simd: true, bulk_memory: true };

@@ -36,10 +36,10 @@ export async function on(
   return { shape, values };
 }
 
-/** `fn` on wasm gives cpu's shape and values within 1e-4 of their scale ({@link worstError}). */
-export async function expectLikeCpu(fn: () => tf.Tensor, label: string): Promise<void> {
+/** `fn` on wasm gives cpu's shape and values within `tolerance` of their scale ({@link worstError}). */
+export async function expectLikeCpu(fn: () => tf.Tensor, label: string, tolerance = 1e-4): Promise<void> {
   const want = await on('cpu', fn);
   const got = await on('wasm', fn);
   expect(got.shape, label).toEqual(want.shape);
-  expect(worstError(got.values, want.values), label).toBeLessThan(1e-4);
+  expect(worstError(got.values, want.values), label).toBeLessThan(tolerance);
 }

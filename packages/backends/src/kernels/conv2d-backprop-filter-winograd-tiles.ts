@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { isDenseStride1 } from './conv2d-backprop-filter-gemm.js';
 import { winogradFilterGradient } from './conv2d-backprop-filter-winograd.js';
 import { paddedGrid } from './conv2d-padded-grid.js';
+import { winogradLargeTiles } from './conv2d-winograd.js';
 import { winogradTilesApply } from './conv2d-winograd-tiles.js';
 import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
@@ -12,6 +13,7 @@ import {
   runTileProducts,
   type TileGrid,
   tilePlaneBytes,
+  tileVariant,
 } from './winograd-tile-products.js';
 
 /**
@@ -45,22 +47,24 @@ export function conv2DBackpropFilterWinogradTiles(
   const kernels = chunkedKernels(wb);
   if (kernels === undefined) return undefined;
   const { simd, helpers, helperCount } = kernels;
-  const tilesY = oh / 2;
-  const tilesX = ow / 2;
+  const variant = tileVariant(oh, ow, winogradLargeTiles());
+  const { planes } = variant;
+  const tilesY = oh / variant.size;
+  const tilesX = ow / variant.size;
   const tiles = n * tilesY * tilesX;
   const vPlane = tilePlaneBytes(tiles, ci);
   const dPlane = tilePlaneBytes(tiles, co);
   const { chunk, chunks } = imageChunks(n);
   const used = Math.min(helperCount, chunks - 1);
   return withScratch(backend, (keep) => {
-    const counters = keep(wb.makeOutput([16], 'int32'));
-    const v = keep(wb.makeOutput([(16 * vPlane) / 4], 'float32'));
-    const d = keep(wb.makeOutput([(16 * dPlane) / 4], 'float32'));
-    const p = keep(wb.makeOutput([16, ci, co], 'float32'));
+    const counters = keep(wb.makeOutput([36], 'int32'));
+    const v = keep(wb.makeOutput([(planes * vPlane) / 4], 'float32'));
+    const d = keep(wb.makeOutput([(planes * dPlane) / 4], 'float32'));
+    const p = keep(wb.makeOutput([planes, ci, co], 'float32'));
     const out = wb.makeOutput([3, 3, ci, co], 'float32');
     try {
       const tileGrid: TileGrid = { n, h, w, tilesY, tilesX, top: grid.top, left: grid.left };
-      runTileInput(wb, kernels, counters, x, ci, tileGrid, heapOffset(wb, v), vPlane);
+      runTileInput(variant, wb, kernels, counters, x, ci, tileGrid, heapOffset(wb, v), vPlane);
       (wb.typedArrayFromHeap(counters) as Int32Array)[0] = 0;
       const dyArgs = [
         heapOffset(wb, dy),
@@ -73,7 +77,7 @@ export function conv2DBackpropFilterWinogradTiles(
         heapOffset(wb, counters),
         chunk,
       ] as const;
-      runChunked(helpers, 'winoTilesDy', dyArgs, used, () => simd.winoTilesDy(...dyArgs));
+      runChunked(helpers, variant.dy, dyArgs, used, () => simd[variant.dy](...dyArgs));
       runTileProducts(wb, kernels, counters, {
         a: heapOffset(wb, v),
         aStride: vPlane,
@@ -88,9 +92,13 @@ export function conv2DBackpropFilterWinogradTiles(
         rows: ci,
         cols: co,
         depth: tiles,
+        planes,
       });
-      const sums = Float64Array.from(wb.typedArrayFromHeap(p) as Float32Array);
-      winogradFilterGradient(sums, ci, co, wb.typedArrayFromHeap(out) as Float32Array);
+      if (variant.size === 4) simd.winoFilterGrad4(heapOffset(wb, p), heapOffset(wb, out), ci * co);
+      else {
+        const sums = Float64Array.from(wb.typedArrayFromHeap(p) as Float32Array);
+        winogradFilterGradient(sums, ci, co, wb.typedArrayFromHeap(out) as Float32Array);
+      }
     } catch (error) {
       backend.disposeData(out.dataId);
       throw error;

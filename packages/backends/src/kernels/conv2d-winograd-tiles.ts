@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { convGrid } from './conv2d-padded-grid.js';
-import { winogradFilter } from './conv2d-winograd.js';
+import { winogradFilter, winogradLargeTiles } from './conv2d-winograd.js';
 import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
@@ -10,6 +10,7 @@ import {
   runTileProducts,
   type TileGrid,
   tilePlaneBytes,
+  tileVariant,
 } from './winograd-tile-products.js';
 
 /** Outputs at most this wide take the batched kernels (wider ones have rows of tiles enough for `convWino`). */
@@ -60,8 +61,10 @@ export function conv2dWinogradTiles(
   const kernels = chunkedKernels(wb);
   if (kernels === undefined) return undefined;
   const { simd, helpers, helperCount } = kernels;
-  const tilesY = oh / 2;
-  const tilesX = ow / 2;
+  const variant = tileVariant(oh, ow, winogradLargeTiles());
+  const { planes } = variant;
+  const tilesY = oh / variant.size;
+  const tilesX = ow / variant.size;
   const tiles = n * tilesY * tilesX;
   const vPlane = tilePlaneBytes(tiles, ci);
   const mPlane = tilePlaneBytes(tiles, co);
@@ -69,22 +72,26 @@ export function conv2dWinogradTiles(
   const used = Math.min(helperCount, chunks - 1);
   return withScratch(backend, (keep) => {
     const zeroBias = bias === undefined ? keep(wb.makeOutput([co], 'float32')) : undefined;
-    const counters = keep(wb.makeOutput([16], 'int32'));
-    const u = keep(wb.makeOutput([16, ci, co], 'float32'));
-    const v = keep(wb.makeOutput([(16 * vPlane) / 4], 'float32'));
-    const m = keep(wb.makeOutput([(16 * mPlane) / 4], 'float32'));
+    const counters = keep(wb.makeOutput([36], 'int32'));
+    const u = keep(wb.makeOutput([planes, ci, co], 'float32'));
+    const v = keep(wb.makeOutput([(planes * vPlane) / 4], 'float32'));
+    const m = keep(wb.makeOutput([(planes * mPlane) / 4], 'float32'));
     const out = wb.makeOutput([n, oh, ow, co], 'float32');
     try {
       // Views after every allocation (an allocation may grow the heap).
-      winogradFilter(
-        wb.typedArrayFromHeap(filter) as Float32Array,
-        ci,
-        co,
-        wb.typedArrayFromHeap(u) as Float32Array,
-      );
+      // F(4x4, 3x3)'s filter transform in the SIMD kernel (float32; in JavaScript it took about 2 ms for
+      // 128 x 128 channels), F(2x2, 3x3)'s in float64 as convWino's.
+      if (variant.size === 4) simd.winoFilter4(heapOffset(wb, filter), heapOffset(wb, u), ci * co);
+      else
+        winogradFilter(
+          wb.typedArrayFromHeap(filter) as Float32Array,
+          ci,
+          co,
+          wb.typedArrayFromHeap(u) as Float32Array,
+        );
       if (zeroBias !== undefined) (wb.typedArrayFromHeap(zeroBias) as Float32Array).fill(0);
       const grid: TileGrid = { n, h, w, tilesY, tilesX, top: padding.top, left: padding.left };
-      runTileInput(wb, kernels, counters, x, ci, grid, heapOffset(wb, v), vPlane);
+      runTileInput(variant, wb, kernels, counters, x, ci, grid, heapOffset(wb, v), vPlane);
       runTileProducts(wb, kernels, counters, {
         a: heapOffset(wb, v),
         aStride: vPlane,
@@ -99,6 +106,7 @@ export function conv2dWinogradTiles(
         rows: tiles,
         cols: co,
         depth: ci,
+        planes,
       });
       (wb.typedArrayFromHeap(counters) as Int32Array)[0] = 0;
       const output = [
@@ -114,7 +122,7 @@ export function conv2dWinogradTiles(
         heapOffset(wb, counters),
         chunk,
       ] as const;
-      runChunked(helpers, 'winoTilesOutput', output, used, () => simd.winoTilesOutput(...output));
+      runChunked(helpers, variant.output, output, used, () => simd[variant.output](...output));
     } catch (error) {
       backend.disposeData(out.dataId);
       throw error;

@@ -10,10 +10,43 @@ const IMAGE_CHUNKS = 16;
 /** One cache line more between transform planes than the tiles need (planes a power of two apart alias in L1). */
 const PLANE_PAD_BYTES = 64;
 
+/**
+ * Which Winograd transform the batched tiles use: F(2x2, 3x3) (4x4 windows, 16 planes) or F(4x4, 3x3)
+ * (6x6 windows, 36 planes: 2.25 multiply-adds per output and channel pair instead of 4), and its kernels.
+ */
+export interface TileVariant {
+  /** Outputs per tile along each axis. */
+  readonly size: 2 | 4;
+  readonly planes: 16 | 36;
+  readonly input: 'winoTilesInput' | 'winoTiles4Input';
+  readonly output: 'winoTilesOutput' | 'winoTiles4Output';
+  readonly dy: 'winoTilesDy' | 'winoTiles4Dy';
+}
+
+export const TILES_F2: TileVariant = {
+  size: 2,
+  planes: 16,
+  input: 'winoTilesInput',
+  output: 'winoTilesOutput',
+  dy: 'winoTilesDy',
+};
+export const TILES_F4: TileVariant = {
+  size: 4,
+  planes: 36,
+  input: 'winoTiles4Input',
+  output: 'winoTiles4Output',
+  dy: 'winoTiles4Dy',
+};
+
+/** F(4x4, 3x3) where the output is whole 4x4 tiles and `large` allows it, else F(2x2, 3x3). */
+export function tileVariant(oh: number, ow: number, large: boolean): TileVariant {
+  return large && oh % 4 === 0 && ow % 4 === 0 ? TILES_F4 : TILES_F2;
+}
+
 /** The SIMD kernels and helper threads of {@link chunkedKernels}. */
 export type ChunkedKernels = NonNullable<ReturnType<typeof chunkedKernels>>;
 
-/** Bytes between the 16 planes of a transform of `tiles` tiles by `channels` channels. */
+/** Bytes between the planes of a transform of `tiles` tiles by `channels` channels. */
 export function tilePlaneBytes(tiles: number, channels: number): number {
   return tiles * channels * 4 + PLANE_PAD_BYTES;
 }
@@ -25,10 +58,10 @@ export function imageChunks(n: number): { chunk: number; chunks: number } {
 }
 
 /**
- * 16 matrix products `out[xi] = A[xi] B[xi]` ([rows, depth] by [depth, cols]), product xi on heap bytes
+ * The matrix products (one per plane) `out[xi] = A[xi] B[xi]` ([rows, depth] by [depth, cols]), product xi on heap bytes
  * a + xi*aStride, b + xi*bStride, out + xi*outStride, A(i, p) at byte i*ars + p*acs, B's and the output's
  * rows `brs` and `ors` bytes apart, in the SIMD kernel `gemmBatch`: rows shared in chunks with the helper
- * threads, which go on to the next product without waiting for the others. `counters` is 16 int32.
+ * threads, which go on to the next product without waiting for the others. `counters` is 36 int32.
  */
 export interface TileProducts {
   readonly a: number;
@@ -44,9 +77,11 @@ export interface TileProducts {
   readonly rows: number;
   readonly cols: number;
   readonly depth: number;
+  /** The number of products (the variant's planes). */
+  readonly planes: number;
 }
 
-/** Runs the 16 {@link TileProducts} on the calling thread and the helpers. */
+/** Runs the {@link TileProducts} on the calling thread and the helpers. */
 export function runTileProducts(
   wb: WasmBackendInternals,
   kernels: ChunkedKernels,
@@ -71,13 +106,13 @@ export function runTileProducts(
     p.rows,
     p.cols,
     p.depth,
-    16,
+    p.planes,
     heapOffset(wb, counters),
     chunk,
     rowChunks,
     p.cols,
   ] as const;
-  runChunked(helpers, 'gemmBatch', args, Math.min(helperCount, 16 * rowChunks - 1), () =>
+  runChunked(helpers, 'gemmBatch', args, Math.min(helperCount, p.planes * rowChunks - 1), () =>
     simd.gemmBatch(...args),
   );
 }
@@ -94,11 +129,12 @@ export interface TileGrid {
 }
 
 /**
- * The input transforms of every tile of NHWC `x` ([n, h, w, ci]) into the 16 planes at heap byte `v`,
- * `planeBytes` apart, in the SIMD kernel `winoTilesInput` (chunks of images shared with the helpers);
- * `counters[0]` is its chunk counter.
+ * The input transforms of every tile of NHWC `x` ([n, h, w, ci]) into the variant's planes at heap byte
+ * `v`, `planeBytes` apart, in its SIMD kernel (`winoTilesInput`, `winoTiles4Input`; chunks of images
+ * shared with the helpers); `counters[0]` is its chunk counter.
  */
 export function runTileInput(
+  variant: TileVariant,
   wb: WasmBackendInternals,
   kernels: ChunkedKernels,
   counters: TensorInfo,
@@ -126,7 +162,7 @@ export function runTileInput(
     heapOffset(wb, counters),
     chunk,
   ] as const;
-  runChunked(helpers, 'winoTilesInput', args, Math.min(helperCount, chunks - 1), () =>
-    simd.winoTilesInput(...args),
+  runChunked(helpers, variant.input, args, Math.min(helperCount, chunks - 1), () =>
+    simd[variant.input](...args),
   );
 }

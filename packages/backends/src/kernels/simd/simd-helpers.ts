@@ -46,6 +46,9 @@ export type SimdHelperKernel =
   | 'winoTilesInput'
   | 'winoTilesOutput'
   | 'winoTilesDy'
+  | 'winoTiles4Input'
+  | 'winoTiles4Output'
+  | 'winoTiles4Dy'
   | 'adamUpdate';
 const KERNELS: readonly SimdHelperKernel[] = [
   'filterTaps',
@@ -75,6 +78,9 @@ const KERNELS: readonly SimdHelperKernel[] = [
   'batchNormApplyRelu',
   'batchNormSumsRelu',
   'batchNormTrainDxRelu',
+  'winoTiles4Input',
+  'winoTiles4Output',
+  'winoTiles4Dy',
 ];
 
 // Control block, one per helper (Int32Array): [0] request sequence number, [1] finished sequence number,

@@ -419,6 +419,55 @@ export interface SimdKernels {
     counter: number,
     chunk: number,
   ): void;
+  /** {@link SimdKernels.winoTilesInput} for F(4x4, 3x3): 6x6 windows, 36 planes. */
+  winoTiles4Input(
+    x: number,
+    v: number,
+    n: number,
+    h: number,
+    w: number,
+    ci: number,
+    tilesY: number,
+    tilesX: number,
+    top: number,
+    left: number,
+    planeBytes: number,
+    counter: number,
+    chunk: number,
+  ): void;
+  /** {@link SimdKernels.winoTilesOutput} for F(4x4, 3x3): 36 planes to 4x4 outputs a tile. */
+  winoTiles4Output(
+    m: number,
+    bias: number,
+    out: number,
+    n: number,
+    co: number,
+    tilesY: number,
+    tilesX: number,
+    planeBytes: number,
+    relu: number,
+    counter: number,
+    chunk: number,
+  ): void;
+  /** {@link SimdKernels.winoTilesDy} for F(4x4, 3x3): 4x4 tiles of dy to 36 planes. */
+  winoTiles4Dy(
+    dy: number,
+    d: number,
+    n: number,
+    co: number,
+    tilesY: number,
+    tilesX: number,
+    planeBytes: number,
+    counter: number,
+    chunk: number,
+  ): void;
+  /**
+   * F(4x4, 3x3)'s filter transform in float32 lanes: 9 planes of `plane` floats (an HWIO filter, plane =
+   * ci * co, a multiple of 4) at `g` to 36 planes at `u` (see `winoFilter4` in the generator).
+   */
+  winoFilter4(g: number, u: number, plane: number): void;
+  /** F(4x4, 3x3)'s dW = G^T P G in float32 lanes: 36 planes at `p` to 9 at `dw` (see `winoFilterGrad4`). */
+  winoFilterGrad4(p: number, dw: number, plane: number): void;
   /** One fused Adam step over `size` floats (a multiple of 4); see `adamUpdate` in the generator. */
   adamUpdate(
     p: number,
@@ -568,6 +617,11 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
         winoTilesInput: exports.winoTilesInput as Fn,
         winoTilesOutput: exports.winoTilesOutput as Fn,
         winoTilesDy: exports.winoTilesDy as Fn,
+        winoTiles4Input: exports.winoTiles4Input as Fn,
+        winoTiles4Output: exports.winoTiles4Output as Fn,
+        winoTiles4Dy: exports.winoTiles4Dy as Fn,
+        winoFilter4: exports.winoFilter4 as Fn,
+        winoFilterGrad4: exports.winoFilterGrad4 as Fn,
       };
       modules.set(wasmModule, { module, memory });
       if (relaxed) relaxedModules.add(wasmModule);
