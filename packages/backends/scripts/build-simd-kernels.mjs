@@ -2587,43 +2587,55 @@ const g4Cols = (v) => [
 ];
 const lg = (name) => `(local.get $${name})`;
 
+/** F(2x2, 3x3)'s G (4x3) and G^T (3x4), as g4Rows and g4Cols. */
+const g2Rows = (a, b, d) => [
+  a,
+  `(f32x4.mul (f32x4.add (f32x4.add ${a} ${b}) ${d}) ${splat(0.5)})`,
+  `(f32x4.mul (f32x4.add (f32x4.sub ${a} ${b}) ${d}) ${splat(0.5)})`,
+  d,
+];
+const g2Cols = (v) => [
+  `(f32x4.add ${v[0]} (f32x4.mul (f32x4.add ${v[1]} ${v[2]}) ${splat(0.5)}))`,
+  `(f32x4.mul (f32x4.sub ${v[1]} ${v[2]}) ${splat(0.5)})`,
+  `(f32x4.add (f32x4.mul (f32x4.add ${v[1]} ${v[2]}) ${splat(0.5)}) ${v[3]})`,
+];
+/** Plane `k` of `plane` floats at base `base`, (c, o) pairs `at` bytes in. */
+const planeAt = (base, k) =>
+  `(i32.add (i32.add (local.get ${base}) (local.get $at)) (i32.mul (i32.const ${k}) (local.get $planeBytes)))`;
+
 /**
- * winoFilter4: F(4x4, 3x3)'s filter transform U[xi] = (G g G^T)[xi] (xi = 6r + j, 36 planes of `plane`
- * floats) of an HWIO filter (9 planes of `plane` = ci * co floats, a multiple of 4) in float32 lanes, 4
- * (c, o) pairs at a time: the batched tiles' forward and input gradient (the JavaScript float64 transform
- * took about 2 ms for 128 x 128 channels).
+ * winoFilter{m - 2}: Winograd's filter transform U[xi] = (G g G^T)[xi] (xi = m r + j, m^2 planes of `plane`
+ * floats; m = 4 for F(2x2, 3x3), 6 for F(4x4, 3x3), G as in conv2d-winograd.ts) of an HWIO filter (9
+ * planes of `plane` = ci * co floats, a multiple of 4) in float32 lanes, 4 (c, o) pairs at a time: the
+ * batched tiles' forward and input gradient (the JavaScript float64 transform took about 2 ms for
+ * F(4x4, 3x3) and 128 x 128 channels).
  */
-const winoFilter4 = `
-  (func (export "winoFilter4") (param $g i32) (param $u i32) (param $plane i32)
-    (local $at i32) (local $end i32) (local $planeBytes i32)
+const winoFilter = (m, rows) => `
+  (func (export "winoFilter${m - 2}") (param $g i32) (param $u i32) (param $plane i32)
+    (local $at i32) (local $planeBytes i32)
     ${lanes(9)
       .map((k) => `(local $k${k} v128)`)
       .join(' ')}
-    ${lanes(18)
+    ${lanes(3 * m)
       .map((k) => `(local $t${k} v128)`)
       .join(' ')}
     (local.set $planeBytes (i32.shl (local.get $plane) (i32.const 2)))
-    (local.set $end (local.get $planeBytes))
     (block $done (loop $next
-      (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+      (br_if $done (i32.ge_u (local.get $at) (local.get $planeBytes)))
       ${lanes(9)
-        .map(
-          (k) =>
-            `(local.set $k${k} (v128.load (i32.add (i32.add (local.get $g) (local.get $at)) (i32.mul (i32.const ${k}) (local.get $planeBytes)))))`,
-        )
+        .map((k) => `(local.set $k${k} (v128.load ${planeAt('$g', k)}))`)
         .join('\n      ')}
       ${lanes(3)
         .flatMap((s) =>
-          g4Rows(lg(`k${s}`), lg(`k${3 + s}`), lg(`k${6 + s}`)).map(
+          rows(lg(`k${s}`), lg(`k${3 + s}`), lg(`k${6 + s}`)).map(
             (e, r) => `(local.set $t${3 * r + s} ${e})`,
           ),
         )
         .join('\n      ')}
-      ${lanes(6)
+      ${lanes(m)
         .flatMap((r) =>
-          g4Rows(lg(`t${3 * r}`), lg(`t${3 * r + 1}`), lg(`t${3 * r + 2}`)).map(
-            (e, j) =>
-              `(v128.store (i32.add (i32.add (local.get $u) (local.get $at)) (i32.mul (i32.const ${6 * r + j}) (local.get $planeBytes))) ${e})`,
+          rows(lg(`t${3 * r}`), lg(`t${3 * r + 1}`), lg(`t${3 * r + 2}`)).map(
+            (e, j) => `(v128.store ${planeAt('$u', m * r + j)} ${e})`,
           ),
         )
         .join('\n      ')}
@@ -2632,37 +2644,33 @@ const winoFilter4 = `
   )`;
 
 /**
- * winoFilterGrad4: F(4x4, 3x3)'s dW = G^T P G per (c, o) from P [36, plane] (xi = 6p + q) into dW
- * [9, plane] (HWIO), in float32 lanes, 4 pairs at a time (plane a multiple of 4).
+ * winoFilterGrad{m - 2}: dW = G^T P G per (c, o) from P [m^2, plane] (xi = m p + q) into dW [9, plane] (HWIO),
+ * in float32 lanes, 4 pairs at a time (plane a multiple of 4).
  */
-const winoFilterGrad4 = `
-  (func (export "winoFilterGrad4") (param $p i32) (param $dw i32) (param $plane i32)
+const winoFilterGrad = (m, cols) => `
+  (func (export "winoFilterGrad${m - 2}") (param $p i32) (param $dw i32) (param $plane i32)
     (local $at i32) (local $planeBytes i32)
-    ${lanes(36)
+    ${lanes(m * m)
       .map((k) => `(local $v${k} v128)`)
       .join(' ')}
-    ${lanes(18)
+    ${lanes(3 * m)
       .map((k) => `(local $t${k} v128)`)
       .join(' ')}
     (local.set $planeBytes (i32.shl (local.get $plane) (i32.const 2)))
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $at) (local.get $planeBytes)))
-      ${lanes(36)
-        .map(
-          (k) =>
-            `(local.set $v${k} (v128.load (i32.add (i32.add (local.get $p) (local.get $at)) (i32.mul (i32.const ${k}) (local.get $planeBytes)))))`,
-        )
+      ${lanes(m * m)
+        .map((k) => `(local.set $v${k} (v128.load ${planeAt('$p', k)}))`)
         .join('\n      ')}
-      ${lanes(6)
+      ${lanes(m)
         .flatMap((q) =>
-          g4Cols(lanes(6).map((i) => lg(`v${6 * i + q}`))).map((e, ky) => `(local.set $t${6 * ky + q} ${e})`),
+          cols(lanes(m).map((i) => lg(`v${m * i + q}`))).map((e, ky) => `(local.set $t${m * ky + q} ${e})`),
         )
         .join('\n      ')}
       ${lanes(3)
         .flatMap((ky) =>
-          g4Cols(lanes(6).map((q) => lg(`t${6 * ky + q}`))).map(
-            (e, kx) =>
-              `(v128.store (i32.add (i32.add (local.get $dw) (local.get $at)) (i32.mul (i32.const ${3 * ky + kx}) (local.get $planeBytes))) ${e})`,
+          cols(lanes(m).map((q) => lg(`t${m * ky + q}`))).map(
+            (e, kx) => `(v128.store ${planeAt('$dw', 3 * ky + kx)} ${e})`,
           ),
         )
         .join('\n      ')}
@@ -2672,7 +2680,7 @@ const winoFilterGrad4 = `
 
 const memory = (shared) => `(import "env" "memory" (memory 1${shared ? ' 65536 shared' : ''}))`;
 const text = (shared, relaxed = false) =>
-  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${maxPool2x2}\n${[8, 4, 1].map(filterRows).join('\n')}\n${[4, 1].map((v) => colSums(v)).join('\n')}\n${[4, 1].map((v) => colSums(v, true)).join('\n')}\n${batchNormApply}\n${batchNormSums}\n${reluGrad}\n${toChannelMajor}\n${filterTaps(relaxed)}\n${convDirect(relaxed)}\n${convWino(relaxed)}\n${convWino4(relaxed)}\n${filterWino(relaxed)}\n${filterWino4(relaxed)}\n${convFew(relaxed)}\n${filterFew(relaxed)}\n${adamUpdate}\n${batchNormTrainDx}\n${gemm(relaxed)}\n${gemmBatch}\n${winoTilesInput}\n${winoTilesOutput}\n${winoTilesDy}\n${winoTiles4Input}\n${winoTiles4Output}\n${winoTiles4Dy}\n${winoFilter4}\n${winoFilterGrad4}\n)\n`;
+  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${maxPool2x2}\n${[8, 4, 1].map(filterRows).join('\n')}\n${[4, 1].map((v) => colSums(v)).join('\n')}\n${[4, 1].map((v) => colSums(v, true)).join('\n')}\n${batchNormApply}\n${batchNormSums}\n${reluGrad}\n${toChannelMajor}\n${filterTaps(relaxed)}\n${convDirect(relaxed)}\n${convWino(relaxed)}\n${convWino4(relaxed)}\n${filterWino(relaxed)}\n${filterWino4(relaxed)}\n${convFew(relaxed)}\n${filterFew(relaxed)}\n${adamUpdate}\n${batchNormTrainDx}\n${gemm(relaxed)}\n${gemmBatch}\n${winoTilesInput}\n${winoTilesOutput}\n${winoTilesDy}\n${winoTiles4Input}\n${winoTiles4Output}\n${winoTiles4Dy}\n${winoFilter(4, g2Rows)}\n${winoFilter(6, g4Rows)}\n${winoFilterGrad(4, g2Cols)}\n${winoFilterGrad(6, g4Cols)}\n)\n`;
 
 const wabt = await wabtFactory();
 const features = { simd: true, threads: true, relaxed_simd: true, bulk_memory: true };

@@ -182,8 +182,9 @@ describe('selectBackend', () => {
         1,
         'same',
       );
-    // The batched Winograd tiles of small outputs (4x4 and 2x2, an odd batch): the input and dy transforms
-    // by chunks of images, the 16 products by chunks of rows, each shared with the helper.
+    // The batched Winograd tiles of small outputs (4x4 by F(4x4, 3x3) and 2x2 by F(2x2, 3x3), an odd
+    // batch): the input and dy transforms by chunks of images, the products by chunks of rows, each shared
+    // with the helper.
     const smallConvs: Array<() => tf.Tensor> = [
       () =>
         tf.fused.conv2d({
@@ -219,14 +220,37 @@ describe('selectBackend', () => {
           },
           { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 32, 64] },
         ) as tf.Tensor,
+      () =>
+        tf.engine().runKernel(
+          'Conv2DBackpropFilter',
+          {
+            x: tf.tensor4d(xv.slice(0, 9 * 2 * 2 * 32), [9, 2, 2, 32]),
+            dy: tf.tensor4d(wv.slice(0, 9 * 2 * 2 * 64), [9, 2, 2, 64]),
+          },
+          { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 32, 64] },
+        ) as tf.Tensor,
     ];
     const startSpy = vi.spyOn(simdHelpers(wasm) as NonNullable<ReturnType<typeof simdHelpers>>, 'start');
     const threadedBits = smallConvs.map((op) => tf.tidy(() => Array.from(op().dataSync())));
     const started = new Set(startSpy.mock.calls.map((call) => call[1]));
     startSpy.mockRestore();
-    for (const name of ['winoTilesInput', 'gemmBatch', 'winoTilesOutput', 'winoTilesDy'] as const) {
+    const tileKernels = ['winoTilesInput', 'gemmBatch', 'winoTilesOutput', 'winoTilesDy'] as const;
+    for (const name of [...tileKernels, 'winoTiles4Input', 'winoTiles4Output', 'winoTiles4Dy'] as const) {
       expect(started.has(name), name).toBe(true);
     }
+    // Against cpu: F(4x4, 3x3) rounds about ten times as much as the direct convolution (5e-4 of the scale).
+    await tf.setBackend('cpu');
+    const smallWant = smallConvs.map((op) => tf.tidy(() => Array.from(op().dataSync())));
+    await tf.setBackend('wasm');
+    smallWant.forEach((want, k) => {
+      const scale = Math.max(...want.map(Math.abs));
+      const err = Math.max(
+        ...want.map(
+          (e, i) => Math.abs((threadedBits[k]?.[i] as number) - e) / Math.max(Math.abs(e), 1e-2 * scale),
+        ),
+      );
+      expect(err, `small convolution ${k}`).toBeLessThan(5e-4);
+    });
     const ops: Array<(fused: boolean) => tf.Tensor> = [
       () =>
         tf.batchNorm(
@@ -300,7 +324,6 @@ describe('selectBackend', () => {
           { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 32] },
         ) as tf.Tensor,
       () => tf.mean(tf.tensor(xv, shape), [0, 1]),
-      ...smallConvs,
       // The SIMD matrix product: chunks of rows taken by this thread and the helper (a dense layer's
       // forward with bias and ReLU, its weight gradient x^T dy and its input gradient dy W^T).
       () =>

@@ -1,6 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { isDenseStride1 } from './conv2d-backprop-filter-gemm.js';
-import { winogradFilterGradient } from './conv2d-backprop-filter-winograd.js';
 import { paddedGrid } from './conv2d-padded-grid.js';
 import { winogradLargeTiles } from './conv2d-winograd.js';
 import { winogradTilesApply } from './conv2d-winograd-tiles.js';
@@ -94,11 +93,7 @@ export function conv2DBackpropFilterWinogradTiles(
         depth: tiles,
         planes,
       });
-      if (variant.size === 4) simd.winoFilterGrad4(heapOffset(wb, p), heapOffset(wb, out), ci * co);
-      else {
-        const sums = Float64Array.from(wb.typedArrayFromHeap(p) as Float32Array);
-        winogradFilterGradient(sums, ci, co, wb.typedArrayFromHeap(out) as Float32Array);
-      }
+      simd[variant.filterGrad](heapOffset(wb, p), heapOffset(wb, out), ci * co);
     } catch (error) {
       backend.disposeData(out.dataId);
       throw error;

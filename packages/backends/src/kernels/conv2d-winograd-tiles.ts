@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { convGrid } from './conv2d-padded-grid.js';
-import { winogradFilter, winogradLargeTiles } from './conv2d-winograd.js';
+import { winogradLargeTiles } from './conv2d-winograd.js';
 import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
@@ -79,16 +79,9 @@ export function conv2dWinogradTiles(
     const out = wb.makeOutput([n, oh, ow, co], 'float32');
     try {
       // Views after every allocation (an allocation may grow the heap).
-      // F(4x4, 3x3)'s filter transform in the SIMD kernel (float32; in JavaScript it took about 2 ms for
-      // 128 x 128 channels), F(2x2, 3x3)'s in float64 as convWino's.
-      if (variant.size === 4) simd.winoFilter4(heapOffset(wb, filter), heapOffset(wb, u), ci * co);
-      else
-        winogradFilter(
-          wb.typedArrayFromHeap(filter) as Float32Array,
-          ci,
-          co,
-          wb.typedArrayFromHeap(u) as Float32Array,
-        );
+      // The filter transform in a SIMD kernel (float32; the float64 JavaScript of convWino took about 2 ms
+      // for F(4x4, 3x3) and 128 x 128 channels).
+      simd[variant.filter](heapOffset(wb, filter), heapOffset(wb, u), ci * co);
       if (zeroBias !== undefined) (wb.typedArrayFromHeap(zeroBias) as Float32Array).fill(0);
       const grid: TileGrid = { n, h, w, tilesY, tilesX, top: padding.top, left: padding.left };
       runTileInput(variant, wb, kernels, counters, x, ci, grid, heapOffset(wb, v), vPlane);

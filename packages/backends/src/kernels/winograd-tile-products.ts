@@ -21,6 +21,9 @@ export interface TileVariant {
   readonly input: 'winoTilesInput' | 'winoTiles4Input';
   readonly output: 'winoTilesOutput' | 'winoTiles4Output';
   readonly dy: 'winoTilesDy' | 'winoTiles4Dy';
+  /** The filter transform G g G^T and the filter gradient's G^T P G, in float32 SIMD kernels. */
+  readonly filter: 'winoFilter2' | 'winoFilter4';
+  readonly filterGrad: 'winoFilterGrad2' | 'winoFilterGrad4';
 }
 
 export const TILES_F2: TileVariant = {
@@ -29,6 +32,8 @@ export const TILES_F2: TileVariant = {
   input: 'winoTilesInput',
   output: 'winoTilesOutput',
   dy: 'winoTilesDy',
+  filter: 'winoFilter2',
+  filterGrad: 'winoFilterGrad2',
 };
 export const TILES_F4: TileVariant = {
   size: 4,
@@ -36,6 +41,8 @@ export const TILES_F4: TileVariant = {
   input: 'winoTiles4Input',
   output: 'winoTiles4Output',
   dy: 'winoTiles4Dy',
+  filter: 'winoFilter4',
+  filterGrad: 'winoFilterGrad4',
 };
 
 /** F(4x4, 3x3) where the output is whole 4x4 tiles and `large` allows it, else F(2x2, 3x3). */

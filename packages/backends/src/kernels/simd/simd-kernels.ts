@@ -462,11 +462,14 @@ export interface SimdKernels {
     chunk: number,
   ): void;
   /**
-   * F(4x4, 3x3)'s filter transform in float32 lanes: 9 planes of `plane` floats (an HWIO filter, plane =
-   * ci * co, a multiple of 4) at `g` to 36 planes at `u` (see `winoFilter4` in the generator).
+   * Winograd's filter transform in float32 lanes, F(2x2, 3x3) (16 planes) or F(4x4, 3x3) (36): 9 planes of
+   * `plane` floats (an HWIO filter, plane = ci * co, a multiple of 4) at `g` to the planes at `u` (see
+   * `winoFilter` in the generator).
    */
+  winoFilter2(g: number, u: number, plane: number): void;
   winoFilter4(g: number, u: number, plane: number): void;
-  /** F(4x4, 3x3)'s dW = G^T P G in float32 lanes: 36 planes at `p` to 9 at `dw` (see `winoFilterGrad4`). */
+  /** dW = G^T P G in float32 lanes: 16 or 36 planes at `p` to 9 at `dw` (see `winoFilterGrad`). */
+  winoFilterGrad2(p: number, dw: number, plane: number): void;
   winoFilterGrad4(p: number, dw: number, plane: number): void;
   /** One fused Adam step over `size` floats (a multiple of 4); see `adamUpdate` in the generator. */
   adamUpdate(
@@ -620,7 +623,9 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
         winoTiles4Input: exports.winoTiles4Input as Fn,
         winoTiles4Output: exports.winoTiles4Output as Fn,
         winoTiles4Dy: exports.winoTiles4Dy as Fn,
+        winoFilter2: exports.winoFilter2 as Fn,
         winoFilter4: exports.winoFilter4 as Fn,
+        winoFilterGrad2: exports.winoFilterGrad2 as Fn,
         winoFilterGrad4: exports.winoFilterGrad4 as Fn,
       };
       modules.set(wasmModule, { module, memory });
