@@ -53,7 +53,7 @@ function winogradPays(info: tf.backend_util.Conv2DInfo): boolean {
  * `Conv2DBackpropFilter` (the gradient of a 2-D convolution with respect to its filter, NHWC, dilation 1).
  * Stride-1 3x3 convolutions with 16 or more input channels, even output sizes and enough channels for the
  * transforms to pay ({@link winogradPays}) go to {@link conv2DBackpropFilterWinograd} (Winograd's
- * F(2x2, 3x3): 2.25x fewer multiply-adds).
+ * F(4x4, 3x3) where the output is whole 4x4 tiles, 4x fewer multiply-adds; else F(2x2, 3x3), 2.25x fewer).
  * Stride-1 convolutions with fewer than 16 input channels go to {@link conv2DBackpropFilterFew} (output
  * channels a multiple of 8) or {@link conv2DBackpropFilterRows} (SIMD kernels that sum over the output
  * positions). Other stride-1 convolutions whose padded grid is not much larger than the output go to
