@@ -43,8 +43,9 @@ function batchMoments(x: tf.Tensor, axes: number[]): [tf.Tensor, tf.Tensor] {
  * with `dGamma = r * sum(dy * xc)` and `dBeta = sum(dy)`: in the backend's `BATCH_NORM_TRAINING_GRAD_KERNEL`
  * where one is registered (two passes over the activation on wasm), else from tfjs ops. tfjs's own
  * gradient of that forward graph differentiates each of its ops (about nine passes). `stats` receives the
- * batch mean and variance for the moving averages, kept (the custom op's forward pass runs in its own
- * tidy scope): the receiver disposes them.
+ * batch mean and variance for the moving averages, inside the op's forward pass (its own tidy scope, where
+ * tfjs records nothing for gradients: the moving-average updates done there are not taped, so tfjs keeps
+ * no copies of their inputs for a backward pass that never reaches them).
  *
  * With `relu`, the op is `relu(batchNorm(x))`: in the backend's `BATCH_NORM_RELU_KERNEL` (one pass) with the
  * gradient `BATCH_NORM_TRAINING_GRAD_KERNEL` given `relu: true` (the ReLU's mask applied inside its two
@@ -68,7 +69,7 @@ function trainingBatchNorm(
     const [xs, g, b] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
     const save = args[3] as (saved: tf.Tensor[]) => void;
     const [mean, variance] = batchMoments(xs, axes);
-    stats(tf.keep(mean), tf.keep(variance));
+    stats(mean, variance);
     let value: tf.Tensor;
     if (fusedRelu) {
       value = tf
@@ -169,41 +170,30 @@ export function batchNormalization(
       return original(inputs, kwargs);
     }
     const relu = reluFused.has(layer);
-    const output = tf.tidy(() => {
-      let mean: tf.Tensor | undefined;
-      let variance: tf.Tensor | undefined;
-      const y = trainingBatchNorm(
-        input,
-        (bn.gamma as { read(): tf.Tensor }).read(),
-        (bn.beta as { read(): tf.Tensor }).read(),
-        bn.epsilon,
-        (m, v) => {
-          mean = m;
-          variance = v;
-        },
-        relu,
-      );
-      // Moving averages as tfjs-layers updates them, moving -= (moving - batch) * (1 - momentum), but of
-      // the unbiased batch variance (n / (n - 1) times the biased one, n values per channel), as PyTorch's
-      // and Keras' batch norm keep it; normalising the batch itself uses the biased one, as they do.
-      const n = input.size / (input.shape[rank - 1] as number);
-      const correction = n > 1 ? n / (n - 1) : 1;
-      try {
+    // Moving averages as tfjs-layers updates them, moving -= (moving - batch) * (1 - momentum), but of
+    // the unbiased batch variance (n / (n - 1) times the biased one, n values per channel), as PyTorch's
+    // and Keras' batch norm keep it; normalising the batch itself uses the biased one, as they do.
+    const n = input.size / (input.shape[rank - 1] as number);
+    const correction = n > 1 ? n / (n - 1) : 1;
+    const output = trainingBatchNorm(
+      input,
+      (bn.gamma as { read(): tf.Tensor }).read(),
+      (bn.beta as { read(): tf.Tensor }).read(),
+      bn.epsilon,
+      (mean, variance) => {
         for (const [variable, value, factor] of [
           [bn.movingMean, mean, 1],
           [bn.movingVariance, variance, correction],
         ] as const) {
           tf.tidy(() => {
             const orig = variable.read();
-            const batch = factor === 1 ? (value as tf.Tensor) : tf.mul(value as tf.Tensor, factor);
+            const batch = factor === 1 ? value : tf.mul(value, factor);
             variable.write(tf.sub(orig, tf.mul(tf.sub(orig, batch), 1 - bn.momentum)));
           });
         }
-      } finally {
-        tf.dispose([mean, variance].filter((t): t is tf.Tensor => t !== undefined));
-      }
-      return y;
-    });
+      },
+      relu,
+    );
     if (relu) reluOutputs.add(output);
     return output;
   };
