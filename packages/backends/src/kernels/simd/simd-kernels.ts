@@ -557,7 +557,7 @@ export function simdKernelModule(wasmModule: unknown): SimdKernelModule | undefi
 /**
  * The SIMD kernels instantiated on the memory of a tfjs-backend-wasm module (`backend.wasm`), or
  * `undefined` where they cannot run: WebAssembly SIMD unsupported, a backend whose memory is not
- * reachable, or {@link setSimdKernelsEnabled}(false). The module is about 19.2 KB and compiled
+ * reachable, or {@link setSimdKernelsEnabled}(false). The module is about 60 KB and compiled
  * synchronously once per backend (Chromium 156 allows that on the main thread; Chrome versions that
  * limited synchronous compilation to 4 KB make it throw, and then the fallbacks run).
  */
