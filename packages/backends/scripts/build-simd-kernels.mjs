@@ -1696,19 +1696,26 @@ const wino4Dy = (() => {
  * input window (convWino4's input transform) and D = A y A^T over its 4x4 of dy, both [36, tiles, .] in
  * the chunk's scratch for a block of `rowsPerBlock` tile rows; P[xi] += V[xi]^T D[xi] for the 36 planes
  * (36 multiply-adds per 16 outputs and channel pair instead of F(2x2, 3x3)'s 64), into chunk k's partial P
- * [36, ci, co] at `out + k * partBytes` (zeroed by the caller, who sums the partials in chunk order and
- * computes dW = G^T P G). Needs oh and ow multiples of 4, ci a multiple of 4, co of 8.
+ * [36, ci, co] at `out + k * partBytes` (written from zeros by the chunk's first block, so the caller need not
+ * zero it; the caller sums the partials in chunk order and computes dW = G^T P G). Needs oh and ow multiples
+ * of 4, ci a multiple of 4, co of 8.
  */
 const filterWino4 = (relaxed) => {
   const acc = lanes(4)
     .flatMap((i) => [0, 1].map((v) => `(local $a${i}${v} v128)`))
     .join(' ');
   const row = (i) => (i === 0 ? '(local.get $o)' : `(i32.add (local.get $o) (local.get $co${i}Bytes))`);
-  const loadAcc = lanes(4)
+  // the chunk's first block starts its partial P from zeros (the caller does not zero it)
+  const zeroAcc = lanes(4)
+    .map(
+      (i) => `(local.set $a${i}0 (v128.const i32x4 0 0 0 0)) (local.set $a${i}1 (v128.const i32x4 0 0 0 0))`,
+    )
+    .join(' ');
+  const loadAcc = `(if (local.get $fresh) (then ${zeroAcc}) (else ${lanes(4)
     .map(
       (i) => `(local.set $a${i}0 (v128.load ${row(i)})) (local.set $a${i}1 (v128.load offset=16 ${row(i)}))`,
     )
-    .join('\n                ');
+    .join(' ')}))`;
   const storeAcc = lanes(4)
     .map(
       (i) =>
@@ -1755,14 +1762,15 @@ const filterWino4 = (relaxed) => {
             (local.set $cb (i32.add (local.get $cb) (i32.const 16)))
             (br $loopCb)))
           (local.set $xi (i32.add (local.get $xi) (i32.const 1)))
-          (br $loopXi)))`;
+          (br $loopXi)))
+        (local.set $fresh (i32.const 0))`;
   return `
   (func (export "filterWino4")
     (param $xp i32) (param $dy i32) (param $out i32) (param $n i32) (param $hp i32) (param $wp i32)
     (param $ci i32) (param $oh i32) (param $ow i32) (param $co i32) (param $counter i32) (param $chunk i32)
     (param $partBytes i32) (param $src i32) (param $h i32) (param $w i32) (param $top i32) (param $left i32)
     (param $scratch i32) (param $slotBytes i32) (param $rowsPerBlock i32)
-    (local $tileRows i32)
+    (local $tileRows i32) (local $fresh i32)
     (local $yp i32) (local $dst i32) (local $rowBytes i32) (local $leftBytes i32) (local $srcRowBytes i32)
     (local $k i32) (local $b i32) (local $b1 i32) (local $img i32) (local $dyImg i32) (local $part i32)
     (local $vs i32) (local $ds i32) (local $tiles i32) (local $tilesImg i32) (local $ty i32) (local $tx i32)
@@ -1803,6 +1811,7 @@ const filterWino4 = (relaxed) => {
       ${claimChunk}
       (local.set $part (i32.add (local.get $out) (i32.mul (local.get $k) (local.get $partBytes))))
       (local.set $ti (i32.const 0))
+      (local.set $fresh (i32.const 1))
       ;; this chunk's scratch: V [36, tiles, ci], then D [36, tiles, co]
       (local.set $vs (i32.add (local.get $scratch) (i32.mul (local.get $k) (local.get $slotBytes))))
       (local.set $ds (i32.add (local.get $vs) (i32.mul (local.get $xiStride) (i32.const 36))))

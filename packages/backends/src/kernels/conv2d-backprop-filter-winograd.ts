@@ -206,7 +206,8 @@ export function conv2DBackpropFilterWinograd(
     const out = wb.makeOutput([3, 3, ci, co], 'float32');
     try {
       // Views after every allocation (an allocation may grow the heap).
-      (wb.typedArrayFromHeap(parts) as Float32Array).fill(0);
+      // filterWino4 writes each chunk's partial from zeros itself (no serial fill of up to 9 MB here).
+      if (variant.kernel === 'filterWino') (wb.typedArrayFromHeap(parts) as Float32Array).fill(0);
       (wb.typedArrayFromHeap(counter) as Int32Array)[0] = 0;
       const args = [
         heapOffset(wb, xp),
