@@ -59,7 +59,7 @@ export function winogradFilterGradient(p: Float64Array, ci: number, co: number, 
 
 /**
  * dW = G^T P G for each (c, o) for F(4x4, 3x3): P [36, ci, co] float64 (xi = 6p + q), dW [3, 3, ci, co]
- * float32, with G the 6x3 filter transform of conv2d-winograd.ts's winogradFilter4 (rows [1/4, 0, 0],
+ * float32, with G the 6x3 filter transform of the SIMD kernel winoFilter4 (rows [1/4, 0, 0],
  * [-1/6, -1/6, -1/6], [-1/6, 1/6, -1/6], [1/24, 1/12, 1/6], [1/24, -1/12, 1/6], [0, 0, 1]).
  */
 export function winogradFilterGradient4(p: Float64Array, ci: number, co: number, dw: Float32Array): void {

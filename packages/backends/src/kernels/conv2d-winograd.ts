@@ -6,92 +6,6 @@ import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-ker
 
 /** Image chunks per convolution, as in conv2d-direct.ts. */
 const CHUNKS = 16;
-/** The transforms' fractions as products (float64 divisions are several times slower). */
-const Q4 = 1 / 4;
-const Q6 = 1 / 6;
-const Q12 = 1 / 12;
-const Q24 = 1 / 24;
-/** Channel pairs a block of the F(4x4, 3x3) filter transform. */
-const BLOCK = 256;
-
-/**
- * Winograd's filter transform for F(2x2, 3x3): U[xi][c][o] = (G g G^T)[xi] for each 3x3 slice
- * g = filter[., ., c, o] of an HWIO filter, with G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2],
- * [0, 0, 1]], computed in float64 and rounded once; `u` is float32 [16, ci, co].
- */
-export function winogradFilter(filter: Float32Array, ci: number, co: number, u: Float32Array): void {
-  const plane = ci * co;
-  const gg = new Float64Array(12);
-  for (let c = 0; c < ci; c++) {
-    for (let o = 0; o < co; o++) {
-      const at = c * co + o;
-      // G g: 4 rows of 3, column s of g being taps (., s).
-      for (let s = 0; s < 3; s++) {
-        const g0 = filter[(0 * 3 + s) * plane + at] as number;
-        const g1 = filter[(1 * 3 + s) * plane + at] as number;
-        const g2 = filter[(2 * 3 + s) * plane + at] as number;
-        gg[s] = g0;
-        gg[3 + s] = (g0 + g1 + g2) / 2;
-        gg[6 + s] = (g0 - g1 + g2) / 2;
-        gg[9 + s] = g2;
-      }
-      // (G g) G^T: each row (a, b, d) -> (a, (a + b + d) / 2, (a - b + d) / 2, d).
-      for (let r = 0; r < 4; r++) {
-        const a = gg[3 * r] as number;
-        const b = gg[3 * r + 1] as number;
-        const d = gg[3 * r + 2] as number;
-        u[4 * r * plane + at] = a;
-        u[(4 * r + 1) * plane + at] = (a + b + d) / 2;
-        u[(4 * r + 2) * plane + at] = (a - b + d) / 2;
-        u[(4 * r + 3) * plane + at] = d;
-      }
-    }
-  }
-}
-
-/**
- * Winograd's filter transform for F(4x4, 3x3): U[xi][c][o] = (G g G^T)[xi] (36 planes), with
- * G = [[1/4, 0, 0], [-1/6, -1/6, -1/6], [-1/6, 1/6, -1/6], [1/24, 1/12, 1/6], [1/24, -1/12, 1/6], [0, 0, 1]]
- * (interpolation points 0, 1, -1, 2, -2 and infinity, matching the kernel's B^T and A^T), in float64 and
- * rounded once; `u` is float32 [36, ci, co].
- */
-export function winogradFilter4(filter: Float32Array, ci: number, co: number, u: Float32Array): void {
-  const plane = ci * co;
-  // Blocks of BLOCK channel pairs, plane by plane (45 planes a plane apart at once would thrash the L1
-  // cache); t[(3 r + s) * BLOCK + i] = (G g)[r][s] of pair at + i.
-  const t = new Float64Array(18 * BLOCK);
-  for (let at = 0; at < plane; at += BLOCK) {
-    const len = Math.min(BLOCK, plane - at);
-    for (let s = 0; s < 3; s++) {
-      for (let i = 0; i < len; i++) {
-        const a = filter[s * plane + at + i] as number;
-        const b = filter[(3 + s) * plane + at + i] as number;
-        const d = filter[(6 + s) * plane + at + i] as number;
-        t[s * BLOCK + i] = a * Q4;
-        t[(3 + s) * BLOCK + i] = -(a + b + d) * Q6;
-        t[(6 + s) * BLOCK + i] = -(a - b + d) * Q6;
-        t[(9 + s) * BLOCK + i] = a * Q24 + b * Q12 + d * Q6;
-        t[(12 + s) * BLOCK + i] = a * Q24 - b * Q12 + d * Q6;
-        t[(15 + s) * BLOCK + i] = d;
-      }
-    }
-    // (G g) G^T: each row of 3 -> 6.
-    for (let r = 0; r < 6; r++) {
-      const o = 6 * r * plane + at;
-      for (let i = 0; i < len; i++) {
-        const a = t[3 * r * BLOCK + i] as number;
-        const b = t[(3 * r + 1) * BLOCK + i] as number;
-        const d = t[(3 * r + 2) * BLOCK + i] as number;
-        u[o + i] = a * Q4;
-        u[o + plane + i] = -(a + b + d) * Q6;
-        u[o + 2 * plane + i] = -(a - b + d) * Q6;
-        u[o + 3 * plane + i] = a * Q24 + b * Q12 + d * Q6;
-        u[o + 4 * plane + i] = a * Q24 - b * Q12 + d * Q6;
-        u[o + 5 * plane + i] = d;
-      }
-    }
-  }
-}
 
 /** Whether {@link conv2dWinograd} may use F(4x4, 3x3) (default true; false: F(2x2, 3x3) only, for A/B runs). */
 let largeTiles = true;
@@ -116,7 +30,8 @@ interface WinogradVariant {
   readonly kernel: 'convWino' | 'convWino4';
   /** Transform planes: (tile + 2)^2. */
   readonly planes: number;
-  readonly filter: (filter: Float32Array, ci: number, co: number, u: Float32Array) => void;
+  /** The SIMD kernel of its filter transform, U = G g G^T (see `winoFilter` in the generator). */
+  readonly filter: 'winoFilter2' | 'winoFilter4';
   /** Tiles transformed at a time (convWino: a row of 2x2 tiles; convWino4: a band of 4x4 tiles). */
   readonly band: number;
 }
@@ -135,12 +50,12 @@ function winogradVariant(oh: number, ow: number): WinogradVariant | undefined {
     return {
       kernel: 'convWino4',
       planes: 36,
-      filter: winogradFilter4,
+      filter: 'winoFilter4',
       band: Math.min(tiles4, Math.max(MIN_BAND, ow / 4)),
     };
   }
   if (oh % 2 === 0 && ow % 2 === 0 && ow >= 8) {
-    return { kernel: 'convWino', planes: 16, filter: winogradFilter, band: ow / 2 };
+    return { kernel: 'convWino', planes: 16, filter: 'winoFilter2', band: ow / 2 };
   }
   return undefined;
 }
@@ -194,12 +109,7 @@ export function conv2dWinograd(
     const out = wb.makeOutput([n, oh, ow, co], 'float32');
     try {
       // Views after every allocation (an allocation may grow the heap).
-      variant.filter(
-        wb.typedArrayFromHeap(filter) as Float32Array,
-        ci,
-        co,
-        wb.typedArrayFromHeap(u) as Float32Array,
-      );
+      simd[variant.filter](heapOffset(wb, filter), heapOffset(wb, u), ci * co);
       if (zeroBias !== undefined) (wb.typedArrayFromHeap(zeroBias) as Float32Array).fill(0);
       (wb.typedArrayFromHeap(counter) as Int32Array)[0] = 0;
       const args = [
