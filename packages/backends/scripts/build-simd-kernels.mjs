@@ -2117,266 +2117,6 @@ const gemm = (relaxed) => `
  * transform is at base + xi * planeBytes.
  */
 
-/** B^T d B on the locals $d{i}{j} in place (d0 - d2, d1 + d2, d2 - d1, d1 - d3 down rows, then along). */
-const tileInputTransform = (() => {
-  const step = (at) => `(local.set $e0 (f32x4.sub ${at(0)} ${at(2)}))
-              (local.set $e1 (f32x4.add ${at(1)} ${at(2)}))
-              (local.set $e2 (f32x4.sub ${at(2)} ${at(1)}))
-              (local.set $e3 (f32x4.sub ${at(1)} ${at(3)}))
-              ${lanes(4)
-                .map((k) => `(local.set ${at(k).slice(11, -1)} (local.get $e${k}))`)
-                .join(' ')}`;
-  const down = lanes(4).map((j) => step((i) => `(local.get $d${i}${j})`));
-  const along = lanes(4).map((i) => step((j) => `(local.get $d${i}${j})`));
-  return [...down, ...along].join('\n              ');
-})();
-
-/**
- * winoTilesInput: the input transforms B^T d B of all 2x2-output tiles of images [0, n) of NHWC x
- * ([n, h, w, ci], ci a multiple of 4), read in place: tile (ty, tx) covers rows 2ty - top + [0, 4) and
- * columns 2tx - left + [0, 4), and positions outside the image read as zeros (no padded copy). Chunks of
- * `chunk` images from the counter at `counter`.
- */
-const winoTilesInput = `
-  (func (export "winoTilesInput")
-    (param $x i32) (param $v i32) (param $n i32) (param $h i32) (param $w i32) (param $ci i32)
-    (param $tilesY i32) (param $tilesX i32) (param $top i32) (param $left i32) (param $planeBytes i32)
-    (param $counter i32) (param $chunk i32)
-    (local $k i32) (local $b i32) (local $b1 i32) (local $ty i32) (local $tx i32) (local $cg i32)
-    (local $ciBytes i32) (local $pvs i32) (local $y i32) (local $xc i32)
-    ${lanes(4)
-      .map((i) => `(local $r${i} i32) (local $rOk${i} i32) (local $c${i} i32) (local $cOk${i} i32)`)
-      .join(' ')}
-    (local $e0 v128) (local $e1 v128) (local $e2 v128) (local $e3 v128)
-    ${lanes(4)
-      .flatMap((i) => lanes(4).map((j) => `(local $d${i}${j} v128)`))
-      .join(' ')}
-    (local.set $ciBytes (i32.shl (local.get $ci) (i32.const 2)))
-    (block $doneK (loop $loopK
-      ${claimChunk}
-      (local.set $pvs (i32.add (local.get $v) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $tilesY)) (local.get $tilesX)) (local.get $ciBytes))))
-      (block $doneB (loop $loopB
-        (br_if $doneB (i32.ge_u (local.get $b) (local.get $b1)))
-        (local.set $ty (i32.const 0))
-        (block $doneTy (loop $loopTy
-          (br_if $doneTy (i32.ge_u (local.get $ty) (local.get $tilesY)))
-          ;; the tile row's 4 input rows: byte offsets and whether inside the image (unsigned: negative rows too)
-          ${lanes(4)
-            .map(
-              (
-                i,
-              ) => `(local.set $y (i32.add (i32.sub (i32.shl (local.get $ty) (i32.const 1)) (local.get $top)) (i32.const ${i})))
-          (local.set $rOk${i} (i32.lt_u (local.get $y) (local.get $h)))
-          (local.set $r${i} (i32.add (local.get $x) (i32.mul (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $y)) (local.get $w)) (local.get $ciBytes))))`,
-            )
-            .join('\n          ')}
-          (local.set $tx (i32.const 0))
-          (block $doneTx (loop $loopTx
-            (br_if $doneTx (i32.ge_u (local.get $tx) (local.get $tilesX)))
-            ${lanes(4)
-              .map(
-                (
-                  j,
-                ) => `(local.set $xc (i32.add (i32.sub (i32.shl (local.get $tx) (i32.const 1)) (local.get $left)) (i32.const ${j})))
-            (local.set $cOk${j} (i32.lt_u (local.get $xc) (local.get $w)))
-            (local.set $c${j} (i32.mul (local.get $xc) (local.get $ciBytes)))`,
-              )
-              .join('\n            ')}
-            (local.set $cg (i32.const 0))
-            (block $doneCg (loop $loopCg
-              (br_if $doneCg (i32.ge_u (local.get $cg) (local.get $ciBytes)))
-              ${lanes(4)
-                .flatMap((i) =>
-                  lanes(4).map(
-                    (j) =>
-                      `(local.set $d${i}${j} (if (result v128) (i32.and (local.get $rOk${i}) (local.get $cOk${j}))
-                (then (v128.load (i32.add (i32.add (local.get $r${i}) (local.get $c${j})) (local.get $cg))))
-                (else (v128.const i32x4 0 0 0 0))))`,
-                  ),
-                )
-                .join('\n              ')}
-              ${tileInputTransform}
-              ${lanes(16)
-                .map(
-                  (xi) =>
-                    `(v128.store (i32.add (i32.add (local.get $pvs) (local.get $cg)) (i32.mul (i32.const ${xi}) (local.get $planeBytes))) (local.get $d${xi >> 2}${xi & 3}))`,
-                )
-                .join('\n              ')}
-              (local.set $cg (i32.add (local.get $cg) (i32.const 16)))
-              (br $loopCg)))
-            (local.set $pvs (i32.add (local.get $pvs) (local.get $ciBytes)))
-            (local.set $tx (i32.add (local.get $tx) (i32.const 1)))
-            (br $loopTx)))
-          (local.set $ty (i32.add (local.get $ty) (i32.const 1)))
-          (br $loopTy)))
-        (local.set $b (i32.add (local.get $b) (i32.const 1)))
-        (br $loopB)))
-      (br $loopK)))
-  )`;
-
-/**
- * winoTilesOutput: out = A^T M A + bias per tile, clamped at zero when `relu`, into NHWC out
- * ([n, 2 tilesY, 2 tilesX, co], co a multiple of 4), from the 16 planes [T, co] of the products at `m`.
- * Chunks of `chunk` images from the counter at `counter`.
- */
-const winoTilesOutput = (() => {
-  const m = (i, j) => `(v128.load (i32.add (local.get $pm) (local.get $p${4 * i + j})))`;
-  const rows = lanes(4)
-    .map(
-      (j) => `(local.set $r0${j} (f32x4.add (f32x4.add ${m(0, j)} ${m(1, j)}) ${m(2, j)}))
-                (local.set $r1${j} (f32x4.sub (f32x4.sub ${m(1, j)} ${m(2, j)}) ${m(3, j)}))`,
-    )
-    .join('\n                ');
-  const relu = (v) =>
-    `(if (result v128) (local.get $relu) (then (f32x4.max ${v} (v128.const i32x4 0 0 0 0))) (else ${v}))`;
-  const y = (i, s) => {
-    const r = (j) => `(local.get $r${i}${j})`;
-    const sum =
-      s === 0
-        ? `(f32x4.add (f32x4.add ${r(0)} ${r(1)}) ${r(2)})`
-        : `(f32x4.sub (f32x4.sub ${r(1)} ${r(2)}) ${r(3)})`;
-    return relu(`(f32x4.add ${sum} (local.get $bv))`);
-  };
-  const addr = (i, s) => {
-    const parts = [
-      '(local.get $po)',
-      i === 1 ? '(local.get $outRowBytes)' : '',
-      s === 1 ? '(local.get $coBytes)' : '',
-    ].filter(Boolean);
-    return parts.reduce((acc, p) => `(i32.add ${acc} ${p})`);
-  };
-  const stores = [0, 1]
-    .flatMap((i) => [0, 1].map((s) => `(v128.store ${addr(i, s)} ${y(i, s)})`))
-    .join('\n                ');
-  return `
-  (func (export "winoTilesOutput")
-    (param $m i32) (param $bias i32) (param $out i32) (param $n i32) (param $co i32) (param $tilesY i32)
-    (param $tilesX i32) (param $planeBytes i32) (param $relu i32) (param $counter i32) (param $chunk i32)
-    (local $k i32) (local $b i32) (local $b1 i32) (local $ty i32) (local $tx i32) (local $og i32)
-    (local $coBytes i32) (local $outRowBytes i32) (local $pm i32) (local $po i32) (local $pt i32) (local $bv v128)
-    ${lanes(16)
-      .map((xi) => `(local $p${xi} i32)`)
-      .join(' ')}
-    ${lanes(2)
-      .flatMap((i) => lanes(4).map((j) => `(local $r${i}${j} v128)`))
-      .join(' ')}
-    (local.set $coBytes (i32.shl (local.get $co) (i32.const 2)))
-    (local.set $outRowBytes (i32.mul (i32.shl (local.get $tilesX) (i32.const 1)) (local.get $coBytes)))
-    ${lanes(16)
-      .map((xi) => `(local.set $p${xi} (i32.mul (i32.const ${xi}) (local.get $planeBytes)))`)
-      .join(' ')}
-    (block $doneK (loop $loopK
-      ${claimChunk}
-      (local.set $pt (i32.add (local.get $m) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $tilesY)) (local.get $tilesX)) (local.get $coBytes))))
-      (block $doneB (loop $loopB
-        (br_if $doneB (i32.ge_u (local.get $b) (local.get $b1)))
-        (local.set $ty (i32.const 0))
-        (block $doneTy (loop $loopTy
-          (br_if $doneTy (i32.ge_u (local.get $ty) (local.get $tilesY)))
-          (local.set $tx (i32.const 0))
-          (block $doneTx (loop $loopTx
-            (br_if $doneTx (i32.ge_u (local.get $tx) (local.get $tilesX)))
-            (local.set $og (i32.const 0))
-            (block $doneO (loop $loopO
-              (br_if $doneO (i32.ge_u (local.get $og) (local.get $coBytes)))
-                (local.set $pm (i32.add (local.get $pt) (local.get $og)))
-                (local.set $bv (v128.load (i32.add (local.get $bias) (local.get $og))))
-                (local.set $po (i32.add (i32.add (local.get $out) (local.get $og))
-                  (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $tilesY)) (local.get $ty)) (i32.const 2)) (i32.const 0)) (local.get $outRowBytes))
-                    (i32.mul (i32.shl (local.get $tx) (i32.const 1)) (local.get $coBytes)))))
-                ${rows}
-                ${stores}
-              (local.set $og (i32.add (local.get $og) (i32.const 16)))
-              (br $loopO)))
-            (local.set $pt (i32.add (local.get $pt) (local.get $coBytes)))
-            (local.set $tx (i32.add (local.get $tx) (i32.const 1)))
-            (br $loopTx)))
-          (local.set $ty (i32.add (local.get $ty) (i32.const 1)))
-          (br $loopTy)))
-        (local.set $b (i32.add (local.get $b) (i32.const 1)))
-        (br $loopB)))
-      (br $loopK)))
-  )`;
-})();
-
-/**
- * winoTilesDy: the transforms A dy A^T (2x2 -> 4x4, as filterWino's) of all tiles of NHWC dy
- * ([n, 2 tilesY, 2 tilesX, co], co a multiple of 4) into 16 planes [T, co] at `d`. Chunks of `chunk`
- * images from the counter at `counter`.
- */
-const winoTilesDy = `
-  (func (export "winoTilesDy")
-    (param $dy i32) (param $d i32) (param $n i32) (param $co i32) (param $tilesY i32) (param $tilesX i32)
-    (param $planeBytes i32) (param $counter i32) (param $chunk i32)
-    (local $k i32) (local $b i32) (local $b1 i32) (local $ty i32) (local $tx i32) (local $og i32)
-    (local $coBytes i32) (local $outRowBytes i32) (local $dXiStride i32) (local $pd i32) (local $pds i32) (local $pt i32) (local $row i32)
-    (local $e0 v128) (local $e1 v128)
-    ${lanes(4)
-      .flatMap((i) => lanes(4).map((j) => `(local $d${i}${j} v128)`))
-      .join(' ')}
-    ${lanes(4)
-      .map((i) => `(local $a${i}0 v128) (local $a${i}1 v128)`)
-      .join(' ')}
-    (local.set $coBytes (i32.shl (local.get $co) (i32.const 2)))
-    (local.set $outRowBytes (i32.mul (i32.shl (local.get $tilesX) (i32.const 1)) (local.get $coBytes)))
-    (local.set $dXiStride (local.get $planeBytes))
-    (block $doneK (loop $loopK
-      ${claimChunk}
-      (local.set $pt (i32.add (local.get $d) (i32.mul (i32.mul (i32.mul (local.get $b) (local.get $tilesY)) (local.get $tilesX)) (local.get $coBytes))))
-      (block $doneB (loop $loopB
-        (br_if $doneB (i32.ge_u (local.get $b) (local.get $b1)))
-        (local.set $ty (i32.const 0))
-        (block $doneTy (loop $loopTy
-          (br_if $doneTy (i32.ge_u (local.get $ty) (local.get $tilesY)))
-          (local.set $row (i32.add (local.get $dy) (i32.mul (i32.shl (i32.add (i32.mul (local.get $b) (local.get $tilesY)) (local.get $ty)) (i32.const 1)) (local.get $outRowBytes))))
-          (local.set $tx (i32.const 0))
-          (block $doneTx (loop $loopTx
-            (br_if $doneTx (i32.ge_u (local.get $tx) (local.get $tilesX)))
-            (local.set $og (i32.const 0))
-            (block $doneO (loop $loopO
-              (br_if $doneO (i32.ge_u (local.get $og) (local.get $coBytes)))
-              (local.set $pd (i32.add (i32.add (local.get $row) (i32.mul (i32.shl (local.get $tx) (i32.const 1)) (local.get $coBytes))) (local.get $og)))
-              (local.set $pds (i32.add (local.get $pt) (local.get $og)))
-              ${winoDyTransform}
-              (local.set $og (i32.add (local.get $og) (i32.const 16)))
-              (br $loopO)))
-            (local.set $pt (i32.add (local.get $pt) (local.get $coBytes)))
-            (local.set $tx (i32.add (local.get $tx) (i32.const 1)))
-            (br $loopTx)))
-          (local.set $ty (i32.add (local.get $ty) (i32.const 1)))
-          (br $loopTy)))
-        (local.set $b (i32.add (local.get $b) (i32.const 1)))
-        (br $loopB)))
-      (br $loopK)))
-  )`;
-
-/**
- * gemmBatch: `batch` products of the \`gemm\` kernel, product q on a + q*aStride, b + q*bStride and out +
- * q*outStride (strides in bytes, the output rows contiguous, no bias, no ReLU), each with its own chunk
- * counter at counters + 4q (zeroed by the caller). Every caller walks the products in order and takes
- * chunks of each until none are left, so no caller waits for the others between products; every element
- * is computed by one caller, so the result does not depend on the threads.
- */
-const gemmBatch = `
-  (func (export "gemmBatch")
-    (param $a i32) (param $aStride i32) (param $ars i32) (param $acs i32) (param $b i32) (param $bStride i32)
-    (param $brs i32) (param $out i32) (param $outStride i32) (param $ors i32) (param $rows i32) (param $cols i32)
-    (param $depth i32) (param $batch i32) (param $counters i32) (param $chunk i32) (param $rowChunks i32)
-    (param $colChunk i32)
-    (local $q i32)
-    (block $doneQ (loop $loopQ
-      (br_if $doneQ (i32.ge_u (local.get $q) (local.get $batch)))
-      (call $gemm
-        (i32.add (local.get $a) (i32.mul (local.get $q) (local.get $aStride))) (local.get $ars) (local.get $acs)
-        (i32.add (local.get $b) (i32.mul (local.get $q) (local.get $bStride))) (local.get $brs)
-        (i32.add (local.get $out) (i32.mul (local.get $q) (local.get $outStride))) (local.get $ors) (i32.const 4)
-        (local.get $rows) (local.get $cols) (local.get $depth) (i32.const 0) (i32.const 0)
-        (i32.add (local.get $counters) (i32.shl (local.get $q) (i32.const 2)))
-        (local.get $chunk) (local.get $rowChunks) (local.get $colChunk))
-      (local.set $q (i32.add (local.get $q) (i32.const 1)))
-      (br $loopQ)))
-  )`;
-
 /**
  * The loops of a batched-tiles kernel over chunks of `chunk` images from the counter at `counter`, their
  * tile rows and tiles: `$pt` walks the tiles' first plane (`planeBase` + tile * `$tileBytes`); `row` runs
@@ -2421,6 +2161,225 @@ const f4Locals = `(local $a v128) (local $c v128) (local $e v128) (local $q v128
 const tilePlane = (xi) => `(i32.add (local.get $pp) (local.get $x${xi}))`;
 
 /**
+ * At each tile row: the `w` input rows of the tiles' windows (tiles `1 << shift` rows apart, from row -top),
+ * byte offsets $r{i} into x and whether inside the image $rOk{i} (unsigned: negative rows too).
+ */
+const windowRows = (w, shift) =>
+  lanes(w)
+    .map(
+      (
+        i,
+      ) => `(local.set $y (i32.add (i32.sub (i32.shl (local.get $ty) (i32.const ${shift})) (local.get $top)) (i32.const ${i})))
+          (local.set $rOk${i} (i32.lt_u (local.get $y) (local.get $h)))
+          (local.set $r${i} (i32.add (local.get $x) (i32.mul (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $y)) (local.get $w)) (local.get $tileBytes))))`,
+    )
+    .join('\n          ');
+/** At each tile: the window's `w` columns, byte offsets $c{j} and whether inside the image $cOk{j}. */
+const windowCols = (w, shift) =>
+  lanes(w)
+    .map(
+      (
+        j,
+      ) => `(local.set $xc (i32.add (i32.sub (i32.shl (local.get $tx) (i32.const ${shift})) (local.get $left)) (i32.const ${j})))
+            (local.set $cOk${j} (i32.lt_u (local.get $xc) (local.get $w)))
+            (local.set $c${j} (i32.mul (local.get $xc) (local.get $tileBytes)))`,
+    )
+    .join('\n            ');
+/** 4 channels at $cg of window position (i, j): a load inside the image, else zeros. */
+const windowLoad = (i, j) => `(if (result v128) (i32.and (local.get $rOk${i}) (local.get $cOk${j}))
+                (then (v128.load (i32.add (i32.add (local.get $r${i}) (local.get $c${j})) (local.get $cg))))
+                (else (v128.const i32x4 0 0 0 0)))`;
+/** The locals of a windowed input kernel with `w` window rows and columns. */
+const windowLocals = (
+  w,
+) => `(local $k i32) (local $b i32) (local $b1 i32) (local $ty i32) (local $tx i32) (local $cg i32)
+    (local $tileBytes i32) (local $pt i32) (local $pp i32) (local $y i32) (local $xc i32)
+    ${lanes(w)
+      .map((i) => `(local $r${i} i32) (local $rOk${i} i32) (local $c${i} i32) (local $cOk${i} i32)`)
+      .join(' ')}`;
+
+/** B^T d B on the locals $d{i}{j} in place (d0 - d2, d1 + d2, d2 - d1, d1 - d3 down rows, then along). */
+const tileInputTransform = (() => {
+  const step = (at) => `(local.set $e0 (f32x4.sub ${at(0)} ${at(2)}))
+              (local.set $e1 (f32x4.add ${at(1)} ${at(2)}))
+              (local.set $e2 (f32x4.sub ${at(2)} ${at(1)}))
+              (local.set $e3 (f32x4.sub ${at(1)} ${at(3)}))
+              ${lanes(4)
+                .map((k) => `(local.set ${at(k).slice(11, -1)} (local.get $e${k}))`)
+                .join(' ')}`;
+  const down = lanes(4).map((j) => step((i) => `(local.get $d${i}${j})`));
+  const along = lanes(4).map((i) => step((j) => `(local.get $d${i}${j})`));
+  return [...down, ...along].join('\n              ');
+})();
+
+/**
+ * winoTilesInput: the input transforms B^T d B of all 2x2-output tiles of images [0, n) of NHWC x
+ * ([n, h, w, ci], ci a multiple of 4), read in place: tile (ty, tx) covers rows 2ty - top + [0, 4) and
+ * columns 2tx - left + [0, 4), and positions outside the image read as zeros (no padded copy). Chunks of
+ * `chunk` images from the counter at `counter`.
+ */
+const winoTilesInput = `
+  (func (export "winoTilesInput")
+    (param $x i32) (param $v i32) (param $n i32) (param $h i32) (param $w i32) (param $ci i32)
+    (param $tilesY i32) (param $tilesX i32) (param $top i32) (param $left i32) (param $planeBytes i32)
+    (param $counter i32) (param $chunk i32)
+    ${windowLocals(4)}
+    ${planeOffsets.locals}
+    (local $e0 v128) (local $e1 v128) (local $e2 v128) (local $e3 v128)
+    ${lanes(4)
+      .flatMap((i) => lanes(4).map((j) => `(local $d${i}${j} v128)`))
+      .join(' ')}
+    (local.set $tileBytes (i32.shl (local.get $ci) (i32.const 2)))
+    ${planeOffsets.set}
+    ${tileLoops(
+      '$v',
+      windowRows(4, 1),
+      `${windowCols(4, 1)}
+            (local.set $cg (i32.const 0))
+            (block $doneCg (loop $loopCg
+              (br_if $doneCg (i32.ge_u (local.get $cg) (local.get $tileBytes)))
+              (local.set $pp (i32.add (local.get $pt) (local.get $cg)))
+              ${lanes(4)
+                .flatMap((i) => lanes(4).map((j) => `(local.set $d${i}${j} ${windowLoad(i, j)})`))
+                .join('\n              ')}
+              ${tileInputTransform}
+              ${lanes(16)
+                .map((xi) => `(v128.store ${tilePlane(xi)} (local.get $d${xi >> 2}${xi & 3}))`)
+                .join('\n              ')}
+              (local.set $cg (i32.add (local.get $cg) (i32.const 16)))
+              (br $loopCg)))`,
+    )}
+  )`;
+
+/**
+ * winoTilesOutput: out = A^T M A + bias per tile, clamped at zero when `relu`, into NHWC out
+ * ([n, 2 tilesY, 2 tilesX, co], co a multiple of 4), from the 16 planes [T, co] of the products at `m`.
+ * Chunks of `chunk` images from the counter at `counter`.
+ */
+const winoTilesOutput = (() => {
+  const m = (i, j) => `(v128.load ${tilePlane(4 * i + j)})`;
+  const rows = lanes(4)
+    .map(
+      (j) => `(local.set $r0${j} (f32x4.add (f32x4.add ${m(0, j)} ${m(1, j)}) ${m(2, j)}))
+                (local.set $r1${j} (f32x4.sub (f32x4.sub ${m(1, j)} ${m(2, j)}) ${m(3, j)}))`,
+    )
+    .join('\n                ');
+  const relu = (v) =>
+    `(if (result v128) (local.get $relu) (then (f32x4.max ${v} (v128.const i32x4 0 0 0 0))) (else ${v}))`;
+  const y = (i, s) => {
+    const r = (j) => `(local.get $r${i}${j})`;
+    const sum =
+      s === 0
+        ? `(f32x4.add (f32x4.add ${r(0)} ${r(1)}) ${r(2)})`
+        : `(f32x4.sub (f32x4.sub ${r(1)} ${r(2)}) ${r(3)})`;
+    return relu(`(f32x4.add ${sum} (local.get $bv))`);
+  };
+  const addr = (i, s) => {
+    const parts = [
+      '(local.get $po)',
+      i === 1 ? '(local.get $outRowBytes)' : '',
+      s === 1 ? '(local.get $coBytes)' : '',
+    ].filter(Boolean);
+    return parts.reduce((acc, p) => `(i32.add ${acc} ${p})`);
+  };
+  const stores = [0, 1]
+    .flatMap((i) => [0, 1].map((s) => `(v128.store ${addr(i, s)} ${y(i, s)})`))
+    .join('\n                ');
+  return `
+  (func (export "winoTilesOutput")
+    (param $m i32) (param $bias i32) (param $out i32) (param $n i32) (param $co i32) (param $tilesY i32)
+    (param $tilesX i32) (param $planeBytes i32) (param $relu i32) (param $counter i32) (param $chunk i32)
+    (local $k i32) (local $b i32) (local $b1 i32) (local $ty i32) (local $tx i32) (local $og i32)
+    (local $tileBytes i32) (local $coBytes i32) (local $outRowBytes i32) (local $pt i32) (local $pp i32) (local $po i32) (local $row i32) (local $bv v128)
+    ${planeOffsets.locals}
+    ${lanes(2)
+      .flatMap((i) => lanes(4).map((j) => `(local $r${i}${j} v128)`))
+      .join(' ')}
+    (local.set $tileBytes (i32.shl (local.get $co) (i32.const 2)))
+    (local.set $coBytes (local.get $tileBytes))
+    (local.set $outRowBytes (i32.mul (i32.shl (local.get $tilesX) (i32.const 1)) (local.get $coBytes)))
+    ${planeOffsets.set}
+    ${tileLoops(
+      '$m',
+      `(local.set $row (i32.add (local.get $out) (i32.mul (i32.shl (i32.add (i32.mul (local.get $b) (local.get $tilesY)) (local.get $ty)) (i32.const 1)) (local.get $outRowBytes))))`,
+      `(local.set $og (i32.const 0))
+            (block $doneO (loop $loopO
+              (br_if $doneO (i32.ge_u (local.get $og) (local.get $coBytes)))
+              (local.set $pp (i32.add (local.get $pt) (local.get $og)))
+              (local.set $bv (v128.load (i32.add (local.get $bias) (local.get $og))))
+              (local.set $po (i32.add (i32.add (local.get $row) (local.get $og)) (i32.mul (i32.shl (local.get $tx) (i32.const 1)) (local.get $coBytes))))
+              ${rows}
+              ${stores}
+              (local.set $og (i32.add (local.get $og) (i32.const 16)))
+              (br $loopO)))`,
+    )}
+  )`;
+})();
+
+/**
+ * winoTilesDy: the transforms A dy A^T (2x2 -> 4x4, as filterWino's) of all tiles of NHWC dy
+ * ([n, 2 tilesY, 2 tilesX, co], co a multiple of 4) into 16 planes [T, co] at `d`. Chunks of `chunk`
+ * images from the counter at `counter`.
+ */
+const winoTilesDy = `
+  (func (export "winoTilesDy")
+    (param $dy i32) (param $d i32) (param $n i32) (param $co i32) (param $tilesY i32) (param $tilesX i32)
+    (param $planeBytes i32) (param $counter i32) (param $chunk i32)
+    (local $k i32) (local $b i32) (local $b1 i32) (local $ty i32) (local $tx i32) (local $og i32)
+    (local $tileBytes i32) (local $coBytes i32) (local $outRowBytes i32) (local $dXiStride i32) (local $pd i32) (local $pds i32) (local $pt i32) (local $row i32)
+    (local $e0 v128) (local $e1 v128)
+    ${lanes(4)
+      .flatMap((i) => lanes(4).map((j) => `(local $d${i}${j} v128)`))
+      .join(' ')}
+    ${lanes(4)
+      .map((i) => `(local $a${i}0 v128) (local $a${i}1 v128)`)
+      .join(' ')}
+    (local.set $tileBytes (i32.shl (local.get $co) (i32.const 2)))
+    (local.set $coBytes (local.get $tileBytes))
+    (local.set $outRowBytes (i32.mul (i32.shl (local.get $tilesX) (i32.const 1)) (local.get $coBytes)))
+    (local.set $dXiStride (local.get $planeBytes))
+    ${tileLoops(
+      '$d',
+      `(local.set $row (i32.add (local.get $dy) (i32.mul (i32.shl (i32.add (i32.mul (local.get $b) (local.get $tilesY)) (local.get $ty)) (i32.const 1)) (local.get $outRowBytes))))`,
+      `(local.set $og (i32.const 0))
+            (block $doneO (loop $loopO
+              (br_if $doneO (i32.ge_u (local.get $og) (local.get $coBytes)))
+              (local.set $pd (i32.add (i32.add (local.get $row) (i32.mul (i32.shl (local.get $tx) (i32.const 1)) (local.get $coBytes))) (local.get $og)))
+              (local.set $pds (i32.add (local.get $pt) (local.get $og)))
+              ${winoDyTransform}
+              (local.set $og (i32.add (local.get $og) (i32.const 16)))
+              (br $loopO)))`,
+    )}
+  )`;
+
+/**
+ * gemmBatch: `batch` products of the \`gemm\` kernel, product q on a + q*aStride, b + q*bStride and out +
+ * q*outStride (strides in bytes, the output rows contiguous, no bias, no ReLU), each with its own chunk
+ * counter at counters + 4q (zeroed by the caller). Every caller walks the products in order and takes
+ * chunks of each until none are left, so no caller waits for the others between products; every element
+ * is computed by one caller, so the result does not depend on the threads.
+ */
+const gemmBatch = `
+  (func (export "gemmBatch")
+    (param $a i32) (param $aStride i32) (param $ars i32) (param $acs i32) (param $b i32) (param $bStride i32)
+    (param $brs i32) (param $out i32) (param $outStride i32) (param $ors i32) (param $rows i32) (param $cols i32)
+    (param $depth i32) (param $batch i32) (param $counters i32) (param $chunk i32) (param $rowChunks i32)
+    (param $colChunk i32)
+    (local $q i32)
+    (block $doneQ (loop $loopQ
+      (br_if $doneQ (i32.ge_u (local.get $q) (local.get $batch)))
+      (call $gemm
+        (i32.add (local.get $a) (i32.mul (local.get $q) (local.get $aStride))) (local.get $ars) (local.get $acs)
+        (i32.add (local.get $b) (i32.mul (local.get $q) (local.get $bStride))) (local.get $brs)
+        (i32.add (local.get $out) (i32.mul (local.get $q) (local.get $outStride))) (local.get $ors) (i32.const 4)
+        (local.get $rows) (local.get $cols) (local.get $depth) (i32.const 0) (i32.const 0)
+        (i32.add (local.get $counters) (i32.shl (local.get $q) (i32.const 2)))
+        (local.get $chunk) (local.get $rowChunks) (local.get $colChunk))
+      (local.set $q (i32.add (local.get $q) (i32.const 1)))
+      (br $loopQ)))
+  )`;
+
+/**
  * winoTiles4Input: winoTilesInput for F(4x4, 3x3) (the lead's `wino4In` along each axis): the transforms
  * B^T d B of the 6x6 windows of all 4x4-output tiles, rows 4ty - top + [0, 6) and columns 4tx - left +
  * [0, 6) of x read in place (zeros outside the image), into 36 planes [T, ci].
@@ -2430,48 +2389,22 @@ const winoTiles4Input = `
     (param $x i32) (param $v i32) (param $n i32) (param $h i32) (param $w i32) (param $ci i32)
     (param $tilesY i32) (param $tilesX i32) (param $top i32) (param $left i32) (param $planeBytes i32)
     (param $counter i32) (param $chunk i32)
-    (local $k i32) (local $b i32) (local $b1 i32) (local $ty i32) (local $tx i32) (local $cg i32)
-    (local $tileBytes i32) (local $pt i32) (local $pp i32) (local $y i32) (local $xc i32)
-    ${lanes(6)
-      .map((i) => `(local $r${i} i32) (local $rOk${i} i32) (local $c${i} i32) (local $cOk${i} i32)`)
-      .join(' ')}
+    ${windowLocals(6)}
     ${planeOffsets.locals}
     ${f4Locals}
     (local.set $tileBytes (i32.shl (local.get $ci) (i32.const 2)))
     ${planeOffsets.set}
     ${tileLoops(
       '$v',
-      lanes(6)
-        .map(
-          (
-            i,
-          ) => `(local.set $y (i32.add (i32.sub (i32.shl (local.get $ty) (i32.const 2)) (local.get $top)) (i32.const ${i})))
-          (local.set $rOk${i} (i32.lt_u (local.get $y) (local.get $h)))
-          (local.set $r${i} (i32.add (local.get $x) (i32.mul (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $y)) (local.get $w)) (local.get $tileBytes))))`,
-        )
-        .join('\n          '),
-      `${lanes(6)
-        .map(
-          (
-            j,
-          ) => `(local.set $xc (i32.add (i32.sub (i32.shl (local.get $tx) (i32.const 2)) (local.get $left)) (i32.const ${j})))
-            (local.set $cOk${j} (i32.lt_u (local.get $xc) (local.get $w)))
-            (local.set $c${j} (i32.mul (local.get $xc) (local.get $tileBytes)))`,
-        )
-        .join('\n            ')}
+      windowRows(6, 2),
+      `${windowCols(6, 2)}
             (local.set $cg (i32.const 0))
             (block $doneCg (loop $loopCg
               (br_if $doneCg (i32.ge_u (local.get $cg) (local.get $tileBytes)))
               (local.set $pp (i32.add (local.get $pt) (local.get $cg)))
               ${lanes(6)
                 .map(
-                  (i) => `${wino4In(
-                    lanes(6).map(
-                      (j) => `(if (result v128) (i32.and (local.get $rOk${i}) (local.get $cOk${j}))
-                (then (v128.load (i32.add (i32.add (local.get $r${i}) (local.get $c${j})) (local.get $cg))))
-                (else (v128.const i32x4 0 0 0 0)))`,
-                    ),
-                  )}
+                  (i) => `${wino4In(lanes(6).map((j) => windowLoad(i, j)))}
               ${lanes(6)
                 .map((j) => `(v128.store ${tilePlane(6 * i + j)} (local.get $f${j}))`)
                 .join(' ')}`,
