@@ -16,13 +16,15 @@ import {
 } from './winograd-tile-products.js';
 
 /**
- * `Conv2DBackpropFilter` of a stride-1 3x3 convolution with a small output (4x4, 2x2: a few 2x2 tiles an
- * image) by Winograd's F(2x2, 3x3) with the tiles of the whole batch together: the transforms of x
- * (`winoTilesInput`, read in place, zeros outside the image) and of dy (`winoTilesDy`) into 16 planes each,
- * then 16 matrix products P[xi] = V[xi]^T D[xi] ([ci, co], summed over the T = n * tiles tiles, in the
- * SIMD `gemm` kernel with V read down its columns), then dW = G^T P G per channel pair. Every element of P
- * is summed by one thread in tile order, so the result does not depend on the threads. Output channels a
- * multiple of 4; see {@link winogradTilesApply} for the rest. Returns `undefined` where it does not apply.
+ * `Conv2DBackpropFilter` of a stride-1 3x3 convolution with a small output (4x4, 2x2: 1-4 tiles an image)
+ * by Winograd's minimal filtering with the tiles of the whole batch together (F(4x4, 3x3) for outputs of
+ * whole 4x4 tiles, else F(2x2, 3x3); see `tileVariant`): the transforms of x (`winoTilesInput`,
+ * `winoTiles4Input`: read in place, zeros outside the image) and of dy (`winoTilesDy`, `winoTiles4Dy`) into
+ * 16 or 36 planes each, then one matrix product per plane, P[xi] = V[xi]^T D[xi] ([ci, co], summed over
+ * the T = n * tiles tiles, in the SIMD `gemm` kernel with V read down its columns), then dW = G^T P G per
+ * channel pair (`winoFilterGrad2`/`winoFilterGrad4`). Every element of P is summed by one thread in tile
+ * order, so the result does not depend on the threads. Output channels a multiple of 4; see
+ * {@link winogradTilesApply} for the rest. Returns `undefined` where it does not apply.
  */
 export function conv2DBackpropFilterWinogradTiles(
   backend: KernelBackendLike,

@@ -36,14 +36,17 @@ export function winogradTilesApply(info: tf.backend_util.Conv2DInfo): boolean {
 }
 
 /**
- * A stride-1, undilated 3x3 NHWC convolution with a small output (4x4, 2x2: a few 2x2 tiles an image)
- * by Winograd's F(2x2, 3x3) with the tiles of the whole batch together, so that each of the 16 products
- * is a matrix product of T = n * tiles rows: V[xi] [T, ci] by U[xi] [ci, co] in the SIMD `gemm` kernel
- * (2.25x fewer multiply-adds than the direct convolution, in long runs). The input transforms
- * (`winoTilesInput`) read x in place, positions outside the image as zeros; the output transform
- * (`winoTilesOutput`) adds the bias and clamps at zero for ReLU. Every phase is shared with the SIMD
- * helper threads, each output element computed by one thread. Output channels a multiple of 8. Returns
- * `undefined` where it does not apply (see {@link winogradTilesApply}).
+ * A stride-1, undilated 3x3 NHWC convolution with a small output (4x4, 2x2: 1-4 tiles an image) by
+ * Winograd's minimal filtering with the tiles of the whole batch together, so that each product of the
+ * transform is a matrix product of T = n * tiles rows: V[xi] [T, ci] by U[xi] [ci, co] in the SIMD `gemm`
+ * kernel (`gemmBatch`). Outputs of whole 4x4 tiles use F(4x4, 3x3) (36 products: 4x fewer multiply-adds
+ * than the direct convolution), others F(2x2, 3x3) (16: 2.25x fewer); see `tileVariant`. The filter
+ * transform runs in a SIMD kernel (`winoFilter2`/`winoFilter4`), the input transforms (`winoTilesInput`,
+ * `winoTiles4Input`) read x in place, positions outside the image as zeros, and the output transform
+ * (`winoTilesOutput`, `winoTiles4Output`) adds the bias and clamps at zero for ReLU. Every phase but the
+ * filter transform is shared with the SIMD helper threads, each output element computed by one thread.
+ * Output channels a multiple of 8. Returns `undefined` where it does not apply (see
+ * {@link winogradTilesApply}).
  */
 export function conv2dWinogradTiles(
   backend: KernelBackendLike,
@@ -79,8 +82,8 @@ export function conv2dWinogradTiles(
     const out = wb.makeOutput([n, oh, ow, co], 'float32');
     try {
       // Views after every allocation (an allocation may grow the heap).
-      // The filter transform in a SIMD kernel (float32; the float64 JavaScript of convWino took about 2 ms
-      // for F(4x4, 3x3) and 128 x 128 channels).
+      // The filter transform in a SIMD kernel (float32; the float64 JavaScript transform used before took
+      // about 2 ms for F(4x4, 3x3) and 128 x 128 channels).
       simd[variant.filter](heapOffset(wb, filter), heapOffset(wb, u), ci * co);
       if (zeroBias !== undefined) (wb.typedArrayFromHeap(zeroBias) as Float32Array).fill(0);
       const grid: TileGrid = { n, h, w, tilesY, tilesX, top: padding.top, left: padding.left };
