@@ -1,5 +1,4 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { sumChunkPartials } from './chunk-partials.js';
 import { isDenseStride1 } from './conv2d-backprop-filter-gemm.js';
 import { winogradLargeTiles } from './conv2d-winograd.js';
 import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
@@ -12,94 +11,14 @@ import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-ker
  * of 16 made cifar-vgg-small's Winograd filter gradients 8-25% faster (one thread).
  */
 const CHUNKS = 8;
-/** The transforms' fractions as products (float64 divisions are several times slower). */
-const Q4 = 1 / 4;
-const Q6 = 1 / 6;
-const Q12 = 1 / 12;
-const Q24 = 1 / 24;
-/** Channel pairs a block of the final transforms. */
-const BLOCK = 256;
 /** Bound (floats) on the chunks' partial sums together, as there. */
 const PARTIALS_MAX_FLOATS = 1 << 23;
 /** Bytes of a block's transforms (of x and dy): a share of a core's L2 cache. */
 const TRANSFORM_BYTES = 256 * 1024;
+/** Bytes of the partial sums a caller of `sumChunks` adds at a time. */
+const SUM_BLOCK_BYTES = 64 * 1024;
 /** The same for F(4x4, 3x3), whose blocks may span images: longer runs measured 2-10% faster. */
 const TRANSFORM_BYTES4 = 512 * 1024;
-
-/**
- * dW = G^T P G for each (c, o): P [16, ci, co] float64 (xi = 4p + q), dW [3, 3, ci, co] float32, with
- * G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]] (the transpose of the filter transform).
- */
-export function winogradFilterGradient(p: Float64Array, ci: number, co: number, dw: Float32Array): void {
-  const plane = ci * co;
-  const r = new Float64Array(12);
-  for (let at = 0; at < plane; at++) {
-    // G^T P: 3 rows of 4.
-    for (let q = 0; q < 4; q++) {
-      const p0 = p[q * plane + at] as number;
-      const p1 = p[(4 + q) * plane + at] as number;
-      const p2 = p[(8 + q) * plane + at] as number;
-      const p3 = p[(12 + q) * plane + at] as number;
-      r[q] = p0 + (p1 + p2) / 2;
-      r[4 + q] = (p1 - p2) / 2;
-      r[8 + q] = (p1 + p2) / 2 + p3;
-    }
-    // (G^T P) G: each row (a, b, c, d) -> (a + (b + c) / 2, (b - c) / 2, (b + c) / 2 + d).
-    for (let ky = 0; ky < 3; ky++) {
-      const a = r[4 * ky] as number;
-      const b = r[4 * ky + 1] as number;
-      const c = r[4 * ky + 2] as number;
-      const d = r[4 * ky + 3] as number;
-      dw[ky * 3 * plane + at] = a + (b + c) / 2;
-      dw[(ky * 3 + 1) * plane + at] = (b - c) / 2;
-      dw[(ky * 3 + 2) * plane + at] = (b + c) / 2 + d;
-    }
-  }
-}
-
-/**
- * dW = G^T P G for each (c, o) for F(4x4, 3x3): P [36, ci, co] float64 (xi = 6p + q), dW [3, 3, ci, co]
- * float32, with G the 6x3 filter transform of the SIMD kernel winoFilter4 (rows [1/4, 0, 0],
- * [-1/6, -1/6, -1/6], [-1/6, 1/6, -1/6], [1/24, 1/12, 1/6], [1/24, -1/12, 1/6], [0, 0, 1]).
- */
-export function winogradFilterGradient4(p: Float64Array, ci: number, co: number, dw: Float32Array): void {
-  const plane = ci * co;
-  // Blocks of BLOCK channel pairs, a few planes at a time (42 planes a plane apart at once would thrash the
-  // L1 cache); r[(6 k + q) * BLOCK + i] = (G^T P)[k][q] of pair at + i.
-  const r = new Float64Array(18 * BLOCK);
-  for (let at = 0; at < plane; at += BLOCK) {
-    const len = Math.min(BLOCK, plane - at);
-    for (let q = 0; q < 6; q++) {
-      const o = q * plane + at;
-      for (let i = 0; i < len; i++) {
-        const v0 = p[o + i] as number;
-        const v1 = p[o + 6 * plane + i] as number;
-        const v2 = p[o + 12 * plane + i] as number;
-        const v3 = p[o + 18 * plane + i] as number;
-        const v4 = p[o + 24 * plane + i] as number;
-        const v5 = p[o + 30 * plane + i] as number;
-        r[q * BLOCK + i] = v0 * Q4 - (v1 + v2) * Q6 + (v3 + v4) * Q24;
-        r[(6 + q) * BLOCK + i] = (v2 - v1) * Q6 + (v3 - v4) * Q12;
-        r[(12 + q) * BLOCK + i] = -(v1 + v2) * Q6 + (v3 + v4) * Q6 + v5;
-      }
-    }
-    // (G^T P) G: each row of 6 -> 3.
-    for (let ky = 0; ky < 3; ky++) {
-      const o = 3 * ky * plane + at;
-      for (let i = 0; i < len; i++) {
-        const v0 = r[6 * ky * BLOCK + i] as number;
-        const v1 = r[(6 * ky + 1) * BLOCK + i] as number;
-        const v2 = r[(6 * ky + 2) * BLOCK + i] as number;
-        const v3 = r[(6 * ky + 3) * BLOCK + i] as number;
-        const v4 = r[(6 * ky + 4) * BLOCK + i] as number;
-        const v5 = r[(6 * ky + 5) * BLOCK + i] as number;
-        dw[o + i] = v0 * Q4 - (v1 + v2) * Q6 + (v3 + v4) * Q24;
-        dw[o + plane + i] = (v2 - v1) * Q6 + (v3 - v4) * Q12;
-        dw[o + 2 * plane + i] = -(v1 + v2) * Q6 + (v3 + v4) * Q6 + v5;
-      }
-    }
-  }
-}
 
 /**
  * Fewest 4x4 tiles an image for F(4x4, 3x3)'s filter gradient. Its blocks span whole images, so an 8x8
@@ -112,20 +31,21 @@ interface FilterVariant {
   readonly kernel: 'filterWino' | 'filterWino4';
   readonly tile: number;
   readonly planes: number;
-  readonly finish: (p: Float64Array, ci: number, co: number, dw: Float32Array) => void;
+  /** The SIMD kernel of its final transform, dW = G^T P G (see `winoFilterGrad` in the generator). */
+  readonly finish: 'winoFilterGrad2' | 'winoFilterGrad4';
 }
 
 const FILTER_WINO: FilterVariant = {
   kernel: 'filterWino',
   tile: 2,
   planes: 16,
-  finish: winogradFilterGradient,
+  finish: 'winoFilterGrad2',
 };
 const FILTER_WINO4: FilterVariant = {
   kernel: 'filterWino4',
   tile: 4,
   planes: 36,
-  finish: winogradFilterGradient4,
+  finish: 'winoFilterGrad4',
 };
 
 /** F(4x4, 3x3) where the output is whole 4x4 tiles, at least {@link MIN_TILES4} an image; else F(2x2, 3x3). */
@@ -201,8 +121,6 @@ export function conv2DBackpropFilterWinograd(
     const counter = keep(wb.makeOutput([1], 'int32'));
     const parts = keep(wb.makeOutput([chunks * size], 'float32'));
     const scratch = keep(wb.makeOutput([chunks * slotFloats], 'float32'));
-    // float64 totals (2 floats each, 8-byte aligned) for the sum over chunks.
-    const acc = keep(wb.makeOutput([2 * size + 1], 'float32'));
     const out = wb.makeOutput([3, 3, ci, co], 'float32');
     try {
       // Views after every allocation (an allocation may grow the heap).
@@ -238,8 +156,25 @@ export function conv2DBackpropFilterWinograd(
       } else {
         runChunked(helpers, 'filterWino', args, threads, () => simd.filterWino(...args));
       }
-      const totals = sumChunkPartials(wb, simd, parts, acc, chunks, size);
-      variant.finish(totals, ci, co, wb.typedArrayFromHeap(out) as Float32Array);
+      // The chunks' partials added into the first in chunk order (float32), blocks shared with the helpers;
+      // then dW = G^T P G.
+      (wb.typedArrayFromHeap(counter) as Int32Array)[0] = 0;
+      const sums = [
+        heapOffset(wb, parts),
+        chunks,
+        size * 4,
+        size * 4,
+        heapOffset(wb, counter),
+        SUM_BLOCK_BYTES,
+      ] as const;
+      runChunked(
+        helpers,
+        'sumChunks',
+        sums,
+        Math.min(helperCount, Math.ceil((size * 4) / SUM_BLOCK_BYTES) - 1),
+        () => simd.sumChunks(...sums),
+      );
+      simd[variant.finish](heapOffset(wb, parts), heapOffset(wb, out), ci * co);
     } catch (error) {
       backend.disposeData(out.dataId);
       throw error;

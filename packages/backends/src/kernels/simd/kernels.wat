@@ -2550,6 +2550,33 @@
       (br $loopK)))
   )
 
+  (func (export "sumChunks")
+    (param $parts i32) (param $chunks i32) (param $partBytes i32) (param $totalBytes i32) (param $counter i32)
+    (param $blockBytes i32)
+    (local $k i32) (local $at i32) (local $end i32) (local $p i32) (local $r i32) (local $s v128)
+    (block $doneK (loop $loopK
+      (local.set $k (i32.atomic.rmw.add (local.get $counter) (i32.const 1)))
+      (local.set $at (i32.mul (local.get $k) (local.get $blockBytes)))
+      (br_if $doneK (i32.ge_u (local.get $at) (local.get $totalBytes)))
+      (local.set $end (select (local.get $totalBytes) (i32.add (local.get $at) (local.get $blockBytes))
+        (i32.lt_u (local.get $totalBytes) (i32.add (local.get $at) (local.get $blockBytes)))))
+      (block $doneV (loop $loopV
+        (br_if $doneV (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $p (i32.add (local.get $parts) (local.get $at)))
+        (local.set $s (v128.load (local.get $p)))
+        (local.set $r (i32.const 1))
+        (block $doneR (loop $loopR
+          (br_if $doneR (i32.ge_u (local.get $r) (local.get $chunks)))
+          (local.set $p (i32.add (local.get $p) (local.get $partBytes)))
+          (local.set $s (f32x4.add (local.get $s) (v128.load (local.get $p))))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $loopR)))
+        (v128.store (i32.add (local.get $parts) (local.get $at)) (local.get $s))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $loopV)))
+      (br $loopK)))
+  )
+
   (func (export "convFew")
     (param $xp i32) (param $wt i32) (param $bias i32) (param $out i32) (param $tab i32) (param $taps i32)
     (param $n i32) (param $imgBytes i32) (param $wpBytes i32) (param $oh i32) (param $ow i32) (param $co i32)

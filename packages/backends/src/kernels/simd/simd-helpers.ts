@@ -26,6 +26,7 @@ export type SimdHelperKernel =
   | 'convWino'
   | 'convWino4'
   | 'filterWino4'
+  | 'sumChunks'
   | 'filterFew'
   | 'filterWino'
   | 'batchNormApply'
@@ -71,6 +72,7 @@ const KERNELS: readonly SimdHelperKernel[] = [
   'filterWino',
   'convWino4',
   'filterWino4',
+  'sumChunks',
   'gemmBatch',
   'winoTilesInput',
   'winoTilesOutput',

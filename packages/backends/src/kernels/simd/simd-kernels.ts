@@ -252,6 +252,18 @@ export interface SimdKernels {
     slotBytes: number,
     rowsPerBlock: number,
   ): void;
+  /**
+   * See `sumChunks` in the generator: `chunks` rows of `partBytes` bytes added in place into the first, in
+   * chunk order, over blocks of `blockBytes` of the first `totalBytes` taken from the counter at `counter`.
+   */
+  sumChunks(
+    parts: number,
+    chunks: number,
+    partBytes: number,
+    totalBytes: number,
+    counter: number,
+    blockBytes: number,
+  ): void;
   /** out = (x - mean) * factor + offset per channel of a [rows, c] matrix, c a multiple of 4. */
   batchNormApply(
     x: number,
@@ -607,6 +619,7 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
         filterTaps: exports.filterTaps as Fn,
         filterWino: exports.filterWino as Fn,
         filterWino4: exports.filterWino4 as Fn,
+        sumChunks: exports.sumChunks as Fn,
         convDirect: exports.convDirect as Fn,
         convWino: exports.convWino as Fn,
         convWino4: exports.convWino4 as Fn,
