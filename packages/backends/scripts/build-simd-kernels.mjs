@@ -380,6 +380,187 @@ const batchNormSumsFn = (relu) => `
 const batchNormSums = `${batchNormSumsFn(false)}\n${batchNormSumsFn(true)}`;
 
 /**
+ * The four positions of a 2x2 pooling window (x at $pa: +0, +$cBytes, +$rowBytes, +$rowBytes+$cBytes), four
+ * channels at a time: sets $c0..$c3 to x - mean and $r0..$r3 to relu(batchNorm(x)) with batchNormApplyRelu's
+ * instructions ($m mean, $f factor, $o offset), and $mx to their maximum with maxPool2x2's instructions.
+ */
+const poolOffsets = [
+  '',
+  '(local.get $cBytes)',
+  '(local.get $rowBytes)',
+  '(i32.add (local.get $rowBytes) (local.get $cBytes))',
+];
+const poolWindow = `${poolOffsets
+  .map(
+    (
+      off,
+      i,
+    ) => `(local.set $c${i} (f32x4.sub (v128.load ${off === '' ? '(local.get $pa)' : `(i32.add (local.get $pa) ${off})`}) (local.get $m)))
+            (local.set $r${i} (f32x4.pmax (f32x4.add (f32x4.mul (local.get $c${i}) (local.get $f)) (local.get $o)) (v128.const i32x4 0 0 0 0)))`,
+  )
+  .join('\n            ')}
+            (local.set $mx (f32x4.pmax (f32x4.pmax (f32x4.pmax (f32x4.pmax (v128.const f32x4 -inf -inf -inf -inf)
+              (local.get $r0)) (local.get $r1)) (local.get $r2)) (local.get $r3)))`;
+/**
+ * After poolWindow, with the pooled output's incoming gradient in $g: sets $g0..$g3 to the gradient of
+ * each window position through the pooling and the ReLU: the window's dy at its first maximum (row-major,
+ * maxPoolGrad2x2's selection, on the same values), zero elsewhere, then masked as batchNormMaskedDy masks
+ * it (y recomputed as xc * f + o: NaN where y is NaN).
+ */
+const poolWindowGrad = `(local.set $e0 (f32x4.eq (local.get $r0) (local.get $mx)))
+            (local.set $e1 (v128.andnot (f32x4.eq (local.get $r1) (local.get $mx)) (local.get $e0)))
+            (local.set $t (v128.or (local.get $e0) (local.get $e1)))
+            (local.set $e2 (v128.andnot (f32x4.eq (local.get $r2) (local.get $mx)) (local.get $t)))
+            (local.set $t (v128.or (local.get $t) (local.get $e2)))
+            ${[
+              '(v128.and (local.get $g) (local.get $e0))',
+              '(v128.and (local.get $g) (local.get $e1))',
+              '(v128.and (local.get $g) (local.get $e2))',
+              '(v128.andnot (local.get $g) (local.get $t))',
+            ]
+              .map(
+                (g, i) =>
+                  `(local.set $g${i} ${batchNormMaskedDy(g, `(local.get $c${i})`, '(local.get $f)', '(local.get $o)')})`,
+              )
+              .join('\n            ')}`;
+const poolLocals = `(local $m v128) (local $f v128) (local $o v128) (local $y v128) (local $mx v128) (local $g v128)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $r0 v128) (local $r1 v128)
+    (local $r2 v128) (local $r3 v128) (local $e0 v128) (local $e1 v128) (local $e2 v128) (local $t v128)
+    (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128)`;
+/**
+ * Loops over the 2x2 windows of `prows` pooled rows (NHWC with even h and w: pooled row j reads input rows
+ * 2j and 2j + 1 of the [n * h, w, c] image rows), the window's pooled position at $q (bytes from the
+ * pooled output's start), four channels at a time (byte $cb), the window's x at $pa; `perChannel` runs
+ * when $cb changes (channel loop outermost within a pooled row when `channelsOuter`).
+ */
+const poolLoops = (body, perChannel, channelsOuter) => {
+  const setup = `(local.set $m (v128.load (i32.add (local.get $mean) (local.get $cb))))
+          (local.set $f (v128.load (i32.add (local.get $factor) (local.get $cb))))
+          (local.set $o (v128.load (i32.add (local.get $offset) (local.get $cb))))`;
+  const windowAt = `(local.set $pa (i32.add (i32.add (local.get $x) (i32.mul (local.get $j) (i32.shl (local.get $rowBytes) (i32.const 1))))
+              (i32.add (i32.shl (local.get $ox) (i32.const 1)) (local.get $cb))))
+            (local.set $q (i32.add (i32.mul (local.get $j) (i32.shr_u (local.get $rowBytes) (i32.const 1)))
+              (i32.add (local.get $ox) (local.get $cb))))`;
+  const loopOx = (inner) => `(local.set $ox (i32.const 0))
+          (block $doneX (loop $loopX
+            (br_if $doneX (i32.ge_u (local.get $ox) (local.get $halfRow)))
+            ${inner}
+            (local.set $ox (i32.add (local.get $ox) (local.get $cBytes)))
+            (br $loopX)))`;
+  const loopC = (inner) => `(local.set $cb (i32.const 0))
+          (block $doneC (loop $loopC
+            (br_if $doneC (i32.ge_u (local.get $cb) (local.get $cBytes)))
+            ${inner}
+            (local.set $cb (i32.add (local.get $cb) (i32.const 16)))
+            (br $loopC)))`;
+  const core = `${windowAt}
+            ${poolWindow}
+            ${body}`;
+  const rowBody = channelsOuter
+    ? loopC(`${setup}
+          ${perChannel.start}
+          ${loopOx(core)}
+          ${perChannel.end}`)
+    : loopOx(loopC(`${setup}\n            ${core}`));
+  return `(local.set $rowBytes (i32.shl (i32.mul (local.get $w) (local.get $c)) (i32.const 2)))
+    (local.set $cBytes (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $halfRow (i32.shr_u (local.get $rowBytes) (i32.const 1)))
+    (block $doneJ (loop $loopJ
+      (br_if $doneJ (i32.ge_u (local.get $j) (local.get $prows)))
+      ${rowBody}
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $loopJ)))`;
+};
+const poolIndexLocals = `(local $j i32) (local $ox i32) (local $cb i32) (local $pa i32) (local $q i32) (local $rowBytes i32)
+    (local $cBytes i32) (local $halfRow i32)`;
+/**
+ * batchNormApplyReluPool: batchNormApplyRelu followed by maxPool2x2 in one pass (NHWC, even h and w, c a
+ * multiple of 4), writing only the pooled output: out = max over each window of relu(batchNorm(x)), with
+ * the instructions of those two kernels, so the same bits. `prows` = n * h / 2 pooled rows.
+ */
+const batchNormApplyReluPool = `
+  (func (export "batchNormApplyReluPool")
+    (param $x i32) (param $out i32) (param $prows i32) (param $w i32) (param $c i32) (param $mean i32)
+    (param $factor i32) (param $offset i32)
+    ${poolIndexLocals}
+    ${poolLocals}
+    ${poolLoops('(v128.store (i32.add (local.get $out) (local.get $q)) (local.get $mx))', undefined, false)}
+  )`;
+/**
+ * batchNormSumsReluPool: batchNormSumsRelu of the gradient that reaches the batch norm through the ReLU and
+ * a 2x2 max pooling (poolWindowGrad), from the pooled dy ([prows, w / 2, c]): per channel, sum(g) to acc[0,
+ * c) and sum(g * (x - mean)) to acc[c, 2c) (float64), each pooled row summed in float32 registers first.
+ */
+const batchNormSumsReluPool = `
+  (func (export "batchNormSumsReluPool")
+    (param $x i32) (param $dy i32) (param $prows i32) (param $w i32) (param $c i32) (param $mean i32)
+    (param $acc i32) (param $factor i32) (param $offset i32)
+    ${poolIndexLocals} (local $s0 v128) (local $s1 v128) (local $a i32)
+    ${poolLocals}
+    ${poolLoops(
+      `(local.set $g (v128.load (i32.add (local.get $dy) (local.get $q))))
+            ${poolWindowGrad}
+            (local.set $s0 (f32x4.add (local.get $s0) (f32x4.add (f32x4.add (local.get $g0) (local.get $g1))
+              (f32x4.add (local.get $g2) (local.get $g3)))))
+            (local.set $s1 (f32x4.add (local.get $s1) (f32x4.add
+              (f32x4.add (f32x4.mul (local.get $g0) (local.get $c0)) (f32x4.mul (local.get $g1) (local.get $c1)))
+              (f32x4.add (f32x4.mul (local.get $g2) (local.get $c2)) (f32x4.mul (local.get $g3) (local.get $c3))))))`,
+      {
+        start: `(local.set $s0 (v128.const i32x4 0 0 0 0))
+          (local.set $s1 (v128.const i32x4 0 0 0 0))`,
+        end: `(local.set $a (i32.add (local.get $acc) (i32.shl (local.get $cb) (i32.const 1))))
+          ${addF64('(local.get $a)', '(local.get $s0)')}
+          (local.set $a (i32.add (local.get $a) (i32.shl (local.get $cBytes) (i32.const 1))))
+          ${addF64('(local.get $a)', '(local.get $s1)')}`,
+      },
+      true,
+    )}
+  )`;
+/**
+ * batchNormTrainDxReluPool: batchNormTrainDxRelu of the gradient through the ReLU and a 2x2 max pooling
+ * (poolWindowGrad) from the pooled dy: dx = a * g + b * (x - mean) + d at each of the window's four
+ * positions; `params` as batchNormTrainDxRelu's (mean, a, b, d, factor, offset, each [c]).
+ */
+const batchNormTrainDxReluPool = (() => {
+  const param = (i) =>
+    `(v128.load (i32.add (local.get $params) (i32.add (local.get $cb) (i32.mul (local.get $cBytes) (i32.const ${i})))))`;
+  const offs = [
+    '',
+    ' (local.get $cBytes)',
+    ' (local.get $rowBytes)',
+    ' (i32.add (local.get $rowBytes) (local.get $cBytes))',
+  ];
+  return `
+  (func (export "batchNormTrainDxReluPool")
+    (param $x i32) (param $dy i32) (param $out i32) (param $prows i32) (param $w i32) (param $c i32)
+    (param $params i32)
+    ${poolIndexLocals} (local $mean i32) (local $factor i32) (local $offset i32) (local $pd i32)
+    (local $va v128) (local $vb v128) (local $vd v128)
+    ${poolLocals}
+    (local.set $mean (local.get $params))
+    (local.set $factor (i32.add (local.get $params) (i32.shl (i32.shl (local.get $c) (i32.const 2)) (i32.const 2))))
+    (local.set $offset (i32.add (local.get $factor) (i32.shl (local.get $c) (i32.const 2))))
+    ${poolLoops(
+      `(local.set $g (v128.load (i32.add (local.get $dy) (local.get $q))))
+            ${poolWindowGrad}
+            (local.set $va ${param(1)})
+            (local.set $vb ${param(2)})
+            (local.set $vd ${param(3)})
+            (local.set $pd (i32.add (local.get $out) (i32.sub (local.get $pa) (local.get $x))))
+            ${offs
+              .map(
+                (off, i) => `(v128.store ${off === '' ? '(local.get $pd)' : `(i32.add (local.get $pd)${off})`}
+              (f32x4.add (f32x4.add (f32x4.mul (local.get $g${i}) (local.get $va)) (f32x4.mul (local.get $c${i}) (local.get $vb)))
+                (local.get $vd)))`,
+              )
+              .join('\n            ')}`,
+      undefined,
+      false,
+    )}
+  )`;
+})();
+
+/**
  * reluGrad: out[i] = dy[i] * step(x[i]) for `size` floats (a multiple of 4), where step is 1 for x > 0, 0
  * otherwise and NaN for NaN (as tfjs's Step kernel), so a NaN input still poisons its gradient.
  */
@@ -2656,7 +2837,7 @@ const winoFilterGrad = (m, cols) => `
 
 const memory = (shared) => `(import "env" "memory" (memory 1${shared ? ' 65536 shared' : ''}))`;
 const text = (shared, relaxed = false) =>
-  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${maxPool2x2}\n${[8, 4, 1].map(filterRows).join('\n')}\n${[4, 1].map((v) => colSums(v)).join('\n')}\n${[4, 1].map((v) => colSums(v, true)).join('\n')}\n${batchNormApply}\n${batchNormSums}\n${reluGrad}\n${toChannelMajor}\n${filterTaps(relaxed)}\n${convDirect(relaxed)}\n${convWino(relaxed)}\n${convWino4(relaxed)}\n${filterWino(relaxed)}\n${filterWino4(relaxed)}\n${sumChunks}\n${convFew(relaxed)}\n${filterFew(relaxed)}\n${adamUpdate}\n${batchNormTrainDx}\n${gemm(relaxed)}\n${gemmBatch}\n${winoTilesInput}\n${winoTilesOutput}\n${winoTilesDy}\n${winoTiles4Input}\n${winoTiles4Output}\n${winoTiles4Dy}\n${winoFilter(4, g2Rows)}\n${winoFilter(6, g4Rows)}\n${winoFilterGrad(4, g2Cols)}\n${winoFilterGrad(6, g4Cols)}\n)\n`;
+  `;; Generated by scripts/build-simd-kernels.mjs; edit that file, not this one.\n(module\n  ${memory(shared)}\n${maxPoolGrad}\n${maxPool2x2}\n${[8, 4, 1].map(filterRows).join('\n')}\n${[4, 1].map((v) => colSums(v)).join('\n')}\n${[4, 1].map((v) => colSums(v, true)).join('\n')}\n${batchNormApply}\n${batchNormSums}\n${batchNormApplyReluPool}\n${batchNormSumsReluPool}\n${batchNormTrainDxReluPool}\n${reluGrad}\n${toChannelMajor}\n${filterTaps(relaxed)}\n${convDirect(relaxed)}\n${convWino(relaxed)}\n${convWino4(relaxed)}\n${filterWino(relaxed)}\n${filterWino4(relaxed)}\n${sumChunks}\n${convFew(relaxed)}\n${filterFew(relaxed)}\n${adamUpdate}\n${batchNormTrainDx}\n${gemm(relaxed)}\n${gemmBatch}\n${winoTilesInput}\n${winoTilesOutput}\n${winoTilesDy}\n${winoTiles4Input}\n${winoTiles4Output}\n${winoTiles4Dy}\n${winoFilter(4, g2Rows)}\n${winoFilter(6, g4Rows)}\n${winoFilterGrad(4, g2Cols)}\n${winoFilterGrad(6, g4Cols)}\n)\n`;
 
 const wabt = await wabtFactory();
 const features = { simd: true, threads: true, relaxed_simd: true, bulk_memory: true };

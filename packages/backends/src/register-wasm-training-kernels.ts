@@ -2,6 +2,7 @@ import {
   ADAM_UPDATE_KERNEL,
   BATCH_NORM_MOMENTS_KERNEL,
   BATCH_NORM_RELU_KERNEL,
+  BATCH_NORM_RELU_POOL_KERNEL,
   BATCH_NORM_TRAINING_GRAD_KERNEL,
 } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,6 +11,7 @@ import { fastMatMul, matMulParts } from './kernels/batch-mat-mul.js';
 import { batchNorm, batchNormRelu } from './kernels/batch-norm.js';
 import { batchNormTrainingGrad } from './kernels/batch-norm-grad.js';
 import { batchNormMoments } from './kernels/batch-norm-moments.js';
+import { batchNormReluPool } from './kernels/batch-norm-relu-pool.js';
 import { conv2DBackpropFilter, conv2DBackpropFilterParts } from './kernels/conv2d-backprop-filter.js';
 import { conv2DBackpropInput, conv2DBackpropInputParts } from './kernels/conv2d-backprop-input.js';
 import { conv2d, fusedConv2d } from './kernels/conv2d-direct.js';
@@ -59,6 +61,7 @@ const ADDED = [
   BATCH_NORM_TRAINING_GRAD_KERNEL,
   BATCH_NORM_MOMENTS_KERNEL,
   BATCH_NORM_RELU_KERNEL,
+  BATCH_NORM_RELU_POOL_KERNEL,
 ] as const;
 
 /** The original kernels, per backend, kept so the replacement can be undone. */
@@ -98,6 +101,9 @@ const GRADIENTS = ['FusedBatchNorm', 'Mean', 'Relu'] as const;
  * - `DistilljsBatchNormRelu` (`BATCH_NORM_RELU_KERNEL` of @distilljs/core): batch normalisation and the
  *   ReLU after it in one SIMD pass (tfjs runs a second kernel over the whole activation for the ReLU), for
  *   those layers when a ReLU activation layer follows them.
+ * - `DistilljsBatchNormReluPool` (`BATCH_NORM_RELU_POOL_KERNEL` of @distilljs/core): the same followed by a
+ *   2x2, stride-2 max pooling, writing only the pooled output; its gradient (`pool: true` on the gradient
+ *   kernel above) recomputes each window's maximum from x inside the two passes (no `MaxPoolGrad`).
  * - `DistilljsBatchNormMoments` (`BATCH_NORM_MOMENTS_KERNEL` of @distilljs/core): the batch mean and
  *   variance of those layers' forward pass, the variance in one read-only SIMD pass (the same values as
  *   `Sub`, `Square` and `Mean`, without writing the first two).
@@ -170,6 +176,7 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
     [BATCH_NORM_TRAINING_GRAD_KERNEL, (args) => batchNormTrainingGrad(args)],
     [BATCH_NORM_MOMENTS_KERNEL, (args) => batchNormMoments(momentsParts, args)],
     [BATCH_NORM_RELU_KERNEL, (args) => batchNormRelu(args)],
+    [BATCH_NORM_RELU_POOL_KERNEL, (args) => batchNormReluPool(args)],
     [
       'Conv2DBackpropInput',
       (args) => conv2DBackpropInput(inputParts, args) ?? (backpropInput(args) as TensorInfo),

@@ -33,6 +33,7 @@ export {
   ADAM_UPDATE_KERNEL,
   BATCH_NORM_MOMENTS_KERNEL,
   BATCH_NORM_RELU_KERNEL,
+  BATCH_NORM_RELU_POOL_KERNEL,
   BATCH_NORM_TRAINING_GRAD_KERNEL,
 } from './kernels.js';
 export type { RngState } from './rng.js';

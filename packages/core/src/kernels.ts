@@ -67,6 +67,19 @@ export const BATCH_NORM_TRAINING_GRAD_KERNEL = 'DistilljsBatchNormTrainingGrad';
 export const BATCH_NORM_RELU_KERNEL = 'DistilljsBatchNormRelu';
 
 /**
+ * Name of the optional fused batch norm, ReLU and 2x2, stride-2, unpadded max pooling (NHWC, even height
+ * and width). `@distilljs/models`' batch-norm layers that a ReLU and such a pooling layer follow run it in
+ * training when the active backend has it (`@distilljs/backends` registers it for wasm), with the gradient
+ * {@link BATCH_NORM_TRAINING_GRAD_KERNEL} given `relu: true, pool: true` (dy of the pooled shape: each
+ * window's dy goes to its first maximum in row-major order, as `MaxPoolGrad` sends it, then the ReLU's
+ * mask), and run the three layers apart otherwise.
+ *
+ * Inputs and attribute as {@link BATCH_NORM_RELU_KERNEL}'s; output `[n, h / 2, w / 2, c]`: the maximum of
+ * each window of that kernel's output, starting from -Infinity and skipping NaN (as `MaxPool`).
+ */
+export const BATCH_NORM_RELU_POOL_KERNEL = 'DistilljsBatchNormReluPool';
+
+/**
  * Name of the optional batch-statistics kernel of training-mode batch normalisation. `@distilljs/models`'
  * batch-norm layers run it in training when the active backend has it (`@distilljs/backends` registers it
  * for wasm) and compose the same statistics from tfjs ops otherwise.

@@ -1,6 +1,7 @@
 import {
   BATCH_NORM_MOMENTS_KERNEL,
   BATCH_NORM_RELU_KERNEL,
+  BATCH_NORM_RELU_POOL_KERNEL,
   BATCH_NORM_TRAINING_GRAD_KERNEL,
 } from '@distilljs/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -51,6 +52,10 @@ function batchMoments(x: tf.Tensor, axes: number[]): [tf.Tensor, tf.Tensor] {
  * gradient `BATCH_NORM_TRAINING_GRAD_KERNEL` given `relu: true` (the ReLU's mask applied inside its two
  * passes) where the backend has both, else `tf.relu` of `tf.batchNorm` with the ReLU's gradient
  * `dy * step(y)` before the formula above.
+ *
+ * With `pool` (and `relu`; only where the backend has `BATCH_NORM_RELU_POOL_KERNEL`, x NHWC with even
+ * height and width), the op is a 2x2, stride-2 max pooling of that: the pooled output only, in one pass,
+ * and a gradient from the pooled dy that recomputes each window's maximum inside its two passes.
  */
 function trainingBatchNorm(
   x: tf.Tensor,
@@ -59,12 +64,14 @@ function trainingBatchNorm(
   epsilon: number,
   stats: (mean: tf.Tensor, variance: tf.Tensor) => void,
   relu = false,
+  pool = false,
 ): tf.Tensor {
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const backend = tf.getBackend();
   const fusedGrad =
     tf.getKernel(BATCH_NORM_TRAINING_GRAD_KERNEL, backend) !== undefined && x.dtype === 'float32';
   const fusedRelu = relu && fusedGrad && tf.getKernel(BATCH_NORM_RELU_KERNEL, backend) !== undefined;
+  const fusedPool = pool && fusedRelu && poolFits(x);
   const op = tf.customGrad((...args: (tf.Tensor | ((saved: tf.Tensor[]) => void))[]) => {
     const [xs, g, b] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
     const save = args[3] as (saved: tf.Tensor[]) => void;
@@ -75,7 +82,7 @@ function trainingBatchNorm(
       value = tf
         .engine()
         .runKernel(
-          BATCH_NORM_RELU_KERNEL,
+          fusedPool ? BATCH_NORM_RELU_POOL_KERNEL : BATCH_NORM_RELU_KERNEL,
           { x: xs, mean, variance, offset: b, scale: g },
           { varianceEpsilon: epsilon },
         ) as tf.Tensor;
@@ -108,7 +115,7 @@ function trainingBatchNorm(
               offset: sLast as tf.Tensor,
               dy: incoming,
             },
-            { varianceEpsilon: epsilon, relu: true },
+            { varianceEpsilon: epsilon, relu: true, pool: fusedPool },
           ) as tf.Tensor[];
         }
         const d = relu && !fusedRelu ? tf.mul(incoming, tf.step(sLast as tf.Tensor)) : incoming;
@@ -170,6 +177,7 @@ export function batchNormalization(
       return original(inputs, kwargs);
     }
     const relu = reluFused.has(layer);
+    const pool = relu && poolFused.has(layer) && poolFits(input);
     // Moving averages as tfjs-layers updates them, moving -= (moving - batch) * (1 - momentum), but of
     // the unbiased batch variance (n / (n - 1) times the biased one, n values per channel), as PyTorch's
     // and Keras' batch norm keep it; normalising the batch itself uses the biased one, as they do.
@@ -193,8 +201,10 @@ export function batchNormalization(
         }
       },
       relu,
+      pool,
     );
     if (relu) reluOutputs.add(output);
+    if (pool) poolOutputs.add(output.dataId);
     return output;
   };
   return layer;
@@ -204,6 +214,29 @@ export function batchNormalization(
 const reluFused = new WeakSet<object>();
 /** Their training-mode outputs: relu(batchNorm(x)) already, which the ReLU layer passes on unchanged. */
 const reluOutputs = new WeakSet<object>();
+
+/** Batch-norm layers of {@link batchNormReluPool} whose training-mode call applies the pooling too. */
+const poolFused = new WeakSet<object>();
+/**
+ * The data of their training-mode outputs: pooled already, which the ReLU and pooling layers pass on
+ * unchanged (by data: tfjs-layers hands the pooling layer a clone of what the ReLU layer passed on).
+ */
+const poolOutputs = new WeakSet<object>();
+/** Each layer of a {@link batchNormReluPool} triple: its batch-norm layer. */
+const poolGroups = new WeakMap<object, object>();
+
+/**
+ * True when x can be pooled in the fused op: float32 NHWC with even height and width (the 2x2, stride-2
+ * windows cover it), on a backend with `BATCH_NORM_RELU_POOL_KERNEL`.
+ */
+function poolFits(x: tf.Tensor): boolean {
+  return (
+    x.rank === 4 &&
+    (x.shape[1] as number) % 2 === 0 &&
+    (x.shape[2] as number) % 2 === 0 &&
+    tf.getKernel(BATCH_NORM_RELU_POOL_KERNEL, tf.getBackend()) !== undefined
+  );
+}
 
 /** The part of tfjs-layers' `Activation` layer that {@link batchNormRelu} uses. */
 interface ActivationLayer {
@@ -239,10 +272,43 @@ export function batchNormRelu(
 }
 
 /**
+ * {@link batchNormRelu} followed by a 2x2, stride-2 max-pooling layer (`tf.layers.maxPooling2d({ poolSize:
+ * 2, strides: 2, ...poolArgs })`), for `pool.apply(relu.apply(batchNorm.apply(x)))`. In training, on a
+ * backend with `BATCH_NORM_RELU_POOL_KERNEL` (wasm) and for even height and width, the batch-norm layer's
+ * call computes pool(relu(batchNorm(x))) in one op (only the pooled output is written; the gradient, from
+ * the pooled dy, recomputes each window's maximum from x inside the batch norm's two passes: no
+ * `MaxPoolGrad`, no full-size gradient in between), and the ReLU and pooling layers pass that output on.
+ * Elsewhere (other backends, odd sizes) it is {@link batchNormRelu} and the pooling layer runs as usual.
+ * The same classes and serialised configs as the three layers built apart, the same inference, the same
+ * forward bits in training and the same gradients up to float32 rounding. {@link unfuseBatchNormRelu} at
+ * any of the three layers turns the pooling fusion off (feature taps do).
+ */
+export function batchNormReluPool(
+  args: Parameters<typeof tfl.layers.batchNormalization>[0],
+  reluArgs: { name?: string } = {},
+  poolArgs: { name?: string } = {},
+): { batchNorm: tfl.layers.Layer; relu: tfl.layers.Layer; pool: tfl.layers.Layer } {
+  const { batchNorm, relu } = batchNormRelu(args, reluArgs);
+  const pool = tfl.layers.maxPooling2d({ ...poolArgs, poolSize: 2, strides: 2 });
+  const pooling = pool as unknown as ActivationLayer;
+  const original = pooling.call.bind(pool);
+  pooling.call = (inputs, kwargs) => {
+    const input = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
+    return input !== undefined && poolOutputs.has(input.dataId) ? input : original(inputs, kwargs);
+  };
+  poolFused.add(batchNorm);
+  for (const layer of [batchNorm, relu, pool]) poolGroups.set(layer, batchNorm);
+  return { batchNorm, relu, pool };
+}
+
+/**
  * Makes a batch-norm layer of {@link batchNormRelu} compute its own output again in training (the ReLU
- * layer after it then applies the ReLU as usual): for models that read that output elsewhere, e.g.
- * feature taps. A no-op for any other layer.
+ * layer after it then applies the ReLU as usual), and any layer of {@link batchNormReluPool} turn its
+ * pooling fusion off (the pooling layer then pools as usual): for models that read those outputs
+ * elsewhere, e.g. feature taps. A no-op for any other layer.
  */
 export function unfuseBatchNormRelu(layer: tfl.layers.Layer): void {
   reluFused.delete(layer);
+  const group = poolGroups.get(layer);
+  if (group !== undefined) poolFused.delete(group);
 }

@@ -1,5 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { batchNormRelu } from './batch-norm.js';
+import { batchNormRelu, batchNormReluPool } from './batch-norm.js';
 import { conv2d } from './conv2d.js';
 import type { BuildContext, BuiltModel } from './zoo-types.js';
 
@@ -44,16 +44,18 @@ export function buildCifarVgg(
         kernelInitializer: seeds.heNormal(),
         name: `${p}_conv${c + 1}`,
       }).apply(x) as tfl.SymbolicTensor;
-      // Batch norm and ReLU in one op in training (the same layers and values).
-      const { batchNorm, relu } = batchNormRelu(
-        { momentum: 0.9, epsilon: 1e-5, name: `${p}_bn${c + 1}` },
-        { name: `${p}_relu${c + 1}` },
-      );
-      x = relu.apply(batchNorm.apply(x)) as tfl.SymbolicTensor;
+      // Batch norm and ReLU in one op in training (the same layers and values); the block's last one
+      // with the 2x2 max pooling after it too.
+      const bnArgs = { momentum: 0.9, epsilon: 1e-5, name: `${p}_bn${c + 1}` };
+      const reluArgs = { name: `${p}_relu${c + 1}` };
+      if (c < widths.length - 1) {
+        const { batchNorm, relu } = batchNormRelu(bnArgs, reluArgs);
+        x = relu.apply(batchNorm.apply(x)) as tfl.SymbolicTensor;
+      } else {
+        const { batchNorm, relu, pool } = batchNormReluPool(bnArgs, reluArgs, { name: `${p}_pool` });
+        x = pool.apply(relu.apply(batchNorm.apply(x))) as tfl.SymbolicTensor;
+      }
     });
-    x = tfl.layers
-      .maxPooling2d({ poolSize: 2, strides: 2, name: `${p}_pool` })
-      .apply(x) as tfl.SymbolicTensor;
     taps.push(`${p}_pool`);
   });
   x = tfl.layers.flatten({ name: 'flatten' }).apply(x) as tfl.SymbolicTensor;

@@ -1,5 +1,5 @@
 export { applyWeightConstraints } from './apply-weight-constraints.js';
-export { batchNormalization, batchNormRelu, unfuseBatchNormRelu } from './batch-norm.js';
+export { batchNormalization, batchNormRelu, batchNormReluPool, unfuseBatchNormRelu } from './batch-norm.js';
 export { conv2d } from './conv2d.js';
 export { withFeatureTaps } from './feature-taps.js';
 export type { GraphModelLike, GraphNodeDef, GraphTeacherOptions } from './graph-teacher.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { applyParams, batchNormRef, epsilonOf } from './batch-norm.js';
+import { batchNormReluPoolGrad } from './batch-norm-relu-pool.js';
 import type { HeapBackend } from './max-pool-grad.js';
 import { reduceRows, runRows } from './simd/simd-helpers.js';
 import { simdKernels } from './simd/simd-kernels.js';
@@ -177,6 +178,8 @@ function maskedDy(xv: Float32Array, dyv: Float32Array, params: Float32Array, c: 
  * masked by the ReLU's gradient, `dy * step(y)`, inside both passes (`batchNormSumsRelu`,
  * `batchNormTrainDxRelu`), y recomputed from x with the forward kernel's float32 operations, so the
  * ReLU's own gradient pass (read dy and y, write a masked copy) is not needed.
+ * With `pool` too, the gradient of `DistilljsBatchNormReluPool` (dy of the pooled shape), see
+ * {@link batchNormReluPoolGrad}.
  * Outputs `[dx, dScale, dOffset]`.
  */
 export function batchNormTrainingGrad(args: {
@@ -184,6 +187,10 @@ export function batchNormTrainingGrad(args: {
   backend: KernelBackendLike;
   attrs?: Record<string, unknown>;
 }): TensorInfo[] {
+  if (args.attrs?.pool === true) {
+    if (args.attrs?.relu !== true) throw new Error('DistilljsBatchNormTrainingGrad: pool needs relu: true');
+    return batchNormReluPoolGrad(args);
+  }
   const backend = args.backend as HeapBackend;
   const { x, mean, variance, scale, offset, dy } = args.inputs as Record<string, TensorInfo | undefined>;
   const relu = args.attrs?.relu === true;

@@ -35,6 +35,9 @@ export type SimdHelperKernel =
   | 'batchNormApplyRelu'
   | 'batchNormSumsRelu'
   | 'batchNormTrainDxRelu'
+  | 'batchNormApplyReluPool'
+  | 'batchNormSumsReluPool'
+  | 'batchNormTrainDxReluPool'
   | 'reluGrad'
   | 'maxPool2x2'
   | 'maxPoolGrad2x2'
@@ -83,6 +86,9 @@ const KERNELS: readonly SimdHelperKernel[] = [
   'winoTiles4Input',
   'winoTiles4Output',
   'winoTiles4Dy',
+  'batchNormApplyReluPool',
+  'batchNormSumsReluPool',
+  'batchNormTrainDxReluPool',
 ];
 
 // Control block, one per helper (Int32Array): [0] request sequence number, [1] finished sequence number,

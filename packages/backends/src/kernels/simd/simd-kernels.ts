@@ -292,6 +292,42 @@ export interface SimdKernels {
     factor: number,
     offset: number,
   ): void;
+  /**
+   * batchNormApplyRelu then a 2x2, stride-2 max pooling in one pass, writing only the pooled output (NHWC,
+   * even h and w; `prows` = n * h / 2 pooled rows of width w / 2).
+   */
+  batchNormApplyReluPool(
+    x: number,
+    out: number,
+    prows: number,
+    w: number,
+    c: number,
+    mean: number,
+    factor: number,
+    offset: number,
+  ): void;
+  /** batchNormSumsRelu of the gradient through the ReLU and the 2x2 max pooling, from the pooled dy. */
+  batchNormSumsReluPool(
+    x: number,
+    dy: number,
+    prows: number,
+    w: number,
+    c: number,
+    mean: number,
+    acc: number,
+    factor: number,
+    offset: number,
+  ): void;
+  /** batchNormTrainDxRelu of the gradient through the ReLU and the 2x2 max pooling, from the pooled dy. */
+  batchNormTrainDxReluPool(
+    x: number,
+    dy: number,
+    out: number,
+    prows: number,
+    w: number,
+    c: number,
+    params: number,
+  ): void;
   /** out = dy * step(x) over `size` floats, a multiple of 4. */
   reluGrad(dy: number, x: number, out: number, size: number): void;
   /** x[b, i, j, c] (NHWC block, byte strides xImage, xRow) -> dst + c*rcBytes + b*sBytes + i*wpBytes + j*4. */
@@ -614,6 +650,9 @@ export function simdKernels(wasmModule: unknown): SimdKernels | undefined {
         batchNormSums: exports.batchNormSums as Fn,
         batchNormApplyRelu: exports.batchNormApplyRelu as Fn,
         batchNormSumsRelu: exports.batchNormSumsRelu as Fn,
+        batchNormApplyReluPool: exports.batchNormApplyReluPool as Fn,
+        batchNormSumsReluPool: exports.batchNormSumsReluPool as Fn,
+        batchNormTrainDxReluPool: exports.batchNormTrainDxReluPool as Fn,
         reluGrad: exports.reluGrad as Fn,
         toChannelMajor: exports.toChannelMajor as Fn,
         filterTaps: exports.filterTaps as Fn,
