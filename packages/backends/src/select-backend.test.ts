@@ -6,7 +6,7 @@ import {
   NotInstalledError,
   Rng,
 } from '@distilljs/core';
-import { batchNormalization, batchNormRelu } from '@distilljs/models';
+import { batchNormalization, batchNormRelu, batchNormReluPool } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it, vi } from 'vitest';
@@ -376,6 +376,33 @@ describe('selectBackend', () => {
           relu.apply(batchNorm.apply(z, { training: true }), { training: true }) as tf.Tensor;
         if (!gradient) return f(tf.tensor(xv, shape));
         return tf.grad((z: tf.Tensor) => tf.sum(tf.mul(f(z), tf.tensor(wv, shape))))(tf.tensor(xv, shape));
+      }),
+      // Batch norm, ReLU and 2x2 max pool in one op (batchNormApplyReluPool; batchNormSumsReluPool and
+      // batchNormTrainDxReluPool for the gradient), pooled rows shared: forward and gradient.
+      ...[false, true].map((gradient) => (fused: boolean) => {
+        const { batchNorm, relu, pool } = fused
+          ? batchNormReluPool({ momentum: 0.9 })
+          : {
+              batchNorm: tfl.layers.batchNormalization({ momentum: 0.9 }),
+              relu: tfl.layers.activation({ activation: 'relu' }),
+              pool: tfl.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
+            };
+        batchNorm.build(shape);
+        batchNorm.setWeights([
+          tf.tensor1d(gv),
+          tf.tensor1d(gv.map((v) => 0.5 * v)),
+          tf.zeros([32]),
+          tf.ones([32]),
+        ]);
+        const pooled = [shape[0] as number, 8, 8, 32];
+        const f = (z: tf.Tensor) =>
+          pool.apply(relu.apply(batchNorm.apply(z, { training: true }), { training: true }), {
+            training: true,
+          }) as tf.Tensor;
+        if (!gradient) return f(tf.tensor(xv, shape));
+        return tf.grad((z: tf.Tensor) =>
+          tf.sum(tf.mul(f(z), tf.tensor(wv.slice(0, tf.util.sizeFromShape(pooled)), pooled))),
+        )(tf.tensor(xv, shape));
       }),
     ];
     // The batch statistics kernel: its variance pass is shared by rows, as `Mean`'s sums are, so it gives

@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { Rng } from '@distilljs/core';
-import { batchNormReluPool } from '@distilljs/models';
+import { batchNormRelu, batchNormReluPool, withFeatureTaps } from '@distilljs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -281,5 +281,116 @@ describe('DistilljsBatchNormReluPool and its gradient (wasm)', () => {
     expect((odd.result as tf.Tensor).shape).toEqual([2, 2, 2, 8]);
     expect(odd.kernels.map((k) => k.name)).toContain('MaxPool');
     tf.dispose(odd.result as tf.Tensor);
+  });
+
+  /**
+   * x -> batch norm -> ReLU -> 2x2 max pool -> flatten, as batchNormReluPool's triple (`fused`) or as
+   * batchNormRelu's pair and a plain pooling layer (today's path), with the same weights.
+   */
+  function models(rng: Rng, shape: number[]) {
+    const build = (fusePool: boolean) => {
+      const input = tfl.input({ shape: shape.slice(1), name: 'x' });
+      const names = [
+        { name: 'bn', momentum: 0.9, epsilon: 1e-5 },
+        { name: 'relu' },
+        { name: 'pool' },
+      ] as const;
+      const layers = fusePool
+        ? batchNormReluPool(...names)
+        : {
+            ...batchNormRelu(names[0], names[1]),
+            pool: tfl.layers.maxPooling2d({ ...names[2], poolSize: 2, strides: 2 }),
+          };
+      const out = layers.pool.apply(layers.relu.apply(layers.batchNorm.apply(input)));
+      const flat = tfl.layers.flatten({ name: 'flat' }).apply(out) as tfl.SymbolicTensor;
+      return { model: tfl.model({ name: 'm', inputs: input, outputs: flat }), ...layers };
+    };
+    const fused = build(true);
+    const plain = build(false);
+    const c = shape[3] as number;
+    const weights = [
+      randomArray(rng, c, 0.3, 1),
+      randomArray(rng, c, 0.3),
+      randomArray(rng, c, 0.2),
+      randomArray(rng, c, 0.2, 1).map(Math.abs),
+    ];
+    for (const m of [fused, plain]) m.batchNorm.setWeights(weights.map((w) => tf.tensor1d(w)));
+    return { fused, plain };
+  }
+
+  it("layers: training and inference bits of today's path, the same JSON, feature taps unfuse, no leaks", async () => {
+    await tf.setBackend('wasm');
+    const rng = new Rng(30);
+    const shape = [4, 6, 8, 8];
+    const x = tf.tensor(
+      randomArray(
+        rng,
+        shape.reduce((p, d) => p * d, 1),
+        2,
+        0.3,
+      ),
+      shape,
+    );
+    const { fused, plain } = models(rng, shape);
+    for (const training of [true, false]) {
+      const [a, b] = [fused, plain].map((m) => m.model.apply(x, { training }) as tf.Tensor);
+      expect(Array.from(await (a as tf.Tensor).data())).toEqual(Array.from(await (b as tf.Tensor).data()));
+      tf.dispose([a as tf.Tensor, b as tf.Tensor]);
+    }
+    // The same classes and configs as three plain tfjs-layers layers.
+    const input = tfl.input({ shape: shape.slice(1), name: 'x' });
+    const bare = tfl.model({
+      name: 'm',
+      inputs: input,
+      outputs: tfl.layers
+        .flatten({ name: 'flat' })
+        .apply(
+          tfl.layers
+            .maxPooling2d({ name: 'pool', poolSize: 2, strides: 2 })
+            .apply(
+              tfl.layers
+                .activation({ name: 'relu', activation: 'relu' })
+                .apply(
+                  tfl.layers.batchNormalization({ name: 'bn', momentum: 0.9, epsilon: 1e-5 }).apply(input),
+                ),
+            ),
+        ) as tfl.SymbolicTensor,
+    });
+    expect(fused.model.toJSON(undefined, false)).toEqual(bare.toJSON(undefined, false));
+    // No tensor leak over training steps.
+    const step = () =>
+      tf.grad((xs: tf.Tensor) => tf.sum(tf.square(fused.model.apply(xs, { training: true }) as tf.Tensor)))(
+        x,
+      );
+    step().dispose();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) step().dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    // A feature tap at any of the three layers: the tap gets that layer's own training output (today's
+    // path's), and the pooling runs as its own kernel again.
+    for (const [tap, tapShape] of [
+      ['bn', shape],
+      ['relu', shape],
+      ['pool', [4, 3, 4, 8]],
+    ] as const) {
+      const pair = models(new Rng(31), shape);
+      const [fusedTaps, plainTaps] = [pair.fused, pair.plain].map((m) => withFeatureTaps(m.model, [tap]));
+      const profile = await tf.profile(
+        () => (fusedTaps as tfl.LayersModel).apply(x, { training: true }) as tf.Tensor[],
+      );
+      const got = profile.result as tf.Tensor[];
+      const want = (plainTaps as tfl.LayersModel).apply(x, { training: true }) as tf.Tensor[];
+      expect(got[1]?.shape).toEqual(tapShape);
+      for (const k of [0, 1]) {
+        expect(Array.from(await (got[k] as tf.Tensor).data())).toEqual(
+          Array.from(await (want[k] as tf.Tensor).data()),
+        );
+      }
+      const names = profile.kernels.map((k) => k.name);
+      expect(names).toContain('MaxPool');
+      expect(names).not.toContain('DistilljsBatchNormReluPool');
+      tf.dispose([...got, ...want]);
+    }
+    x.dispose();
   });
 });
