@@ -118,7 +118,7 @@ function unfused(t: Case): tf.Tensor[] {
       .runKernel('DistilljsBatchNormRelu', inputs, { varianceEpsilon: EPS }) as tf.Tensor4D;
     const y = tf.maxPool(r, 2, 2, 'valid');
     const dy = tf.tensor(t.dy, y.shape);
-    const dr = tf.grad((v: tf.Tensor4D) => tf.sum(tf.mul(tf.maxPool(v, 2, 2, 'valid'), dy)))(r);
+    const dr = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(v as tf.Tensor4D, 2, 2, 'valid'), dy)))(r);
     const grads = tf
       .engine()
       .runKernel(
