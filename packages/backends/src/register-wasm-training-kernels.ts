@@ -11,7 +11,7 @@ import { fastMatMul, matMulParts } from './kernels/batch-mat-mul.js';
 import { batchNorm, batchNormRelu } from './kernels/batch-norm.js';
 import { batchNormTrainingGrad } from './kernels/batch-norm-grad.js';
 import { batchNormMoments } from './kernels/batch-norm-moments.js';
-import { batchNormReluPool } from './kernels/batch-norm-relu-pool.js';
+import { batchNormReluPool, batchNormReluPoolGrad } from './kernels/batch-norm-relu-pool.js';
 import { conv2DBackpropFilter, conv2DBackpropFilterParts } from './kernels/conv2d-backprop-filter.js';
 import { conv2DBackpropInput, conv2DBackpropInputParts } from './kernels/conv2d-backprop-input.js';
 import { conv2d, fusedConv2d } from './kernels/conv2d-direct.js';
@@ -173,7 +173,10 @@ export function registerWasmTrainingKernels(backendName = 'wasm'): WasmTrainingK
     ['FusedConv2D', (args) => fusedConv2d(fusedConv2dStock, args)],
     ['Conv2DBackpropFilter', (args) => conv2DBackpropFilter(filterParts, args)],
     [ADAM_UPDATE_KERNEL, (args) => adamUpdate(args)],
-    [BATCH_NORM_TRAINING_GRAD_KERNEL, (args) => batchNormTrainingGrad(args)],
+    [
+      BATCH_NORM_TRAINING_GRAD_KERNEL,
+      (args) => (args.attrs?.pool === true ? batchNormReluPoolGrad(args) : batchNormTrainingGrad(args)),
+    ],
     [BATCH_NORM_MOMENTS_KERNEL, (args) => batchNormMoments(momentsParts, args)],
     [BATCH_NORM_RELU_KERNEL, (args) => batchNormRelu(args)],
     [BATCH_NORM_RELU_POOL_KERNEL, (args) => batchNormReluPool(args)],

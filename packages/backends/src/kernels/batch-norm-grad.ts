@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { applyParams, batchNormRef, epsilonOf } from './batch-norm.js';
-import { batchNormReluPoolGrad } from './batch-norm-relu-pool.js';
 import type { HeapBackend } from './max-pool-grad.js';
 import { reduceRows, runRows } from './simd/simd-helpers.js';
 import { simdKernels } from './simd/simd-kernels.js';
@@ -178,8 +177,7 @@ function maskedDy(xv: Float32Array, dyv: Float32Array, params: Float32Array, c: 
  * masked by the ReLU's gradient, `dy * step(y)`, inside both passes (`batchNormSumsRelu`,
  * `batchNormTrainDxRelu`), y recomputed from x with the forward kernel's float32 operations, so the
  * ReLU's own gradient pass (read dy and y, write a masked copy) is not needed.
- * With `pool` too, the gradient of `DistilljsBatchNormReluPool` (dy of the pooled shape), see
- * {@link batchNormReluPoolGrad}.
+ * (With `pool` too, the registration runs `batchNormReluPoolGrad` of batch-norm-relu-pool.ts instead.)
  * Outputs `[dx, dScale, dOffset]`.
  */
 export function batchNormTrainingGrad(args: {
@@ -187,10 +185,6 @@ export function batchNormTrainingGrad(args: {
   backend: KernelBackendLike;
   attrs?: Record<string, unknown>;
 }): TensorInfo[] {
-  if (args.attrs?.pool === true) {
-    if (args.attrs?.relu !== true) throw new Error('DistilljsBatchNormTrainingGrad: pool needs relu: true');
-    return batchNormReluPoolGrad(args);
-  }
   const backend = args.backend as HeapBackend;
   const { x, mean, variance, scale, offset, dy } = args.inputs as Record<string, TensorInfo | undefined>;
   const relu = args.attrs?.relu === true;
@@ -269,15 +263,13 @@ export function batchNormTrainingGrad(args: {
       const xv = backend.typedArrayFromHeap(x) as Float32Array;
       const dyv = backend.typedArrayFromHeap(dy) as Float32Array;
       const g = forward === undefined ? dyv : maskedDy(xv, dyv, forward, c);
-      const dx = backend.typedArrayFromHeap(dxInfo) as Float32Array;
-      const p2 = backend.typedArrayFromHeap(params) as Float32Array;
-      for (let i = 0; i < size; i++) {
-        const k = i % c;
-        dx[i] =
-          (p2[c + k] as number) * (g[i] as number) +
-          (p2[2 * c + k] as number) * ((xv[i] as number) - (p2[k] as number)) +
-          (p2[3 * c + k] as number);
-      }
+      trainDx(
+        xv,
+        g,
+        backend.typedArrayFromHeap(params) as Float32Array,
+        c,
+        backend.typedArrayFromHeap(dxInfo) as Float32Array,
+      );
     }
   } catch (error) {
     for (const t of outs) backend.disposeData(t.dataId);
@@ -288,8 +280,28 @@ export function batchNormTrainingGrad(args: {
   return outs;
 }
 
+/**
+ * `dx = a * g + b * (x - mean) + d` per channel in JavaScript, `params` holding mean, a, b, d (each [c]), as
+ * the SIMD kernel `batchNormTrainDx` computes it.
+ */
+export function trainDx(
+  xv: Float32Array,
+  g: Float32Array,
+  params: Float32Array,
+  c: number,
+  dx: Float32Array,
+): void {
+  for (let i = 0; i < g.length; i++) {
+    const k = i % c;
+    dx[i] =
+      (params[c + k] as number) * (g[i] as number) +
+      (params[2 * c + k] as number) * ((xv[i] as number) - (params[k] as number)) +
+      (params[3 * c + k] as number);
+  }
+}
+
 /** sum(dy) and sum(dy * (x - mean)) per channel in float64, in JavaScript. */
-function accumulate(
+export function accumulate(
   xv: Float32Array,
   dyv: Float32Array,
   mv: Float32Array,

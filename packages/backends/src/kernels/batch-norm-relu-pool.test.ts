@@ -75,16 +75,21 @@ function makeCase(rng: Rng, shape: [number, number, number, number], ties: boole
 
 const EPS = 1e-5;
 
+/** The kernels' inputs for a case (x and the per-channel statistics, offset and scale). */
+function kernelInputs(t: Case): Record<string, tf.Tensor> {
+  return {
+    x: tf.tensor(t.x, t.shape),
+    mean: tf.tensor1d(t.mean),
+    variance: tf.tensor1d(t.variance),
+    offset: tf.tensor1d(t.beta),
+    scale: tf.tensor1d(t.gamma),
+  };
+}
+
 /** The fused kernel's forward and gradients on the current backend (wasm). */
 function fused(t: Case): tf.Tensor[] {
   return tf.tidy(() => {
-    const inputs = {
-      x: tf.tensor(t.x, t.shape),
-      mean: tf.tensor1d(t.mean),
-      variance: tf.tensor1d(t.variance),
-      offset: tf.tensor1d(t.beta),
-      scale: tf.tensor1d(t.gamma),
-    };
+    const inputs = kernelInputs(t);
     const y = tf
       .engine()
       .runKernel('DistilljsBatchNormReluPool', inputs, { varianceEpsilon: EPS }) as tf.Tensor;
@@ -106,13 +111,7 @@ function fused(t: Case): tf.Tensor[] {
  */
 function unfused(t: Case): tf.Tensor[] {
   return tf.tidy(() => {
-    const inputs = {
-      x: tf.tensor(t.x, t.shape),
-      mean: tf.tensor1d(t.mean),
-      variance: tf.tensor1d(t.variance),
-      offset: tf.tensor1d(t.beta),
-      scale: tf.tensor1d(t.gamma),
-    };
+    const inputs = kernelInputs(t);
     const r = tf
       .engine()
       .runKernel('DistilljsBatchNormRelu', inputs, { varianceEpsilon: EPS }) as tf.Tensor4D;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { applyParams, batchNormRef, batchNormReluRef, epsilonOf } from './batch-norm.js';
+import { accumulate, trainDx } from './batch-norm-grad.js';
 import type { HeapBackend } from './max-pool-grad.js';
 import { reduceRows, runRows } from './simd/simd-helpers.js';
 import { simdKernels } from './simd/simd-kernels.js';
@@ -138,6 +139,7 @@ function forEachWindow(
  */
 export function batchNormReluPoolGrad(args: KernelArgs): TensorInfo[] {
   const kernel = 'DistilljsBatchNormTrainingGrad (pool)';
+  if (args.attrs?.relu !== true) throw new Error(`${kernel}: pool needs relu: true`);
   const backend = args.backend as HeapBackend;
   const { x, mean, variance, scale, offset, dy } = args.inputs as Record<string, TensorInfo | undefined>;
   const [n, h, w, c] = poolShape(kernel, x);
@@ -186,7 +188,9 @@ export function batchNormReluPoolGrad(args: KernelArgs): TensorInfo[] {
       sums = { sumDy: all.slice(0, c), sumDyX: all.slice(c, 2 * c) };
     } else {
       g = windowGradient(backend, x as TensorInfo, dy, forward, n, h, w, c);
-      sums = jsSums(backend.typedArrayFromHeap(x as TensorInfo) as Float32Array, g, forward, c);
+      sums = { sumDy: new Float64Array(c), sumDyX: new Float64Array(c) };
+      const xv = backend.typedArrayFromHeap(x as TensorInfo) as Float32Array;
+      accumulate(xv, g, forward.subarray(0, c), rows, c, sums.sumDy, sums.sumDyX);
     }
     outs.push(...[[n, h, w, c], [c], [c]].map((shape) => backend.makeOutput(shape, 'float32')));
     const [dxInfo, dScaleInfo, dOffsetInfo] = outs as [TensorInfo, TensorInfo, TensorInfo];
@@ -215,17 +219,13 @@ export function batchNormReluPoolGrad(args: KernelArgs): TensorInfo[] {
         (a) => simd.batchNormTrainDxReluPool(...(a as Parameters<typeof simd.batchNormTrainDxReluPool>)),
       );
     } else {
-      const gv = g ?? windowGradient(backend, x as TensorInfo, dy, forward, n, h, w, c);
-      const xv = backend.typedArrayFromHeap(x as TensorInfo) as Float32Array;
-      const dx = backend.typedArrayFromHeap(dxInfo) as Float32Array;
-      const p2 = backend.typedArrayFromHeap(params) as Float32Array;
-      for (let i = 0; i < gv.length; i++) {
-        const k = i % c;
-        dx[i] =
-          (p2[c + k] as number) * (gv[i] as number) +
-          (p2[2 * c + k] as number) * ((xv[i] as number) - (p2[k] as number)) +
-          (p2[3 * c + k] as number);
-      }
+      trainDx(
+        backend.typedArrayFromHeap(x as TensorInfo) as Float32Array,
+        g ?? windowGradient(backend, x as TensorInfo, dy, forward, n, h, w, c),
+        backend.typedArrayFromHeap(params) as Float32Array,
+        c,
+        backend.typedArrayFromHeap(dxInfo) as Float32Array,
+      );
     }
   } catch (error) {
     for (const t of outs) backend.disposeData(t.dataId);
@@ -271,22 +271,4 @@ function windowGradient(
     }
   });
   return g;
-}
-
-/** sum(g) and sum(g * (x - mean)) per channel in float64 (`params` starts with the mean). */
-function jsSums(
-  xv: Float32Array,
-  g: Float32Array,
-  params: Float32Array,
-  c: number,
-): { sumDy: Float64Array; sumDyX: Float64Array } {
-  const sumDy = new Float64Array(c);
-  const sumDyX = new Float64Array(c);
-  for (let i = 0; i < g.length; i++) {
-    const k = i % c;
-    const d = g[i] as number;
-    sumDy[k] = (sumDy[k] as number) + d;
-    sumDyX[k] = (sumDyX[k] as number) + d * ((xv[i] as number) - (params[k] as number));
-  }
-  return { sumDy, sumDyX };
 }
