@@ -1293,41 +1293,52 @@ const wino4Out = (m) => `(local.set $g0 ${m[0]}) (local.set $g1 ${m[1]}) (local.
               (local.set $f3 (f32x4.add (f32x4.add (local.get $a) (f32x4.mul (local.get $q) (v128.const f32x4 8 8 8 8))) (local.get $g5)))`;
 
 /**
- * The input transform of one tile of F(4x4, 3x3) for 4 channels, in two passes through the 36 planes of
- * V: each of the tile's 6 input rows (at $pd, rows $rowBytes apart, columns $ciBytes) transformed along
- * the row into planes 6i + j, then each column of planes transformed along i in place. Planes are
- * $xiStride apart from $pvs.
+ * A tile's transform to F(4x4, 3x3)'s 36 planes for 4 channels, in two passes: each of its n rows (at $pd,
+ * `rowStep` bytes apart, columns `colBytes` apart) transformed along the row (`transform`: n values to 6)
+ * into planes 6i + j, then each column of planes transformed along i in place. Planes are `stride` apart
+ * from `base`. wino4Input: the 6x6 input window into V ($xiStride apart from $pvs); wino4Dy (below): the
+ * 4x4 of dy into D.
  */
-const wino4Input = (() => {
-  const col = (j) => (j === 0 ? '(local.get $pr)' : `(i32.add (local.get $pr) (local.get $ci${j}Bytes))`);
-  const rowPass = lanes(6)
+const wino4TwoPass = ({ transform, n, colBytes, stride, rowStep, base }) => {
+  const col = (j) =>
+    j === 0 ? '(local.get $pr)' : `(i32.add (local.get $pr) (local.get $${colBytes}${j}Bytes))`;
+  const rowPass = lanes(n)
     .map(
-      () => `${wino4In(lanes(6).map((j) => `(v128.load ${col(j)})`))}
+      () => `${transform(lanes(n).map((j) => `(v128.load ${col(j)})`))}
               ${lanes(6)
                 .map(
                   (j) =>
-                    `(v128.store (local.get $pp) (local.get $f${j})) (local.set $pp (i32.add (local.get $pp) (local.get $xiStride)))`,
+                    `(v128.store (local.get $pp) (local.get $f${j})) (local.set $pp (i32.add (local.get $pp) (local.get $${stride}Stride)))`,
                 )
                 .join('\n              ')}
-              (local.set $pr (i32.add (local.get $pr) (local.get $rowBytes)))`,
+              (local.set $pr (i32.add (local.get $pr) (local.get $${rowStep})))`,
     )
     .join('\n              ');
-  const plane = (i) => (i === 0 ? '(local.get $pp)' : `(i32.add (local.get $pp) (local.get $xi${i}Stride))`);
+  const plane = (i) =>
+    i === 0 ? '(local.get $pp)' : `(i32.add (local.get $pp) (local.get $${stride}${i}Stride))`;
   const colPass = lanes(6)
     .map(
       (
         j,
-      ) => `(local.set $pp (i32.add (local.get $pvs) ${j === 0 ? '(i32.const 0)' : `(local.get $xi${j}Stride)`}))
-              ${wino4In(lanes(6).map((i) => `(v128.load ${plane(6 * i)})`))}
+      ) => `(local.set $pp (i32.add (local.get $${base}) ${j === 0 ? '(i32.const 0)' : `(local.get $${stride}${j}Stride)`}))
+              ${transform(lanes(n).map((i) => `(v128.load ${plane(6 * i)})`))}
               ${lanes(6)
                 .map((i) => `(v128.store ${plane(6 * i)} (local.get $f${i}))`)
                 .join('\n              ')}`,
     )
     .join('\n              ');
-  return `(local.set $pr (local.get $pd)) (local.set $pp (local.get $pvs))
+  return `(local.set $pr (local.get $pd)) (local.set $pp (local.get $${base}))
               ${rowPass}
               ${colPass}`;
-})();
+};
+const wino4Input = wino4TwoPass({
+  transform: wino4In,
+  n: 6,
+  colBytes: 'ci',
+  stride: 'xi',
+  rowStep: 'rowBytes',
+  base: 'pvs',
+});
 
 /**
  * The output transform of tile t of the block for 4 output channels at byte $vo of the 8 (M's slots at
@@ -1664,6 +1675,81 @@ const winoDyTransform = (() => {
   return `${load}\n              ${sets}\n              ${stores}`;
 })();
 
+/**
+ * The Winograd filter gradients' transforms of a tile row $ty: for each of its $tiles tiles (2x2 or 4x4 of
+ * outputs, `shift` = log2 of the tile), `input` (x's transform, from $pd into V at $pvs) for each 4 input
+ * channels and `dy` (dy's, into D at $pds) for each 4 output channels, at tile $ti of the block.
+ */
+const filterTileTransforms = (shift, input, dy) => `          (local.set $tx (i32.const 0))
+          (block $doneTx (loop $loopTx
+            (br_if $doneTx (i32.ge_u (local.get $tx) (local.get $tiles)))
+            (local.set $cg (i32.const 0))
+            (block $doneCg (loop $loopCg
+              (br_if $doneCg (i32.ge_u (local.get $cg) (local.get $ciBytes)))
+              (local.set $pd (i32.add (i32.add (local.get $img) (local.get $cg))
+                (i32.add (i32.mul (i32.shl (local.get $ty) (i32.const ${shift})) (local.get $rowBytes))
+                  (i32.mul (i32.shl (local.get $tx) (i32.const ${shift})) (local.get $ciBytes)))))
+              (local.set $pvs (i32.add (i32.add (local.get $vs) (local.get $cg)) (i32.mul (local.get $ti) (local.get $ciBytes))))
+              ${input}
+              (local.set $cg (i32.add (local.get $cg) (i32.const 16)))
+              (br $loopCg)))
+            (local.set $cg (i32.const 0))
+            (block $doneDg (loop $loopDg
+              (br_if $doneDg (i32.ge_u (local.get $cg) (local.get $coBytes)))
+              (local.set $pd (i32.add (i32.add (local.get $dyImg) (local.get $cg))
+                (i32.add (i32.mul (i32.shl (local.get $ty) (i32.const ${shift})) (local.get $outRowBytes))
+                  (i32.mul (i32.shl (local.get $tx) (i32.const ${shift})) (local.get $coBytes)))))
+              (local.set $pds (i32.add (i32.add (local.get $ds) (local.get $cg)) (i32.mul (local.get $ti) (local.get $coBytes))))
+              ${dy}
+              (local.set $cg (i32.add (local.get $cg) (i32.const 16)))
+              (br $loopDg)))
+            (local.set $ti (i32.add (local.get $ti) (i32.const 1)))
+            (local.set $tx (i32.add (local.get $tx) (i32.const 1)))
+            (br $loopTx)))`;
+
+/**
+ * The Winograd filter gradients' products: P[xi] += V[xi]^T D[xi] for the `planes` planes over the block's
+ * $ti tiles, 4 input by 8 output channels at a time (`loadAcc` starts the accumulators of rows c .. c + 3 of
+ * P[xi] at $o, `storeAcc` stores them, `body` is one tile's 8 multiply-adds).
+ */
+const filterWinoProducts = (
+  planes,
+  loadAcc,
+  body,
+  storeAcc,
+) => `        ;; P[xi] += V[xi]^T D[xi], 4 input by 8 output channels at a time
+        (local.set $xi (i32.const 0))
+        (block $doneXi (loop $loopXi
+          (br_if $doneXi (i32.ge_u (local.get $xi) (i32.const ${planes})))
+          (local.set $cb (i32.const 0))
+          (block $doneCb (loop $loopCb
+            (br_if $doneCb (i32.ge_u (local.get $cb) (local.get $ciBytes)))
+            (local.set $ob (i32.const 0))
+            (block $doneOb (loop $loopOb
+              (br_if $doneOb (i32.ge_u (local.get $ob) (local.get $coBytes)))
+              ;; rows c .. c + 3 of P[xi], bytes ob .. ob + 32
+              (local.set $o (i32.add (i32.add (local.get $part) (local.get $ob))
+                (i32.mul (i32.add (i32.mul (local.get $xi) (local.get $ci)) (i32.shr_u (local.get $cb) (i32.const 2))) (local.get $coBytes))))
+              ${loadAcc}
+              (local.set $pv (i32.add (i32.add (local.get $vs) (local.get $cb)) (i32.mul (local.get $xi) (local.get $xiStride))))
+              (local.set $pq (i32.add (i32.add (local.get $ds) (local.get $ob)) (i32.mul (local.get $xi) (local.get $dXiStride))))
+              (local.set $pEnd (i32.add (local.get $pq) (i32.mul (local.get $ti) (local.get $coBytes))))
+              (block $doneT (loop $loopT
+                (br_if $doneT (i32.ge_u (local.get $pq) (local.get $pEnd)))
+                  (local.set $w0 (v128.load (local.get $pq)))
+                  (local.set $w1 (v128.load offset=16 (local.get $pq)))
+                  ${body}
+                (local.set $pv (i32.add (local.get $pv) (local.get $ciBytes)))
+                (local.set $pq (i32.add (local.get $pq) (local.get $coBytes)))
+                (br $loopT)))
+              ${storeAcc}
+              (local.set $ob (i32.add (local.get $ob) (i32.const 32)))
+              (br $loopOb)))
+            (local.set $cb (i32.add (local.get $cb) (i32.const 16)))
+            (br $loopCb)))
+          (local.set $xi (i32.add (local.get $xi) (i32.const 1)))
+          (br $loopXi)))`;
+
 const filterWino = (relaxed) => {
   const acc = lanes(4)
     .flatMap((i) => [0, 1].map((v) => `(local $a${i}${v} v128)`))
@@ -1753,66 +1839,10 @@ const filterWino = (relaxed) => {
         (local.set $ty (local.get $ty0))
         (block $doneTy (loop $loopTy
           (br_if $doneTy (i32.ge_u (local.get $ty) (local.get $ty1)))
-          (local.set $tx (i32.const 0))
-          (block $doneTx (loop $loopTx
-            (br_if $doneTx (i32.ge_u (local.get $tx) (local.get $tiles)))
-            (local.set $cg (i32.const 0))
-            (block $doneCg (loop $loopCg
-              (br_if $doneCg (i32.ge_u (local.get $cg) (local.get $ciBytes)))
-              (local.set $pd (i32.add (i32.add (local.get $img) (local.get $cg))
-                (i32.add (i32.mul (i32.shl (local.get $ty) (i32.const 1)) (local.get $rowBytes))
-                  (i32.mul (i32.shl (local.get $tx) (i32.const 1)) (local.get $ciBytes)))))
-              (local.set $pvs (i32.add (i32.add (local.get $vs) (local.get $cg)) (i32.mul (local.get $ti) (local.get $ciBytes))))
-              ${winoInput}
-              (local.set $cg (i32.add (local.get $cg) (i32.const 16)))
-              (br $loopCg)))
-            (local.set $cg (i32.const 0))
-            (block $doneDg (loop $loopDg
-              (br_if $doneDg (i32.ge_u (local.get $cg) (local.get $coBytes)))
-              (local.set $pd (i32.add (i32.add (local.get $dyImg) (local.get $cg))
-                (i32.add (i32.mul (i32.shl (local.get $ty) (i32.const 1)) (local.get $outRowBytes))
-                  (i32.mul (i32.shl (local.get $tx) (i32.const 1)) (local.get $coBytes)))))
-              (local.set $pds (i32.add (i32.add (local.get $ds) (local.get $cg)) (i32.mul (local.get $ti) (local.get $coBytes))))
-              ${winoDyTransform}
-              (local.set $cg (i32.add (local.get $cg) (i32.const 16)))
-              (br $loopDg)))
-            (local.set $ti (i32.add (local.get $ti) (i32.const 1)))
-            (local.set $tx (i32.add (local.get $tx) (i32.const 1)))
-            (br $loopTx)))
+${filterTileTransforms(1, winoInput, winoDyTransform)}
           (local.set $ty (i32.add (local.get $ty) (i32.const 1)))
           (br $loopTy)))
-        ;; P[xi] += V[xi]^T D[xi], 4 input by 8 output channels at a time
-        (local.set $xi (i32.const 0))
-        (block $doneXi (loop $loopXi
-          (br_if $doneXi (i32.ge_u (local.get $xi) (i32.const 16)))
-          (local.set $cb (i32.const 0))
-          (block $doneCb (loop $loopCb
-            (br_if $doneCb (i32.ge_u (local.get $cb) (local.get $ciBytes)))
-            (local.set $ob (i32.const 0))
-            (block $doneOb (loop $loopOb
-              (br_if $doneOb (i32.ge_u (local.get $ob) (local.get $coBytes)))
-              ;; rows c .. c + 3 of P[xi], bytes ob .. ob + 32
-              (local.set $o (i32.add (i32.add (local.get $part) (local.get $ob))
-                (i32.mul (i32.add (i32.mul (local.get $xi) (local.get $ci)) (i32.shr_u (local.get $cb) (i32.const 2))) (local.get $coBytes))))
-              ${loadAcc}
-              (local.set $pv (i32.add (i32.add (local.get $vs) (local.get $cb)) (i32.mul (local.get $xi) (local.get $xiStride))))
-              (local.set $pq (i32.add (i32.add (local.get $ds) (local.get $ob)) (i32.mul (local.get $xi) (local.get $dXiStride))))
-              (local.set $pEnd (i32.add (local.get $pq) (i32.mul (local.get $ti) (local.get $coBytes))))
-              (block $doneT (loop $loopT
-                (br_if $doneT (i32.ge_u (local.get $pq) (local.get $pEnd)))
-                  (local.set $w0 (v128.load (local.get $pq)))
-                  (local.set $w1 (v128.load offset=16 (local.get $pq)))
-                  ${body}
-                (local.set $pv (i32.add (local.get $pv) (local.get $ciBytes)))
-                (local.set $pq (i32.add (local.get $pq) (local.get $coBytes)))
-                (br $loopT)))
-              ${storeAcc}
-              (local.set $ob (i32.add (local.get $ob) (i32.const 32)))
-              (br $loopOb)))
-            (local.set $cb (i32.add (local.get $cb) (i32.const 16)))
-            (br $loopCb)))
-          (local.set $xi (i32.add (local.get $xi) (i32.const 1)))
-          (br $loopXi)))
+${filterWinoProducts(16, loadAcc, body, storeAcc)}
           (local.set $ty0 (local.get $ty1))
           (br $loopBlk)))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
@@ -1841,36 +1871,14 @@ const wino4DyIn = (
               (local.set $f3 (f32x4.add (local.get $a) (local.get $e)))
               (local.set $f4 (f32x4.sub (local.get $a) (local.get $e)))
               (local.set $f5 (local.get $g3))`;
-const wino4Dy = (() => {
-  const col = (j) => (j === 0 ? '(local.get $pr)' : `(i32.add (local.get $pr) (local.get $co${j}Bytes))`);
-  const rowPass = lanes(4)
-    .map(
-      () => `${wino4DyIn(lanes(4).map((j) => `(v128.load ${col(j)})`))}
-              ${lanes(6)
-                .map(
-                  (j) =>
-                    `(v128.store (local.get $pp) (local.get $f${j})) (local.set $pp (i32.add (local.get $pp) (local.get $dXiStride)))`,
-                )
-                .join('\n              ')}
-              (local.set $pr (i32.add (local.get $pr) (local.get $outRowBytes)))`,
-    )
-    .join('\n              ');
-  const plane = (i) => (i === 0 ? '(local.get $pp)' : `(i32.add (local.get $pp) (local.get $dXi${i}Stride))`);
-  const colPass = lanes(6)
-    .map(
-      (
-        j,
-      ) => `(local.set $pp (i32.add (local.get $pds) ${j === 0 ? '(i32.const 0)' : `(local.get $dXi${j}Stride)`}))
-              ${wino4DyIn(lanes(4).map((i) => `(v128.load ${plane(6 * i)})`))}
-              ${lanes(6)
-                .map((i) => `(v128.store ${plane(6 * i)} (local.get $f${i}))`)
-                .join('\n              ')}`,
-    )
-    .join('\n              ');
-  return `(local.set $pr (local.get $pd)) (local.set $pp (local.get $pds))
-              ${rowPass}
-              ${colPass}`;
-})();
+const wino4Dy = wino4TwoPass({
+  transform: wino4DyIn,
+  n: 4,
+  colBytes: 'co',
+  stride: 'dXi',
+  rowStep: 'outRowBytes',
+  base: 'pds',
+});
 
 /**
  * filterWino4: filterWino by Winograd's F(4x4, 3x3): per 4x4 tile of outputs V = B^T d B over its 6x6
@@ -1911,39 +1919,8 @@ const filterWino4 = (relaxed) => {
     )
     .join('\n                  ');
   const strides = [1, 2, 3, 4, 5, 6, 12, 18, 24, 30];
-  // P[xi] += V[xi]^T D[xi] over the block's $ti tiles
-  const products = `        ;; P[xi] += V[xi]^T D[xi], 4 input by 8 output channels at a time
-        (local.set $xi (i32.const 0))
-        (block $doneXi (loop $loopXi
-          (br_if $doneXi (i32.ge_u (local.get $xi) (i32.const 36)))
-          (local.set $cb (i32.const 0))
-          (block $doneCb (loop $loopCb
-            (br_if $doneCb (i32.ge_u (local.get $cb) (local.get $ciBytes)))
-            (local.set $ob (i32.const 0))
-            (block $doneOb (loop $loopOb
-              (br_if $doneOb (i32.ge_u (local.get $ob) (local.get $coBytes)))
-              ;; rows c .. c + 3 of P[xi], bytes ob .. ob + 32
-              (local.set $o (i32.add (i32.add (local.get $part) (local.get $ob))
-                (i32.mul (i32.add (i32.mul (local.get $xi) (local.get $ci)) (i32.shr_u (local.get $cb) (i32.const 2))) (local.get $coBytes))))
-              ${loadAcc}
-              (local.set $pv (i32.add (i32.add (local.get $vs) (local.get $cb)) (i32.mul (local.get $xi) (local.get $xiStride))))
-              (local.set $pq (i32.add (i32.add (local.get $ds) (local.get $ob)) (i32.mul (local.get $xi) (local.get $dXiStride))))
-              (local.set $pEnd (i32.add (local.get $pq) (i32.mul (local.get $ti) (local.get $coBytes))))
-              (block $doneT (loop $loopT
-                (br_if $doneT (i32.ge_u (local.get $pq) (local.get $pEnd)))
-                  (local.set $w0 (v128.load (local.get $pq)))
-                  (local.set $w1 (v128.load offset=16 (local.get $pq)))
-                  ${body}
-                (local.set $pv (i32.add (local.get $pv) (local.get $ciBytes)))
-                (local.set $pq (i32.add (local.get $pq) (local.get $coBytes)))
-                (br $loopT)))
-              ${storeAcc}
-              (local.set $ob (i32.add (local.get $ob) (i32.const 32)))
-              (br $loopOb)))
-            (local.set $cb (i32.add (local.get $cb) (i32.const 16)))
-            (br $loopCb)))
-          (local.set $xi (i32.add (local.get $xi) (i32.const 1)))
-          (br $loopXi)))
+  // P[xi] += V[xi]^T D[xi] over the block's $ti tiles; the chunk's later blocks add to its partial
+  const products = `${filterWinoProducts(36, loadAcc, body, storeAcc)}
         (local.set $fresh (i32.const 0))`;
   return `
   (func (export "filterWino4")
@@ -2005,32 +1982,7 @@ const filterWino4 = (relaxed) => {
         (local.set $ty (i32.const 0))
         (block $doneTy (loop $loopTy
           (br_if $doneTy (i32.ge_u (local.get $ty) (local.get $tileRows)))
-          (local.set $tx (i32.const 0))
-          (block $doneTx (loop $loopTx
-            (br_if $doneTx (i32.ge_u (local.get $tx) (local.get $tiles)))
-            (local.set $cg (i32.const 0))
-            (block $doneCg (loop $loopCg
-              (br_if $doneCg (i32.ge_u (local.get $cg) (local.get $ciBytes)))
-              (local.set $pd (i32.add (i32.add (local.get $img) (local.get $cg))
-                (i32.add (i32.mul (i32.shl (local.get $ty) (i32.const 2)) (local.get $rowBytes))
-                  (i32.mul (i32.shl (local.get $tx) (i32.const 2)) (local.get $ciBytes)))))
-              (local.set $pvs (i32.add (i32.add (local.get $vs) (local.get $cg)) (i32.mul (local.get $ti) (local.get $ciBytes))))
-              ${wino4Input}
-              (local.set $cg (i32.add (local.get $cg) (i32.const 16)))
-              (br $loopCg)))
-            (local.set $cg (i32.const 0))
-            (block $doneDg (loop $loopDg
-              (br_if $doneDg (i32.ge_u (local.get $cg) (local.get $coBytes)))
-              (local.set $pd (i32.add (i32.add (local.get $dyImg) (local.get $cg))
-                (i32.add (i32.mul (i32.shl (local.get $ty) (i32.const 2)) (local.get $outRowBytes))
-                  (i32.mul (i32.shl (local.get $tx) (i32.const 2)) (local.get $coBytes)))))
-              (local.set $pds (i32.add (i32.add (local.get $ds) (local.get $cg)) (i32.mul (local.get $ti) (local.get $coBytes))))
-              ${wino4Dy}
-              (local.set $cg (i32.add (local.get $cg) (i32.const 16)))
-              (br $loopDg)))
-            (local.set $ti (i32.add (local.get $ti) (i32.const 1)))
-            (local.set $tx (i32.add (local.get $tx) (i32.const 1)))
-            (br $loopTx)))
+${filterTileTransforms(2, wino4Input, wino4Dy)}
           ;; a full block: its products
           (if (i32.ge_u (local.get $ti) (local.get $tilesImg))
             (then

@@ -98,6 +98,58 @@ type FilterCase = {
   pad: 'same' | 'valid' | number[][];
 };
 
+type ConvCase = { x: number[]; co: number; pad: 'same' | 'valid' | number[][] };
+
+/**
+ * Compares wasm with cpu on each 3x3 stride-1 case: the convolution, and the fused one with a bias, linear
+ * and ReLU (three calls of the kernel under test per case).
+ */
+async function checkConvCases(rng: Rng, cases: ConvCase[], tol?: number): Promise<void> {
+  for (const c of cases) {
+    const ci = c.x[3] as number;
+    const xs = randomArray(rng, c.x);
+    const f = randomArray(rng, [3, 3, ci, c.co]);
+    const bias = randomArray(rng, [c.co]);
+    const pad = c.pad as 'same';
+    const shape = c.x as [number, number, number, number];
+    await compare(() => tf.conv2d(tf.tensor4d(xs, shape), tf.tensor4d(f, [3, 3, ci, c.co]), 1, pad), tol);
+    for (const activation of ['linear', 'relu'] as const) {
+      await compare(
+        () =>
+          tf.fused.conv2d({
+            x: tf.tensor4d(xs, shape),
+            filter: tf.tensor4d(f, [3, 3, ci, c.co]),
+            bias: tf.tensor1d(bias),
+            strides: 1,
+            pad,
+            activation,
+          }),
+        tol,
+      );
+    }
+  }
+}
+
+/** Compares wasm with cpu on the input gradient of a 3x3 'same' convolution of x [n, h, w, ci] to co channels. */
+async function checkInputGradient(rng: Rng, x: [number, number, number, number], co: number, tol?: number) {
+  const [n, h, w, ci] = x;
+  const xs = randomArray(rng, x);
+  const fs = randomArray(rng, [3, 3, ci, co]);
+  const ws = randomArray(rng, [n, h, w, co]);
+  await compare(
+    () =>
+      tf.grad((z: tf.Tensor) =>
+        tf.sum(
+          tf.mul(
+            tf.conv2d(z as tf.Tensor4D, tf.tensor4d(fs, [3, 3, ci, co]), 1, 'same'),
+            tf.tensor4d(ws, [n, h, w, co]),
+          ),
+        ),
+      )(tf.tensor4d(xs, x)),
+    tol,
+  );
+}
+
 /**
  * Checks a heap filter-gradient kernel called directly (`direct`) against the cpu backend's
  * `Conv2DBackpropFilter` on each case, and that it applies to each.
@@ -402,8 +454,7 @@ describe('registerWasmTrainingKernels', () => {
     const direct = vi.spyOn(simd as NonNullable<typeof simd>, 'convDirect');
     try {
       const rng = new Rng(47);
-      type Case = { x: number[]; co: number; pad: 'same' | 'valid' | number[][] };
-      const cases: Case[] = [
+      const cases: ConvCase[] = [
         // 4 tiles an image, 2 a row: one band of two tile rows; 17 images: uneven chunks.
         { x: [17, 8, 8, 16], co: 8, pad: 'same' },
         // 5 tiles a row, 15 an image: bands of 5 (blocks of 4 tiles, the second overlapping the first).
@@ -422,52 +473,13 @@ describe('registerWasmTrainingKernels', () => {
           ],
         },
       ];
-      for (const c of cases) {
-        const ci = c.x[3] as number;
-        const xs = randomArray(rng, c.x);
-        const f = randomArray(rng, [3, 3, ci, c.co]);
-        const bias = randomArray(rng, [c.co]);
-        const pad = c.pad as 'same';
-        const shape = c.x as [number, number, number, number];
-        await compare(
-          () => tf.conv2d(tf.tensor4d(xs, shape), tf.tensor4d(f, [3, 3, ci, c.co]), 1, pad),
-          WINOGRAD4_TOL,
-        );
-        for (const activation of ['linear', 'relu'] as const) {
-          await compare(
-            () =>
-              tf.fused.conv2d({
-                x: tf.tensor4d(xs, shape),
-                filter: tf.tensor4d(f, [3, 3, ci, c.co]),
-                bias: tf.tensor1d(bias),
-                strides: 1,
-                pad,
-                activation,
-              }),
-            WINOGRAD4_TOL,
-          );
-        }
-      }
+      await checkConvCases(rng, cases, WINOGRAD4_TOL);
       expect(spy.mock.calls.length).toBeGreaterThanOrEqual(cases.length * 3);
       expect(small).not.toHaveBeenCalled();
       expect(direct).not.toHaveBeenCalled();
       // The input gradient: a 3x3 convolution of dy (32 channels) with the flipped filter, 16 outputs.
       const calls = spy.mock.calls.length;
-      const xs = randomArray(rng, [3, 8, 12, 16]);
-      const fs = randomArray(rng, [3, 3, 16, 32]);
-      const ws = randomArray(rng, [3, 8, 12, 32]);
-      await compare(
-        () =>
-          tf.grad((z: tf.Tensor) =>
-            tf.sum(
-              tf.mul(
-                tf.conv2d(z as tf.Tensor4D, tf.tensor4d(fs, [3, 3, 16, 32]), 1, 'same'),
-                tf.tensor4d(ws, [3, 8, 12, 32]),
-              ),
-            ),
-          )(tf.tensor4d(xs, [3, 8, 12, 16])),
-        WINOGRAD4_TOL,
-      );
+      await checkInputGradient(rng, [3, 8, 12, 16], 32, WINOGRAD4_TOL);
       expect(spy.mock.calls.length).toBeGreaterThan(calls + 1);
     } finally {
       spy.mockRestore();
@@ -486,8 +498,7 @@ describe('registerWasmTrainingKernels', () => {
     const large = setWinogradLargeTiles(false);
     try {
       const rng = new Rng(43);
-      type Case = { x: number[]; co: number; pad: 'same' | 'valid' | number[][] };
-      const cases: Case[] = [
+      const cases: ConvCase[] = [
         // 4 tiles a row: one block.
         { x: [3, 8, 8, 16], co: 8, pad: 'same' },
         // 7 tiles a row (mnist-cnn's second layer): a block overlapping the one before; 17 images: chunks
@@ -507,44 +518,12 @@ describe('registerWasmTrainingKernels', () => {
           ],
         },
       ];
-      for (const c of cases) {
-        const ci = c.x[3] as number;
-        const xs = randomArray(rng, c.x);
-        const f = randomArray(rng, [3, 3, ci, c.co]);
-        const bias = randomArray(rng, [c.co]);
-        const pad = c.pad as 'same';
-        const shape = c.x as [number, number, number, number];
-        await compare(() => tf.conv2d(tf.tensor4d(xs, shape), tf.tensor4d(f, [3, 3, ci, c.co]), 1, pad));
-        for (const activation of ['linear', 'relu'] as const) {
-          await compare(() =>
-            tf.fused.conv2d({
-              x: tf.tensor4d(xs, shape),
-              filter: tf.tensor4d(f, [3, 3, ci, c.co]),
-              bias: tf.tensor1d(bias),
-              strides: 1,
-              pad,
-              activation,
-            }),
-          );
-        }
-      }
+      await checkConvCases(rng, cases);
       expect(spy.mock.calls.length).toBeGreaterThanOrEqual(cases.length * 3);
       expect(direct).not.toHaveBeenCalled();
       // The input gradient: a 3x3 convolution of dy (16 channels) with the flipped filter.
       const calls = spy.mock.calls.length;
-      const xs = randomArray(rng, [4, 8, 10, 16]);
-      const fs = randomArray(rng, [3, 3, 16, 16]);
-      const ws = randomArray(rng, [4, 8, 10, 16]);
-      await compare(() =>
-        tf.grad((z: tf.Tensor) =>
-          tf.sum(
-            tf.mul(
-              tf.conv2d(z as tf.Tensor4D, tf.tensor4d(fs, [3, 3, 16, 16]), 1, 'same'),
-              tf.tensor4d(ws, [4, 8, 10, 16]),
-            ),
-          ),
-        )(tf.tensor4d(xs, [4, 8, 10, 16])),
-      );
+      await checkInputGradient(rng, [4, 8, 10, 16], 16);
       expect(spy.mock.calls.length).toBeGreaterThan(calls + 1);
     } finally {
       setWinogradLargeTiles(large);
