@@ -7,12 +7,11 @@ import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
 import {
-  imageChunks,
   runTileInput,
   runTileProducts,
   type TileGrid,
+  tileLayout,
   tilePlaneBytes,
-  tileVariant,
 } from './winograd-tile-products.js';
 
 /**
@@ -48,15 +47,16 @@ export function conv2DBackpropFilterWinogradTiles(
   const kernels = chunkedKernels(wb);
   if (kernels === undefined) return undefined;
   const { simd, helpers, helperCount } = kernels;
-  const variant = tileVariant(oh, ow, winogradLargeTiles());
+  const { variant, tilesY, tilesX, tiles, vPlane, chunk, used } = tileLayout(
+    n,
+    oh,
+    ow,
+    ci,
+    winogradLargeTiles(),
+    helperCount,
+  );
   const { planes } = variant;
-  const tilesY = oh / variant.size;
-  const tilesX = ow / variant.size;
-  const tiles = n * tilesY * tilesX;
-  const vPlane = tilePlaneBytes(tiles, ci);
   const dPlane = tilePlaneBytes(tiles, co);
-  const { chunk, chunks } = imageChunks(n);
-  const used = Math.min(helperCount, chunks - 1);
   return withScratch(backend, (keep) => {
     const counters = keep(wb.makeOutput([36], 'int32'));
     const v = keep(wb.makeOutput([(planes * vPlane) / 4], 'float32'));

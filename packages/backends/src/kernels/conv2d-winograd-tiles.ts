@@ -5,12 +5,11 @@ import { chunkedKernels, runChunked } from './simd/simd-helpers.js';
 import { heapOffset, type WasmBackendInternals } from './wasm-heap.js';
 import { type KernelBackendLike, type TensorInfo, withScratch } from './wasm-kernel-utils.js';
 import {
-  imageChunks,
   runTileInput,
   runTileProducts,
   type TileGrid,
+  tileLayout,
   tilePlaneBytes,
-  tileVariant,
 } from './winograd-tile-products.js';
 
 /** Outputs at most this wide take the batched kernels (wider ones have rows of tiles enough for `convWino`). */
@@ -64,15 +63,16 @@ export function conv2dWinogradTiles(
   const kernels = chunkedKernels(wb);
   if (kernels === undefined) return undefined;
   const { simd, helpers, helperCount } = kernels;
-  const variant = tileVariant(oh, ow, winogradLargeTiles());
+  const { variant, tilesY, tilesX, tiles, vPlane, chunk, used } = tileLayout(
+    n,
+    oh,
+    ow,
+    ci,
+    winogradLargeTiles(),
+    helperCount,
+  );
   const { planes } = variant;
-  const tilesY = oh / variant.size;
-  const tilesX = ow / variant.size;
-  const tiles = n * tilesY * tilesX;
-  const vPlane = tilePlaneBytes(tiles, ci);
   const mPlane = tilePlaneBytes(tiles, co);
-  const { chunk, chunks } = imageChunks(n);
-  const used = Math.min(helperCount, chunks - 1);
   return withScratch(backend, (keep) => {
     const zeroBias = bias === undefined ? keep(wb.makeOutput([co], 'float32')) : undefined;
     const counters = keep(wb.makeOutput([36], 'int32'));

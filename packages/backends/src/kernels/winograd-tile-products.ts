@@ -64,6 +64,50 @@ export function imageChunks(n: number): { chunk: number; chunks: number } {
   return { chunk, chunks: Math.ceil(n / chunk) };
 }
 
+/** A batch's tiles for one variant: its tile counts, the input transform's plane bytes, and the image chunks. */
+export interface TileLayout {
+  readonly variant: TileVariant;
+  readonly tilesY: number;
+  readonly tilesX: number;
+  /** Tiles of the whole batch. */
+  readonly tiles: number;
+  /** Bytes between the planes of the input transform (`ci` channels a tile). */
+  readonly vPlane: number;
+  /** Images per chunk of the transforms. */
+  readonly chunk: number;
+  /** Helper threads the transforms use: at most one fewer than the chunks. */
+  readonly used: number;
+}
+
+/**
+ * The tile layout of an [n, oh, ow] output with `ci` input channels (F(4x4, 3x3) where `large` allows it and
+ * the output is whole 4x4 tiles), for `helperCount` helper threads: what the forward pass and the filter
+ * gradient both start from.
+ */
+export function tileLayout(
+  n: number,
+  oh: number,
+  ow: number,
+  ci: number,
+  large: boolean,
+  helperCount: number,
+): TileLayout {
+  const variant = tileVariant(oh, ow, large);
+  const tilesY = oh / variant.size;
+  const tilesX = ow / variant.size;
+  const tiles = n * tilesY * tilesX;
+  const { chunk, chunks } = imageChunks(n);
+  return {
+    variant,
+    tilesY,
+    tilesX,
+    tiles,
+    vPlane: tilePlaneBytes(tiles, ci),
+    chunk,
+    used: Math.min(helperCount, chunks - 1),
+  };
+}
+
 /**
  * The matrix products (one per plane) `out[xi] = A[xi] B[xi]` ([rows, depth] by [depth, cols]), product xi on heap bytes
  * a + xi*aStride, b + xi*bStride, out + xi*outStride, A(i, p) at byte i*ars + p*acs, B's and the output's
