@@ -597,48 +597,53 @@ describe('registerWasmTrainingKernels', () => {
     const rng = new Rng(44);
     // F(2x2, 3x3) only: the 16x16 case below would otherwise take F(4x4, 3x3).
     const large = setWinogradLargeTiles(false);
-    const cases: FilterCase[] = [
-      { x: [3, 8, 8, 16], k: [3, 3], co: 8, pad: 'same' },
-      // 17 images: chunks of 2 and a last one of 1; 7 x 7 tiles an image.
-      { x: [17, 14, 14, 32], k: [3, 3], co: 16, pad: 'same' },
-      // 'valid': an 8 x 10 output; 20 input and 24 output channels.
-      { x: [2, 10, 12, 20], k: [3, 3], co: 24, pad: 'valid' },
-      // Blocks of 2 tile rows (a tile row's transforms are 106 KB of the 256 KB a block may use), the
-      // last block of 1.
-      { x: [1, 10, 32, 48], k: [3, 3], co: 56, pad: 'same' },
-      // 2 x 2 tiles (cifar-vgg-small's last layer) and explicit, unequal padding.
-      { x: [5, 4, 4, 16], k: [3, 3], co: 8, pad: 'same' },
-      { x: [2, 16, 16, 16], k: [3, 3], co: 8, pad: 'same' },
-      {
-        x: [2, 6, 10, 16],
-        k: [3, 3],
-        co: 8,
-        pad: [
-          [0, 0],
-          [2, 0],
-          [0, 2],
-          [0, 0],
-        ],
-      },
-    ];
-    await checkFilterKernel(rng, cases, 'Winograd filter kernel', conv2DBackpropFilterWinograd);
-    // What it does not take: odd outputs, other filters, strides, few channels.
-    tf.tidy(() => {
-      const b = tf.backend();
-      const odd = tf.backend_util.computeConv2DInfo([1, 7, 7, 16], [3, 3, 16, 8], 1, 1, 'same');
-      const five = tf.backend_util.computeConv2DInfo([1, 8, 8, 16], [5, 5, 16, 8], 1, 1, 'same');
-      const few = tf.backend_util.computeConv2DInfo([1, 8, 8, 4], [3, 3, 4, 8], 1, 1, 'same');
-      expect(
-        conv2DBackpropFilterWinograd(b, tf.ones([1, 7, 7, 16]), tf.ones([1, 7, 7, 8]), odd),
-      ).toBeUndefined();
-      expect(
-        conv2DBackpropFilterWinograd(b, tf.ones([1, 8, 8, 16]), tf.ones([1, 8, 8, 8]), five),
-      ).toBeUndefined();
-      expect(
-        conv2DBackpropFilterWinograd(b, tf.ones([1, 8, 8, 4]), tf.ones([1, 8, 8, 8]), few),
-      ).toBeUndefined();
-    });
-    setWinogradLargeTiles(large);
+    try {
+      const cases: FilterCase[] = [
+        { x: [3, 8, 8, 16], k: [3, 3], co: 8, pad: 'same' },
+        // 17 images: chunks of 2 and a last one of 1; 7 x 7 tiles an image.
+        { x: [17, 14, 14, 32], k: [3, 3], co: 16, pad: 'same' },
+        // 'valid': an 8 x 10 output; 20 input and 24 output channels.
+        { x: [2, 10, 12, 20], k: [3, 3], co: 24, pad: 'valid' },
+        // Blocks of 2 tile rows (a tile row's transforms are 106 KB of the 256 KB a block may use), the
+        // last block of 1.
+        { x: [1, 10, 32, 48], k: [3, 3], co: 56, pad: 'same' },
+        // 2 x 2 tiles (cifar-vgg-small's last layer).
+        { x: [5, 4, 4, 16], k: [3, 3], co: 8, pad: 'same' },
+        // Whole 4x4 tiles, which F(4x4, 3x3) takes when allowed.
+        { x: [2, 16, 16, 16], k: [3, 3], co: 8, pad: 'same' },
+        // Explicit, unequal padding.
+        {
+          x: [2, 6, 10, 16],
+          k: [3, 3],
+          co: 8,
+          pad: [
+            [0, 0],
+            [2, 0],
+            [0, 2],
+            [0, 0],
+          ],
+        },
+      ];
+      await checkFilterKernel(rng, cases, 'Winograd filter kernel', conv2DBackpropFilterWinograd);
+      // What it does not take: odd outputs, other filters, strides, few channels.
+      tf.tidy(() => {
+        const b = tf.backend();
+        const odd = tf.backend_util.computeConv2DInfo([1, 7, 7, 16], [3, 3, 16, 8], 1, 1, 'same');
+        const five = tf.backend_util.computeConv2DInfo([1, 8, 8, 16], [5, 5, 16, 8], 1, 1, 'same');
+        const few = tf.backend_util.computeConv2DInfo([1, 8, 8, 4], [3, 3, 4, 8], 1, 1, 'same');
+        expect(
+          conv2DBackpropFilterWinograd(b, tf.ones([1, 7, 7, 16]), tf.ones([1, 7, 7, 8]), odd),
+        ).toBeUndefined();
+        expect(
+          conv2DBackpropFilterWinograd(b, tf.ones([1, 8, 8, 16]), tf.ones([1, 8, 8, 8]), five),
+        ).toBeUndefined();
+        expect(
+          conv2DBackpropFilterWinograd(b, tf.ones([1, 8, 8, 4]), tf.ones([1, 8, 8, 8]), few),
+        ).toBeUndefined();
+      });
+    } finally {
+      setWinogradLargeTiles(large);
+    }
   });
 
   it('matches cpu for stride-1 filter gradients on random shapes (heap matrix products)', async () => {
